@@ -1,0 +1,593 @@
+/**
+ * PerformanceMonitorAgent: the composition root. It turns a configuration into a running pipeline —
+ * probes → observable instruments → one CollectionReader → Prometheus snapshot, OTLP push and any other
+ * subscriber — serves the HTTP endpoint, and reloads or stops all of it in order. Nothing else in the
+ * code base knows every part.
+ */
+import os from 'node:os';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { CollectionReader } from './analysis/collection-reader.js';
+import type { CollectionBatch, CollectionSubscriber } from './analysis/collection-reader.js';
+import type { Sample } from './analysis/samples.js';
+import { CATALOG } from './catalog/catalog.js';
+import { defaultConfigPath, loadConfigFile } from './config/load.js';
+import type { Env } from './config/load.js';
+import type { AgentConfig } from './config/schema.js';
+import { HttpServer } from './export/http-server.js';
+import type { Route } from './export/http-server.js';
+import { OtlpPush, resolveOtlpSettings } from './export/otlp.js';
+import { PrometheusSnapshot, serveMetrics } from './export/prometheus.js';
+import { renderLandingPage } from './export/landing-page.js';
+import { SystemClock } from './lib/clock.js';
+import type { Clock } from './lib/clock.js';
+import { AgentError, errorMessage } from './lib/errors.js';
+import { shutdownAll, withTimeout } from './lib/lifecycle.js';
+import { createLogger, toLogLevel } from './lib/logger.js';
+import type { Logger, OwnedLogger } from './lib/logger.js';
+import { packageInfo } from './package-root.js';
+import { ProbeRunner } from './probes/probe-runner.js';
+import type { ProbeStatus } from './probes/probe-runner.js';
+import type { MetricPoint, Probe, StatFs } from './probes/probe.js';
+import { SYSTEM_PROBES } from './probes/system/registry.js';
+import { nodeStatFs } from './probes/system/statfs.js';
+import { ApplicationMetrics } from './telemetry/application-metrics.js';
+import { enabledEntries, instrumentName, registerObservables } from './telemetry/instruments.js';
+import { resolveIdentity } from './telemetry/identity.js';
+import type { Identity } from './telemetry/identity.js';
+
+export interface AgentOptions {
+  /** Configuration file; the packaged default when neither this nor `config` is given. */
+  configPath?: string;
+  /** An already validated configuration (see `loadConfigFile`); `reload()` then needs `configPath`. */
+  config?: AgentConfig;
+  /** Environment for OTEL_* variables; defaults to process.env. */
+  env?: Env;
+  clock?: Clock;
+  /** Where logs go; by default built from the config's `logging` section, writing to stderr. */
+  logger?: Logger;
+  /** Filesystem statistics for disk usage; tests inject a fake. */
+  statfs?: StatFs;
+  /** Host name for the `agent_instance` label; defaults to os.hostname(). */
+  hostname?: string;
+  /** Time allowed for each shutdown step. */
+  shutdownTimeoutMs?: number;
+}
+
+export interface MetricValue {
+  labels: Readonly<Record<string, string>>;
+  value: number;
+}
+
+export interface MetricsSummary {
+  /** Time of the latest collection, or undefined before the first. */
+  collectedAtMs: number | undefined;
+  collectionIntervalMs: number;
+  /** Latest value of every series, by config name (histograms give their observation count). */
+  metrics: Record<string, MetricValue[]>;
+  probes: ProbeStatus[];
+  otlp?: { endpoint: string; exports: number; failures: number; lastError?: string };
+  scrapes: number;
+  /** Where the HTTP endpoint listens, when it does. */
+  url?: string;
+}
+
+/** The parts built from one configuration; a reload builds a new one and swaps. */
+interface Pipeline {
+  config: AgentConfig;
+  identity: Identity;
+  provider: MeterProvider;
+  reader: CollectionReader;
+  runner: ProbeRunner;
+  snapshot: PrometheusSnapshot;
+  otlp: OtlpPush | undefined;
+  /** Stops feeding collections to the OTLP push (before the final one, which is pushed explicitly). */
+  detachOtlp: () => void;
+  latest: CollectionBatch | undefined;
+}
+
+const COLLECTORS_NOT_BUILT = ['neo4j'];
+
+export class PerformanceMonitorAgent {
+  private readonly _opts: AgentOptions;
+  private readonly _clock: Clock;
+  private readonly _env: Env;
+  private readonly _application = new ApplicationMetrics();
+  private readonly _subscribers = new Map<string, CollectionSubscriber>();
+  private readonly _extraRoutes: Route[] = [];
+  private _ownedLogger: OwnedLogger | undefined;
+  private _logger: Logger;
+  private _pipeline: Pipeline | undefined;
+  private _server: HttpServer | undefined;
+  private _scrapes = 0;
+  private _state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  private _reloading: Promise<void> | undefined;
+
+  constructor(opts: AgentOptions = {}) {
+    this._opts = opts;
+    this._clock = opts.clock ?? new SystemClock();
+    this._env = opts.env ?? process.env;
+    this._logger =
+      opts.logger ??
+      createLogger({
+        level: 'info',
+        format: 'text',
+        maxBytes: 0,
+        backupCount: 0,
+        stream: process.stderr,
+        clock: this._clock,
+      }).logger;
+  }
+
+  get logger(): Logger {
+    return this._logger;
+  }
+
+  /** The configuration in force, once started. */
+  get config(): AgentConfig | undefined {
+    return this._pipeline?.config;
+  }
+
+  /** The URL of the HTTP endpoint, once it listens. */
+  get url(): string | undefined {
+    return this._server?.url;
+  }
+
+  /**
+   * Loads the configuration (when given a path), starts probes, collects once, opens the HTTP endpoint
+   * and schedules collections. Rejects with a ConfigError for a bad file and an AgentError
+   * (E_PORT_IN_USE, E_LISTEN, E_TLS) when the endpoint cannot open; nothing is left running then.
+   */
+  async start(): Promise<void> {
+    if (this._state !== 'new')
+      throw new AgentError('E_STATE', `cannot start an agent that is ${this._state}`);
+    this._state = 'starting';
+    try {
+      const config = this._opts.config ?? (await loadConfigFile(this._configPath(), this._env)).config;
+      this._configureLogger(config);
+      const pipeline = this._buildPipeline(config);
+      this._pipeline = pipeline;
+      await pipeline.runner.start();
+      if (config.performance_monitor.prometheus.enabled) {
+        const server = this._buildServer(config);
+        await server.start();
+        this._server = server;
+      }
+      pipeline.reader.startSchedule();
+      await pipeline.reader.runCycle();
+      this._state = 'running';
+      this._logger.info('agent started', {
+        config: this._opts.config === undefined ? this._configPath() : '(in memory)',
+        url: this._server?.url,
+        interval: config.performance_monitor.collection_interval.text,
+        otlp: pipeline.otlp?.endpoint,
+      });
+    } catch (err) {
+      await this._teardown(false).catch(() => undefined);
+      this._state = 'stopped';
+      throw err;
+    }
+  }
+
+  /**
+   * Stops collecting, pushes a final collection over OTLP, closes the endpoint and shuts everything down.
+   * Safe before start and safe twice.
+   */
+  async stop(): Promise<void> {
+    if (this._state === 'new') {
+      this._state = 'stopped';
+      return;
+    }
+    if (this._state === 'stopped' || this._state === 'stopping') return;
+    this._state = 'stopping';
+    await this._reloading?.catch(() => undefined);
+    try {
+      await this._teardown(true);
+      this._logger.info('agent stopped');
+    } finally {
+      this._state = 'stopped';
+      this._ownedLogger?.close();
+    }
+  }
+
+  /**
+   * Re-reads the configuration file and switches to it. A file that does not validate is reported (the
+   * rejection carries every issue) and the running configuration stays in force.
+   */
+  reload(): Promise<void> {
+    if (this._state !== 'running')
+      return Promise.reject(new AgentError('E_STATE', `cannot reload an agent that is ${this._state}`));
+    this._reloading ??= this._reload().finally(() => {
+      this._reloading = undefined;
+    });
+    return this._reloading;
+  }
+
+  /** The object applications record their metrics through; the same object across reloads. */
+  getApplicationCollector(): ApplicationMetrics {
+    return this._application;
+  }
+
+  /** Current values, probe health and export state. */
+  getMetricsSummary(): MetricsSummary {
+    const p = this._pipeline;
+    const metrics: Record<string, MetricValue[]> = {};
+    for (const s of p?.latest?.samples ?? [])
+      (metrics[s.metric] ??= []).push({ labels: s.labels, value: s.value });
+    const otlp = p?.otlp;
+    return {
+      collectedAtMs: p?.latest?.timestampMs,
+      collectionIntervalMs: p?.config.performance_monitor.collection_interval.ms ?? 0,
+      metrics,
+      probes: p?.runner.statuses() ?? [],
+      otlp: otlp === undefined ? undefined : { endpoint: otlp.endpoint, ...otlp.stats },
+      scrapes: this._scrapes,
+      url: this._server?.url,
+    };
+  }
+
+  /** The latest collection as Samples (empty before the first). */
+  latestSamples(): readonly Sample[] {
+    return this._pipeline?.latest?.samples ?? [];
+  }
+
+  /**
+   * Subscribes to every collection (alerting and trends plug in here). Survives reloads. Returns a
+   * function that unsubscribes.
+   */
+  onCollection(name: string, subscriber: CollectionSubscriber): () => void {
+    this._subscribers.set(name, subscriber);
+    return () => this._subscribers.delete(name);
+  }
+
+  /** Adds an HTTP route (before start). */
+  addRoute(route: Route): void {
+    this._extraRoutes.push(route);
+  }
+
+  private _configPath(): string {
+    return this._opts.configPath ?? defaultConfigPath();
+  }
+
+  private _configureLogger(config: AgentConfig): void {
+    if (this._opts.logger !== undefined) return;
+    const l = config.logging;
+    const next = createLogger({
+      level: toLogLevel(l.level),
+      format: l.format,
+      file: l.file,
+      maxBytes: l.max_bytes,
+      backupCount: l.backup_count,
+      stream: process.stderr,
+      clock: this._clock,
+    });
+    this._ownedLogger?.close();
+    this._ownedLogger = next;
+    this._logger = next.logger;
+  }
+
+  private _buildPipeline(config: AgentConfig): Pipeline {
+    const pm = config.performance_monitor;
+    const { version } = packageInfo();
+    const identity = resolveIdentity({
+      config,
+      env: this._env,
+      hostname: this._opts.hostname ?? os.hostname(),
+      agentVersion: version,
+    });
+    for (const note of identity.notes) this._logger.info(note);
+    for (const c of pm.enabled_collectors) {
+      if (COLLECTORS_NOT_BUILT.includes(c))
+        this._logger.warn('collector not available in this version; its metrics are not exported', {
+          collector: c,
+        });
+    }
+
+    const probes = this._buildProbes(config);
+    const runner = new ProbeRunner({
+      probes,
+      clock: this._clock,
+      logger: this._logger,
+      timeoutMs: pm.system.probe_timeout?.ms ?? Math.min(5000, pm.collection_interval.ms),
+    });
+    const prefix = pm.prometheus.metric_prefix;
+    const configNames = new Map<string, string>();
+    for (const e of CATALOG) configNames.set(instrumentName(prefix, e), e.name);
+    for (const m of pm.application_metrics)
+      configNames.set(instrumentName(prefix, { exportedName: m.name }), m.name);
+
+    const reader = new CollectionReader({
+      clock: this._clock,
+      logger: this._logger,
+      intervalMs: pm.collection_interval.ms,
+      refresh: () => runner.refresh(),
+      nameOf: (n) => configNames.get(n) ?? n,
+    });
+    const provider = new MeterProvider({
+      resource: resourceFromAttributes(identity.resourceAttributes),
+      readers: [reader],
+    });
+    const meter = provider.getMeter('perf-monitor-agent', version);
+    const snapshot = new PrometheusSnapshot({ constantLabels: Object.keys(identity.labels) });
+    const otlpSettings = resolveOtlpSettings(pm.otlp, this._env);
+    const otlp =
+      otlpSettings === undefined
+        ? undefined
+        : new OtlpPush(otlpSettings, this._clock, this._logger.child({ component: 'otlp' }));
+
+    const pipeline: Pipeline = {
+      config,
+      identity,
+      provider,
+      reader,
+      runner,
+      snapshot,
+      otlp,
+      detachOtlp: () => undefined,
+      latest: undefined,
+    };
+    const groups = pm.enabled_collectors.includes('system')
+      ? (['system', 'container', 'self'] as const)
+      : (['self'] as const);
+    registerObservables(meter, prefix, enabledEntries(config, groups), [
+      () => runner.points(),
+      () => this._selfPoints(pipeline),
+    ]);
+    this._application.bind(meter, config);
+
+    reader.subscribe('prometheus', (batch) => {
+      pipeline.latest = batch;
+      snapshot.update(batch.resourceMetrics, batch.timestampMs);
+    });
+    if (otlp !== undefined)
+      pipeline.detachOtlp = reader.subscribe('otlp', (batch) => otlp.offer(batch.resourceMetrics));
+    reader.subscribe('subscribers', async (batch) => {
+      const subs = [...this._subscribers];
+      const results = await Promise.allSettled(subs.map(async ([, sub]) => sub(batch)));
+      results.forEach((r, i) => {
+        if (r.status === 'rejected')
+          this._logger.error('collection subscriber failed', {
+            subscriber: subs[i]![0],
+            error: errorMessage(r.reason),
+          });
+      });
+    });
+    return pipeline;
+  }
+
+  private _buildProbes(config: AgentConfig): Probe[] {
+    const pm = config.performance_monitor;
+    if (!pm.enabled_collectors.includes('system')) return [];
+    const enabled = new Set(enabledEntries(config, ['system', 'container']).map((e) => e.name));
+    const sys = pm.system;
+    const ctx = {
+      clock: this._clock,
+      logger: this._logger,
+      paths: { proc: sys.proc_path, sys: sys.sys_path, rootfs: sys.rootfs_path },
+      statfs: this._opts.statfs ?? nodeStatFs,
+    };
+    const regex = (s: string | undefined): RegExp | undefined =>
+      s === undefined ? undefined : new RegExp(s);
+    const options = {
+      excludeMountPoints: regex(sys.exclude_mount_points),
+      excludeFsTypes: regex(sys.exclude_fs_types),
+      excludeDevices: regex(sys.exclude_devices),
+      excludeInterfaces: regex(sys.exclude_interfaces),
+    };
+    return SYSTEM_PROBES.filter((d) => d.metrics.some((m) => enabled.has(m))).map((d) =>
+      d.create(ctx, options),
+    );
+  }
+
+  /** The agent's own health and cost, reported with every collection. */
+  private *_selfPoints(p: Pipeline): IterableIterator<MetricPoint> {
+    yield {
+      metric: 'monitor_build_info',
+      labels: { agent_version: packageInfo().version, node_version: process.version },
+      value: 1,
+    };
+    for (const s of p.runner.statuses()) {
+      if (s.state === 'pending' || s.state === 'unavailable') continue;
+      yield {
+        metric: 'monitor_probe_duration_seconds',
+        labels: { probe: s.name },
+        value: s.durationMs / 1000,
+      };
+      yield { metric: 'monitor_probe_success', labels: { probe: s.name }, value: s.state === 'ok' ? 1 : 0 };
+    }
+    for (const probe of p.runner.probes()) {
+      const resets = (probe as { counterResets?: unknown }).counterResets;
+      if (typeof resets === 'number')
+        yield { metric: 'monitor_counter_resets', labels: { probe: probe.name }, value: resets };
+    }
+    const stats = p.reader.stats;
+    if (stats.cycles > 0)
+      yield { metric: 'monitor_collection_duration_seconds', labels: {}, value: stats.lastCycleMs / 1000 };
+    yield { metric: 'monitor_collections', labels: {}, value: stats.cycles };
+    yield { metric: 'monitor_scrapes', labels: {}, value: this._scrapes };
+    if (p.otlp !== undefined) {
+      yield { metric: 'monitor_otlp_exports', labels: {}, value: p.otlp.stats.exports };
+      yield { metric: 'monitor_otlp_export_failures', labels: {}, value: p.otlp.stats.failures };
+    }
+  }
+
+  private _buildServer(config: AgentConfig): HttpServer {
+    const prom = config.performance_monitor.prometheus;
+    const routes: Route[] = [
+      {
+        path: '/metrics',
+        description: 'metrics in the Prometheus text format',
+        handler: (req, res) =>
+          serveMetrics(req, res, this._pipeline?.snapshot.current(), () => this._scrapes++),
+      },
+      {
+        path: '/healthz',
+        description: 'liveness: 200 while collections keep running',
+        public: true,
+        handler: (_req, res) => {
+          const health = this._health();
+          res.writeHead(health.ok ? 200 : 503, { 'Content-Type': 'application/json' });
+          res.end(`${JSON.stringify(health)}\n`);
+        },
+      },
+      {
+        path: '/-/ready',
+        description: 'readiness: 200 once the first collection is done',
+        public: true,
+        handler: (_req, res) => {
+          const ready = this._pipeline?.latest !== undefined && this._state === 'running';
+          res.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain; charset=utf-8' });
+          res.end(ready ? 'ready\n' : 'not ready\n');
+        },
+      },
+      ...this._extraRoutes,
+    ];
+    routes.push({
+      path: '/',
+      description: 'this page',
+      handler: (_req, res) => {
+        const html = renderLandingPage({
+          version: packageInfo().version,
+          routes,
+          summary: this.getMetricsSummary(),
+        });
+        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+        res.end(html);
+      },
+    });
+    return new HttpServer({
+      host: prom.host,
+      port: prom.port,
+      tls:
+        prom.tls === undefined
+          ? undefined
+          : {
+              certFile: prom.tls.cert_file,
+              keyFile: prom.tls.key_file,
+              clientCaFile: prom.tls.client_ca_file,
+              minVersion: prom.tls.min_version === 'TLS13' ? 'TLSv1.3' : 'TLSv1.2',
+            },
+      basicAuthUsers: prom.basic_auth_users,
+      requestTimeoutMs: prom.request_timeout.ms,
+      routes,
+      logger: this._logger.child({ component: 'http' }),
+      portSource: 'performance_monitor.prometheus.port',
+    });
+  }
+
+  private _health(): { ok: boolean; state: string; lastCollectionAgeSeconds?: number } {
+    const p = this._pipeline;
+    const last = p?.reader.stats.lastCollectionMs;
+    if (p === undefined || last === undefined)
+      return { ok: this._state === 'starting' || this._state === 'running', state: this._state };
+    const ageMs = this._clock.nowMs() - last;
+    const limitMs = Math.max(3 * p.config.performance_monitor.collection_interval.ms, 60_000);
+    return {
+      ok: this._state === 'running' && ageMs <= limitMs,
+      state: this._state,
+      lastCollectionAgeSeconds: Math.round(ageMs / 1000),
+    };
+  }
+
+  private async _reload(): Promise<void> {
+    const path = this._opts.configPath ?? (this._opts.config === undefined ? defaultConfigPath() : undefined);
+    if (path === undefined)
+      throw new AgentError(
+        'E_STATE',
+        'this agent was given its configuration in memory; there is no file to reload',
+      );
+    const { config } = await loadConfigFile(path, this._env);
+    const old = this._pipeline!;
+    const next = this._buildPipeline(config);
+    await next.runner.start();
+    const serverChanged =
+      JSON.stringify(config.performance_monitor.prometheus) !==
+      JSON.stringify(old.config.performance_monitor.prometheus);
+    if (serverChanged) {
+      try {
+        await this._replaceServer(config, old.config);
+      } catch (err) {
+        await this._shutdownPipeline(next, undefined);
+        throw err;
+      }
+    }
+    old.reader.stopSchedule();
+    this._pipeline = next;
+    next.reader.startSchedule();
+    await next.reader.runCycle();
+    await this._shutdownPipeline(old, undefined);
+    this._configureLogger(config);
+    this._logger.info('configuration reloaded', { config: path, serverRestarted: serverChanged });
+  }
+
+  /** Closes the HTTP endpoint and opens it with new settings; on failure reopens it as it was. */
+  private async _replaceServer(config: AgentConfig, previous: AgentConfig): Promise<void> {
+    await this._server?.shutdown();
+    this._server = undefined;
+    if (!config.performance_monitor.prometheus.enabled) return;
+    const server = this._buildServer(config);
+    try {
+      await server.start();
+      this._server = server;
+    } catch (err) {
+      if (previous.performance_monitor.prometheus.enabled) {
+        const restored = this._buildServer(previous);
+        await restored.start();
+        this._server = restored;
+      }
+      throw err;
+    }
+  }
+
+  private async _shutdownPipeline(p: Pipeline, finalPush: ResourceMetrics | undefined): Promise<void> {
+    const timeoutMs = this._opts.shutdownTimeoutMs ?? 10_000;
+    await shutdownAll(
+      [
+        { name: 'probes', shutdown: () => p.runner.shutdown() },
+        { name: 'meter provider', shutdown: () => p.provider.shutdown() },
+        { name: 'otlp', shutdown: () => p.otlp?.shutdown(finalPush) ?? Promise.resolve() },
+      ],
+      timeoutMs,
+      this._logger,
+    );
+  }
+
+  private async _teardown(finalCollection: boolean): Promise<void> {
+    const p = this._pipeline;
+    let finalPush: ResourceMetrics | undefined;
+    p?.reader.stopSchedule();
+    if (p !== undefined && finalCollection && p.otlp !== undefined) {
+      p.detachOtlp();
+      // One last collection so the final values reach the Collector.
+      const timeoutMs = this._opts.shutdownTimeoutMs ?? 10_000;
+      const batch = await withTimeout(p.reader.runCycle(), timeoutMs, 'final collection').catch(
+        (err: unknown) => {
+          this._logger.warn('final collection failed', { error: errorMessage(err) });
+          return undefined;
+        },
+      );
+      finalPush = batch?.resourceMetrics;
+    }
+    const server = this._server;
+    this._server = undefined;
+    await shutdownAll(
+      [
+        { name: 'http server', shutdown: () => server?.shutdown() ?? Promise.resolve() },
+        ...(p === undefined
+          ? []
+          : [{ name: 'pipeline', shutdown: () => this._shutdownPipeline(p, finalPush) }]),
+      ],
+      this._opts.shutdownTimeoutMs ?? 10_000,
+      this._logger,
+    );
+  }
+}
+
+/** Builds an agent for a configuration already loaded (see loadConfigFile). */
+export function createAgent(
+  config: AgentConfig,
+  opts: Omit<AgentOptions, 'config'> = {},
+): PerformanceMonitorAgent {
+  return new PerformanceMonitorAgent({ ...opts, config });
+}

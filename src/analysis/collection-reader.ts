@@ -1,0 +1,180 @@
+/**
+ * The one MetricReader of the agent. Once per collection interval it refreshes the probes, collects the
+ * SDK's metrics once, and hands the same result to every subscriber: the Prometheus snapshot, the OTLP
+ * push, and later alerting and trends. So probes are read once per interval whoever consumes the data,
+ * and everyone sees the same numbers.
+ */
+import { AggregationTemporality, MetricReader } from '@opentelemetry/sdk-metrics';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Clock, TimerHandle } from '../lib/clock.js';
+import { errorMessage } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { toSamples } from './samples.js';
+import type { NameResolver, Sample } from './samples.js';
+
+export interface CollectionBatch {
+  /** Wall-clock time of the collection. */
+  readonly timestampMs: number;
+  readonly resourceMetrics: ResourceMetrics;
+  /** The same data as Samples, computed on first access. */
+  readonly samples: readonly Sample[];
+}
+
+/** Receives each collection. A subscriber that throws or rejects is logged; the others still run. */
+export type CollectionSubscriber = (batch: CollectionBatch) => void | Promise<void>;
+
+export interface CollectionStats {
+  cycles: number;
+  /** Ticks skipped because the previous cycle was still running. */
+  overruns: number;
+  /** Wall time of the last cycle: refresh + collect + subscribers. */
+  lastCycleMs: number;
+  lastCollectionMs?: number;
+}
+
+export interface CollectionReaderOptions {
+  clock: Clock;
+  logger: Logger;
+  intervalMs: number;
+  /** Reads the probes; runs before each collect. */
+  refresh: () => Promise<void>;
+  nameOf: NameResolver;
+  /** Series per instrument before the SDK's overflow series takes over. */
+  cardinalityLimit?: number;
+}
+
+export class CollectionReader extends MetricReader {
+  private readonly _opts: CollectionReaderOptions;
+  private readonly _subscribers = new Map<string, CollectionSubscriber>();
+  private _timer: TimerHandle | undefined;
+  private _running: Promise<CollectionBatch | undefined> | undefined;
+  private _nextDueMs = 0;
+  private _stopped = false;
+  private _closed = false;
+  private readonly _stats: CollectionStats = { cycles: 0, overruns: 0, lastCycleMs: 0 };
+
+  constructor(opts: CollectionReaderOptions) {
+    const limit = opts.cardinalityLimit ?? 10_000;
+    super({
+      aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
+      cardinalitySelector: () => limit,
+    });
+    this._opts = opts;
+  }
+
+  /** Adds a subscriber under a unique name; returns a function that removes it. */
+  subscribe(name: string, subscriber: CollectionSubscriber): () => void {
+    this._subscribers.set(name, subscriber);
+    return () => this._subscribers.delete(name);
+  }
+
+  get stats(): Readonly<CollectionStats> {
+    return this._stats;
+  }
+
+  /** Starts the interval: the first cycle runs at once. */
+  startSchedule(): void {
+    if (this._timer !== undefined || this._stopped) return;
+    this._nextDueMs = this._opts.clock.monotonicMs() + this._opts.intervalMs;
+    void this.runCycle();
+    this._arm(this._opts.intervalMs);
+  }
+
+  /** Stops scheduling cycles; runCycle() still works (for a final collection). */
+  stopSchedule(): void {
+    this._stopped = true;
+    this._timer?.cancel();
+    this._timer = undefined;
+  }
+
+  /**
+   * Runs one cycle now, or joins the one in progress. Resolves with the batch, or undefined when the
+   * reader is shut down or the collection failed.
+   */
+  runCycle(): Promise<CollectionBatch | undefined> {
+    this._running ??= this._cycle().finally(() => {
+      this._running = undefined;
+    });
+    return this._running;
+  }
+
+  protected override async onShutdown(): Promise<void> {
+    this._closed = true;
+    this.stopSchedule();
+    await this._running;
+  }
+
+  protected override async onForceFlush(): Promise<void> {
+    await this.runCycle();
+  }
+
+  private _arm(delayMs: number): void {
+    this._timer = this._opts.clock.setTimeout(() => {
+      this._timer = undefined;
+      this._tick();
+    }, delayMs);
+  }
+
+  private _tick(): void {
+    if (this._stopped) return;
+    const clock = this._opts.clock;
+    if (this._running !== undefined) {
+      this._stats.overruns++;
+    } else {
+      void this.runCycle();
+    }
+    // Keep the phase: the next tick is one interval after this one was due, skipping missed ones.
+    this._nextDueMs += this._opts.intervalMs;
+    const now = clock.monotonicMs();
+    if (this._nextDueMs <= now) {
+      const missed = Math.floor((now - this._nextDueMs) / this._opts.intervalMs) + 1;
+      this._nextDueMs += missed * this._opts.intervalMs;
+    }
+    this._arm(this._nextDueMs - now);
+  }
+
+  private async _cycle(): Promise<CollectionBatch | undefined> {
+    const { clock, logger } = this._opts;
+    const started = clock.monotonicMs();
+    try {
+      await this._opts.refresh();
+      const { resourceMetrics, errors } = await this.collect();
+      for (const err of errors) logger.warn('collection error', { error: errorMessage(err) });
+      const timestampMs = clock.nowMs();
+      const batch = makeBatch(resourceMetrics, timestampMs, this._opts.nameOf);
+      const subscribers = [...this._subscribers];
+      const results = await Promise.allSettled(subscribers.map(async ([, sub]) => sub(batch)));
+      results.forEach((r, i) => {
+        if (r.status === 'rejected')
+          logger.error('collection subscriber failed', {
+            subscriber: subscribers[i]![0],
+            error: errorMessage(r.reason),
+          });
+      });
+      this._stats.cycles++;
+      this._stats.lastCollectionMs = timestampMs;
+      return batch;
+    } catch (err) {
+      if (!this._closed) logger.error('collection failed', { error: errorMessage(err) });
+      return undefined;
+    } finally {
+      this._stats.lastCycleMs = clock.monotonicMs() - started;
+    }
+  }
+}
+
+function makeBatch(
+  resourceMetrics: ResourceMetrics,
+  timestampMs: number,
+  nameOf: NameResolver,
+): CollectionBatch {
+  let samples: Sample[] | undefined;
+  return {
+    timestampMs,
+    resourceMetrics,
+    get samples() {
+      samples ??= toSamples(resourceMetrics, timestampMs, nameOf);
+      return samples;
+    },
+  };
+}

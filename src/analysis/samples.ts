@@ -1,0 +1,86 @@
+/**
+ * The form in which alerting and trends see a collection: one Sample per series, names as in the config
+ * (`cpu_percent`), labels as strings. Histograms carry their buckets, sum and count so that quantiles can
+ * be estimated as Prometheus' histogram_quantile does.
+ */
+import { DataPointType } from '@opentelemetry/sdk-metrics';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+
+export type SampleKind = 'gauge' | 'counter' | 'histogram';
+
+export interface HistogramValue {
+  /** Upper bounds, ascending; the last bucket (+Inf) has no bound. */
+  boundaries: readonly number[];
+  /** Per-bucket counts (not cumulative), `boundaries.length + 1` of them. */
+  counts: readonly number[];
+  sum: number;
+  count: number;
+}
+
+export interface Sample {
+  /** Config/catalog name, without the export prefix. */
+  metric: string;
+  labels: Readonly<Record<string, string>>;
+  /** Gauge value, counter total, or for histograms the observation count. */
+  value: number;
+  timestampMs: number;
+  kind: SampleKind;
+  histogram?: HistogramValue;
+}
+
+/** Maps an exported instrument name back to its config name. */
+export type NameResolver = (instrumentName: string) => string;
+
+function stringLabels(attributes: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(attributes)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  return out;
+}
+
+export function toSamples(rm: ResourceMetrics, timestampMs: number, nameOf: NameResolver): Sample[] {
+  const out: Sample[] = [];
+  for (const scope of rm.scopeMetrics) {
+    for (const metric of scope.metrics) {
+      const name = nameOf(metric.descriptor.name);
+      switch (metric.dataPointType) {
+        case DataPointType.GAUGE:
+        case DataPointType.SUM: {
+          const kind: SampleKind =
+            metric.dataPointType === DataPointType.SUM && metric.isMonotonic ? 'counter' : 'gauge';
+          for (const dp of metric.dataPoints) {
+            out.push({
+              metric: name,
+              labels: stringLabels(dp.attributes),
+              value: dp.value,
+              timestampMs,
+              kind,
+            });
+          }
+          break;
+        }
+        case DataPointType.HISTOGRAM:
+          for (const dp of metric.dataPoints) {
+            const h = dp.value;
+            out.push({
+              metric: name,
+              labels: stringLabels(dp.attributes),
+              value: h.count,
+              timestampMs,
+              kind: 'histogram',
+              histogram: {
+                boundaries: h.buckets.boundaries,
+                counts: h.buckets.counts,
+                sum: h.sum ?? 0,
+                count: h.count,
+              },
+            });
+          }
+          break;
+        default:
+          // Exponential histograms are not produced by this agent's instruments.
+          break;
+      }
+    }
+  }
+  return out;
+}

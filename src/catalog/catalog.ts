@@ -1,0 +1,327 @@
+/**
+ * The metric catalog, as data. Every metric the agent exports is declared here once; probes, instruments,
+ * the config schema, the README table and the golden tests all read it. `name` is the name used in the
+ * configuration and alert rules (the seed's name where one exists); `exportedName` is what Prometheus and
+ * OTLP see after the prefix, where the seed's name breaks Prometheus naming rules.
+ */
+
+export type MetricKind = 'gauge' | 'counter' | 'histogram';
+export type MetricGroup = 'system' | 'container' | 'application' | 'neo4j' | 'self';
+
+export interface CatalogEntry {
+  /** Name in config and rules. */
+  name: string;
+  /** Name exported (before the prefix); Prometheus adds `_total` to counters. */
+  exportedName: string;
+  kind: MetricKind;
+  /** UCUM unit as OTel writes it: `%`, `By`, `s`, `MHz`, `{packet}`. */
+  unit: string;
+  description: string;
+  labels: readonly string[];
+  group: MetricGroup;
+  /** Which config list enables or disables it; self-metrics are always on. */
+  configList?: 'system_metrics' | 'application_metrics' | 'neo4j_metrics';
+  /** Default histogram bucket boundaries. */
+  buckets?: readonly number[];
+}
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+function entry(
+  group: MetricGroup,
+  name: string,
+  kind: MetricKind,
+  unit: string,
+  description: string,
+  labels: readonly string[] = [],
+  extra: Partial<CatalogEntry> = {},
+): CatalogEntry {
+  const configList =
+    group === 'system' || group === 'container'
+      ? 'system_metrics'
+      : group === 'application'
+        ? 'application_metrics'
+        : group === 'neo4j'
+          ? 'neo4j_metrics'
+          : undefined;
+  return { name, exportedName: name, kind, unit, description, labels, group, configList, ...extra };
+}
+
+export const CATALOG: readonly CatalogEntry[] = [
+  // System (the seed's 18)
+  entry(
+    'system',
+    'cpu_percent',
+    'gauge',
+    '%',
+    'Share of CPU time not idle over the last collection interval, all CPUs, in percent.',
+  ),
+  entry('system', 'cpu_count', 'gauge', '{cpu}', 'Number of logical CPUs online.', [], {
+    exportedName: 'cpu_cores',
+  }),
+  entry(
+    'system',
+    'cpu_freq_current',
+    'gauge',
+    'MHz',
+    'Current CPU frequency averaged over the logical CPUs, in MHz.',
+  ),
+  entry(
+    'system',
+    'memory_percent',
+    'gauge',
+    '%',
+    'Memory in use (total minus available), in percent of total memory.',
+  ),
+  entry('system', 'memory_used_bytes', 'gauge', 'By', 'Memory in use: total memory minus available memory.'),
+  entry(
+    'system',
+    'memory_available_bytes',
+    'gauge',
+    'By',
+    'Memory available for new work without swapping (MemAvailable).',
+  ),
+  entry(
+    'system',
+    'swap_percent',
+    'gauge',
+    '%',
+    'Swap space in use, in percent of total swap (0 without swap).',
+  ),
+  entry(
+    'system',
+    'disk_usage_percent',
+    'gauge',
+    '%',
+    'Filesystem space in use, in percent of the space available to unprivileged users, as df shows it.',
+    ['mount_point'],
+  ),
+  entry('system', 'disk_io_read_bytes', 'counter', 'By', 'Bytes read from the block device.', ['device']),
+  entry('system', 'disk_io_write_bytes', 'counter', 'By', 'Bytes written to the block device.', ['device']),
+  entry(
+    'system',
+    'disk_io_read_count',
+    'counter',
+    '{operation}',
+    'Read operations completed by the block device.',
+    ['device'],
+  ),
+  entry(
+    'system',
+    'disk_io_write_count',
+    'counter',
+    '{operation}',
+    'Write operations completed by the block device.',
+    ['device'],
+  ),
+  entry('system', 'network_bytes_sent', 'counter', 'By', 'Bytes sent by the network interface.', [
+    'interface',
+  ]),
+  entry('system', 'network_bytes_recv', 'counter', 'By', 'Bytes received by the network interface.', [
+    'interface',
+  ]),
+  entry('system', 'network_packets_sent', 'counter', '{packet}', 'Packets sent by the network interface.', [
+    'interface',
+  ]),
+  entry(
+    'system',
+    'network_packets_recv',
+    'counter',
+    '{packet}',
+    'Packets received by the network interface.',
+    ['interface'],
+  ),
+  entry('system', 'network_errors_in', 'counter', '{error}', 'Receive errors on the network interface.', [
+    'interface',
+  ]),
+  entry('system', 'network_errors_out', 'counter', '{error}', 'Transmit errors on the network interface.', [
+    'interface',
+  ]),
+  // Container limits (cgroup v2), present only when a limit is set
+  entry(
+    'container',
+    'cgroup_cpu_limit_cores',
+    'gauge',
+    '{cpu}',
+    'CPU limit of the cgroup the agent runs in (cpu.max quota / period), in CPUs.',
+  ),
+  entry(
+    'container',
+    'cgroup_memory_limit_bytes',
+    'gauge',
+    'By',
+    'Memory limit of the cgroup the agent runs in (memory.max).',
+  ),
+  entry(
+    'container',
+    'cgroup_memory_usage_bytes',
+    'gauge',
+    'By',
+    'Memory charged to the cgroup the agent runs in (memory.current).',
+  ),
+  // Application (recorded through the API)
+  entry(
+    'application',
+    'agent_execution_time',
+    'histogram',
+    's',
+    'Duration of agent executions.',
+    ['agent_name', 'status'],
+    { buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60] },
+  ),
+  entry('application', 'agent_execution_count', 'counter', '{execution}', 'Agent executions.', [
+    'agent_name',
+    'status',
+  ]),
+  entry('application', 'agent_error_count', 'counter', '{error}', 'Agent execution errors.', [
+    'agent_name',
+    'error_type',
+  ]),
+  entry(
+    'application',
+    'api_request_duration',
+    'histogram',
+    's',
+    'Duration of API requests.',
+    ['endpoint', 'method', 'status'],
+    { buckets: LATENCY_BUCKETS },
+  ),
+  entry('application', 'api_request_count', 'counter', '{request}', 'API requests.', [
+    'endpoint',
+    'method',
+    'status',
+  ]),
+  entry('application', 'api_error_count', 'counter', '{error}', 'API request errors.', [
+    'endpoint',
+    'method',
+    'error_type',
+  ]),
+  entry('application', 'queue_length', 'gauge', '{item}', 'Items waiting in the queue.', ['queue_name']),
+  entry(
+    'application',
+    'queue_items_processed',
+    'counter',
+    '{item}',
+    'Items taken from the queue and processed.',
+    ['queue_name'],
+  ),
+  entry(
+    'application',
+    'queue_processing_time',
+    'histogram',
+    's',
+    'Time to process one queue item.',
+    ['queue_name'],
+    { buckets: LATENCY_BUCKETS },
+  ),
+  entry('application', 'entities_processed_total', 'counter', '{entity}', 'Entities processed.', [
+    'entity_type',
+    'operation',
+  ]),
+  entry(
+    'application',
+    'entities_processing_time',
+    'histogram',
+    's',
+    'Time to process one entity.',
+    ['entity_type', 'operation'],
+    { buckets: LATENCY_BUCKETS },
+  ),
+  entry('application', 'cache_hits', 'counter', '{hit}', 'Cache hits.', ['cache_name']),
+  entry('application', 'cache_misses', 'counter', '{miss}', 'Cache misses.', ['cache_name']),
+  entry('application', 'cache_size', 'gauge', '{entry}', 'Entries in the cache.', ['cache_name']),
+  // Neo4j
+  entry('neo4j', 'neo4j_query_duration_p50', 'gauge', 'ms', 'Median Neo4j query duration.'),
+  entry('neo4j', 'neo4j_query_duration_p95', 'gauge', 'ms', '95th percentile of Neo4j query duration.'),
+  entry('neo4j', 'neo4j_query_duration_p99', 'gauge', 'ms', '99th percentile of Neo4j query duration.'),
+  entry('neo4j', 'neo4j_database_size_bytes', 'gauge', 'By', 'Size of the Neo4j database store.'),
+  entry('neo4j', 'neo4j_transactions_active', 'gauge', '{transaction}', 'Transactions running now.'),
+  entry('neo4j', 'neo4j_transactions_committed', 'counter', '{transaction}', 'Transactions committed.'),
+  entry('neo4j', 'neo4j_transactions_rolled_back', 'counter', '{transaction}', 'Transactions rolled back.'),
+  entry(
+    'neo4j',
+    'neo4j_connection_pool_total',
+    'gauge',
+    '{connection}',
+    'Connections open to the server.',
+    [],
+    { exportedName: 'neo4j_connection_pool_size' },
+  ),
+  entry('neo4j', 'neo4j_connection_pool_idle', 'gauge', '{connection}', 'Idle connections.'),
+  entry('neo4j', 'neo4j_node_count', 'gauge', '{node}', 'Nodes in the graph.', [], {
+    exportedName: 'neo4j_nodes',
+  }),
+  entry('neo4j', 'neo4j_relationship_count', 'gauge', '{relationship}', 'Relationships in the graph.', [], {
+    exportedName: 'neo4j_relationships',
+  }),
+  entry('neo4j', 'neo4j_label_count', 'gauge', '{node}', 'Nodes carrying the label.', ['label'], {
+    exportedName: 'neo4j_label_nodes',
+  }),
+  entry(
+    'neo4j',
+    'neo4j_relationship_type_count',
+    'gauge',
+    '{relationship}',
+    'Relationships of the type.',
+    ['type'],
+    { exportedName: 'neo4j_relationship_type_relationships' },
+  ),
+  // The agent's own cost and health
+  entry('self', 'monitor_build_info', 'gauge', '1', 'Always 1; labels name the agent and Node.js versions.', [
+    'agent_version',
+    'node_version',
+  ]),
+  entry(
+    'self',
+    'monitor_probe_duration_seconds',
+    'gauge',
+    's',
+    'Wall time the probe took in the last collection.',
+    ['probe'],
+  ),
+  entry(
+    'self',
+    'monitor_probe_success',
+    'gauge',
+    '1',
+    '1 if the probe read its source fully in the last collection, else 0.',
+    ['probe'],
+  ),
+  entry(
+    'self',
+    'monitor_collection_duration_seconds',
+    'gauge',
+    's',
+    'Wall time of the last collection cycle: probes, collect and serialization.',
+  ),
+  entry('self', 'monitor_collections', 'counter', '{collection}', 'Collection cycles run.'),
+  entry('self', 'monitor_scrapes', 'counter', '{scrape}', 'Requests served on /metrics.'),
+  entry('self', 'monitor_otlp_exports', 'counter', '{export}', 'OTLP exports attempted.'),
+  entry(
+    'self',
+    'monitor_otlp_export_failures',
+    'counter',
+    '{export}',
+    'OTLP exports that failed after retries.',
+  ),
+  entry(
+    'self',
+    'monitor_counter_resets',
+    'counter',
+    '{reset}',
+    'Host counters that went backwards (device re-added, counter wrapped) and were absorbed.',
+    ['probe'],
+  ),
+];
+
+const BY_NAME = new Map(CATALOG.map((e) => [e.name, e]));
+
+/** The catalog entry for a config name, or undefined. */
+export function catalogEntry(name: string): CatalogEntry | undefined {
+  return BY_NAME.get(name);
+}
+
+/** Catalog entries of one group. */
+export function catalogGroup(group: MetricGroup): CatalogEntry[] {
+  return CATALOG.filter((e) => e.group === group);
+}

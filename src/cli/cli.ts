@@ -1,0 +1,106 @@
+/**
+ * The perf-monitor command line: parses argv, runs a command, maps errors to exit codes. main.ts runs it.
+ */
+import { parseArgs } from 'node:util';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
+import { defaultConfigPath } from '../config/load.js';
+import { AgentError, ConfigError, errorMessage, formatConfigIssue } from '../lib/errors.js';
+import type { ErrorCode } from '../lib/errors.js';
+import { packageInfo } from '../package-root.js';
+import { configPrintCommand } from './commands/config-print.js';
+import { runCommand } from './commands/run.js';
+import { validateCommand } from './commands/validate.js';
+import { processIo } from './io.js';
+import type { CliIo } from './io.js';
+import { COMMANDS, commandHelp, mainHelp, parseArgsConfig } from './options.js';
+
+export const EXIT_CODES: Record<ErrorCode, number> = {
+  E_CONFIG_INVALID: 2,
+  E_CONFIG_READ: 2,
+  E_CONFIG_PARSE: 2,
+  E_USAGE: 2,
+  E_PORT_IN_USE: 3,
+  E_LISTEN: 3,
+  E_TLS: 3,
+  E_PROBE_READ: 1,
+  E_PROBE_TIMEOUT: 1,
+  E_TIMEOUT: 1,
+  E_SHUTDOWN: 1,
+  E_STATE: 1,
+  E_EXPORT: 1,
+};
+
+/** Runs the command line `argv` (without node and script); resolves with the exit code. */
+export async function main(
+  argv: readonly string[],
+  io: CliIo = processIo,
+  env = process.env,
+): Promise<number> {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.out(mainHelp());
+    return argv.length === 0 ? 2 : 0;
+  }
+  if (argv[0] === '--version') argv = ['version'];
+  const command = COMMANDS.find((c) => c.name.split(' ').every((w, i) => words[i] === w));
+  if (command === undefined) {
+    io.err(`perf-monitor: unknown command "${words.join(' ')}"; run perf-monitor --help`);
+    return 2;
+  }
+  const rest = [...argv];
+  for (const w of command.name.split(' ')) rest.splice(rest.indexOf(w), 1);
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: rest,
+      options: parseArgsConfig(command),
+      allowPositionals: false,
+      strict: true,
+    }).values;
+  } catch (err) {
+    io.err(`perf-monitor ${command.name}: ${errorMessage(err)}`);
+    return 2;
+  }
+  if (values.help === true) {
+    io.out(commandHelp(command));
+    return 0;
+  }
+  const file = (values.config as string | undefined) ?? env.PERF_MONITOR_CONFIG ?? defaultConfigPath();
+
+  try {
+    switch (command.name) {
+      case 'version':
+        io.out(`perf-monitor ${packageInfo().version} (node ${process.version})`);
+        return 0;
+      case 'validate':
+        return await validateCommand(file, env, io);
+      case 'config print':
+        return await configPrintCommand(file, env, values.json === true, io);
+      case 'run':
+        diag.setLogger(
+          {
+            error: (msg) => io.err(`opentelemetry: ${msg}`),
+            warn: (msg) => io.err(`opentelemetry: ${msg}`),
+            info: () => undefined,
+            debug: () => undefined,
+            verbose: () => undefined,
+          },
+          { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+        );
+        return await runCommand(file, env, { on: (signal, handler) => process.on(signal, handler) }, io);
+      default:
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const issue of err.issues) io.err(formatConfigIssue(issue));
+      return EXIT_CODES[err.code];
+    }
+    if (err instanceof AgentError) {
+      io.err(`perf-monitor: ${err.message}`);
+      return EXIT_CODES[err.code];
+    }
+    io.err(`perf-monitor: unexpected failure: ${errorMessage(err)}`);
+    return 1;
+  }
+}

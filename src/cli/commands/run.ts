@@ -1,0 +1,54 @@
+import { PerformanceMonitorAgent } from '../../agent.js';
+import type { Env } from '../../config/load.js';
+import { ConfigError, errorMessage, formatConfigIssue } from '../../lib/errors.js';
+import type { CliIo } from '../io.js';
+
+export interface RunSignals {
+  /** Registers a handler for a process signal (main.ts passes process.on). */
+  on(signal: 'SIGTERM' | 'SIGINT' | 'SIGHUP', handler: () => void): void;
+}
+
+/**
+ * Runs the agent until SIGTERM or SIGINT. SIGHUP reloads the configuration file; a file that does not
+ * validate is reported and the running configuration stays. Resolves with the exit code.
+ */
+export async function runCommand(file: string, env: Env, signals: RunSignals, io: CliIo): Promise<number> {
+  const agent = new PerformanceMonitorAgent({ configPath: file, env });
+  // Start errors (bad config, port in use) are reported by main.ts as one line with their exit code.
+  await agent.start();
+  // Keeps the process alive when no HTTP endpoint is configured; every other timer is unref'd.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      agent.logger.info('stopping', { signal });
+      agent.stop().then(
+        () => {
+          clearInterval(keepAlive);
+          resolve(0);
+        },
+        (err: unknown) => {
+          io.err(`perf-monitor: stop incomplete: ${errorMessage(err)}`);
+          clearInterval(keepAlive);
+          resolve(1);
+        },
+      );
+    };
+    signals.on('SIGTERM', () => stop('SIGTERM'));
+    signals.on('SIGINT', () => stop('SIGINT'));
+    signals.on('SIGHUP', () => {
+      agent.logger.info('reloading configuration', { config: file });
+      agent.reload().catch((err: unknown) => {
+        if (err instanceof ConfigError) {
+          for (const issue of err.issues)
+            agent.logger.error('configuration not reloaded', { problem: formatConfigIssue(issue) });
+        } else {
+          agent.logger.error('configuration not reloaded', { error: errorMessage(err) });
+        }
+        agent.logger.warn('keeping the running configuration');
+      });
+    });
+  });
+}

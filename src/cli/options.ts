@@ -1,0 +1,90 @@
+/**
+ * The command line as data: commands, their options and help text. main.ts parses with node:util's
+ * parseArgs from this table, and --help is printed from it.
+ */
+import type { ParseArgsConfig } from 'node:util';
+
+export interface CliOption {
+  long: string;
+  short?: string;
+  arg?: string;
+  description: string;
+}
+
+export interface CliCommand {
+  /** Words that select it: `run`, `config print`. */
+  name: string;
+  summary: string;
+  options: readonly CliOption[];
+}
+
+const CONFIG_OPTION: CliOption = {
+  long: 'config',
+  short: 'c',
+  arg: 'FILE',
+  description:
+    'configuration file (default: the packaged config/performance_monitor_config.yaml, or $PERF_MONITOR_CONFIG)',
+};
+const HELP_OPTION: CliOption = { long: 'help', short: 'h', description: 'show this help' };
+
+export const COMMANDS: readonly CliCommand[] = [
+  {
+    name: 'run',
+    summary:
+      'run the agent: collect, serve /metrics, push OTLP; SIGHUP reloads the config, SIGTERM/SIGINT stop',
+    options: [CONFIG_OPTION, HELP_OPTION],
+  },
+  {
+    name: 'validate',
+    summary:
+      'check a configuration file; prints every problem with file:line:column and exits 2 if there is one',
+    options: [CONFIG_OPTION, HELP_OPTION],
+  },
+  {
+    name: 'config print',
+    summary: 'print the effective configuration (defaults filled in, environment expanded, secrets redacted)',
+    options: [CONFIG_OPTION, { long: 'json', description: 'print JSON instead of YAML' }, HELP_OPTION],
+  },
+  { name: 'version', summary: 'print the agent version', options: [HELP_OPTION] },
+];
+
+export function parseArgsConfig(command: CliCommand): ParseArgsConfig['options'] {
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const o of command.options) {
+    options[o.long] = {
+      type: o.arg === undefined ? 'boolean' : 'string',
+      ...(o.short === undefined ? {} : { short: o.short }),
+    };
+  }
+  return options;
+}
+
+function optionLine(o: CliOption): string {
+  const flags = `${o.short === undefined ? '    ' : `-${o.short}, `}--${o.long}${o.arg === undefined ? '' : ` ${o.arg}`}`;
+  return `  ${flags.padEnd(24)} ${o.description}`;
+}
+
+export function commandHelp(command: CliCommand): string {
+  return [
+    `Usage: perf-monitor ${command.name} [options]`,
+    '',
+    command.summary,
+    '',
+    'Options:',
+    ...command.options.map(optionLine),
+    '',
+  ].join('\n');
+}
+
+export function mainHelp(): string {
+  return [
+    'Usage: perf-monitor <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(14)} ${c.summary}`),
+    '',
+    'Run `perf-monitor <command> --help` for the options of a command.',
+    'Exit codes: 0 success, 1 runtime failure, 2 bad configuration or usage, 3 cannot listen (port in use, TLS).',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,391 @@
+/**
+ * Loads the YAML configuration: parse with positions, expand `${VAR}` / `${VAR:-default}` from the
+ * environment (the only place that reads it), validate against the schema, and report every problem at
+ * once as `file:line:column: key.path: message`, with a "did you mean" hint for misspelt keys and values.
+ * The result is deep-frozen.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, systemErrorCode } from '../lib/errors.js';
+import { packageInfo } from '../package-root.js';
+import type { ConfigIssue } from '../lib/errors.js';
+import { closest } from './suggest.js';
+import { configSchema } from './schema.js';
+import type { AgentConfig } from './schema.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface LoadedConfig {
+  config: AgentConfig;
+  /** The file it came from, as given. */
+  file: string;
+}
+
+/** The configuration shipped with the package: the full catalog, the seed's layout. */
+export function defaultConfigPath(): string {
+  return path.join(packageInfo().root, 'config', 'performance_monitor_config.yaml');
+}
+
+/** Reads and validates a configuration file. Throws ConfigError listing every issue. */
+export async function loadConfigFile(file: string, env: Env = process.env): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    const code = systemErrorCode(err);
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : `cannot read (${code ?? 'error'})`;
+    throw new ConfigError('E_CONFIG_READ', [{ file, path: '', message: why }], { cause: err });
+  }
+  return { config: parseConfigText(text, file, env), file };
+}
+
+/** Parses and validates configuration text; `file` is used in messages only. */
+export function parseConfigText(text: string, file: string, env: Env = process.env): AgentConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const locate = (offset: number | undefined): { line?: number; column?: number } => {
+    if (offset === undefined) return {};
+    const pos = lineCounter.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  };
+
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      'E_CONFIG_PARSE',
+      doc.errors.map((e) => ({
+        file,
+        path: '',
+        message: e.message.split('\n')[0] ?? e.message,
+        ...locate(e.pos[0]),
+      })),
+    );
+  }
+
+  // Unset variables are reported with everything else; they expand to empty text meanwhile.
+  const issues: ConfigIssue[] = expandEnvironment(doc, env).map((i) => ({
+    file,
+    path: i.path,
+    message: i.message,
+    ...locate(i.offset),
+  }));
+
+  const input: unknown = doc.contents === null ? {} : doc.toJS({ maxAliasCount: 100 });
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new ConfigError('E_CONFIG_INVALID', [
+      {
+        file,
+        path: '',
+        message: 'the top level must be a mapping with a performance_monitor: section',
+        line: 1,
+        column: 1,
+      },
+    ]);
+  }
+
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const unsetPaths = new Set(issues.map((i) => i.path));
+    for (const zi of result.error.issues) {
+      for (const issue of describeIssue(zi, input)) {
+        if (unsetPaths.has(issue.path)) continue; // already reported as an unset variable
+        issues.push({ file, ...issue, ...locate(offsetOf(doc, issue.keyPath, issue.atKey)) });
+      }
+    }
+  } else if (issues.length === 0) {
+    for (const issue of environmentRules(result.data, env)) {
+      issues.push({ file, ...issue, ...locate(offsetOf(doc, issue.keyPath, false)) });
+    }
+  }
+  if (issues.length > 0) {
+    issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+    throw new ConfigError(
+      'E_CONFIG_INVALID',
+      issues.map(({ file: f, path, message, line, column }) => ({ file: f, path, message, line, column })),
+    );
+  }
+  return deepFreeze(result.data!);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Environment expansion
+
+const ENV_REF = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}/g;
+
+interface EnvIssue {
+  path: string;
+  message: string;
+  offset: number | undefined;
+}
+
+/**
+ * Expands environment references in every string scalar. An unquoted scalar that becomes a number or a
+ * boolean after expansion takes that type, so `port: ${PORT:-9091}` is a number.
+ */
+function expandEnvironment(doc: Document, env: Env): EnvIssue[] {
+  const issues: EnvIssue[] = [];
+  visit(doc, {
+    Scalar(_key, node, path) {
+      if (typeof node.value !== 'string' || !node.value.includes('$')) return;
+      const original = node.value;
+      let missing: string | undefined;
+      const expanded = original.replace(
+        ENV_REF,
+        (whole, name: string | undefined, op: string | undefined, fallback: string | undefined) => {
+          if (whole === '$$') return '$';
+          const value = env[name!];
+          if (op === ':-') return value === undefined || value === '' ? (fallback ?? '') : value;
+          if (op === '-') return value === undefined ? (fallback ?? '') : value;
+          if (value === undefined) {
+            missing ??= name;
+            return '';
+          }
+          return value;
+        },
+      );
+      if (missing !== undefined) {
+        issues.push({
+          path: keyPathOf(path, node),
+          message: `environment variable ${missing} is not set (write \${${missing}:-default} to give a default)`,
+          offset: node.range?.[0],
+        });
+      }
+      node.value = node.type === 'PLAIN' ? retype(expanded) : expanded;
+    },
+  });
+  return issues;
+}
+
+function retype(text: string): string | number | boolean {
+  if (/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text.trim())) return Number(text);
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  return text;
+}
+
+/** The key path of a node reached by yaml's visit(). */
+function keyPathOf(ancestors: readonly unknown[], node: unknown): string {
+  const parts: (string | number)[] = [];
+  const chain = [...ancestors, node];
+  for (let i = 1; i < chain.length; i++) {
+    const parent = chain[i - 1];
+    const child = chain[i];
+    if (isSeq(parent)) {
+      parts.push(parent.items.indexOf(child));
+    } else if (parent !== null && typeof parent === 'object' && 'key' in parent && 'value' in parent) {
+      const pair = parent;
+      if (pair.value === child && isScalar(pair.key)) parts.push(String(pair.key.value));
+    }
+  }
+  return formatPath(parts);
+}
+
+/** Checks that need the environment after the schema passed. */
+function environmentRules(
+  cfg: AgentConfig,
+  env: Env,
+): { path: string; keyPath: (string | number)[]; message: string }[] {
+  const otlp = cfg.performance_monitor.otlp;
+  const fromEnv = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (otlp.enabled === true && otlp.endpoint === undefined && (fromEnv === undefined || fromEnv === '')) {
+    const keyPath = ['performance_monitor', 'otlp', 'enabled'];
+    return [
+      {
+        path: formatPath(keyPath),
+        keyPath,
+        message: 'OTLP export is enabled but no endpoint is set (here or in OTEL_EXPORTER_OTLP_ENDPOINT)',
+      },
+    ];
+  }
+  return [];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Issue description and location
+
+interface DescribedIssue {
+  path: string;
+  keyPath: (string | number)[];
+  message: string;
+  /** Point at the key itself rather than its value (unknown keys). */
+  atKey: boolean;
+}
+
+export function formatPath(parts: readonly (string | number | symbol)[]): string {
+  let out = '';
+  for (const p of parts) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = input;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[p];
+  }
+  return cur;
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return 'a string';
+  if (typeof v === 'number') return 'a number';
+  if (typeof v === 'boolean') return 'a boolean';
+  return typeof v;
+}
+
+const EXPECTED_NAMES: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  boolean: 'a boolean (true or false)',
+  object: 'a mapping',
+  array: 'a list',
+  int: 'a whole number',
+};
+
+function hint(value: unknown, candidates: readonly string[]): string {
+  if (typeof value !== 'string') return '';
+  const best = closest(value, candidates);
+  return best === undefined ? '' : ` (did you mean ${JSON.stringify(best)}?)`;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): DescribedIssue[] {
+  const keyPath = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  const path = formatPath(keyPath);
+  const value = valueAt(input, keyPath);
+  const one = (message: string, atKey = false): DescribedIssue[] => [{ path, keyPath, message, atKey }];
+
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const allowed = allowedKeys(keyPath);
+      return issue.keys.map((key) => {
+        const kp = [...keyPath, key];
+        return {
+          path: formatPath(kp),
+          keyPath: kp,
+          message: `unknown key ${JSON.stringify(key)}${hint(key, allowed)}`,
+          atKey: true,
+        };
+      });
+    }
+    case 'invalid_type':
+      if (value === undefined) return one('is required');
+      return one(`expected ${EXPECTED_NAMES[issue.expected] ?? issue.expected}, got ${typeName(value)}`);
+    case 'invalid_value': {
+      const values = issue.values.map((v) => String(v));
+      return one(
+        `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}${hint(value, values)}`,
+      );
+    }
+    case 'invalid_union': {
+      if (value === undefined) return one('is required');
+      const expected = [
+        ...new Set(
+          issue.errors
+            .flat()
+            .map((e) => (e.code === 'invalid_type' ? (EXPECTED_NAMES[e.expected] ?? e.expected) : e.message)),
+        ),
+      ];
+      return one(`expected ${expected.join(' or ')}, got ${typeName(value)}`);
+    }
+    case 'too_small':
+      if (issue.origin === 'array') return one(`needs at least ${String(issue.minimum)} item(s)`);
+      if (issue.origin === 'string')
+        return one(
+          issue.minimum === 1 ? 'must not be empty' : `must be at least ${String(issue.minimum)} characters`,
+        );
+      return one(
+        `must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}, got ${JSON.stringify(value)}`,
+      );
+    case 'too_big':
+      return one(
+        `must be ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}, got ${JSON.stringify(value)}`,
+      );
+    case 'invalid_format':
+      return one(issue.message.startsWith('Invalid') ? `expected ${issue.format}` : issue.message);
+    case 'custom': {
+      const from = (issue.params as { suggestFrom?: string[] } | undefined)?.suggestFrom;
+      return one(`${issue.message}${from === undefined ? '' : hint(value, from)}`);
+    }
+    default:
+      return one(issue.message);
+  }
+}
+
+/** The keys the schema allows at `keyPath`, for suggestions. */
+function allowedKeys(keyPath: readonly (string | number)[]): string[] {
+  let schema: unknown = configSchema;
+  const unwrap = (s: unknown): unknown => {
+    for (let i = 0; i < 10; i++) {
+      const def = (s as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+      if (def === undefined) return s;
+      if (
+        def.type === 'default' ||
+        def.type === 'prefault' ||
+        def.type === 'optional' ||
+        def.type === 'nullable' ||
+        def.type === 'readonly'
+      )
+        s = def.innerType;
+      else if (def.type === 'pipe') s = def.in;
+      else return s;
+    }
+    return s;
+  };
+  schema = unwrap(schema);
+  for (const p of keyPath) {
+    const def = (schema as { _zod: { def: Record<string, unknown> } })._zod.def;
+    if (def.type === 'object') schema = (def.shape as Record<string, unknown>)[String(p)];
+    else if (def.type === 'array') schema = def.element;
+    else if (def.type === 'record') schema = def.valueType;
+    else return [];
+    if (schema === undefined) return [];
+    schema = unwrap(schema);
+  }
+  const def = (schema as { _zod: { def: Record<string, unknown> } })._zod.def;
+  return def.type === 'object' ? Object.keys(def.shape as Record<string, unknown>) : [];
+}
+
+/** Source offset of the value (or key) at `keyPath`, or of its nearest existing ancestor. */
+function offsetOf(doc: Document, keyPath: readonly (string | number)[], atKey: boolean): number | undefined {
+  for (let n = keyPath.length; n >= 0; n--) {
+    const prefix = keyPath.slice(0, n);
+    if (atKey && n === keyPath.length && n > 0) {
+      const parent = prefix.length === 1 ? doc.contents : doc.getIn(prefix.slice(0, -1), true);
+      if (isMap(parent)) {
+        const pair = parent.items.find(
+          (it) => isScalar(it.key) && String(it.key.value) === String(prefix[prefix.length - 1]),
+        );
+        const range = (pair?.key as YamlNode | undefined)?.range;
+        if (range !== undefined && range !== null) return range[0];
+      }
+      continue;
+    }
+    const node = n === 0 ? doc.contents : doc.getIn(prefix, true);
+    const range = (node as YamlNode | null | undefined)?.range;
+    if (range !== undefined && range !== null) return range[0];
+  }
+  return undefined;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,445 @@
+/**
+ * The one configuration schema: structure, defaults, constraints and cross-field rules. The YAML layout
+ * is the seed's (`performance_monitor:` with collection_interval, enabled_collectors, system_metrics,
+ * application_metrics, neo4j_metrics, prometheus, alerting; `trend_analysis:`; `logging:`), plus the
+ * sections this agent adds (`system`, `otlp`). Keys are snake_case as in YAML. Durations accept a number
+ * of seconds or a string with a unit (`15s`, `5m`) and become `Duration` objects.
+ */
+import { z } from 'zod';
+import { CATALOG, catalogEntry } from '../catalog/catalog.js';
+import { formatDurationMs, parseDurationMs } from '../lib/duration.js';
+
+/** A parsed duration: milliseconds plus the canonical text for printing. */
+export interface Duration {
+  readonly ms: number;
+  readonly text: string;
+}
+
+export function duration(ms: number): Duration {
+  return { ms, text: formatDurationMs(ms) };
+}
+
+function durationField(opts: { min?: number; max?: number } = {}) {
+  return z.union([z.number(), z.string()]).transform((value, ctx): Duration => {
+    const ms = parseDurationMs(value);
+    if (ms === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `invalid duration ${JSON.stringify(value)}: use seconds (30) or a number with a unit (500ms, 15s, 5m, 1h, 7d)`,
+      });
+      return z.NEVER;
+    }
+    if (opts.min !== undefined && ms < opts.min) {
+      ctx.addIssue({ code: 'custom', message: `must be at least ${formatDurationMs(opts.min)}` });
+      return z.NEVER;
+    }
+    if (opts.max !== undefined && ms > opts.max) {
+      ctx.addIssue({ code: 'custom', message: `must be at most ${formatDurationMs(opts.max)}` });
+      return z.NEVER;
+    }
+    return duration(ms);
+  });
+}
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const METRIC_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+const labelName = z
+  .string()
+  .regex(LABEL_NAME, 'label names use letters, digits and underscores and do not start with a digit')
+  .refine((s) => !s.startsWith('__'), 'label names starting with __ are reserved by Prometheus');
+
+const regexText = z.string().refine((s) => {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not a valid regular expression');
+
+export const COLLECTORS = ['system', 'application', 'neo4j'] as const;
+export const METRIC_TYPES = ['gauge', 'counter', 'histogram'] as const;
+export const CONDITIONS = ['>', '<', '>=', '<=', '==', '!='] as const;
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export const LOG_LEVEL_NAMES = ['debug', 'info', 'warning', 'warn', 'error', 'critical'] as const;
+
+/** `mean`, `p95`, `rate_5m`, `max_1h`, … : a function, optionally over a window. */
+export const AGGREGATION_RE =
+  /^(?:last|mean|max|min|p50|p90|p95|p99)$|^(?:rate|increase|mean|max|min|p50|p90|p95|p99)_\d+(?:ms|s|m|h|d)$/;
+
+const SYSTEM_METRIC_NAMES = CATALOG.filter((c) => c.configList === 'system_metrics').map((c) => c.name);
+
+const systemMetric = z
+  .strictObject({
+    name: z.string().superRefine((n, ctx) => {
+      if (!SYSTEM_METRIC_NAMES.includes(n)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown system metric ${JSON.stringify(n)}`,
+          params: { suggestFrom: SYSTEM_METRIC_NAMES },
+        });
+      }
+    }),
+    type: z.enum(METRIC_TYPES).optional(),
+    enabled: z.boolean().default(true),
+    description: z.string().optional(),
+  })
+  .superRefine((m, ctx) => {
+    const e = catalogEntry(m.name);
+    if (e !== undefined && m.type !== undefined && m.type !== e.kind) {
+      ctx.addIssue({ code: 'custom', path: ['type'], message: `${m.name} is a ${e.kind}, not a ${m.type}` });
+    }
+  });
+
+/** A list whose items have unique `name`s. */
+function uniqueByName<T extends z.ZodType<{ name: string }>>(item: T) {
+  return z.array(item).superRefine((items, ctx) => {
+    for (const [name, i] of duplicates(items.map((m) => m.name))) {
+      ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `${JSON.stringify(name)} is listed twice` });
+    }
+  });
+}
+
+const applicationMetric = z
+  .strictObject({
+    name: z.string().regex(METRIC_NAME, 'metric names use letters, digits and underscores'),
+    type: z.enum(METRIC_TYPES).optional(),
+    description: z.string().optional(),
+    labels: z.array(labelName).optional(),
+    buckets: z
+      .array(z.number().finite())
+      .min(1)
+      .refine((b) => b.every((v, i) => i === 0 || v > b[i - 1]!), 'buckets must be strictly increasing')
+      .optional(),
+    enabled: z.boolean().default(true),
+  })
+  .superRefine((m, ctx) => {
+    const e = catalogEntry(m.name);
+    if (e !== undefined && e.configList !== 'application_metrics') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['name'],
+        message: `${m.name} is a ${e.group} metric, not an application metric`,
+      });
+      return;
+    }
+    if (e === undefined && m.type === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['type'],
+        message: 'a custom metric needs a type (gauge, counter or histogram)',
+      });
+    }
+    if (e !== undefined && m.type !== undefined && m.type !== e.kind) {
+      ctx.addIssue({ code: 'custom', path: ['type'], message: `${m.name} is a ${e.kind}, not a ${m.type}` });
+    }
+    if (m.buckets !== undefined && (m.type ?? e?.kind) !== 'histogram') {
+      ctx.addIssue({ code: 'custom', path: ['buckets'], message: 'only histograms have buckets' });
+    }
+  });
+
+const neo4jQuery = z.strictObject({
+  name: z.string().regex(METRIC_NAME, 'metric names use letters, digits and underscores'),
+  type: z.enum(METRIC_TYPES).default('gauge'),
+  query: z.string().min(1).optional(),
+  description: z.string().optional(),
+  labels: z.array(labelName).optional(),
+  value_column: z.string().optional(),
+  timeout: durationField({ min: 1 }).optional(),
+  enabled: z.boolean().default(true),
+});
+
+const neo4jSection = z.strictObject({
+  uri: z.string().default('bolt://localhost:7687'),
+  user: z.string().default('neo4j'),
+  password: z.string().optional(),
+  database: z.string().default('neo4j'),
+  max_connection_pool_size: z.number().int().min(1).default(5),
+  connection_timeout: durationField({ min: 1 }).default(duration(5000)),
+  query_timeout: durationField({ min: 1 }).default(duration(5000)),
+  collection_interval: durationField({ min: 100 }).optional(),
+  queries: uniqueByName(neo4jQuery).default([]),
+});
+
+const tlsSection = z.strictObject({
+  cert_file: z.string().min(1),
+  key_file: z.string().min(1),
+  client_ca_file: z.string().min(1).optional(),
+  min_version: z.enum(['TLS12', 'TLS13']).default('TLS12'),
+});
+
+const BCRYPT_HASH = /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/;
+
+const prometheusSection = z.strictObject({
+  enabled: z.boolean().default(true),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(9091),
+  metric_prefix: z
+    .string()
+    .regex(/^$|^[a-zA-Z_][a-zA-Z0-9_]*$/, 'the prefix uses letters, digits and underscores')
+    .default('multi_agent_system'),
+  default_labels: z
+    .record(labelName, z.union([z.string(), z.number()]).transform(String))
+    .superRefine((labels, ctx) => {
+      for (const reserved of ['job', 'le', 'quantile']) {
+        if (reserved in labels) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [reserved],
+            message: `${JSON.stringify(reserved)} is reserved by Prometheus; pick another label name`,
+          });
+        }
+      }
+    })
+    .default({}),
+  tls: tlsSection.optional(),
+  basic_auth_users: z
+    .record(
+      z.string().min(1),
+      z.string().regex(BCRYPT_HASH, 'expected a bcrypt hash (htpasswd -nBC 10 "" | tr -d \':\\n\')'),
+    )
+    .optional(),
+  request_timeout: durationField({ min: 100 }).default(duration(10_000)),
+});
+
+const otlpSection = z.strictObject({
+  enabled: z.boolean().optional(),
+  endpoint: z.string().url('expected a URL such as http://localhost:4318/v1/metrics').optional(),
+  headers: z.record(z.string().min(1), z.string()).default({}),
+  timeout: durationField({ min: 100 }).optional(),
+  compression: z.enum(['gzip', 'none']).optional(),
+  export_interval: durationField({ min: 100 }).optional(),
+});
+
+const systemSection = z.strictObject({
+  proc_path: z.string().min(1).default('/proc'),
+  sys_path: z.string().min(1).default('/sys'),
+  rootfs_path: z.string().min(1).default('/'),
+  exclude_mount_points: regexText.optional(),
+  exclude_fs_types: regexText.optional(),
+  exclude_devices: regexText.optional(),
+  exclude_interfaces: regexText.optional(),
+  probe_timeout: durationField({ min: 10 }).optional(),
+});
+
+const channel = z
+  .strictObject({
+    type: z.enum(['log', 'webhook', 'alertmanager', 'kafka']),
+    enabled: z.boolean().default(true),
+    name: z.string().optional(),
+    level: z.enum(LOG_LEVEL_NAMES).optional(),
+    url: z.string().url().optional(),
+    headers: z.record(z.string().min(1), z.string()).optional(),
+    hmac_secret: z.string().optional(),
+    timeout: durationField({ min: 1 }).optional(),
+    brokers: z.array(z.string().min(1)).optional(),
+    topic: z.string().min(1).optional(),
+    client_id: z.string().optional(),
+  })
+  .superRefine((c, ctx) => {
+    if ((c.type === 'webhook' || c.type === 'alertmanager') && c.url === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: `a ${c.type} channel needs a url` });
+    }
+    if (c.type === 'kafka' && (c.brokers === undefined || c.brokers.length === 0)) {
+      ctx.addIssue({ code: 'custom', path: ['brokers'], message: 'a kafka channel needs brokers' });
+    }
+    if (c.type === 'kafka' && c.topic === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['topic'], message: 'a kafka channel needs a topic' });
+    }
+  });
+
+const alertRule = z
+  .strictObject({
+    name: z.string().regex(METRIC_NAME, 'rule names use letters, digits and underscores'),
+    metric: z.string().min(1),
+    condition: z.enum(CONDITIONS),
+    threshold: z.number().finite(),
+    duration: durationField().default(duration(0)),
+    severity: z.enum(SEVERITIES).default('warning'),
+    message: z.string().optional(),
+    enabled: z.boolean().default(true),
+    aggregation: z
+      .string()
+      .regex(
+        AGGREGATION_RE,
+        'expected last, mean, max, min, p50, p90, p95, p99, or <function>_<window> such as rate_5m or mean_10m',
+      )
+      .optional(),
+    labels: z.record(labelName, z.string()).optional(),
+    keep_firing_for: durationField().optional(),
+    resolve_threshold: z.number().finite().optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.resolve_threshold === undefined) return;
+    const healthySide =
+      r.condition === '>' || r.condition === '>='
+        ? r.resolve_threshold <= r.threshold
+        : r.condition === '<' || r.condition === '<='
+          ? r.resolve_threshold >= r.threshold
+          : false;
+    if (!healthySide) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['resolve_threshold'],
+        message: `must lie on the healthy side of the threshold (condition ${r.condition} ${r.threshold})`,
+      });
+    }
+  });
+
+const alertingSection = z.strictObject({
+  enabled: z.boolean().default(true),
+  evaluation_interval: durationField({ min: 100 }).optional(),
+  notifications: z
+    .strictObject({
+      channels: z.array(channel).default([{ type: 'log', enabled: true, level: 'warning' }]),
+    })
+    .prefault({}),
+  rules: uniqueByName(alertRule).default([]),
+});
+
+const performanceMonitor = z
+  .strictObject({
+    service_name: z.string().min(1).optional(),
+    collection_interval: durationField({ min: 100, max: 3_600_000 }).default(duration(30_000)),
+    enabled_collectors: z
+      .array(z.enum(COLLECTORS))
+      .superRefine((list, ctx) => {
+        for (const [name, i] of duplicates(list))
+          ctx.addIssue({ code: 'custom', path: [i], message: `${JSON.stringify(name)} is listed twice` });
+      })
+      .default(['system', 'application']),
+    system: systemSection.prefault({}),
+    system_metrics: uniqueByName(systemMetric).default([]),
+    application_metrics: uniqueByName(applicationMetric).default([]),
+    neo4j_metrics: neo4jSection.prefault({}),
+    prometheus: prometheusSection.prefault({}),
+    otlp: otlpSection.prefault({}),
+    alerting: alertingSection.prefault({}),
+  })
+  .superRefine((pm, ctx) => {
+    if (pm.system.probe_timeout !== undefined && pm.system.probe_timeout.ms > pm.collection_interval.ms) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['system', 'probe_timeout'],
+        message: `must not exceed collection_interval (${pm.collection_interval.text})`,
+      });
+    }
+    if (pm.otlp.export_interval !== undefined && pm.otlp.export_interval.ms < pm.collection_interval.ms) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['otlp', 'export_interval'],
+        message: `must be at least collection_interval (${pm.collection_interval.text}): an export sends what a collection produced`,
+      });
+    }
+  });
+
+const trendAnalysis = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    storage: z
+      .strictObject({
+        backend: z.enum(['file', 'sqlite', 'prometheus']).default('file'),
+        path: z.string().min(1).default('data/metrics_history'),
+        retention_days: z.number().positive().default(30),
+        url: z.string().url().optional(),
+      })
+      .prefault({}),
+    anomaly_detection: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        algorithm: z.enum(['zscore', 'iqr', 'mad']).default('zscore'),
+        sensitivity: z.number().positive().default(2),
+        min_samples: z.number().int().min(2).default(100),
+      })
+      .prefault({}),
+  })
+  .superRefine((t, ctx) => {
+    if (t.storage.backend === 'prometheus' && t.storage.url === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['storage', 'url'],
+        message: 'the prometheus backend needs the url of a Prometheus server',
+      });
+    }
+  });
+
+const loggingSection = z.strictObject({
+  level: z.enum(LOG_LEVEL_NAMES).default('info'),
+  format: z.enum(['text', 'json']).default('text'),
+  file: z.string().min(1).optional(),
+  max_bytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(10 * 1024 * 1024),
+  backup_count: z.number().int().min(0).default(5),
+});
+
+export const configSchema = z
+  .strictObject({
+    performance_monitor: performanceMonitor.prefault({}),
+    trend_analysis: trendAnalysis.prefault({}),
+    logging: loggingSection.prefault({}),
+  })
+  .superRefine(checkRuleMetrics, {
+    // Runs even when unrelated parts of the file are wrong, so that every problem is reported at once.
+    when: (payload) =>
+      !payload.issues.some(
+        (i) => i.path?.[0] === 'performance_monitor' && RULE_INPUTS.has(String(i.path?.[1])),
+      ),
+  });
+
+const RULE_INPUTS = new Set(['alerting', 'application_metrics', 'neo4j_metrics']);
+
+export type AgentConfig = z.output<typeof configSchema>;
+export type AlertRuleConfig = AgentConfig['performance_monitor']['alerting']['rules'][number];
+export type ApplicationMetricConfig = AgentConfig['performance_monitor']['application_metrics'][number];
+export type PrometheusConfig = AgentConfig['performance_monitor']['prometheus'];
+export type OtlpConfig = AgentConfig['performance_monitor']['otlp'];
+export type LoggingConfig = AgentConfig['logging'];
+
+function duplicates(names: readonly string[]): Map<string, number> {
+  const seen = new Set<string>();
+  const dups = new Map<string, number>();
+  names.forEach((n, i) => {
+    if (seen.has(n) && !dups.has(n)) dups.set(n, i);
+    seen.add(n);
+  });
+  return dups;
+}
+
+interface RuleInputs {
+  performance_monitor: {
+    application_metrics: readonly { name: string }[];
+    neo4j_metrics: { queries: readonly { name: string }[] };
+    alerting: { rules: readonly { name: string; metric: string }[] };
+  };
+}
+
+/** Names a rule's `metric` may use: catalog names (config or exported form) and configured custom metrics. */
+export function knownMetricNames(cfg: RuleInputs): Set<string> {
+  const names = new Set<string>();
+  for (const e of CATALOG) {
+    names.add(e.name);
+    names.add(e.exportedName);
+  }
+  for (const m of cfg.performance_monitor.application_metrics) names.add(m.name);
+  for (const q of cfg.performance_monitor.neo4j_metrics.queries) names.add(q.name);
+  return names;
+}
+
+function checkRuleMetrics(cfg: RuleInputs, ctx: z.RefinementCtx): void {
+  const known = knownMetricNames(cfg);
+  cfg.performance_monitor.alerting.rules.forEach((r, i) => {
+    if (!known.has(r.metric)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['performance_monitor', 'alerting', 'rules', i, 'metric'],
+        message: `rule ${r.name}: unknown metric ${JSON.stringify(r.metric)}`,
+        params: { suggestFrom: [...known] },
+      });
+    }
+  });
+}

@@ -1,0 +1,157 @@
+/**
+ * OTLP/HTTP push (protobuf, gzip by default) of each collection to an OpenTelemetry Collector. Settings come
+ * from the config's `otlp` section, then the standard OTEL_EXPORTER_OTLP_* variables. One export at a
+ * time: while an export (with the exporter's own retries) is in flight, newer collections are not queued;
+ * counters are cumulative, so the next export carries everything the skipped one had.
+ */
+import { ExportResultCode } from '@opentelemetry/core';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Env } from '../config/load.js';
+import type { OtlpConfig } from '../config/schema.js';
+import type { Clock } from '../lib/clock.js';
+import { errorMessage } from '../lib/errors.js';
+import { parseKeyValueList } from '../lib/key-value-list.js';
+import type { Logger } from '../lib/logger.js';
+
+export interface OtlpSettings {
+  endpoint: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  compression: 'gzip' | 'none';
+  /** Minimum time between exports; every collection when undefined. */
+  exportIntervalMs: number | undefined;
+}
+
+function positiveInt(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\d+$/.test(text.trim())) return undefined;
+  const n = Number(text);
+  return n > 0 ? n : undefined;
+}
+
+/** The effective OTLP settings, or undefined when export is off (no endpoint anywhere, or disabled). */
+export function resolveOtlpSettings(cfg: OtlpConfig, env: Env): OtlpSettings | undefined {
+  if (cfg.enabled === false) return undefined;
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const endpoint =
+    cfg.endpoint ??
+    (env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT !== undefined && env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT !== ''
+      ? env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT
+      : base !== undefined && base !== ''
+        ? `${base.replace(/\/+$/, '')}/v1/metrics`
+        : undefined);
+  if (endpoint === undefined) return undefined;
+  const envCompression = (
+    env.OTEL_EXPORTER_OTLP_METRICS_COMPRESSION ?? env.OTEL_EXPORTER_OTLP_COMPRESSION
+  )?.trim();
+  return {
+    endpoint,
+    headers: {
+      ...parseKeyValueList(env.OTEL_EXPORTER_OTLP_HEADERS),
+      ...parseKeyValueList(env.OTEL_EXPORTER_OTLP_METRICS_HEADERS),
+      ...cfg.headers,
+    },
+    timeoutMs:
+      cfg.timeout?.ms ??
+      positiveInt(env.OTEL_EXPORTER_OTLP_METRICS_TIMEOUT) ??
+      positiveInt(env.OTEL_EXPORTER_OTLP_TIMEOUT) ??
+      10_000,
+    compression: cfg.compression ?? (envCompression === 'none' ? 'none' : 'gzip'),
+    exportIntervalMs: cfg.export_interval?.ms,
+  };
+}
+
+export interface OtlpPushStats {
+  exports: number;
+  failures: number;
+  skipped: number;
+  lastError?: string;
+}
+
+export class OtlpPush {
+  private readonly _exporter: OTLPMetricExporter;
+  private readonly _settings: OtlpSettings;
+  private readonly _clock: Clock;
+  private readonly _logger: Logger;
+  private _inFlight: Promise<void> | undefined;
+  private _lastExportMs: number | undefined;
+  private _failing = false;
+  private _closed = false;
+  private readonly _stats: OtlpPushStats = { exports: 0, failures: 0, skipped: 0 };
+
+  constructor(settings: OtlpSettings, clock: Clock, logger: Logger) {
+    this._settings = settings;
+    this._clock = clock;
+    this._logger = logger;
+    this._exporter = new OTLPMetricExporter({
+      url: settings.endpoint,
+      headers: settings.headers,
+      timeoutMillis: settings.timeoutMs,
+      compression: settings.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
+    });
+  }
+
+  get stats(): Readonly<OtlpPushStats> {
+    return this._stats;
+  }
+
+  get endpoint(): string {
+    return this._settings.endpoint;
+  }
+
+  /** Starts an export of `rm` unless one is in flight or the export interval has not passed. Never waits. */
+  offer(rm: ResourceMetrics, force = false): void {
+    if (this._closed) return;
+    const now = this._clock.monotonicMs();
+    const interval = this._settings.exportIntervalMs;
+    if (
+      !force &&
+      interval !== undefined &&
+      this._lastExportMs !== undefined &&
+      now - this._lastExportMs < interval
+    )
+      return;
+    if (this._inFlight !== undefined) {
+      this._stats.skipped++;
+      return;
+    }
+    this._lastExportMs = now;
+    this._inFlight = this._export(rm).finally(() => {
+      this._inFlight = undefined;
+    });
+  }
+
+  /** Waits for the export in flight, then exports `last` (the final collection), then closes. */
+  async shutdown(last?: ResourceMetrics): Promise<void> {
+    if (this._closed) return;
+    await this._inFlight;
+    if (last !== undefined) await this._export(last);
+    this._closed = true;
+    await this._exporter.shutdown();
+  }
+
+  private _export(rm: ResourceMetrics): Promise<void> {
+    this._stats.exports++;
+    return new Promise((resolve) => {
+      this._exporter.export(rm, (result) => {
+        if (result.code === ExportResultCode.SUCCESS) {
+          if (this._failing)
+            this._logger.info('OTLP export recovered', { endpoint: this._settings.endpoint });
+          this._failing = false;
+        } else {
+          this._stats.failures++;
+          this._stats.lastError = result.error === undefined ? 'unknown error' : errorMessage(result.error);
+          if (!this._failing) {
+            this._logger.warn('OTLP export failed', {
+              endpoint: this._settings.endpoint,
+              error: this._stats.lastError,
+            });
+          }
+          this._failing = true;
+        }
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The Prometheus text snapshot: serialized once per collection with the SDK's PrometheusSerializer, so a
+ * scrape is a buffer write, however many series there are and however often Prometheus asks. The gzip
+ * form is made on the first request that accepts it and kept until the next collection.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
+import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+export interface MetricsPayload {
+  body: Buffer;
+  generatedAtMs: number;
+  gzipped(): Buffer;
+}
+
+export interface PrometheusSnapshotOptions {
+  /** Resource attributes that become labels on every series (the identity labels). */
+  constantLabels: readonly string[];
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export class PrometheusSnapshot {
+  private readonly _serializer: PrometheusSerializer;
+  private _payload: MetricsPayload | undefined;
+
+  constructor(opts: PrometheusSnapshotOptions) {
+    const labels = opts.constantLabels.map(escapeRegExp).join('|');
+    // Names are already prefixed by the instruments; scope labels would only add bytes to every line.
+    this._serializer = new PrometheusSerializer(
+      undefined,
+      false,
+      labels === '' ? undefined : new RegExp(`^(?:${labels})$`),
+      false,
+      true,
+    );
+  }
+
+  /** Serializes a collection; called once per cycle. */
+  update(resourceMetrics: ResourceMetrics, generatedAtMs: number): void {
+    const body = Buffer.from(this._serializer.serialize(resourceMetrics), 'utf8');
+    let gz: Buffer | undefined;
+    this._payload = {
+      body,
+      generatedAtMs,
+      gzipped: () => (gz ??= gzipSync(body, { level: 6 })),
+    };
+  }
+
+  /** The latest snapshot, or undefined before the first collection. */
+  current(): MetricsPayload | undefined {
+    return this._payload;
+  }
+}
+
+/**
+ * Serves the latest snapshot: 503 before the first collection, gzip when the client accepts it (as
+ * Prometheus does). `onServe` counts scrapes.
+ */
+export function serveMetrics(
+  req: IncomingMessage,
+  res: ServerResponse,
+  payload: MetricsPayload | undefined,
+  onServe: () => void,
+): void {
+  if (payload === undefined) {
+    res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '1' });
+    res.end('no collection has completed yet\n');
+    return;
+  }
+  onServe();
+  const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+  const body = gzip ? payload.gzipped() : payload.body;
+  const headers: Record<string, string | number> = {
+    'Content-Type': PROMETHEUS_CONTENT_TYPE,
+    'Content-Length': body.length,
+    'Cache-Control': 'no-store',
+    Vary: 'Accept-Encoding',
+  };
+  if (gzip) headers['Content-Encoding'] = 'gzip';
+  res.writeHead(200, headers);
+  res.end(req.method === 'HEAD' ? undefined : body);
+}

@@ -1,0 +1,146 @@
+/**
+ * The limits of the cgroup (v2) the agent runs in: CPU quota, memory limit, and memory charged. A limit
+ * that is set nowhere on the path to the root is absent, never reported as 0 or as the host's size.
+ */
+import path from 'node:path';
+import { AgentError } from '../../lib/errors.js';
+import type { MetricPoint, Probe, ProbeContext, Snapshot } from '../probe.js';
+import { readOptional, UnavailableReporter } from './source.js';
+
+/** One line of /proc/self/cgroup: `hierarchy-id:controller-list:path`. */
+export interface CgroupEntry {
+  hierarchyId: number;
+  /** Empty for the cgroup v2 line (`0::/path`). */
+  controllers: string[];
+  path: string;
+}
+
+/** Parses /proc/self/cgroup. The path may itself contain colons, so only the first two split. */
+export function parseCgroupFile(text: string): CgroupEntry[] {
+  const out: CgroupEntry[] = [];
+  for (const line of text.split('\n')) {
+    const first = line.indexOf(':');
+    const second = first < 0 ? -1 : line.indexOf(':', first + 1);
+    if (second < 0) continue;
+    const list = line.slice(first + 1, second);
+    out.push({
+      hierarchyId: Number(line.slice(0, first)),
+      controllers: list === '' ? [] : list.split(','),
+      path: line.slice(second + 1),
+    });
+  }
+  return out;
+}
+
+/** The cgroup v2 path (`0::<path>`), or undefined on a v1-only system. */
+export function cgroupV2Path(entries: readonly CgroupEntry[]): string | undefined {
+  return entries.find((e) => e.hierarchyId === 0 && e.controllers.length === 0)?.path;
+}
+
+export interface CpuMax {
+  /** Microseconds of CPU per period; undefined for `max` (no limit). */
+  quotaUs: number | undefined;
+  periodUs: number;
+  /** quota / period, the limit in CPUs; undefined for no limit. */
+  cores: number | undefined;
+}
+
+/** Parses cgroup v2 `cpu.max`: `max 100000` (no limit) or `<quota> <period>` (`200000 100000` = 2 CPUs). */
+export function parseCpuMax(text: string): CpuMax {
+  const [quotaText, periodText] = text.trim().split(' ');
+  const periodUs = periodText === undefined ? 100000 : Number(periodText);
+  if (!(periodUs > 0)) throw new AgentError('E_PROBE_READ', `malformed cpu.max: ${JSON.stringify(text)}`);
+  if (quotaText === 'max') return { quotaUs: undefined, periodUs, cores: undefined };
+  const quotaUs = Number(quotaText);
+  if (quotaText === undefined || quotaText === '' || !(quotaUs >= 0)) {
+    throw new AgentError('E_PROBE_READ', `malformed cpu.max: ${JSON.stringify(text)}`);
+  }
+  return { quotaUs, periodUs, cores: quotaUs / periodUs };
+}
+
+/** Parses cgroup v2 `memory.max` (or `memory.current`): bytes, or undefined for `max` (no limit). */
+export function parseMemoryMax(text: string): number | undefined {
+  const t = text.trim();
+  if (t === 'max') return undefined;
+  const value = Number(t);
+  if (t === '' || !(value >= 0))
+    throw new AgentError('E_PROBE_READ', `malformed memory value: ${JSON.stringify(text)}`);
+  return value;
+}
+
+/**
+ * The cgroup directories from the leaf up to the root of the v2 mount. A path that leaves the visible
+ * hierarchy (`/../..` when the agent sits outside its cgroup namespace) falls back to the root.
+ */
+function cgroupDirs(root: string, cgroupPath: string): string[] {
+  const segments = cgroupPath.split('/').filter((s) => s !== '' && s !== '.');
+  if (segments.includes('..')) return [root];
+  const dirs: string[] = [];
+  for (let n = segments.length; n >= 0; n--) dirs.push(path.join(root, ...segments.slice(0, n)));
+  return dirs;
+}
+
+function minDefined(values: readonly (number | undefined)[]): number | undefined {
+  let min: number | undefined;
+  for (const v of values) if (v !== undefined && (min === undefined || v < min)) min = v;
+  return min;
+}
+
+export class CgroupProbe implements Probe {
+  readonly name = 'cgroup';
+  private readonly _ctx: ProbeContext;
+  private readonly _unavailable: UnavailableReporter;
+
+  constructor(ctx: ProbeContext) {
+    this._ctx = ctx;
+    this._unavailable = new UnavailableReporter(ctx.logger.child({ probe: this.name }));
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async collect(signal: AbortSignal): Promise<Snapshot> {
+    const selfFile = path.join(this._ctx.paths.proc, 'self', 'cgroup');
+    const root = path.join(this._ctx.paths.sys, 'fs', 'cgroup');
+    const [selfText, controllers] = await Promise.all([
+      readOptional(selfFile, signal),
+      readOptional(path.join(root, 'cgroup.controllers'), signal),
+    ]);
+    if (selfText === undefined)
+      return this._unavailable.unavailable(`${selfFile} does not exist (not Linux?)`);
+    const cgroupPath = cgroupV2Path(parseCgroupFile(selfText));
+    if (cgroupPath === undefined) return this._unavailable.unavailable('no cgroup v2 entry (cgroup v1 only)');
+    if (controllers === undefined) {
+      return this._unavailable.unavailable(
+        `${root} is not a cgroup v2 mount (cgroup v1 or hybrid hierarchy)`,
+      );
+    }
+    this._unavailable.available();
+
+    const dirs = cgroupDirs(root, cgroupPath);
+    const read = (file: string): Promise<(string | undefined)[]> =>
+      Promise.all(dirs.map((dir) => readOptional(path.join(dir, file), signal)));
+    const [cpuMax, memoryMax, memoryCurrent] = await Promise.all([
+      read('cpu.max'),
+      read('memory.max'),
+      read('memory.current'),
+    ]);
+
+    const points: MetricPoint[] = [];
+    const cores = minDefined(cpuMax.map((t) => (t === undefined ? undefined : parseCpuMax(t).cores)));
+    if (cores !== undefined) points.push({ metric: 'cgroup_cpu_limit_cores', labels: {}, value: cores });
+    const memLimit = minDefined(memoryMax.map((t) => (t === undefined ? undefined : parseMemoryMax(t))));
+    if (memLimit !== undefined)
+      points.push({ metric: 'cgroup_memory_limit_bytes', labels: {}, value: memLimit });
+    // The leaf's charge; if the leaf is not visible (no cgroup namespace), the deepest directory that is.
+    const current = memoryCurrent.find((t) => t !== undefined);
+    const usage = current === undefined ? undefined : parseMemoryMax(current);
+    if (usage !== undefined) points.push({ metric: 'cgroup_memory_usage_bytes', labels: {}, value: usage });
+    return { status: 'ok', points };
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Memory and swap use from /proc/meminfo.
+ */
+import path from 'node:path';
+import { AgentError } from '../../lib/errors.js';
+import type { Probe, ProbeContext, Snapshot } from '../probe.js';
+import { readOptional, UnavailableReporter } from './source.js';
+
+/**
+ * Parses /proc/meminfo into a map from field name to value. Values given in `kB` (KiB, in fact) are
+ * converted to bytes; the few unit-less fields (`HugePages_Total`, …) are counts and are kept as they are.
+ */
+export function parseMeminfo(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let pos = 0;
+  while (pos < text.length) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = text.length;
+    const colon = text.indexOf(':', pos);
+    if (colon > pos && colon < end) {
+      const key = text.slice(pos, colon);
+      let rest = text.slice(colon + 1, end).trim();
+      let factor = 1;
+      if (rest.endsWith(' kB')) {
+        rest = rest.slice(0, -3).trimEnd();
+        factor = 1024;
+      }
+      const value = Number(rest);
+      if (rest !== '' && Number.isFinite(value)) out.set(key, value * factor);
+    }
+    pos = end + 1;
+  }
+  return out;
+}
+
+export class MemoryProbe implements Probe {
+  readonly name = 'memory';
+  private readonly _ctx: ProbeContext;
+  private readonly _unavailable: UnavailableReporter;
+
+  constructor(ctx: ProbeContext) {
+    this._ctx = ctx;
+    this._unavailable = new UnavailableReporter(ctx.logger.child({ probe: this.name }));
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async collect(signal: AbortSignal): Promise<Snapshot> {
+    const file = path.join(this._ctx.paths.proc, 'meminfo');
+    const text = await readOptional(file, signal);
+    if (text === undefined) return this._unavailable.unavailable(`${file} does not exist`);
+    this._unavailable.available();
+    const info = parseMeminfo(text);
+
+    const total = info.get('MemTotal');
+    if (total === undefined || total <= 0) {
+      throw new AgentError('E_PROBE_READ', `${file} has no MemTotal`);
+    }
+    // MemAvailable exists since Linux 3.14; before that, free + buffers + page cache is the usual estimate.
+    const available =
+      info.get('MemAvailable') ??
+      (info.get('MemFree') ?? 0) + (info.get('Buffers') ?? 0) + (info.get('Cached') ?? 0);
+    const used = Math.max(0, total - available);
+    const swapTotal = info.get('SwapTotal') ?? 0;
+    const swapFree = info.get('SwapFree') ?? 0;
+    const swapPercent = swapTotal > 0 ? ((swapTotal - swapFree) / swapTotal) * 100 : 0;
+
+    return {
+      status: 'ok',
+      points: [
+        { metric: 'memory_available_bytes', labels: {}, value: available },
+        { metric: 'memory_used_bytes', labels: {}, value: used },
+        { metric: 'memory_percent', labels: {}, value: (used / total) * 100 },
+        { metric: 'swap_percent', labels: {}, value: swapPercent },
+      ],
+    };
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Network interface counters from /proc/net/dev, as monotonic totals.
+ */
+import path from 'node:path';
+import { CounterTracker } from '../counter-tracker.js';
+import type { MetricPoint, Probe, ProbeContext, Snapshot } from '../probe.js';
+import { readOptional, splitFields, UnavailableReporter } from './source.js';
+
+/** One interface line of /proc/net/dev, raw kernel values. */
+export interface NetDevLine {
+  interface: string;
+  rxBytes: number;
+  rxPackets: number;
+  rxErrors: number;
+  txBytes: number;
+  txPackets: number;
+  txErrors: number;
+}
+
+/**
+ * Parses /proc/net/dev: two header lines, then `name: rx bytes packets errs drop fifo frame compressed
+ * multicast tx bytes packets errs drop fifo colls carrier compressed`. Old kernels write no space after
+ * the colon, so the name is split at the colon (interface names cannot contain one).
+ */
+export function parseNetDev(text: string): NetDevLine[] {
+  const out: NetDevLine[] = [];
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0 || line.includes('|')) continue;
+    const f = splitFields(line.slice(colon + 1));
+    if (f.length < 11) continue;
+    out.push({
+      interface: line.slice(0, colon).trim(),
+      rxBytes: Number(f[0]),
+      rxPackets: Number(f[1]),
+      rxErrors: Number(f[2]),
+      txBytes: Number(f[8]),
+      txPackets: Number(f[9]),
+      txErrors: Number(f[10]),
+    });
+  }
+  return out;
+}
+
+export interface NetworkProbeOptions {
+  /** Interfaces to skip; by default every interface is reported. */
+  excludeInterfaces?: RegExp;
+}
+
+export class NetworkProbe implements Probe {
+  readonly name = 'network';
+  private readonly _ctx: ProbeContext;
+  private readonly _unavailable: UnavailableReporter;
+  private readonly _exclude: RegExp | undefined;
+  private readonly _tracker = new CounterTracker();
+
+  constructor(ctx: ProbeContext, options: NetworkProbeOptions = {}) {
+    this._ctx = ctx;
+    this._unavailable = new UnavailableReporter(ctx.logger.child({ probe: this.name }));
+    this._exclude = options.excludeInterfaces;
+  }
+
+  /** Counter decreases absorbed so far (interfaces re-created, wrapped 32-bit counters). */
+  get counterResets(): number {
+    return this._tracker.resets;
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async collect(signal: AbortSignal): Promise<Snapshot> {
+    const file = path.join(this._ctx.paths.proc, 'net', 'dev');
+    const text = await readOptional(file, signal);
+    if (text === undefined) return this._unavailable.unavailable(`${file} does not exist`);
+    this._unavailable.available();
+
+    const points: MetricPoint[] = [];
+    const seen = new Set<string>();
+    const track = (metric: string, name: string, raw: number): void => {
+      const key = `${metric}\0${name}`;
+      seen.add(key);
+      points.push({ metric, labels: { interface: name }, value: this._tracker.update(key, raw) });
+    };
+    for (const n of parseNetDev(text)) {
+      if (this._exclude?.test(n.interface)) continue;
+      track('network_bytes_recv', n.interface, n.rxBytes);
+      track('network_packets_recv', n.interface, n.rxPackets);
+      track('network_errors_in', n.interface, n.rxErrors);
+      track('network_bytes_sent', n.interface, n.txBytes);
+      track('network_packets_sent', n.interface, n.txPackets);
+      track('network_errors_out', n.interface, n.txErrors);
+    }
+    this._tracker.retain(seen);
+    return { status: 'ok', points };
+  }
+}
