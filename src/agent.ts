@@ -11,7 +11,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { CollectionReader } from './analysis/collection-reader.js';
 import type { CollectionBatch, CollectionSubscriber } from './analysis/collection-reader.js';
 import type { Sample } from './analysis/samples.js';
-import { CATALOG } from './catalog/catalog.js';
+import { CATALOG, catalogEntry } from './catalog/catalog.js';
 import { defaultConfigPath, loadConfigFile } from './config/load.js';
 import type { Env } from './config/load.js';
 import type { AgentConfig } from './config/schema.js';
@@ -53,6 +53,11 @@ export interface AgentOptions {
   hostname?: string;
   /** Time allowed for each shutdown step. */
   shutdownTimeoutMs?: number;
+  /**
+   * Running inside an application (the preload): the HTTP endpoint does not keep the process alive,
+   * so the application exits when its own work is done.
+   */
+  embedded?: boolean;
 }
 
 export interface MetricValue {
@@ -89,6 +94,8 @@ interface Pipeline {
 
 const COLLECTORS_NOT_BUILT = ['neo4j'];
 
+type AgentState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
 export class PerformanceMonitorAgent {
   private readonly _opts: AgentOptions;
   private readonly _clock: Clock;
@@ -101,8 +108,9 @@ export class PerformanceMonitorAgent {
   private _pipeline: Pipeline | undefined;
   private _server: HttpServer | undefined;
   private _scrapes = 0;
-  private _state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  private _state: AgentState = 'new';
   private _reloading: Promise<void> | undefined;
+  private _starting: Promise<void> | undefined;
 
   constructor(opts: AgentOptions = {}) {
     this._opts = opts;
@@ -180,6 +188,11 @@ export class PerformanceMonitorAgent {
       return;
     }
     if (this._state === 'stopped' || this._state === 'stopping') return;
+    if (this._state === 'starting') {
+      // Let the start finish (or fail, in which case it cleaned up after itself) before tearing down.
+      await this._starting?.catch(() => undefined);
+      if ((this._state as AgentState) !== 'running') return; // the await may have changed it
+    }
     this._state = 'stopping';
     await this._reloading?.catch(() => undefined);
     try {
@@ -294,8 +307,13 @@ export class PerformanceMonitorAgent {
     const prefix = pm.prometheus.metric_prefix;
     const configNames = new Map<string, string>();
     for (const e of CATALOG) configNames.set(instrumentName(prefix, e), e.name);
-    for (const m of pm.application_metrics)
-      configNames.set(instrumentName(prefix, { exportedName: m.name }), m.name);
+    for (const m of pm.application_metrics) {
+      const kind = m.type ?? catalogEntry(m.name)?.kind ?? 'gauge';
+      configNames.set(
+        instrumentName(prefix, { exportedName: catalogEntry(m.name)?.exportedName ?? m.name, kind }),
+        m.name,
+      );
+    }
 
     const reader = new CollectionReader({
       clock: this._clock,
@@ -399,7 +417,7 @@ export class PerformanceMonitorAgent {
     for (const probe of p.runner.probes()) {
       const resets = (probe as { counterResets?: unknown }).counterResets;
       if (typeof resets === 'number')
-        yield { metric: 'monitor_counter_resets', labels: { probe: probe.name }, value: resets };
+        yield { metric: 'monitor_source_resets', labels: { probe: probe.name }, value: resets };
     }
     const stats = p.reader.stats;
     if (stats.cycles > 0)
@@ -473,6 +491,7 @@ export class PerformanceMonitorAgent {
       routes,
       logger: this._logger.child({ component: 'http' }),
       portSource: 'performance_monitor.prometheus.port',
+      unref: this._opts.embedded === true,
     });
   }
 

@@ -306,7 +306,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   ),
   entry(
     'self',
-    'monitor_counter_resets',
+    'monitor_source_resets',
     'counter',
     '{reset}',
     'Host counters that went backwards (device re-added, counter wrapped) and were absorbed.',

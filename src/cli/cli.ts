@@ -36,12 +36,12 @@ export async function main(
   io: CliIo = processIo,
   env = process.env,
 ): Promise<number> {
-  const words = argv.filter((a) => !a.startsWith('-'));
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.out(mainHelp());
     return argv.length === 0 ? 2 : 0;
   }
   if (argv[0] === '--version') argv = ['version'];
+  const words = argv.filter((a) => !a.startsWith('-'));
   const command = COMMANDS.find((c) => c.name.split(' ').every((w, i) => words[i] === w));
   if (command === undefined) {
     io.err(`perf-monitor: unknown command "${words.join(' ')}"; run perf-monitor --help`);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
-import { ConfigError, systemErrorCode } from '../lib/errors.js';
+import { ConfigError, errorMessage, systemErrorCode } from '../lib/errors.js';
 import { packageInfo } from '../package-root.js';
 import type { ConfigIssue } from '../lib/errors.js';
 import { closest } from './suggest.js';
@@ -79,7 +79,14 @@ export function parseConfigText(text: string, file: string, env: Env = process.e
     ...locate(i.offset),
   }));
 
-  const input: unknown = doc.contents === null ? {} : doc.toJS({ maxAliasCount: 100 });
+  let input: unknown;
+  try {
+    input = doc.contents === null ? {} : doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // Unresolved aliases and alias bombs surface only here, as plain errors.
+    const message = errorMessage(err).split('\n')[0] ?? '';
+    throw new ConfigError('E_CONFIG_PARSE', [{ file, path: '', message }], { cause: err });
+  }
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new ConfigError('E_CONFIG_INVALID', [
       {
@@ -88,6 +95,7 @@ export function parseConfigText(text: string, file: string, env: Env = process.e
         message: 'the top level must be a mapping with a performance_monitor: section',
         line: 1,
         column: 1,
+        ...locate(doc.contents?.range?.[0]),
       },
     ]);
   }
@@ -286,6 +294,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): DescribedIssue[
       if (value === undefined) return one('is required');
       return one(`expected ${EXPECTED_NAMES[issue.expected] ?? issue.expected}, got ${typeName(value)}`);
     case 'invalid_value': {
+      if (value === undefined) return one('is required');
       const values = issue.values.map((v) => String(v));
       return one(
         `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}${hint(value, values)}`,
@@ -317,6 +326,9 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): DescribedIssue[
       );
     case 'invalid_format':
       return one(issue.message.startsWith('Invalid') ? `expected ${issue.format}` : issue.message);
+    case 'invalid_key':
+      // A record key (label name, user name) that fails its own schema: say why, at the key.
+      return one(issue.issues.map((i) => i.message).join('; '), true);
     case 'custom': {
       const from = (issue.params as { suggestFrom?: string[] } | undefined)?.suggestFrom;
       return one(`${issue.message}${from === undefined ? '' : hint(value, from)}`);

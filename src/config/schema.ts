@@ -385,9 +385,12 @@ export const configSchema = z
   })
   .superRefine(checkRuleMetrics, {
     // Runs even when unrelated parts of the file are wrong, so that every problem is reported at once.
+    // Skipped when its inputs are wrong, including a performance_monitor that is not a mapping at all.
     when: (payload) =>
       !payload.issues.some(
-        (i) => i.path?.[0] === 'performance_monitor' && RULE_INPUTS.has(String(i.path?.[1])),
+        (i) =>
+          i.path?.[0] === 'performance_monitor' &&
+          (i.path.length === 1 || RULE_INPUTS.has(String(i.path[1]))),
       ),
   });
 

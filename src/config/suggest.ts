@@ -27,5 +27,6 @@ export function closest(input: string, candidates: Iterable<string>): string | u
     }
   }
   const limit = Math.max(2, Math.floor(input.length / 3));
-  return bestDistance > 0 && bestDistance <= limit ? best : undefined;
+  // A candidate differing only in case (distance 0) is a suggestion too; the input itself is not.
+  return best !== undefined && best !== input && bestDistance <= limit ? best : undefined;
 }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import bcrypt from 'bcryptjs';
 import { AgentError, errorMessage, systemErrorCode } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -42,6 +42,8 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Where the port came from, for the error message when it is taken (a config key path). */
   portSource?: string;
+  /** Do not keep the process alive for this server (inside an application that should exit normally). */
+  unref?: boolean;
 }
 
 const AUTH_CACHE_SIZE = 64;
@@ -77,10 +79,15 @@ export class HttpServer {
         res.end('internal error\n');
       });
     };
+    // Node checks request/headers timeouts only every connectionsCheckingInterval (30 s by default), which
+    // would let a slow client hold a connection up to 30 s past requestTimeoutMs.
+    const httpOpts: http.ServerOptions = {
+      connectionsCheckingInterval: Math.max(10, Math.min(this._opts.requestTimeoutMs, 1000)),
+    };
     const server =
       this._opts.tls === undefined
-        ? http.createServer(handler)
-        : https.createServer(this._tlsOptions(this._opts.tls), handler);
+        ? http.createServer(httpOpts, handler)
+        : https.createServer({ ...httpOpts, ...this._tlsOptions(this._opts.tls) }, handler);
     server.requestTimeout = this._opts.requestTimeoutMs;
     server.headersTimeout = Math.min(this._opts.requestTimeoutMs, 60_000);
     server.keepAliveTimeout = 65_000;
@@ -98,6 +105,13 @@ export class HttpServer {
       server.listen(this._opts.port, this._opts.host);
     });
     server.on('error', (err) => this._opts.logger.error('HTTP server error', { error: errorMessage(err) }));
+    if (this._opts.unref === true) {
+      server.unref();
+      // Open keep-alive connections would hold the process as well.
+      server.on('connection', (socket: Socket) => {
+        socket.unref();
+      });
+    }
     this._server = server;
   }
 
@@ -197,7 +211,9 @@ export class HttpServer {
     // bcrypt is slow by design; a successful check is remembered (by digest, never the password itself).
     const key = createHash('sha256').update(decoded).digest('base64');
     if (this._authCache.has(key)) return true;
-    const hash = this._opts.basicAuthUsers?.[user];
+    const users = this._opts.basicAuthUsers;
+    // Own keys only: `constructor` or `__proto__` must not find Object.prototype's members.
+    const hash = users !== undefined && Object.hasOwn(users, user) ? users[user] : undefined;
     const ok = await bcrypt.compare(password, hash ?? DUMMY_HASH);
     if (ok && hash !== undefined) {
       if (this._authCache.size >= AUTH_CACHE_SIZE)

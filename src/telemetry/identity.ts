@@ -53,9 +53,6 @@ export function resolveIdentity({ config, env, hostname, agentVersion }: Identit
     'service.version': labels.version,
     'service.instance.id': labels.agent_instance,
     'host.name': hostname,
-    'telemetry.sdk.name': 'opentelemetry',
-    'telemetry.sdk.language': 'nodejs',
-    'perf_monitor.agent.version': agentVersion,
     ...labels,
   };
   if (labels.environment !== undefined)

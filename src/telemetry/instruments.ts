@@ -9,9 +9,14 @@ import type { CatalogEntry } from '../catalog/catalog.js';
 import type { AgentConfig } from '../config/schema.js';
 import type { MetricPoint } from '../probes/probe.js';
 
-/** The exported instrument name of a catalog entry under the configured prefix. */
-export function instrumentName(prefix: string, entry: Pick<CatalogEntry, 'exportedName'>): string {
-  return prefix === '' ? entry.exportedName : `${prefix}_${entry.exportedName}`;
+/**
+ * The exported instrument name of a metric under the configured prefix. Counters end in `_total` already
+ * in OTLP, so that the names are the same whether Prometheus scrapes the agent or an OpenTelemetry
+ * Collector that received them over OTLP (with suffixes off, see otel-collector/config.yaml).
+ */
+export function instrumentName(prefix: string, entry: Pick<CatalogEntry, 'exportedName' | 'kind'>): string {
+  const base = prefix === '' ? entry.exportedName : `${prefix}_${entry.exportedName}`;
+  return entry.kind === 'counter' && !base.endsWith('_total') ? `${base}_total` : base;
 }
 
 /** Catalog entries of `groups` that the configuration leaves enabled (a metric not listed is enabled). */

@@ -16,7 +16,8 @@ export async function validateCommand(file: string, env: Env, io: CliIo): Promis
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const issue of err.issues) io.err(formatConfigIssue(issue));
-    io.err(`${file}: ${err.issues.length} problem(s)`);
+    // A file that cannot be read is one problem, said in one line.
+    if (err.code !== 'E_CONFIG_READ') io.err(`${file}: ${err.issues.length} problem(s)`);
     return 2;
   }
 }

@@ -1,0 +1,183 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PerformanceMonitorAgent } from '../../src/agent.js';
+import { fixtureAgent, fixtureConfig, scrape } from './helpers/fixture-agent.js';
+
+const GOLDEN = fileURLToPath(new URL('../golden/metrics-linux-vm.txt', import.meta.url));
+
+/** Lines whose values depend on the run (timings, the Node version) are normalized. */
+function stable(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => line.replace(/node_version="[^"]*"/, 'node_version="NODE"'))
+    .map((line) =>
+      /^multi_agent_system_monitor_(probe_duration_seconds|collection_duration_seconds)\{/.test(line)
+        ? line.replace(/ [^ ]+$/, ' <duration>')
+        : line,
+    )
+    .join('\n');
+}
+
+describe('PerformanceMonitorAgent', () => {
+  let running: PerformanceMonitorAgent | undefined;
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+  });
+
+  it('should serve the golden /metrics text for the linux-vm fixture host', async () => {
+    const { agent, clock } = fixtureAgent('linux-vm');
+    running = agent;
+    await agent.start();
+    const app = agent.getApplicationCollector();
+    app.recordApiRequest('/api/entities', 'GET', 0.12, 200);
+    app.recordApiRequest('/api/entities', 'GET', 0.7, 200);
+    app.recordAgentExecution('cv_agent', 3.5, 'success');
+    app.recordCacheHit('entity_cache');
+    app.setQueueLength('task_queue', 42);
+    await clock.advance(15_000);
+    const { status, text } = await scrape(agent);
+    expect(status).toBe(200);
+    const actual = stable(text);
+    if (process.env.UPDATE_GOLDEN === '1') fs.writeFileSync(GOLDEN, actual);
+    expect(actual).toBe(fs.readFileSync(GOLDEN, 'utf8'));
+  });
+
+  it('should put the identity labels on every series and rename a default label called instance', async () => {
+    const { agent } = fixtureAgent('linux-vm');
+    running = agent;
+    await agent.start();
+    const { text } = await scrape(agent);
+    const series = text.split('\n').filter((l) => l.startsWith('multi_agent_system_'));
+    expect(series.length).toBeGreaterThan(20);
+    for (const line of series) {
+      expect(line).toContain('environment="test"');
+      expect(line).toContain('agent_instance="fixture-host"');
+      expect(line).toMatch(/version="\d+\.\d+\.\d+"/);
+      expect(line).not.toMatch(/[{,]instance="/);
+    }
+  });
+
+  it('should report values, probe health and scrapes in the summary', async () => {
+    const { agent, clock } = fixtureAgent('linux-vm');
+    running = agent;
+    await agent.start();
+    await scrape(agent);
+    await clock.advance(15_000);
+    const summary = agent.getMetricsSummary();
+    expect(summary.collectedAtMs).toBe(clock.nowMs());
+    expect(summary.collectionIntervalMs).toBe(15_000);
+    expect(summary.metrics.cpu_count).toEqual([{ labels: {}, value: 2 }]);
+    expect(summary.metrics.disk_usage_percent?.[0]?.labels).toEqual({ mount_point: '/' });
+    expect(summary.probes.map((p) => [p.name, p.state])).toEqual([
+      ['cpu', 'ok'],
+      ['memory', 'ok'],
+      ['disk_usage', 'ok'],
+      ['disk_io', 'ok'],
+      ['network', 'ok'],
+      ['cgroup', 'unavailable'],
+    ]);
+    expect(summary.scrapes).toBe(1);
+    expect(summary.metrics.monitor_scrapes).toEqual([{ labels: {}, value: 1 }]);
+  });
+
+  it('should collect once per interval however many scrapes arrive', async () => {
+    const { agent, clock } = fixtureAgent('linux-vm');
+    running = agent;
+    await agent.start();
+    for (let i = 0; i < 5; i++) await scrape(agent);
+    await clock.advance(15_000);
+    for (let i = 0; i < 5; i++) await scrape(agent);
+    await clock.advance(15_000);
+    expect(agent.getMetricsSummary().metrics.monitor_collections).toEqual([{ labels: {}, value: 2 }]);
+  });
+
+  it('should leave out metrics disabled in the config and report cgroup limits in a container', async () => {
+    const extra = `
+  system_metrics:
+    - { name: swap_percent, enabled: false }
+    - { name: network_errors_in, enabled: false }
+`;
+    const { agent } = fixtureAgent('container-limited', { extra });
+    running = agent;
+    await agent.start();
+    const { text } = await scrape(agent);
+    expect(text).not.toContain('multi_agent_system_swap_percent');
+    expect(text).not.toContain('multi_agent_system_network_errors_in_total');
+    expect(text).toContain('multi_agent_system_network_errors_out_total');
+    expect(text).toMatch(/^multi_agent_system_cgroup_cpu_limit_cores\{[^}]*\} 1\.5$/m);
+    expect(text).toMatch(/^multi_agent_system_cgroup_memory_limit_bytes\{[^}]*\} 536870912$/m);
+  });
+
+  it('should serve 503 on /-/ready before the first collection completes and 200 after', async () => {
+    const { agent } = fixtureAgent('linux-vm');
+    running = agent;
+    await agent.start();
+    expect((await scrape(agent, '/-/ready')).status).toBe(200);
+    const health = await scrape(agent, '/healthz');
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.text)).toMatchObject({ ok: true, state: 'running' });
+    const landing = await scrape(agent, '/');
+    expect(landing.text).toContain('/metrics');
+    expect(landing.text).toContain('disk_usage');
+  });
+
+  it('should report liveness failure when collections stop', async () => {
+    const { agent, clock } = fixtureAgent('linux-vm');
+    running = agent;
+    await agent.start();
+    // Move wall time only: the collection timer (monotonic) does not fire.
+    (clock as unknown as { _nowMs: number })._nowMs += 10 * 60_000;
+    const health = await scrape(agent, '/healthz');
+    expect(health.status).toBe(503);
+    expect(JSON.parse(health.text)).toMatchObject({ ok: false, lastCollectionAgeSeconds: 600 });
+  });
+
+  it('should reject start when the port is taken, name the port and config key, and leave nothing running', async () => {
+    const first = fixtureAgent('linux-vm');
+    running = first.agent;
+    await first.agent.start();
+    const port = Number(new URL(first.agent.url!).port);
+    const config = fixtureConfig('linux-vm').performance_monitor;
+    const second = fixtureAgent('linux-vm', {
+      config: {
+        ...fixtureConfig('linux-vm'),
+        performance_monitor: { ...config, prometheus: { ...config.prometheus, port } },
+      },
+    });
+    await expect(second.agent.start()).rejects.toMatchObject({
+      code: 'E_PORT_IN_USE',
+      message: expect.stringMatching(
+        new RegExp(`port ${port} .*performance_monitor\\.prometheus\\.port`),
+      ) as unknown,
+    });
+    expect(second.agent.url).toBeUndefined();
+    await second.agent.stop();
+  });
+
+  it('should be safe to stop twice and before start', async () => {
+    const { agent } = fixtureAgent('linux-vm');
+    await agent.stop();
+    await agent.stop();
+    await expect(agent.start()).rejects.toMatchObject({ code: 'E_STATE' });
+    const other = fixtureAgent('linux-vm').agent;
+    await other.start();
+    await other.stop();
+    await other.stop();
+    expect(other.url).toBeUndefined();
+  });
+
+  it('should feed every subscriber the same collection', async () => {
+    const { agent, clock } = fixtureAgent('linux-vm');
+    running = agent;
+    const seen: number[] = [];
+    agent.onCollection('test', (batch) => {
+      seen.push(batch.samples.find((s) => s.metric === 'memory_available_bytes')!.value);
+    });
+    await agent.start();
+    await clock.advance(15_000);
+    // MemAvailable: 24239292 kB in the fixture
+    expect(seen).toEqual([24_239_292 * 1024, 24_239_292 * 1024]);
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * An agent on a fixture host: /proc and /sys from test/fixtures/host/<tree>, statfs from the tree's
+ * statfs.json, a ManualClock and a MemoryLogger, the HTTP endpoint on a free loopback port.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PerformanceMonitorAgent } from '../../../src/agent.js';
+import type { AgentOptions } from '../../../src/agent.js';
+import { parseConfigText } from '../../../src/config/load.js';
+import type { AgentConfig } from '../../../src/config/schema.js';
+import { ManualClock } from '../../../src/lib/clock.js';
+import { MemoryLogger } from '../../../src/lib/logger.js';
+import type { FsStats, StatFs } from '../../../src/probes/probe.js';
+
+export const HOST_FIXTURES = fileURLToPath(new URL('../../fixtures/host/', import.meta.url));
+
+export function fixtureStatFs(tree: string): StatFs {
+  const file = path.join(HOST_FIXTURES, tree, 'statfs.json');
+  const table = fs.existsSync(file)
+    ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, FsStats>)
+    : {};
+  return (p) => {
+    const stats = table[p];
+    return stats === undefined
+      ? Promise.reject(Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' }))
+      : Promise.resolve(stats);
+  };
+}
+
+/** YAML for an agent on the fixture tree; `extra` is appended under performance_monitor. */
+export function fixtureConfigText(tree: string, extra = ''): string {
+  const root = path.join(HOST_FIXTURES, tree);
+  return `
+performance_monitor:
+  collection_interval: 15s
+  enabled_collectors: [system, application]
+  system:
+    proc_path: ${JSON.stringify(path.join(root, 'proc'))}
+    sys_path: ${JSON.stringify(path.join(root, 'sys'))}
+    rootfs_path: /
+  prometheus:
+    host: 127.0.0.1
+    port: 0
+    default_labels:
+      environment: test
+      instance: fixture-host
+${extra}
+`;
+}
+
+export function fixtureConfig(tree: string, extra = ''): AgentConfig {
+  return parseConfigText(fixtureConfigText(tree, extra), `${tree}.yaml`, {});
+}
+
+export interface FixtureAgent {
+  agent: PerformanceMonitorAgent;
+  clock: ManualClock;
+  logger: MemoryLogger;
+}
+
+export function fixtureAgent(
+  tree: string,
+  opts: Partial<AgentOptions> & { extra?: string } = {},
+): FixtureAgent {
+  const clock = new ManualClock(Date.UTC(2026, 10, 1, 12, 0, 0));
+  const logger = new MemoryLogger();
+  const { extra, ...rest } = opts;
+  const agent = new PerformanceMonitorAgent({
+    config: opts.config ?? fixtureConfig(tree, extra),
+    clock,
+    logger,
+    env: {},
+    hostname: 'fixture-host',
+    statfs: fixtureStatFs(tree),
+    ...rest,
+  });
+  return { agent, clock, logger };
+}
+
+export async function scrape(
+  agent: PerformanceMonitorAgent,
+  urlPath = '/metrics',
+): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${agent.url!}${urlPath}`);
+  return { status: res.status, text: await res.text() };
+}

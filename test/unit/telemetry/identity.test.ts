@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../../src/config/load.js';
+import { resolveIdentity } from '../../../src/telemetry/identity.js';
+
+function identity(yaml: string, env: Record<string, string> = {}) {
+  return resolveIdentity({
+    config: parseConfigText(yaml, 't.yaml', {}),
+    env,
+    hostname: 'host-a',
+    agentVersion: '1.2.3',
+  });
+}
+
+describe('resolveIdentity', () => {
+  it('should add agent_instance and version when the config does not set them', () => {
+    const id = identity('performance_monitor: { prometheus: { default_labels: { environment: prod } } }');
+    expect(id.labels).toEqual({ environment: 'prod', agent_instance: 'host-a', version: '1.2.3' });
+    expect(id.resourceAttributes).toMatchObject({
+      'service.name': 'perf-monitor-agent',
+      'service.version': '1.2.3',
+      'service.instance.id': 'host-a',
+      'deployment.environment.name': 'prod',
+      'host.name': 'host-a',
+      environment: 'prod',
+    });
+  });
+
+  it('should export a label named instance as agent_instance and say so', () => {
+    const id = identity(
+      'performance_monitor: { prometheus: { default_labels: { instance: server-1, version: 9.9.9 } } }',
+    );
+    expect(id.labels).toEqual({ agent_instance: 'server-1', version: '9.9.9' });
+    expect(id.notes.join(' ')).toContain('agent_instance');
+    expect('instance' in id.labels).toBe(false);
+  });
+
+  it('should take the service name from the config, then OTEL_SERVICE_NAME, then OTEL_RESOURCE_ATTRIBUTES', () => {
+    expect(
+      identity('performance_monitor: { service_name: billing }', { OTEL_SERVICE_NAME: 'x' })
+        .resourceAttributes['service.name'],
+    ).toBe('billing');
+    expect(
+      identity('{}', { OTEL_SERVICE_NAME: 'orders', OTEL_RESOURCE_ATTRIBUTES: 'service.name=y' })
+        .resourceAttributes['service.name'],
+    ).toBe('orders');
+    const id = identity('{}', { OTEL_RESOURCE_ATTRIBUTES: 'service.name=cart,team=payments%20core' });
+    expect(id.resourceAttributes['service.name']).toBe('cart');
+    expect(id.resourceAttributes.team).toBe('payments core');
+  });
+});
