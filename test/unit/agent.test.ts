@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PerformanceMonitorAgent } from '../../src/agent.js';
-import { fixtureAgent, fixtureConfig, scrape } from './helpers/fixture-agent.js';
+import { advanceAndCollect, fixtureAgent, fixtureConfig, scrape } from './helpers/fixture-agent.js';
 
 const GOLDEN = fileURLToPath(new URL('../golden/metrics-linux-vm.txt', import.meta.url));
 
@@ -27,7 +27,8 @@ describe('PerformanceMonitorAgent', () => {
   });
 
   it('should serve the golden /metrics text for the linux-vm fixture host', async () => {
-    const { agent, clock } = fixtureAgent('linux-vm');
+    const fx = fixtureAgent('linux-vm');
+    const { agent } = fx;
     running = agent;
     await agent.start();
     const app = agent.getApplicationCollector();
@@ -36,7 +37,7 @@ describe('PerformanceMonitorAgent', () => {
     app.recordAgentExecution('cv_agent', 3.5, 'success');
     app.recordCacheHit('entity_cache');
     app.setQueueLength('task_queue', 42);
-    await clock.advance(15_000);
+    await advanceAndCollect(fx, 15_000);
     const { status, text } = await scrape(agent);
     expect(status).toBe(200);
     const actual = stable(text);
@@ -60,11 +61,12 @@ describe('PerformanceMonitorAgent', () => {
   });
 
   it('should report values, probe health and scrapes in the summary', async () => {
-    const { agent, clock } = fixtureAgent('linux-vm');
+    const fx = fixtureAgent('linux-vm');
+    const { agent, clock } = fx;
     running = agent;
     await agent.start();
     await scrape(agent);
-    await clock.advance(15_000);
+    await advanceAndCollect(fx, 15_000);
     const summary = agent.getMetricsSummary();
     expect(summary.collectedAtMs).toBe(clock.nowMs());
     expect(summary.collectionIntervalMs).toBe(15_000);
@@ -83,13 +85,14 @@ describe('PerformanceMonitorAgent', () => {
   });
 
   it('should collect once per interval however many scrapes arrive', async () => {
-    const { agent, clock } = fixtureAgent('linux-vm');
+    const fx = fixtureAgent('linux-vm');
+    const { agent } = fx;
     running = agent;
     await agent.start();
     for (let i = 0; i < 5; i++) await scrape(agent);
-    await clock.advance(15_000);
+    await advanceAndCollect(fx, 15_000);
     for (let i = 0; i < 5; i++) await scrape(agent);
-    await clock.advance(15_000);
+    await advanceAndCollect(fx, 15_000);
     expect(agent.getMetricsSummary().metrics.monitor_collections).toEqual([{ labels: {}, value: 2 }]);
   });
 
@@ -124,7 +127,8 @@ describe('PerformanceMonitorAgent', () => {
   });
 
   it('should report liveness failure when collections stop', async () => {
-    const { agent, clock } = fixtureAgent('linux-vm');
+    const fx = fixtureAgent('linux-vm');
+    const { agent, clock } = fx;
     running = agent;
     await agent.start();
     // Move wall time only: the collection timer (monotonic) does not fire.
@@ -169,14 +173,15 @@ describe('PerformanceMonitorAgent', () => {
   });
 
   it('should feed every subscriber the same collection', async () => {
-    const { agent, clock } = fixtureAgent('linux-vm');
+    const fx = fixtureAgent('linux-vm');
+    const { agent } = fx;
     running = agent;
     const seen: number[] = [];
     agent.onCollection('test', (batch) => {
       seen.push(batch.samples.find((s) => s.metric === 'memory_available_bytes')!.value);
     });
     await agent.start();
-    await clock.advance(15_000);
+    await advanceAndCollect(fx, 15_000);
     // MemAvailable: 24239292 kB in the fixture
     expect(seen).toEqual([24_239_292 * 1024, 24_239_292 * 1024]);
   });

@@ -4,8 +4,8 @@
  */
 import path from 'node:path';
 import { AgentError } from '../../lib/errors.js';
-import type { MetricPoint, Probe, ProbeContext, Snapshot } from '../probe.js';
-import { readOptional, UnavailableReporter } from './source.js';
+import type { MetricPoint, ProbeContext, Snapshot } from '../probe.js';
+import { readOptional, SystemProbe } from './source.js';
 
 /** One line of /proc/self/cgroup: `hierarchy-id:controller-list:path`. */
 export interface CgroupEntry {
@@ -86,22 +86,9 @@ function minDefined(values: readonly (number | undefined)[]): number | undefined
   return min;
 }
 
-export class CgroupProbe implements Probe {
-  readonly name = 'cgroup';
-  private readonly _ctx: ProbeContext;
-  private readonly _unavailable: UnavailableReporter;
-
+export class CgroupProbe extends SystemProbe {
   constructor(ctx: ProbeContext) {
-    this._ctx = ctx;
-    this._unavailable = new UnavailableReporter(ctx.logger.child({ probe: this.name }));
-  }
-
-  start(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve();
+    super('cgroup', ctx);
   }
 
   async collect(signal: AbortSignal): Promise<Snapshot> {

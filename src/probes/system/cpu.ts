@@ -5,9 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AgentError } from '../../lib/errors.js';
-import type { Logger } from '../../lib/logger.js';
-import type { MetricPoint, Probe, ProbeContext, Snapshot } from '../probe.js';
-import { isMissing, readOptional, splitFields, UnavailableReporter } from './source.js';
+import type { MetricPoint, ProbeContext, Snapshot } from '../probe.js';
+import { isMissing, readOptional, splitFields, SystemProbe } from './source.js';
 
 /** Jiffies spent in each state since boot (USER_HZ units), as the `cpu` lines of /proc/stat give them. */
 export interface CpuTimes {
@@ -98,26 +97,12 @@ function clampPercent(v: number): number {
   return v < 0 ? 0 : v > 100 ? 100 : v;
 }
 
-export class CpuProbe implements Probe {
-  readonly name = 'cpu';
-  private readonly _ctx: ProbeContext;
-  private readonly _logger: Logger;
-  private readonly _unavailable: UnavailableReporter;
+export class CpuProbe extends SystemProbe {
   private _prev: { busy: number; total: number } | undefined;
   private _lastPercent: number | undefined;
 
   constructor(ctx: ProbeContext) {
-    this._ctx = ctx;
-    this._logger = ctx.logger.child({ probe: this.name });
-    this._unavailable = new UnavailableReporter(this._logger);
-  }
-
-  start(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve();
+    super('cpu', ctx);
   }
 
   async collect(signal: AbortSignal): Promise<Snapshot> {

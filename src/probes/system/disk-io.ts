@@ -3,8 +3,8 @@
  */
 import path from 'node:path';
 import { CounterTracker } from '../counter-tracker.js';
-import type { MetricPoint, Probe, ProbeContext, Snapshot } from '../probe.js';
-import { readOptional, splitFields, UnavailableReporter } from './source.js';
+import type { MetricPoint, ProbeContext, Snapshot } from '../probe.js';
+import { readOptional, splitFields, SystemProbe } from './source.js';
 
 /** One line of /proc/diskstats, raw kernel values. */
 export interface DiskStatsLine {
@@ -51,30 +51,18 @@ export interface DiskIoProbeOptions {
   excludeDevices?: RegExp;
 }
 
-export class DiskIoProbe implements Probe {
-  readonly name = 'disk_io';
-  private readonly _ctx: ProbeContext;
-  private readonly _unavailable: UnavailableReporter;
+export class DiskIoProbe extends SystemProbe {
   private readonly _exclude: RegExp;
   private readonly _tracker = new CounterTracker();
 
   constructor(ctx: ProbeContext, options: DiskIoProbeOptions = {}) {
-    this._ctx = ctx;
-    this._unavailable = new UnavailableReporter(ctx.logger.child({ probe: this.name }));
+    super('disk_io', ctx);
     this._exclude = options.excludeDevices ?? DEFAULT_EXCLUDE_DEVICES;
   }
 
   /** Counter decreases absorbed so far (devices re-added, wrapped counters). */
   get counterResets(): number {
     return this._tracker.resets;
-  }
-
-  start(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve();
   }
 
   async collect(signal: AbortSignal): Promise<Snapshot> {

@@ -6,9 +6,8 @@
 import path from 'node:path';
 import type { TimerHandle } from '../../lib/clock.js';
 import { systemErrorCode } from '../../lib/errors.js';
-import type { Logger } from '../../lib/logger.js';
-import type { FsStats, MetricPoint, Probe, ProbeContext, Snapshot } from '../probe.js';
-import { readOptional, splitFields, UnavailableReporter } from './source.js';
+import type { FsStats, MetricPoint, ProbeContext, Snapshot } from '../probe.js';
+import { readOptional, splitFields, SystemProbe } from './source.js';
 
 export interface MountEntry {
   device: string;
@@ -104,11 +103,7 @@ const TIMED_OUT = Symbol('timed out');
 type MountResult =
   { kind: 'ok'; percent: number } | { kind: 'skipped' } | { kind: 'hung' } | { kind: 'failed'; code: string };
 
-export class DiskUsageProbe implements Probe {
-  readonly name = 'disk_usage';
-  private readonly _ctx: ProbeContext;
-  private readonly _logger: Logger;
-  private readonly _unavailable: UnavailableReporter;
+export class DiskUsageProbe extends SystemProbe {
   private readonly _excludeFsTypes: RegExp;
   private readonly _excludeMountPoints: RegExp;
   private readonly _timeoutMs: number;
@@ -120,21 +115,11 @@ export class DiskUsageProbe implements Probe {
   private readonly _loggedFailed = new Set<string>();
 
   constructor(ctx: ProbeContext, options: DiskUsageProbeOptions = {}) {
-    this._ctx = ctx;
-    this._logger = ctx.logger.child({ probe: this.name });
-    this._unavailable = new UnavailableReporter(this._logger);
+    super('disk_usage', ctx);
     this._excludeFsTypes = options.excludeFsTypes ?? DEFAULT_EXCLUDE_FS_TYPES;
     this._excludeMountPoints = options.excludeMountPoints ?? DEFAULT_EXCLUDE_MOUNT_POINTS;
     this._timeoutMs = options.statfsTimeoutMs ?? DEFAULT_STATFS_TIMEOUT_MS;
     if (!(this._timeoutMs > 0)) throw new RangeError('statfsTimeoutMs must be greater than 0');
-  }
-
-  start(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve();
   }
 
   async collect(signal: AbortSignal): Promise<Snapshot> {

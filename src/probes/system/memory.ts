@@ -3,8 +3,8 @@
  */
 import path from 'node:path';
 import { AgentError } from '../../lib/errors.js';
-import type { Probe, ProbeContext, Snapshot } from '../probe.js';
-import { readOptional, UnavailableReporter } from './source.js';
+import type { ProbeContext, Snapshot } from '../probe.js';
+import { readOptional, SystemProbe } from './source.js';
 
 /**
  * Parses /proc/meminfo into a map from field name to value. Values given in `kB` (KiB, in fact) are
@@ -33,22 +33,9 @@ export function parseMeminfo(text: string): Map<string, number> {
   return out;
 }
 
-export class MemoryProbe implements Probe {
-  readonly name = 'memory';
-  private readonly _ctx: ProbeContext;
-  private readonly _unavailable: UnavailableReporter;
-
+export class MemoryProbe extends SystemProbe {
   constructor(ctx: ProbeContext) {
-    this._ctx = ctx;
-    this._unavailable = new UnavailableReporter(ctx.logger.child({ probe: this.name }));
-  }
-
-  start(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve();
+    super('memory', ctx);
   }
 
   async collect(signal: AbortSignal): Promise<Snapshot> {

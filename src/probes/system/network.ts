@@ -3,8 +3,8 @@
  */
 import path from 'node:path';
 import { CounterTracker } from '../counter-tracker.js';
-import type { MetricPoint, Probe, ProbeContext, Snapshot } from '../probe.js';
-import { readOptional, splitFields, UnavailableReporter } from './source.js';
+import type { MetricPoint, ProbeContext, Snapshot } from '../probe.js';
+import { readOptional, splitFields, SystemProbe } from './source.js';
 
 /** One interface line of /proc/net/dev, raw kernel values. */
 export interface NetDevLine {
@@ -47,30 +47,18 @@ export interface NetworkProbeOptions {
   excludeInterfaces?: RegExp;
 }
 
-export class NetworkProbe implements Probe {
-  readonly name = 'network';
-  private readonly _ctx: ProbeContext;
-  private readonly _unavailable: UnavailableReporter;
+export class NetworkProbe extends SystemProbe {
   private readonly _exclude: RegExp | undefined;
   private readonly _tracker = new CounterTracker();
 
   constructor(ctx: ProbeContext, options: NetworkProbeOptions = {}) {
-    this._ctx = ctx;
-    this._unavailable = new UnavailableReporter(ctx.logger.child({ probe: this.name }));
+    super('network', ctx);
     this._exclude = options.excludeInterfaces;
   }
 
   /** Counter decreases absorbed so far (interfaces re-created, wrapped 32-bit counters). */
   get counterResets(): number {
     return this._tracker.resets;
-  }
-
-  start(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve();
   }
 
   async collect(signal: AbortSignal): Promise<Snapshot> {

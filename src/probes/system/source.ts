@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { AgentError, systemErrorCode } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import type { Snapshot } from '../probe.js';
+import type { Probe, ProbeContext, Snapshot } from '../probe.js';
 
 /** Error codes that mean "this file is not here", as opposed to "this file could not be read". */
 const MISSING_CODES: ReadonlySet<string> = new Set(['ENOENT', 'ENOTDIR']);
@@ -74,4 +74,32 @@ export function splitFields(line: string): string[] {
   }
   if (start >= 0) out.push(line.slice(start));
   return out;
+}
+
+/**
+ * What every system probe shares: its context, a logger narrowed to it, unavailable reports logged once,
+ * and nothing to start or stop (they read files on demand and hold no handles).
+ */
+export abstract class SystemProbe implements Probe {
+  readonly name: string;
+  protected readonly _ctx: ProbeContext;
+  protected readonly _logger: Logger;
+  protected readonly _unavailable: UnavailableReporter;
+
+  constructor(name: string, ctx: ProbeContext) {
+    this.name = name;
+    this._ctx = ctx;
+    this._logger = ctx.logger.child({ probe: name });
+    this._unavailable = new UnavailableReporter(this._logger);
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  abstract collect(signal: AbortSignal): Promise<Snapshot>;
 }

@@ -85,3 +85,20 @@ export async function scrape(
   const res = await fetch(`${agent.url!}${urlPath}`);
   return { status: res.status, text: await res.text() };
 }
+
+let waiters = 0;
+
+/**
+ * Advances the manual clock by `ms` and resolves once the collection that this triggers has been handed
+ * to subscribers (probes read real fixture files, which takes real I/O time).
+ */
+export async function advanceAndCollect(fx: FixtureAgent, ms: number): Promise<void> {
+  const next = new Promise<void>((resolve) => {
+    const off = fx.agent.onCollection(`advance-${waiters++}`, () => {
+      off();
+      resolve();
+    });
+  });
+  await fx.clock.advance(ms);
+  await next;
+}
