@@ -26,7 +26,9 @@ export function renderMetricTable(prefix = 'multi_agent_system'): string {
       const exported = instrumentName(prefix, e);
       const renamed = e.exportedName === e.name ? '' : ' (renamed)';
       const labels = e.labels.length === 0 ? '–' : e.labels.map((l) => `\`${l}\``).join(', ');
-      lines.push(`| \`${e.name}\` | \`${exported}\`${renamed} | ${e.kind} | \`${e.unit}\` | ${labels} | ${e.description} |`);
+      lines.push(
+        `| \`${e.name}\` | \`${exported}\`${renamed} | ${e.kind} | \`${e.unit}\` | ${labels} | ${e.description} |`,
+      );
     }
   }
   lines.push('', TABLE_END);

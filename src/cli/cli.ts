@@ -36,12 +36,16 @@ export async function main(
   io: CliIo = processIo,
   env = process.env,
 ): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+  if (argv.length === 0) {
+    io.err(mainHelp());
+    return 2;
+  }
+  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.out(mainHelp());
-    return argv.length === 0 ? 2 : 0;
+    return 0;
   }
   if (argv[0] === '--version') argv = ['version'];
-  const words = argv.filter((a) => !a.startsWith('-'));
+  const words = commandWords(argv);
   const command = COMMANDS.find((c) => c.name.split(' ').every((w, i) => words[i] === w));
   if (command === undefined) {
     io.err(`perf-monitor: unknown command "${words.join(' ')}"; run perf-monitor --help`);
@@ -103,4 +107,22 @@ export async function main(
     io.err(`perf-monitor: unexpected failure: ${errorMessage(err)}`);
     return 1;
   }
+}
+
+/** The words that name the command: everything but options and the values of options that take one. */
+function commandWords(argv: readonly string[]): string[] {
+  const withValue = new Set(
+    COMMANDS.flatMap((c) =>
+      c.options
+        .filter((o) => o.arg !== undefined)
+        .flatMap((o) => [`--${o.long}`, ...(o.short === undefined ? [] : [`-${o.short}`])]),
+    ),
+  );
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (withValue.has(a)) i++;
+    else if (!a.startsWith('-')) words.push(a);
+  }
+  return words;
 }

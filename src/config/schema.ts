@@ -41,6 +41,12 @@ function durationField(opts: { min?: number; max?: number } = {}) {
   });
 }
 
+/**
+ * Text that may come from an unquoted `${VAR}`: a value such as a numeric password or `true` was retyped
+ * by the expansion and is turned back into text here.
+ */
+const text = () => z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const METRIC_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -152,9 +158,9 @@ const neo4jQuery = z.strictObject({
 
 const neo4jSection = z.strictObject({
   uri: z.string().default('bolt://localhost:7687'),
-  user: z.string().default('neo4j'),
-  password: z.string().optional(),
-  database: z.string().default('neo4j'),
+  user: text().default('neo4j'),
+  password: text().optional(),
+  database: text().default('neo4j'),
   max_connection_pool_size: z.number().int().min(1).default(5),
   connection_timeout: durationField({ min: 1 }).default(duration(5000)),
   query_timeout: durationField({ min: 1 }).default(duration(5000)),
@@ -206,7 +212,7 @@ const prometheusSection = z.strictObject({
 const otlpSection = z.strictObject({
   enabled: z.boolean().optional(),
   endpoint: z.string().url('expected a URL such as http://localhost:4318/v1/metrics').optional(),
-  headers: z.record(z.string().min(1), z.string()).default({}),
+  headers: z.record(z.string().min(1), text()).default({}),
   timeout: durationField({ min: 100 }).optional(),
   compression: z.enum(['gzip', 'none']).optional(),
   export_interval: durationField({ min: 100 }).optional(),
@@ -230,12 +236,12 @@ const channel = z
     name: z.string().optional(),
     level: z.enum(LOG_LEVEL_NAMES).optional(),
     url: z.string().url().optional(),
-    headers: z.record(z.string().min(1), z.string()).optional(),
-    hmac_secret: z.string().optional(),
+    headers: z.record(z.string().min(1), text()).optional(),
+    hmac_secret: text().optional(),
     timeout: durationField({ min: 1 }).optional(),
     brokers: z.array(z.string().min(1)).optional(),
     topic: z.string().min(1).optional(),
-    client_id: z.string().optional(),
+    client_id: text().optional(),
   })
   .superRefine((c, ctx) => {
     if ((c.type === 'webhook' || c.type === 'alertmanager') && c.url === undefined) {
@@ -278,8 +284,14 @@ const alertRule = z
         ? r.resolve_threshold <= r.threshold
         : r.condition === '<' || r.condition === '<='
           ? r.resolve_threshold >= r.threshold
-          : false;
-    if (!healthySide) {
+          : undefined;
+    if (healthySide === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['resolve_threshold'],
+        message: `needs a condition of >, >=, < or <= (not ${r.condition})`,
+      });
+    } else if (!healthySide) {
       ctx.addIssue({
         code: 'custom',
         path: ['resolve_threshold'],
@@ -377,24 +389,29 @@ const loggingSection = z.strictObject({
   backup_count: z.number().int().min(0).default(5),
 });
 
+/** Config sections each cross-section check reads. */
+const RULE_INPUTS = new Set(['alerting', 'application_metrics', 'neo4j_metrics']);
+const LABEL_INPUTS = new Set(['prometheus', 'application_metrics']);
+
 export const configSchema = z
   .strictObject({
     performance_monitor: performanceMonitor.prefault({}),
     trend_analysis: trendAnalysis.prefault({}),
     logging: loggingSection.prefault({}),
   })
-  .superRefine(checkRuleMetrics, {
-    // Runs even when unrelated parts of the file are wrong, so that every problem is reported at once.
-    // Skipped when its inputs are wrong, including a performance_monitor that is not a mapping at all.
-    when: (payload) =>
-      !payload.issues.some(
-        (i) =>
-          i.path?.[0] === 'performance_monitor' &&
-          (i.path.length === 1 || RULE_INPUTS.has(String(i.path[1]))),
-      ),
-  });
+  // These run even when unrelated parts of the file are wrong, so that every problem is reported at once;
+  // each is skipped when a section it reads is wrong (or performance_monitor is not a mapping at all).
+  .superRefine(checkRuleMetrics, { when: sectionsValid(RULE_INPUTS) })
+  .superRefine(checkLabelCollisions, { when: sectionsValid(LABEL_INPUTS) });
 
-const RULE_INPUTS = new Set(['alerting', 'application_metrics', 'neo4j_metrics']);
+/** Skips a cross-section check when one of the sections it reads is itself wrong. */
+function sectionsValid(sections: ReadonlySet<string>) {
+  return (payload: { issues: readonly { path?: readonly PropertyKey[] }[] }): boolean =>
+    !payload.issues.some(
+      (i) =>
+        i.path?.[0] === 'performance_monitor' && (i.path.length === 1 || sections.has(String(i.path[1]))),
+    );
+}
 
 export type AgentConfig = z.output<typeof configSchema>;
 export type AlertRuleConfig = AgentConfig['performance_monitor']['alerting']['rules'][number];
@@ -411,6 +428,13 @@ function duplicates(names: readonly string[]): Map<string, number> {
     seen.add(n);
   });
   return dups;
+}
+
+interface LabelInputs {
+  performance_monitor: {
+    prometheus: { default_labels: Readonly<Record<string, string>> };
+    application_metrics: readonly { labels?: readonly string[] }[];
+  };
 }
 
 interface RuleInputs {
@@ -444,5 +468,42 @@ function checkRuleMetrics(cfg: RuleInputs, ctx: z.RefinementCtx): void {
         params: { suggestFrom: [...known] },
       });
     }
+  });
+}
+
+/**
+ * The identity labels go on every series, so a metric label of the same name would give a series the
+ * label twice, and Prometheus rejects the whole scrape for that.
+ */
+function checkLabelCollisions(cfg: LabelInputs, ctx: z.RefinementCtx): void {
+  const pm = cfg.performance_monitor;
+  const metricLabels = new Map<string, string>();
+  for (const e of CATALOG) for (const l of e.labels) if (!metricLabels.has(l)) metricLabels.set(l, e.name);
+  for (const name of Object.keys(pm.prometheus.default_labels)) {
+    const owner = metricLabels.get(name);
+    if (owner !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['performance_monitor', 'prometheus', 'default_labels', name],
+        message: `${JSON.stringify(name)} is already a label of ${owner}; pick another name`,
+      });
+    }
+  }
+  const identity = new Set([
+    ...Object.keys(pm.prometheus.default_labels),
+    'agent_instance',
+    'version',
+    'instance',
+  ]);
+  pm.application_metrics.forEach((m, i) => {
+    m.labels?.forEach((label, j) => {
+      if (identity.has(label)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['performance_monitor', 'application_metrics', i, 'labels', j],
+          message: `${JSON.stringify(label)} is an identity label on every series (prometheus.default_labels); pick another name`,
+        });
+      }
+    });
   });
 }

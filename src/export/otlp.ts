@@ -78,6 +78,7 @@ export class OtlpPush {
   private _lastExportMs: number | undefined;
   private _failing = false;
   private _closed = false;
+  private _shutdown: Promise<void> | undefined;
   private readonly _stats: OtlpPushStats = { exports: 0, failures: 0, skipped: 0 };
 
   constructor(settings: OtlpSettings, clock: Clock, logger: Logger) {
@@ -122,13 +123,18 @@ export class OtlpPush {
     });
   }
 
-  /** Waits for the export in flight, then exports `last` (the final collection), then closes. */
-  async shutdown(last?: ResourceMetrics): Promise<void> {
-    if (this._closed) return;
-    await this._inFlight;
-    if (last !== undefined) await this._export(last);
+  /**
+   * Waits for the export in flight, then exports `last` (the final collection), then closes. Offers made
+   * meanwhile are ignored; a second call joins the first.
+   */
+  shutdown(last?: ResourceMetrics): Promise<void> {
     this._closed = true;
-    await this._exporter.shutdown();
+    this._shutdown ??= (async () => {
+      await this._inFlight;
+      if (last !== undefined) await this._export(last);
+      await this._exporter.shutdown();
+    })();
+    return this._shutdown;
   }
 
   private _export(rm: ResourceMetrics): Promise<void> {

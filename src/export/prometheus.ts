@@ -60,7 +60,7 @@ export class PrometheusSnapshot {
 
 /**
  * Serves the latest snapshot: 503 before the first collection, gzip when the client accepts it (as
- * Prometheus does). `onServe` counts scrapes.
+ * Prometheus does). `onServe` counts scrapes (GETs that got the metrics).
  */
 export function serveMetrics(
   req: IncomingMessage,
@@ -73,8 +73,8 @@ export function serveMetrics(
     res.end('no collection has completed yet\n');
     return;
   }
-  onServe();
-  const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+  if (req.method !== 'HEAD') onServe();
+  const gzip = acceptsGzip(req.headers['accept-encoding']);
   const body = gzip ? payload.gzipped() : payload.body;
   const headers: Record<string, string | number> = {
     'Content-Type': PROMETHEUS_CONTENT_TYPE,
@@ -85,4 +85,18 @@ export function serveMetrics(
   if (gzip) headers['Content-Encoding'] = 'gzip';
   res.writeHead(200, headers);
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** True when an Accept-Encoding header allows gzip (`gzip`, `*`, with a q-value above 0). */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  const text = Array.isArray(header) ? header.join(',') : (header ?? '');
+  let star: boolean | undefined;
+  for (const part of text.split(',')) {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const allowed = q === undefined || Number(q.slice(2)) > 0;
+    if (coding === 'gzip' || coding === 'x-gzip') return allowed;
+    if (coding === '*') star = allowed;
+  }
+  return star === true;
 }

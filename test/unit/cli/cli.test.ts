@@ -218,7 +218,8 @@ describe('main', () => {
     it('should exit 2 and show the usage when there are no arguments', async () => {
       const r = await run([]);
       expect(r.code).toBe(2);
-      expect(r.out.join('\n')).toContain('Usage: perf-monitor <command> [options]');
+      expect(r.out).toEqual([]);
+      expect(r.err.join('\n')).toContain('Usage: perf-monitor <command> [options]');
     });
   });
 });
@@ -232,5 +233,15 @@ describe('EXIT_CODES', () => {
     expect(EXIT_CODES.E_USAGE).toBe(2);
     expect(EXIT_CODES.E_PORT_IN_USE).toBe(3);
     for (const code of Object.values(EXIT_CODES)) expect([1, 2, 3]).toContain(code);
+  });
+});
+
+describe('options before the command', () => {
+  it('should find the command after -c FILE', async () => {
+    const lines: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
+    const code = await main(['-c', 'test/fixtures/config/seed-example.yaml', 'validate'], io, {});
+    expect(code).toBe(0);
+    expect(lines.join('\n')).toContain('seed-example.yaml: valid');
   });
 });

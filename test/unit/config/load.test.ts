@@ -172,6 +172,18 @@ const INVALID: InvalidCase[] = [
     ],
   },
   {
+    fixture: 'label-collision.yaml',
+    issues: [
+      issue(
+        `${PM}.prometheus.default_labels.device`,
+        5,
+        15,
+        '"device" is already a label of disk_io_read_bytes',
+      ),
+      issue(`${PM}.application_metrics[0].labels[1]`, 9, 28, '"team" is an identity label on every series'),
+    ],
+  },
+  {
     fixture: 'bad-label-name.yaml',
     issues: [
       issue(`${APP}[0].labels[1]`, 4, 58, 'do not start with a digit'),
@@ -252,7 +264,7 @@ const INVALID: InvalidCase[] = [
     issues: [
       issue(`${RULES}[0].resolve_threshold`, 9, 28, 'healthy side of the threshold (condition > 85)'),
       issue(`${RULES}[1].resolve_threshold`, 14, 28, 'healthy side of the threshold (condition < 1000)'),
-      issue(`${RULES}[2].resolve_threshold`, 19, 28, 'healthy side of the threshold (condition != 2)'),
+      issue(`${RULES}[2].resolve_threshold`, 19, 28, 'needs a condition of >, >=, < or <= (not !=)'),
     ],
   },
   // Trend analysis
@@ -720,12 +732,8 @@ describe('loadConfigFile', () => {
         ].join('\n'),
         env,
       );
-      expect(err.issues.map((i) => i.path)).toEqual([
-        `${PM}.neo4j_metrics.password`,
-        `${PM}.prometheus.basic_auth_users.admin`,
-        `${PM}.otlp.headers.Authorization`,
-        `${CHANNELS}[0].hmac_secret`,
-      ]);
+      // Numeric and boolean secrets are text again after expansion; only the bad hash is an error.
+      expect(err.issues.map((i) => i.path)).toEqual([`${PM}.prometheus.basic_auth_users.admin`]);
       const everything = `${err.message}\n${JSON.stringify(err.issues)}`;
       for (const secret of Object.values(env)) expect(everything).not.toContain(secret);
     });
@@ -804,5 +812,17 @@ describe('loadConfigFile', () => {
         },
       ]);
     });
+  });
+});
+
+describe('unquoted environment values in text fields', () => {
+  it('should keep a numeric or boolean secret as text', () => {
+    const cfg = parseConfigText(
+      'performance_monitor:\n  neo4j_metrics:\n    password: ${P}\n  otlp:\n    headers:\n      X-Key: ${K}\n',
+      'env.yaml',
+      { P: '918273645', K: 'true' },
+    );
+    expect(cfg.performance_monitor.neo4j_metrics.password).toBe('918273645');
+    expect(cfg.performance_monitor.otlp.headers['X-Key']).toBe('true');
   });
 });
