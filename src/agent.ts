@@ -520,9 +520,10 @@ export class PerformanceMonitorAgent {
     const old = this._pipeline!;
     const next = this._buildPipeline(config);
     await next.runner.start();
+    // With TLS on, the endpoint restarts on every reload so that renewed certificate files are read.
     const serverChanged =
-      JSON.stringify(config.performance_monitor.prometheus) !==
-      JSON.stringify(old.config.performance_monitor.prometheus);
+      config.performance_monitor.prometheus.tls !== undefined ||
+      serverSettings(config) !== serverSettings(old.config);
     if (serverChanged) {
       try {
         await this._replaceServer(config, old.config);
@@ -601,6 +602,13 @@ export class PerformanceMonitorAgent {
       this._logger,
     );
   }
+}
+
+/** What the HTTP endpoint is built from; a reload restarts the endpoint only when this changes. */
+function serverSettings(config: AgentConfig): string {
+  const { enabled, host, port, tls, basic_auth_users, request_timeout } =
+    config.performance_monitor.prometheus;
+  return JSON.stringify({ enabled, host, port, tls, basic_auth_users, request_timeout });
 }
 
 /** Builds an agent for a configuration already loaded (see loadConfigFile). */

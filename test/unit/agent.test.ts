@@ -1,8 +1,18 @@
 import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PerformanceMonitorAgent } from '../../src/agent.js';
-import { advanceAndCollect, fixtureAgent, fixtureConfig, scrape } from './helpers/fixture-agent.js';
+import { parseConfigText } from '../../src/config/load.js';
+import {
+  advanceAndCollect,
+  fixtureAgent,
+  fixtureConfig,
+  fixtureConfigText,
+  scrape,
+} from './helpers/fixture-agent.js';
 
 const GOLDEN = fileURLToPath(new URL('../golden/metrics-linux-vm.txt', import.meta.url));
 
@@ -184,5 +194,137 @@ describe('PerformanceMonitorAgent', () => {
     await advanceAndCollect(fx, 15_000);
     // MemAvailable: 24239292 kB in the fixture
     expect(seen).toEqual([24_239_292 * 1024, 24_239_292 * 1024]);
+  });
+});
+
+describe('PerformanceMonitorAgent.reload', () => {
+  let running: PerformanceMonitorAgent | undefined;
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+  });
+
+  function configFile(text: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-monitor-reload-'));
+    const file = path.join(dir, 'agent.yaml');
+    fs.writeFileSync(file, text);
+    return file;
+  }
+
+  it('should switch to a changed file, keeping the endpoint and the application API object', async () => {
+    const file = configFile(fixtureConfigText('linux-vm'));
+    const fx = fixtureAgent('linux-vm', { configPath: file, config: undefined });
+    running = fx.agent;
+    await fx.agent.start();
+    const url = fx.agent.url;
+    const app = fx.agent.getApplicationCollector();
+    fs.writeFileSync(
+      file,
+      fixtureConfigText('linux-vm').replace('environment: test', 'environment: staging'),
+    );
+    await fx.agent.reload();
+    expect(fx.agent.url).toBe(url);
+    expect(fx.agent.getApplicationCollector()).toBe(app);
+    app.recordCacheMiss('c1');
+    await advanceAndCollect(fx, 15_000);
+    const { text } = await scrape(fx.agent);
+    expect(text).toContain('environment="staging"');
+    expect(text).not.toContain('environment="test"');
+    expect(text).toMatch(/^multi_agent_system_cache_misses_total\{cache_name="c1",[^}]*\} 1$/m);
+    expect(fx.logger.find('info', 'configuration reloaded')).toHaveLength(1);
+  });
+
+  it('should keep the running configuration when the new file does not validate', async () => {
+    const file = configFile(fixtureConfigText('linux-vm'));
+    const fx = fixtureAgent('linux-vm', { configPath: file, config: undefined });
+    running = fx.agent;
+    await fx.agent.start();
+    fs.writeFileSync(
+      file,
+      fixtureConfigText('linux-vm').replace('collection_interval: 15s', 'collection_interval: often'),
+    );
+    await expect(fx.agent.reload()).rejects.toMatchObject({ code: 'E_CONFIG_INVALID' });
+    expect(fx.agent.config?.performance_monitor.collection_interval.ms).toBe(15_000);
+    expect((await scrape(fx.agent)).status).toBe(200);
+  });
+
+  it('should move the endpoint when the port changes, and stay where it was when the new port is taken', async () => {
+    const file = configFile(fixtureConfigText('linux-vm'));
+    const fx = fixtureAgent('linux-vm', { configPath: file, config: undefined });
+    running = fx.agent;
+    await fx.agent.start();
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    try {
+      const before = fx.agent.url;
+      fs.writeFileSync(file, fixtureConfigText('linux-vm').replace('port: 0', `port: ${taken}`));
+      await expect(fx.agent.reload()).rejects.toMatchObject({ code: 'E_PORT_IN_USE' });
+      // The old settings are back (port 0 binds a new free port) and the old pipeline still serves.
+      expect(fx.agent.url).toBeDefined();
+      expect(fx.agent.url).not.toBe(before);
+      expect((await scrape(fx.agent)).status).toBe(200);
+      expect(fx.agent.config?.performance_monitor.prometheus.port).toBe(0);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('should refuse to reload before start or without a file', async () => {
+    const fx = fixtureAgent('linux-vm');
+    await expect(fx.agent.reload()).rejects.toMatchObject({ code: 'E_STATE' });
+    running = fx.agent;
+    await fx.agent.start();
+    await expect(fx.agent.reload()).rejects.toMatchObject({ code: 'E_STATE' });
+  });
+});
+
+describe('ApplicationMetrics through the agent', () => {
+  it('should record only enabled metrics, with configured labels and buckets, and drop bad values', async () => {
+    const extra = `
+  application_metrics:
+    - { name: api_request_duration, labels: [endpoint, method], buckets: [0.1, 1] }
+    - { name: cache_hits, enabled: false }
+`;
+    const fx = fixtureAgent('linux-vm', { extra });
+    await fx.agent.start();
+    try {
+      const app = fx.agent.getApplicationCollector();
+      app.recordApiRequest('/x', 'GET', 0.5, 200);
+      app.recordApiRequest('/x', 'GET', -1, 200);
+      app.recordApiRequest('/x', 'GET', Number.NaN, 200);
+      app.recordCacheHit('c');
+      app.recordQueueProcessing('q', 0.2, 3);
+      expect(app.droppedMeasurements).toBe(2);
+      await advanceAndCollect(fx, 15_000);
+      const { text } = await scrape(fx.agent);
+      expect(text).toMatch(
+        /^multi_agent_system_api_request_duration_bucket\{endpoint="\/x",method="GET",[^}]*le="1"\} 1$/m,
+      );
+      expect(text).not.toMatch(/api_request_duration_bucket\{[^}]*le="0\.5"/);
+      expect(text).not.toMatch(/api_request_duration_count\{[^}]*status=/);
+      expect(text).not.toContain('multi_agent_system_cache_hits_total');
+      expect(text).toMatch(/^multi_agent_system_queue_items_processed_total\{queue_name="q",[^}]*\} 3$/m);
+    } finally {
+      await fx.agent.stop();
+    }
+  });
+
+  it('should record nothing when the application collector is not enabled', async () => {
+    const text = fixtureConfigText('linux-vm').replace(
+      'enabled_collectors: [system, application]',
+      'enabled_collectors: [system]',
+    );
+    const fx = fixtureAgent('linux-vm', { config: parseConfigText(text, 'system-only.yaml', {}) });
+    await fx.agent.start();
+    try {
+      fx.agent.getApplicationCollector().recordApiRequest('/x', 'GET', 0.5, 200);
+      await advanceAndCollect(fx, 15_000);
+      const metrics = (await scrape(fx.agent)).text;
+      expect(metrics).not.toContain('api_request');
+      expect(metrics).toContain('multi_agent_system_cpu_percent');
+    } finally {
+      await fx.agent.stop();
+    }
   });
 });
