@@ -111,6 +111,7 @@ export class PerformanceMonitorAgent {
   private _state: AgentState = 'new';
   private _reloading: Promise<void> | undefined;
   private _starting: Promise<void> | undefined;
+  private _agentVersion: string | undefined;
 
   constructor(opts: AgentOptions = {}) {
     this._opts = opts;
@@ -147,10 +148,15 @@ export class PerformanceMonitorAgent {
    * and schedules collections. Rejects with a ConfigError for a bad file and an AgentError
    * (E_PORT_IN_USE, E_LISTEN, E_TLS) when the endpoint cannot open; nothing is left running then.
    */
-  async start(): Promise<void> {
+  start(): Promise<void> {
     if (this._state !== 'new')
-      throw new AgentError('E_STATE', `cannot start an agent that is ${this._state}`);
+      return Promise.reject(new AgentError('E_STATE', `cannot start an agent that is ${this._state}`));
     this._state = 'starting';
+    this._starting = this._start();
+    return this._starting;
+  }
+
+  private async _start(): Promise<void> {
     try {
       const config = this._opts.config ?? (await loadConfigFile(this._configPath(), this._env)).config;
       this._configureLogger(config);
@@ -259,6 +265,12 @@ export class PerformanceMonitorAgent {
     this._extraRoutes.push(route);
   }
 
+  /** The package version, read from package.json once. */
+  private _version(): string {
+    this._agentVersion ??= packageInfo().version;
+    return this._agentVersion;
+  }
+
   private _configPath(): string {
     return this._opts.configPath ?? defaultConfigPath();
   }
@@ -282,7 +294,7 @@ export class PerformanceMonitorAgent {
 
   private _buildPipeline(config: AgentConfig): Pipeline {
     const pm = config.performance_monitor;
-    const { version } = packageInfo();
+    const version = this._version();
     const identity = resolveIdentity({
       config,
       env: this._env,
@@ -402,7 +414,7 @@ export class PerformanceMonitorAgent {
   private *_selfPoints(p: Pipeline): IterableIterator<MetricPoint> {
     yield {
       metric: 'monitor_build_info',
-      labels: { agent_version: packageInfo().version, node_version: process.version },
+      labels: { agent_version: this._version(), node_version: process.version },
       value: 1,
     };
     for (const s of p.runner.statuses()) {
@@ -466,7 +478,7 @@ export class PerformanceMonitorAgent {
       description: 'this page',
       handler: (_req, res) => {
         const html = renderLandingPage({
-          version: packageInfo().version,
+          version: this._version(),
           routes,
           summary: this.getMetricsSummary(),
         });

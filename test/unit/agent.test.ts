@@ -182,6 +182,17 @@ describe('PerformanceMonitorAgent', () => {
     expect(other.url).toBeUndefined();
   });
 
+  it('should finish starting and then stop when stop() comes while start() is in progress', async () => {
+    const { agent } = fixtureAgent('linux-vm');
+    const started = agent.start();
+    const stopped = agent.stop();
+    await started;
+    await stopped;
+    expect(agent.url).toBeUndefined();
+    expect(agent.getMetricsSummary().url).toBeUndefined();
+    await expect(agent.reload()).rejects.toMatchObject({ code: 'E_STATE' });
+  });
+
   it('should feed every subscriber the same collection', async () => {
     const fx = fixtureAgent('linux-vm');
     const { agent } = fx;
