@@ -14,6 +14,7 @@ import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import { parseKeyValueList } from '../lib/key-value-list.js';
 import type { Logger } from '../lib/logger.js';
+import { redactUrl } from '../lib/redact-url.js';
 
 export interface OtlpSettings {
   endpoint: string;
@@ -97,8 +98,9 @@ export class OtlpPush {
     return this._stats;
   }
 
+  /** The endpoint without credentials, for logs and pages. */
   get endpoint(): string {
-    return this._settings.endpoint;
+    return redactUrl(this._settings.endpoint);
   }
 
   /** Starts an export of `rm` unless one is in flight or the export interval has not passed. Never waits. */
@@ -142,15 +144,14 @@ export class OtlpPush {
     return new Promise((resolve) => {
       this._exporter.export(rm, (result) => {
         if (result.code === ExportResultCode.SUCCESS) {
-          if (this._failing)
-            this._logger.info('OTLP export recovered', { endpoint: this._settings.endpoint });
+          if (this._failing) this._logger.info('OTLP export recovered', { endpoint: this.endpoint });
           this._failing = false;
         } else {
           this._stats.failures++;
           this._stats.lastError = result.error === undefined ? 'unknown error' : errorMessage(result.error);
           if (!this._failing) {
             this._logger.warn('OTLP export failed', {
-              endpoint: this._settings.endpoint,
+              endpoint: this.endpoint,
               error: this._stats.lastError,
             });
           }
