@@ -1,0 +1,205 @@
+/**
+ * Idle footprint at a 1 s collection interval: the agent (`node dist/src/cli/main.js run -c FILE`, a copy
+ * of the default config with `collection_interval: 1s` and a free loopback port) next to
+ * prometheus-node-exporter with the collectors that cover our catalog. Both warm up for WARMUP_S, then
+ * for MEASURE_S each is scraped once per second (gzip, as Prometheus does) while RSS (/proc/PID/status
+ * VmRSS) and CPU (/proc/PID/stat utime + stime) are sampled once per second.
+ *
+ * Both servers are pinned to CPU 1 and this process (the scraper) to CPU 0 when taskset exists.
+ *
+ *   npm run build && node test/bench/idle-footprint.js
+ */
+import { execFileSync } from 'node:child_process';
+import console from 'node:console';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import {
+  CLK_TCK,
+  DIST,
+  REPO_ROOT,
+  countSamples,
+  fmt,
+  httpGet,
+  installSafetyNets,
+  makeTempDir,
+  median,
+  pinSelf,
+  printMachine,
+  printTable,
+  procCpuSeconds,
+  quantile,
+  removeTempDir,
+  rssMb,
+  sampleValue,
+  serverCpu,
+  sleep,
+  startAgentProcess,
+  startNodeExporter,
+} from './common.js';
+
+const WARMUP_S = 10;
+const MEASURE_S = 60;
+/** CPU is also reported per window, to show its spread. */
+const WINDOW_S = 10;
+const SMALL_HEAP_OPTIONS = '--max-semi-space-size=1';
+
+installSafetyNets(150_000);
+if (!fs.existsSync(path.join(DIST, 'cli', 'main.js')))
+  throw new Error('dist/src/cli/main.js is missing — run `npm run build` first');
+
+printMachine('idle footprint at a 1 s collection interval');
+const srvCpu = serverCpu();
+const selfCpu = pinSelf(0);
+console.log(
+  selfCpu === undefined
+    ? 'pinning: none (taskset missing or one CPU)'
+    : `pinning: scraper on CPU ${selfCpu}; agent and node_exporter on CPU ${srvCpu}`,
+);
+
+/** RSS of a Node process that only loads `code` (-e), after 300 ms; median of 3. */
+async function baselineRss(code) {
+  const values = [];
+  for (let i = 0; i < 3; i++) {
+    const script = `${code}; await new Promise((r) => setTimeout(r, 300)); const s = (await import('node:fs')).readFileSync('/proc/self/status', 'utf8'); console.log(/VmRSS:\\s+(\\d+)/.exec(s)[1]);`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    values.push(Number(out.trim()) / 1024);
+  }
+  return median(values);
+}
+
+const tmp = makeTempDir('perf-monitor-idle-');
+const ne = await startNodeExporter({ cpu: srvCpu });
+const agent = await startAgentProcess({ intervalText: '1s', cpu: srvCpu, dir: tmp });
+// What-if: the same agent with a 1 MB young-generation semi-space (V8's default grows it to 16 MB).
+const agentSmall = await startAgentProcess({
+  intervalText: '1s',
+  cpu: srvCpu,
+  dir: tmp,
+  nodeOptions: SMALL_HEAP_OPTIONS,
+  name: 'agent (small semi-space)',
+});
+const targets = [
+  { name: 'perf-monitor agent', srv: agent },
+  { name: 'node_exporter', srv: ne },
+  { name: `what-if: agent, NODE_OPTIONS=${SMALL_HEAP_OPTIONS}`, srv: agentSmall },
+];
+for (const t of targets) {
+  t.http = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.rss = [];
+  t.cpu = [];
+  t.latency = [];
+  t.startRss = rssMb(t.srv.proc.pid);
+}
+
+async function scrapeAll(record) {
+  for (const t of targets) {
+    const r = await httpGet(t.srv.port, '/metrics', { agent: t.http, gzip: true });
+    if (r.status !== 200) throw new Error(`${t.name} answered ${r.status}`);
+    if (t.srv.proc.exited) throw new Error(`${t.name} exited:\n${t.srv.proc.stderr}`);
+    t.last = r.body.toString('utf8');
+    if (record) {
+      t.latency.push(r.ms);
+      t.rss.push(rssMb(t.srv.proc.pid));
+      t.cpu.push({ at: performance.now(), seconds: procCpuSeconds(t.srv.proc.pid) });
+    }
+  }
+}
+
+console.log(`warming up ${WARMUP_S} s (scraped every second) …`);
+let next = performance.now();
+for (let i = 0; i < WARMUP_S; i++) {
+  await scrapeAll(false);
+  next += 1000;
+  await sleep(Math.max(0, next - performance.now()));
+}
+const collections0 = sampleValue(targets[0].last ?? '', 'multi_agent_system_monitor_collections_total');
+console.log(`measuring ${MEASURE_S} s …`);
+for (let i = 0; i <= MEASURE_S; i++) {
+  await scrapeAll(true);
+  next += 1000;
+  if (i < MEASURE_S) await sleep(Math.max(0, next - performance.now()));
+}
+const agentText = targets[0].last;
+const collections = sampleValue(agentText, 'multi_agent_system_monitor_collections_total') - collections0;
+
+for (const t of targets) t.http.destroy();
+await agent.proc.stop();
+await agentSmall.proc.stop();
+await ne.proc.stop();
+removeTempDir(tmp);
+const bareRss = await baselineRss('');
+const importRss = await baselineRss("await import('./dist/src/agent.js')");
+
+const cpuPercent = (samples, from, to) =>
+  ((samples[to].seconds - samples[from].seconds) / ((samples[to].at - samples[from].at) / 1000)) * 100;
+
+console.log(
+  `\n## Idle footprint, ${MEASURE_S} s after ${WARMUP_S} s of warm-up, one gzip scrape per second\n`,
+);
+printTable(
+  [
+    'process',
+    'RSS median MB',
+    'RSS max MB',
+    'RSS at start → end MB',
+    'CPU % of one core',
+    `CPU % per ${WINDOW_S} s window`,
+    'CPU ticks',
+    'scrape p50 ms',
+    'samples',
+  ],
+  targets.map((t) => {
+    const last = t.cpu.length - 1;
+    const windows = [];
+    for (let w = 0; w + WINDOW_S <= last; w += WINDOW_S)
+      windows.push(fmt(cpuPercent(t.cpu, w, w + WINDOW_S), 2));
+    return [
+      t.name,
+      fmt(median(t.rss), 1),
+      fmt(Math.max(...t.rss), 1),
+      `${fmt(t.startRss, 1)} → ${fmt(t.rss.at(-1), 1)}`,
+      fmt(cpuPercent(t.cpu, 0, last), 3),
+      windows.join(' / '),
+      fmt((t.cpu[last].seconds - t.cpu[0].seconds) * CLK_TCK, 0),
+      fmt(median(t.latency), 2),
+      countSamples(t.last),
+    ];
+  }),
+);
+const a = targets[0];
+const n = targets[1];
+const aCpu = cpuPercent(a.cpu, 0, a.cpu.length - 1);
+const nCpu = cpuPercent(n.cpu, 0, n.cpu.length - 1);
+console.log(
+  `\nagent collections during the measurement: ${collections} (expected ≈ ${MEASURE_S}); ` +
+    `RSS p90: agent ${fmt(quantile(a.rss, 0.9), 1)} MB, node_exporter ${fmt(quantile(n.rss, 0.9), 1)} MB. ` +
+    `CPU from /proc/PID/stat at ${CLK_TCK} Hz (1 tick over ${MEASURE_S} s = ${fmt(100 / CLK_TCK / MEASURE_S, 3)} %).`,
+);
+
+console.log(
+  `For scale: a bare \`node\` (${process.version}) is ${fmt(bareRss, 1)} MB RSS here; one that only imports ` +
+    `dist/src/agent.js (nothing started) is ${fmt(importRss, 1)} MB (median of 3 each).`,
+);
+
+console.log('\n## Targets\n');
+printTable(
+  ['check', 'value', 'target'],
+  [
+    [
+      'agent RSS (max)',
+      `${fmt(Math.max(...a.rss), 1)} MB`,
+      `< 70 MB (${Math.max(...a.rss) < 70 ? 'meets' : 'MISSES'})`,
+    ],
+    ['agent CPU', `${fmt(aCpu, 3)} % of a core`, `< 1 % (${aCpu < 1 ? 'meets' : 'MISSES'})`],
+    ['agent / node_exporter RSS (median)', fmt(median(a.rss) / median(n.rss), 2), '-'],
+    ['agent / node_exporter CPU', fmt(aCpu / nCpu, 2), '-'],
+  ],
+);
+process.exit(0);
