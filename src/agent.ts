@@ -31,7 +31,7 @@ import { ProbeRunner } from './probes/probe-runner.js';
 import type { ProbeStatus } from './probes/probe-runner.js';
 import type { MetricPoint, Probe, StatFs } from './probes/probe.js';
 import { SYSTEM_PROBES } from './probes/system/registry.js';
-import { nodeStatFs } from './probes/system/statfs.js';
+import { nodeStatFs, nodeStatFsSync } from './probes/system/statfs.js';
 import { ApplicationMetrics } from './telemetry/application-metrics.js';
 import { enabledEntries, instrumentName, registerObservables } from './telemetry/instruments.js';
 import { resolveIdentity } from './telemetry/identity.js';
@@ -396,6 +396,8 @@ export class PerformanceMonitorAgent {
       logger: this._logger,
       paths: { proc: sys.proc_path, sys: sys.sys_path, rootfs: sys.rootfs_path },
       statfs: this._opts.statfs ?? nodeStatFs,
+      // A test's fake statfs replaces both paths.
+      statfsSync: this._opts.statfs === undefined ? nodeStatFsSync : undefined,
     };
     const regex = (s: string | undefined): RegExp | undefined =>
       s === undefined ? undefined : new RegExp(s);

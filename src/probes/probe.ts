@@ -64,9 +64,14 @@ export interface FsStats {
 /** Reads filesystem statistics for a path; injected so tests need no real mounts. */
 export type StatFs = (path: string) => Promise<FsStats>;
 
+/** The same, synchronously; used only for local filesystems, whose statfs cannot hang. */
+export type StatFsSync = (path: string) => FsStats;
+
 export interface ProbeContext {
   clock: Clock;
   logger: Logger;
   paths: HostPaths;
   statfs: StatFs;
+  /** Optional fast path for local filesystems; without it every statfs goes through `statfs`. */
+  statfsSync?: StatFsSync;
 }

@@ -111,6 +111,7 @@ async function makeOurProbes() {
     logger: dist.logger.silentLogger,
     paths: { proc: '/proc', sys: '/sys', rootfs: '/' },
     statfs: dist.statfs.nodeStatFs,
+    statfsSync: dist.statfs.nodeStatFsSync,
   };
   const probes = dist.registry.SYSTEM_PROBES.map((d) => d.create(ctx, {}));
   await Promise.all(probes.map((p) => p.start()));

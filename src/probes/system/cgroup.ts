@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { AgentError } from '../../lib/errors.js';
 import type { MetricPoint, ProbeContext, Snapshot } from '../probe.js';
-import { readOptional, SystemProbe } from './source.js';
+import { SystemProbe } from './source.js';
 
 /** One line of /proc/self/cgroup: `hierarchy-id:controller-list:path`. */
 export interface CgroupEntry {
@@ -91,13 +91,11 @@ export class CgroupProbe extends SystemProbe {
     super('cgroup', ctx);
   }
 
-  async collect(signal: AbortSignal): Promise<Snapshot> {
+  protected _collect(): Snapshot {
     const selfFile = path.join(this._ctx.paths.proc, 'self', 'cgroup');
     const root = path.join(this._ctx.paths.sys, 'fs', 'cgroup');
-    const [selfText, controllers] = await Promise.all([
-      readOptional(selfFile, signal),
-      readOptional(path.join(root, 'cgroup.controllers'), signal),
-    ]);
+    const selfText = this._files.read(selfFile);
+    const controllers = this._files.read(path.join(root, 'cgroup.controllers'));
     if (selfText === undefined)
       return this._unavailable.unavailable(`${selfFile} does not exist (not Linux?)`);
     const cgroupPath = cgroupV2Path(parseCgroupFile(selfText));
@@ -110,13 +108,11 @@ export class CgroupProbe extends SystemProbe {
     this._unavailable.available();
 
     const dirs = cgroupDirs(root, cgroupPath);
-    const read = (file: string): Promise<(string | undefined)[]> =>
-      Promise.all(dirs.map((dir) => readOptional(path.join(dir, file), signal)));
-    const [cpuMax, memoryMax, memoryCurrent] = await Promise.all([
-      read('cpu.max'),
-      read('memory.max'),
-      read('memory.current'),
-    ]);
+    const read = (file: string): (string | undefined)[] =>
+      dirs.map((dir) => this._files.read(path.join(dir, file)));
+    const cpuMax = read('cpu.max');
+    const memoryMax = read('memory.max');
+    const memoryCurrent = read('memory.current');
 
     const points: MetricPoint[] = [];
     const cores = minDefined(cpuMax.map((t) => (t === undefined ? undefined : parseCpuMax(t).cores)));

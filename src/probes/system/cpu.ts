@@ -2,11 +2,9 @@
  * CPU utilisation, CPU count and current frequency from /proc/stat, /sys/devices/system/cpu and
  * /proc/cpuinfo.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { AgentError } from '../../lib/errors.js';
 import type { MetricPoint, ProbeContext, Snapshot } from '../probe.js';
-import { isMissing, readOptional, splitFields, SystemProbe } from './source.js';
+import { splitFields, SystemProbe } from './source.js';
 
 /** Jiffies spent in each state since boot (USER_HZ units), as the `cpu` lines of /proc/stat give them. */
 export interface CpuTimes {
@@ -97,17 +95,25 @@ function clampPercent(v: number): number {
   return v < 0 ? 0 : v > 100 ? 100 : v;
 }
 
+/**
+ * How long a frequency read from /proc/cpuinfo is reused. Without a cpufreq driver (most VMs) the value is
+ * the nominal one and does not move, while generating cpuinfo is the costliest read of the whole probe set.
+ */
+export const CPUINFO_REFRESH_MS = 60_000;
+
 export class CpuProbe extends SystemProbe {
   private _prev: { busy: number; total: number } | undefined;
   private _lastPercent: number | undefined;
+  private _cpuinfoMhz: { value: number | undefined; readAtMs: number } | undefined;
 
   constructor(ctx: ProbeContext) {
     super('cpu', ctx);
   }
 
-  async collect(signal: AbortSignal): Promise<Snapshot> {
+  protected _collect(): Snapshot {
     const statFile = path.join(this._ctx.paths.proc, 'stat');
-    const [statText, mhz] = await Promise.all([readOptional(statFile, signal), this._frequencyMhz(signal)]);
+    const statText = this._files.read(statFile);
+    const mhz = this._frequencyMhz();
     if (statText === undefined) return this._unavailable.unavailable(`${statFile} does not exist`);
     const stat = parseProcStat(statText);
     if (stat.total === undefined) return this._unavailable.unavailable(`${statFile} has no cpu line`);
@@ -141,21 +147,14 @@ export class CpuProbe extends SystemProbe {
 
   /**
    * Average current frequency in MHz: cpufreq's scaling_cur_freq (kHz) over the CPUs that have it, else
-   * the `cpu MHz` lines of /proc/cpuinfo, else undefined.
+   * the `cpu MHz` lines of /proc/cpuinfo (re-read every CPUINFO_REFRESH_MS), else undefined.
    */
-  private async _frequencyMhz(signal: AbortSignal): Promise<number | undefined> {
+  private _frequencyMhz(): number | undefined {
     const cpuDir = path.join(this._ctx.paths.sys, 'devices', 'system', 'cpu');
-    let entries: string[];
-    try {
-      entries = await fs.promises.readdir(cpuDir);
-    } catch (err) {
-      if (!isMissing(err)) throw new AgentError('E_PROBE_READ', `cannot read ${cpuDir}`, { cause: err });
-      entries = [];
-    }
-    const cpus = entries.filter(isCpuDirName);
+    const cpus = (this._files.list(cpuDir) ?? []).filter(isCpuDirName);
     if (cpus.length > 0) {
-      const texts = await Promise.all(
-        cpus.map((cpu) => readOptional(path.join(cpuDir, cpu, 'cpufreq', 'scaling_cur_freq'), signal)),
+      const texts = cpus.map((cpu) =>
+        this._files.read(path.join(cpuDir, cpu, 'cpufreq', 'scaling_cur_freq')),
       );
       let sumKhz = 0;
       let n = 0;
@@ -169,7 +168,15 @@ export class CpuProbe extends SystemProbe {
       }
       if (n > 0) return sumKhz / n / 1000;
     }
-    const cpuinfo = await readOptional(path.join(this._ctx.paths.proc, 'cpuinfo'), signal);
+    const now = this._ctx.clock.monotonicMs();
+    if (this._cpuinfoMhz === undefined || now - this._cpuinfoMhz.readAtMs >= CPUINFO_REFRESH_MS) {
+      this._cpuinfoMhz = { value: this._cpuinfoAverage(), readAtMs: now };
+    }
+    return this._cpuinfoMhz.value;
+  }
+
+  private _cpuinfoAverage(): number | undefined {
+    const cpuinfo = this._files.read(path.join(this._ctx.paths.proc, 'cpuinfo'));
     if (cpuinfo === undefined) return undefined;
     const values = parseCpuinfoMhz(cpuinfo);
     if (values.length === 0) return undefined;

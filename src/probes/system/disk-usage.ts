@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { TimerHandle } from '../../lib/clock.js';
 import { systemErrorCode } from '../../lib/errors.js';
 import type { FsStats, MetricPoint, ProbeContext, Snapshot } from '../probe.js';
-import { readOptional, splitFields, SystemProbe } from './source.js';
+import { splitFields, SystemProbe } from './source.js';
 
 export interface MountEntry {
   device: string;
@@ -25,6 +25,13 @@ export const DEFAULT_EXCLUDE_MOUNT_POINTS =
   /^\/(dev|proc|sys|run\/credentials|var\/lib\/docker\/.+|var\/lib\/containers\/storage\/.+)($|\/)/;
 
 export const DEFAULT_STATFS_TIMEOUT_MS = 1000;
+
+/**
+ * Filesystems whose statfs never waits on a network or a user-space daemon; they are asked synchronously.
+ * Everything else (nfs, cifs, fuse.*, ceph, …) goes through the thread pool with a timeout.
+ */
+export const LOCAL_FS_TYPES =
+  /^(ext[234]|xfs|btrfs|zfs|f2fs|overlay|vfat|exfat|ntfs3?|jfs|reiserfs|bcachefs|hfsplus|udf|nilfs2)$/;
 
 /** statfs failures that mean "cannot look at this mount from here", not a fault of the agent. */
 const INACCESSIBLE_CODES: ReadonlySet<string> = new Set([
@@ -113,6 +120,9 @@ export class DiskUsageProbe extends SystemProbe {
   private readonly _loggedInaccessible = new Set<string>();
   private readonly _loggedHung = new Set<string>();
   private readonly _loggedFailed = new Set<string>();
+  /** The mount table changes rarely: its selection is kept until the text differs. */
+  private _mountsText: string | undefined;
+  private _mounts: MountEntry[] = [];
 
   constructor(ctx: ProbeContext, options: DiskUsageProbeOptions = {}) {
     super('disk_usage', ctx);
@@ -122,23 +132,25 @@ export class DiskUsageProbe extends SystemProbe {
     if (!(this._timeoutMs > 0)) throw new RangeError('statfsTimeoutMs must be greater than 0');
   }
 
-  async collect(signal: AbortSignal): Promise<Snapshot> {
+  protected async _collect(signal: AbortSignal): Promise<Snapshot> {
     const selfMounts = path.join(this._ctx.paths.proc, 'self', 'mounts');
-    const text =
-      (await readOptional(selfMounts, signal)) ??
-      (await readOptional(path.join(this._ctx.paths.proc, 'mounts'), signal));
+    const text = this._files.read(selfMounts) ?? this._files.read(path.join(this._ctx.paths.proc, 'mounts'));
     if (text === undefined) return this._unavailable.unavailable(`${selfMounts} does not exist`);
     this._unavailable.available();
 
-    const mountPoints = this._selectMounts(parseMounts(text));
-    this._forgetGone(mountPoints);
+    if (text !== this._mountsText) {
+      this._mountsText = text;
+      this._mounts = this._selectMounts(parseMounts(text));
+      this._forgetGone(this._mounts.map((m) => m.mountPoint));
+    }
+    const mounts = this._mounts;
     signal.throwIfAborted();
 
-    const results = await Promise.all(mountPoints.map((mp) => this._usage(mp)));
+    const results = await Promise.all(mounts.map(async (m) => this._usage(m)));
     const points: MetricPoint[] = [];
     const failed: string[] = [];
     results.forEach((result, i) => {
-      const mountPoint = mountPoints[i]!;
+      const mountPoint = mounts[i]!.mountPoint;
       if (result.kind === 'ok') {
         points.push({
           metric: 'disk_usage_percent',
@@ -159,16 +171,16 @@ export class DiskUsageProbe extends SystemProbe {
   }
 
   /** The last entry for each mount point is the one visible; pseudo filesystems are then dropped. */
-  private _selectMounts(entries: readonly MountEntry[]): string[] {
+  private _selectMounts(entries: readonly MountEntry[]): MountEntry[] {
     const last = new Map<string, MountEntry>();
     for (const e of entries) {
       last.delete(e.mountPoint);
       last.set(e.mountPoint, e);
     }
-    const out: string[] = [];
+    const out: MountEntry[] = [];
     for (const e of last.values()) {
       if (this._excludeFsTypes.test(e.fsType) || this._excludeMountPoints.test(e.mountPoint)) continue;
-      out.push(e.mountPoint);
+      out.push(e);
     }
     return out;
   }
@@ -181,12 +193,28 @@ export class DiskUsageProbe extends SystemProbe {
     }
   }
 
-  private async _usage(mountPoint: string): Promise<MountResult> {
+  private _usage(mount: MountEntry): MountResult | Promise<MountResult> {
+    const { mountPoint } = mount;
     // Still waiting for an earlier call: do not queue another one behind it.
     if (this._hung.has(mountPoint)) return { kind: 'hung' };
-
     const { rootfs } = this._ctx.paths;
     const target = mountPoint === '/' ? rootfs : path.join(rootfs, mountPoint);
+    const statfsSync = this._ctx.statfsSync;
+    if (statfsSync !== undefined && LOCAL_FS_TYPES.test(mount.fsType)) {
+      // A local filesystem answers statfs from its in-memory superblock: no thread pool round trip.
+      let stats: FsStats;
+      try {
+        stats = statfsSync(target);
+      } catch (err) {
+        return this._failed(mountPoint, err);
+      }
+      return this._percent(mountPoint, stats);
+    }
+    return this._usageAsync(mountPoint, target);
+  }
+
+  /** statfs on the thread pool with a time budget: network and FUSE filesystems can hang. */
+  private async _usageAsync(mountPoint: string, target: string): Promise<MountResult> {
     let call: Promise<FsStats>;
     try {
       call = this._ctx.statfs(target);
@@ -225,6 +253,10 @@ export class DiskUsageProbe extends SystemProbe {
       return { kind: 'hung' };
     }
 
+    return this._percent(mountPoint, stats);
+  }
+
+  private _percent(mountPoint: string, stats: FsStats): MountResult {
     this._loggedHung.delete(mountPoint);
     this._loggedFailed.delete(mountPoint);
     if (stats.blocks <= 0) return { kind: 'skipped' };

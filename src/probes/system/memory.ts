@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { AgentError } from '../../lib/errors.js';
 import type { ProbeContext, Snapshot } from '../probe.js';
-import { readOptional, SystemProbe } from './source.js';
+import { SystemProbe } from './source.js';
 
 /**
  * Parses /proc/meminfo into a map from field name to value. Values given in `kB` (KiB, in fact) are
@@ -38,9 +38,9 @@ export class MemoryProbe extends SystemProbe {
     super('memory', ctx);
   }
 
-  async collect(signal: AbortSignal): Promise<Snapshot> {
+  protected _collect(): Snapshot {
     const file = path.join(this._ctx.paths.proc, 'meminfo');
-    const text = await readOptional(file, signal);
+    const text = this._files.read(file);
     if (text === undefined) return this._unavailable.unavailable(`${file} does not exist`);
     this._unavailable.available();
     const info = parseMeminfo(text);

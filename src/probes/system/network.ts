@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { CounterTracker } from '../counter-tracker.js';
 import type { MetricPoint, ProbeContext, Snapshot } from '../probe.js';
-import { readOptional, splitFields, SystemProbe } from './source.js';
+import { splitFields, SystemProbe } from './source.js';
 
 /** One interface line of /proc/net/dev, raw kernel values. */
 export interface NetDevLine {
@@ -61,9 +61,9 @@ export class NetworkProbe extends SystemProbe {
     return this._tracker.resets;
   }
 
-  async collect(signal: AbortSignal): Promise<Snapshot> {
+  protected _collect(): Snapshot {
     const file = path.join(this._ctx.paths.proc, 'net', 'dev');
-    const text = await readOptional(file, signal);
+    const text = this._files.read(file);
     if (text === undefined) return this._unavailable.unavailable(`${file} does not exist`);
     this._unavailable.available();
 

@@ -262,3 +262,53 @@ describe('DiskUsageProbe', () => {
     expect(() => new DiskUsageProbe(makeContext(host.paths), { statfsTimeoutMs: 0 })).toThrow(RangeError);
   });
 });
+
+describe('DiskUsageProbe statfs paths', () => {
+  const MOUNTS = [
+    '/dev/sda1 / ext4 rw 0 0',
+    'server:/export /mnt/nfs nfs4 rw 0 0',
+    'fuse-thing /mnt/fuse fuse.sshfs rw 0 0',
+    '',
+  ].join('\n');
+
+  it('should ask local filesystems synchronously and network or FUSE ones on the thread pool', async () => {
+    const host = new TempHost();
+    try {
+      host.write('proc/self/mounts', MOUNTS);
+      const asyncCalls: string[] = [];
+      const syncCalls: string[] = [];
+      const ctx = makeContext(host.paths, (p) => {
+        asyncCalls.push(p);
+        return Promise.resolve(RESERVED);
+      });
+      ctx.statfsSync = (p) => {
+        syncCalls.push(p);
+        return RESERVED;
+      };
+      const snap = await new DiskUsageProbe(ctx).collect(signal());
+      expect(snap.status).toBe('ok');
+      expect(snap.points.map((p) => p.labels.mount_point)).toEqual(['/', '/mnt/nfs', '/mnt/fuse']);
+      expect(syncCalls).toEqual(['/']);
+      expect(asyncCalls).toEqual(['/mnt/nfs', '/mnt/fuse']);
+    } finally {
+      host.dispose();
+    }
+  });
+
+  it('should treat a synchronous EACCES like an inaccessible mount', async () => {
+    const host = new TempHost();
+    try {
+      host.write('proc/self/mounts', '/dev/sdb1 /secret xfs rw 0 0\n/dev/sda1 / ext4 rw 0 0\n');
+      const ctx = makeContext(host.paths);
+      ctx.statfsSync = (p) => {
+        if (p.endsWith('secret')) throw systemError('EACCES');
+        return RESERVED;
+      };
+      const snap = await new DiskUsageProbe(ctx).collect(signal());
+      expect(snap.status).toBe('ok');
+      expect(snap.points.map((p) => p.labels.mount_point)).toEqual(['/']);
+    } finally {
+      host.dispose();
+    }
+  });
+});

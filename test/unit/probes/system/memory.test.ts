@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MISSING_RECHECK_MS } from '../../../../src/probes/system/source.js';
 import { MemoryProbe, parseMeminfo } from '../../../../src/probes/system/memory.js';
 import { byKey, fixture, fixturePaths, makeContext, signal, TempHost } from './helpers.js';
 
@@ -73,6 +74,9 @@ describe('MemoryProbe', () => {
     expect(ctx.logger.find('debug', 'unavailable')).toHaveLength(1);
 
     host.write('proc/meminfo', fixture('linux-vm', 'proc/meminfo'));
+    // A missing file is looked for again once MISSING_RECHECK_MS has passed.
+    expect((await probe.collect(signal())).status).toBe('unavailable');
+    await ctx.clock.advance(MISSING_RECHECK_MS);
     expect((await probe.collect(signal())).status).toBe('ok');
     host.remove('proc/meminfo');
     expect((await probe.collect(signal())).status).toBe('unavailable');
