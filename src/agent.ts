@@ -12,8 +12,9 @@ import { CollectionReader } from './analysis/collection-reader.js';
 import type { CollectionBatch, CollectionSubscriber } from './analysis/collection-reader.js';
 import type { Sample } from './analysis/samples.js';
 import { CATALOG, catalogEntry } from './catalog/catalog.js';
-import { defaultConfigPath, loadConfigFile } from './config/load.js';
-import type { Env } from './config/load.js';
+import { defaultConfigPath } from './config/default-path.js';
+import { loadConfigIsolated } from './config/load-isolated.js';
+import type { Env, LoadedConfig } from './config/load.js';
 import type { AgentConfig } from './config/schema.js';
 import { HttpServer } from './export/http-server.js';
 import type { Route } from './export/http-server.js';
@@ -44,6 +45,8 @@ export interface AgentOptions {
   config?: AgentConfig;
   /** Environment for OTEL_* variables; defaults to process.env. */
   env?: Env;
+  /** Loads and validates a file; defaults to a worker-thread load (see loadConfigIsolated). */
+  loadConfig?: (file: string, env: Env) => Promise<LoadedConfig>;
   clock?: Clock;
   /** Where logs go; by default built from the config's `logging` section, writing to stderr. */
   logger?: Logger;
@@ -100,6 +103,7 @@ export class PerformanceMonitorAgent {
   private readonly _opts: AgentOptions;
   private readonly _clock: Clock;
   private readonly _env: Env;
+  private readonly _loadConfig: (file: string, env: Env) => Promise<LoadedConfig>;
   private readonly _application = new ApplicationMetrics();
   private readonly _subscribers = new Map<string, CollectionSubscriber>();
   private readonly _extraRoutes: Route[] = [];
@@ -117,6 +121,7 @@ export class PerformanceMonitorAgent {
     this._opts = opts;
     this._clock = opts.clock ?? new SystemClock();
     this._env = opts.env ?? process.env;
+    this._loadConfig = opts.loadConfig ?? loadConfigIsolated;
     this._logger =
       opts.logger ??
       createLogger({
@@ -158,7 +163,7 @@ export class PerformanceMonitorAgent {
 
   private async _start(): Promise<void> {
     try {
-      const config = this._opts.config ?? (await loadConfigFile(this._configPath(), this._env)).config;
+      const config = this._opts.config ?? (await this._loadConfig(this._configPath(), this._env)).config;
       this._configureLogger(config);
       const pipeline = this._buildPipeline(config);
       this._pipeline = pipeline;
@@ -530,7 +535,7 @@ export class PerformanceMonitorAgent {
         'E_STATE',
         'this agent was given its configuration in memory; there is no file to reload',
       );
-    const { config } = await loadConfigFile(path, this._env);
+    const { config } = await this._loadConfig(path, this._env);
     const old = this._pipeline!;
     const next = this._buildPipeline(config);
     await next.runner.start();

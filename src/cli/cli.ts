@@ -3,13 +3,11 @@
  */
 import { parseArgs } from 'node:util';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
-import { defaultConfigPath } from '../config/load.js';
+import { defaultConfigPath } from '../config/default-path.js';
 import { AgentError, ConfigError, errorMessage, formatConfigIssue } from '../lib/errors.js';
 import type { ErrorCode } from '../lib/errors.js';
 import { packageInfo } from '../package-root.js';
-import { configPrintCommand } from './commands/config-print.js';
 import { runCommand } from './commands/run.js';
-import { validateCommand } from './commands/validate.js';
 import { processIo } from './io.js';
 import type { CliIo } from './io.js';
 import { COMMANDS, commandHelp, mainHelp, parseArgsConfig } from './options.js';
@@ -77,9 +75,12 @@ export async function main(
         io.out(`perf-monitor ${packageInfo().version} (node ${process.version})`);
         return 0;
       case 'validate':
-        return await validateCommand(file, env, io);
+        // Imported on demand: `run` should not carry the YAML parser and schema library (see load-isolated.ts).
+        return await (await import('./commands/validate.js')).validateCommand(file, env, io);
       case 'config print':
-        return await configPrintCommand(file, env, values.json === true, io);
+        return await (
+          await import('./commands/config-print.js')
+        ).configPrintCommand(file, env, values.json === true, io);
       case 'run':
         diag.setLogger(
           {

@@ -5,12 +5,11 @@
  * The result is deep-frozen.
  */
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, errorMessage, systemErrorCode } from '../lib/errors.js';
-import { packageInfo } from '../package-root.js';
+import { deepFreeze } from '../lib/deep-freeze.js';
 import type { ConfigIssue } from '../lib/errors.js';
 import { closest } from './suggest.js';
 import { configSchema } from './schema.js';
@@ -22,11 +21,6 @@ export interface LoadedConfig {
   config: AgentConfig;
   /** The file it came from, as given. */
   file: string;
-}
-
-/** The configuration shipped with the package: the full catalog, the seed's layout. */
-export function defaultConfigPath(): string {
-  return path.join(packageInfo().root, 'config', 'performance_monitor_config.yaml');
 }
 
 /** Reads and validates a configuration file. Throws ConfigError listing every issue. */
@@ -394,10 +388,4 @@ function offsetOf(doc: Document, keyPath: readonly (string | number)[], atKey: b
   return undefined;
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-}
+export { defaultConfigPath } from './default-path.js';

@@ -1,12 +1,12 @@
 /**
- * The Prometheus text snapshot: serialized once per collection with the SDK's PrometheusSerializer, so a
- * scrape is a buffer write, however many series there are and however often Prometheus asks. The gzip
+ * The Prometheus text snapshot: serialized once per collection (prometheus-text.ts), so a scrape is a
+ * buffer write, however many series there are and however often Prometheus asks. The gzip
  * form is made on the first request that accepts it and kept until the next collection.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { serializePrometheus } from './prometheus-text.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -21,29 +21,17 @@ export interface PrometheusSnapshotOptions {
   constantLabels: readonly string[];
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 export class PrometheusSnapshot {
-  private readonly _serializer: PrometheusSerializer;
+  private readonly _constantLabels: ReadonlySet<string>;
   private _payload: MetricsPayload | undefined;
 
   constructor(opts: PrometheusSnapshotOptions) {
-    const labels = opts.constantLabels.map(escapeRegExp).join('|');
-    // Names are already prefixed by the instruments; scope labels would only add bytes to every line.
-    this._serializer = new PrometheusSerializer(
-      undefined,
-      false,
-      labels === '' ? undefined : new RegExp(`^(?:${labels})$`),
-      false,
-      true,
-    );
+    this._constantLabels = new Set(opts.constantLabels);
   }
 
   /** Serializes a collection; called once per cycle. */
   update(resourceMetrics: ResourceMetrics, generatedAtMs: number): void {
-    const body = Buffer.from(this._serializer.serialize(resourceMetrics), 'utf8');
+    const body = Buffer.from(serializePrometheus(resourceMetrics, this._constantLabels), 'utf8');
     let gz: Buffer | undefined;
     this._payload = {
       body,

@@ -76,19 +76,32 @@ async function baselineRss(code) {
 
 const tmp = makeTempDir('perf-monitor-idle-');
 const ne = await startNodeExporter({ cpu: srvCpu });
-const agent = await startAgentProcess({ intervalText: '1s', cpu: srvCpu, dir: tmp });
-// What-if: the same agent with a 1 MB young-generation semi-space (V8's default grows it to 16 MB).
-const agentSmall = await startAgentProcess({
+// As `npm start` runs it: a 1 MB young-generation semi-space (package.json's start script).
+const agent = await startAgentProcess({
   intervalText: '1s',
   cpu: srvCpu,
   dir: tmp,
   nodeOptions: SMALL_HEAP_OPTIONS,
-  name: 'agent (small semi-space)',
+});
+// What-if: V8's defaults (the semi-space grows to 16 MB), and V8's lite mode (no optimizing compiler).
+const agentDefault = await startAgentProcess({
+  intervalText: '1s',
+  cpu: srvCpu,
+  dir: tmp,
+  name: 'agent (V8 defaults)',
+});
+const agentLite = await startAgentProcess({
+  intervalText: '1s',
+  cpu: srvCpu,
+  dir: tmp,
+  nodeOptions: `${SMALL_HEAP_OPTIONS} --lite-mode`,
+  name: 'agent (lite mode)',
 });
 const targets = [
-  { name: 'perf-monitor agent', srv: agent },
+  { name: `perf-monitor agent (NODE_OPTIONS=${SMALL_HEAP_OPTIONS}, as npm start)`, srv: agent },
   { name: 'node_exporter', srv: ne },
-  { name: `what-if: agent, NODE_OPTIONS=${SMALL_HEAP_OPTIONS}`, srv: agentSmall },
+  { name: 'what-if: agent with V8 defaults', srv: agentDefault },
+  { name: `what-if: agent, NODE_OPTIONS=${SMALL_HEAP_OPTIONS} --lite-mode`, srv: agentLite },
 ];
 for (const t of targets) {
   t.http = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -131,7 +144,8 @@ const collections = sampleValue(agentText, 'multi_agent_system_monitor_collectio
 
 for (const t of targets) t.http.destroy();
 await agent.proc.stop();
-await agentSmall.proc.stop();
+await agentDefault.proc.stop();
+await agentLite.proc.stop();
 await ne.proc.stop();
 removeTempDir(tmp);
 const bareRss = await baselineRss('');

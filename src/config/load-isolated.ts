@@ -1,0 +1,42 @@
+/**
+ * Loads a configuration file in a short-lived worker thread. The YAML parser and the schema library are
+ * then never loaded into the agent's own isolate, where they would stay for the life of the process
+ * (about 17 MB of a running agent's RSS, BENCHMARKS.md); the worker's memory goes away with it. Where the
+ * worker script is not next to this module (a bundled application), the file is loaded in-process.
+ */
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { deepFreeze } from '../lib/deep-freeze.js';
+import { AgentError, ConfigError } from '../lib/errors.js';
+import type { ConfigIssue } from '../lib/errors.js';
+import type { Env, LoadedConfig } from './load.js';
+import type { AgentConfig } from './schema.js';
+
+type WorkerReply =
+  | { ok: true; config: AgentConfig }
+  | { ok: false; code: 'E_CONFIG_INVALID' | 'E_CONFIG_READ' | 'E_CONFIG_PARSE'; issues: ConfigIssue[] }
+  | { ok: false; message: string };
+
+const WORKER = new URL('./load-worker.js', import.meta.url);
+
+export async function loadConfigIsolated(file: string, env: Env = process.env): Promise<LoadedConfig> {
+  if (!fs.existsSync(fileURLToPath(WORKER))) {
+    const { loadConfigFile } = await import('./load.js');
+    return loadConfigFile(file, env);
+  }
+  const reply = await new Promise<WorkerReply>((resolve, reject) => {
+    const worker = new Worker(WORKER, { workerData: { file, env: { ...env } } });
+    worker.once('message', (m: WorkerReply) => {
+      resolve(m);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) =>
+      reject(new AgentError('E_CONFIG_READ', `the configuration loader stopped (exit code ${code})`)),
+    );
+  });
+  if (reply.ok) return { config: deepFreeze(reply.config), file };
+  if ('issues' in reply) throw new ConfigError(reply.code, reply.issues);
+  throw new AgentError('E_CONFIG_READ', reply.message);
+}

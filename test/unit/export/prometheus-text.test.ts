@@ -1,0 +1,76 @@
+/**
+ * The agent's serializer against the SDK's PrometheusSerializer (a dev dependency kept as the oracle):
+ * the same collection must give the same bytes.
+ */
+import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sanitizeName, serializePrometheus } from '../../../src/export/prometheus-text.js';
+import { createTestMeter } from './helpers.js';
+import type { TestMeter } from './helpers.js';
+
+const CONSTANT = ['environment', 'agent_instance', 'version'];
+
+function sdk(): PrometheusSerializer {
+  return new PrometheusSerializer(undefined, false, /^(?:environment|agent_instance|version)$/, false, true);
+}
+
+describe('serializePrometheus', () => {
+  let m: TestMeter | undefined;
+  afterEach(async () => {
+    await m?.provider.shutdown();
+    m = undefined;
+  });
+
+  it('should match the SDK serializer on every instrument kind, odd names and odd label values', async () => {
+    m = createTestMeter();
+    const meter = m.provider.getMeter('t');
+    const c = meter.createCounter('app.requests', { description: 'Requests\nserved', unit: '{request}' });
+    c.add(3, { route: '/a"b\\c', status: 200 });
+    c.add(1, { route: 'line\nbreak' });
+    meter.createCounter('already_total').add(2);
+    meter.createUpDownCounter('in_flight').add(-4, { pool: 'x' });
+    meter.createGauge('temp-°C', { unit: 'Cel' }).record(-1.5e-7);
+    meter.createGauge('9lives').record(Infinity);
+    meter.createGauge('neg').record(-Infinity, { k: 'v' });
+    const h = meter.createHistogram('latency', {
+      unit: 's',
+      advice: { explicitBucketBoundaries: [0.005, 0.1, 1, 2.5] },
+    });
+    for (const v of [0.001, 0.05, 0.5, 3, 100]) h.record(v, { op: 'get' });
+    h.record(0.2);
+    meter.createHistogram('no_buckets', { advice: { explicitBucketBoundaries: [] } }).record(1);
+    meter.createObservableGauge('observed').addCallback((r) => {
+      for (let i = 0; i < 50; i++) r.observe(i / 7, { i: String(i), shard: `s${i % 3}` });
+    });
+    meter.createObservableCounter('obs_total_things').addCallback((r) => r.observe(12, { a: 'b' }));
+    const rm = await m.collect();
+    expect(serializePrometheus(rm, new Set(CONSTANT))).toBe(sdk().serialize(rm));
+  });
+
+  it('should match the SDK serializer when two scopes share a name, and drop a name with two types', async () => {
+    m = createTestMeter();
+    m.provider.getMeter('one').createCounter('shared').add(1, { from: 'one' });
+    m.provider.getMeter('two').createCounter('shared').add(2, { from: 'two' });
+    m.provider.getMeter('one').createGauge('clash').record(1);
+    m.provider.getMeter('two').createHistogram('clash').record(5);
+    const rm = await m.collect();
+    const ours = serializePrometheus(rm, new Set(CONSTANT));
+    expect(ours).toBe(sdk().serialize(rm));
+    expect(ours).toContain('shared_total{from="two"');
+    expect(ours).not.toContain('clash');
+  });
+
+  it('should say there is nothing to show when nothing was recorded', async () => {
+    m = createTestMeter();
+    m.provider.getMeter('t').createCounter('never');
+    const rm = await m.collect();
+    expect(serializePrometheus(rm, new Set(CONSTANT))).toBe(sdk().serialize(rm));
+    expect(serializePrometheus(rm, new Set())).toMatch(/# no registered metrics$/);
+  });
+
+  it('should sanitize names as Prometheus requires', () => {
+    expect(sanitizeName('http.server.duration')).toBe('http_server_duration');
+    expect(sanitizeName('a..b--c')).toBe('a_b_c');
+    expect(sanitizeName('9lives')).toBe('_9lives');
+  });
+});
