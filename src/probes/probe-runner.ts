@@ -6,6 +6,7 @@
 import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { yieldToEventLoop } from '../lib/yield.js';
 import type { MetricPoint, Probe, Snapshot } from './probe.js';
 
 export interface ProbeStatus {
@@ -77,9 +78,18 @@ export class ProbeRunner {
     });
   }
 
-  /** Runs every probe once, concurrently; resolves when all have finished or run out of time. */
+  /**
+   * Runs every probe once; resolves when all have finished or run out of time. Most probes do their work
+   * synchronously when started, so the runner yields to the event loop after starting each one; their
+   * asynchronous parts (statfs on the thread pool) still overlap.
+   */
   async refresh(): Promise<void> {
-    await Promise.all(this._slots.map((slot) => this._run(slot)));
+    const runs: Promise<void>[] = [];
+    for (const slot of this._slots) {
+      runs.push(this._run(slot));
+      await yieldToEventLoop();
+    }
+    await Promise.all(runs);
   }
 
   /** The points of every probe's latest good snapshot. */

@@ -456,7 +456,7 @@ export async function startAgentProcess({
   intervalText,
   cpu,
   dir,
-  nodeOptions,
+  nodeFlags = [],
   name = 'perf-monitor agent',
 }) {
   const port = await freePort();
@@ -473,12 +473,15 @@ export async function startAgentProcess({
   // Keep the agent's behaviour independent of the caller's environment.
   for (const k of Object.keys(env)) if (k.startsWith('OTEL_') || k.startsWith('PERF_MONITOR_')) delete env[k];
   delete env.NODE_OPTIONS;
-  if (nodeOptions !== undefined) env.NODE_OPTIONS = nodeOptions;
-  const proc = spawnChild(process.execPath, [path.join(DIST, 'cli', 'main.js'), 'run', '-c', file], {
-    cpu,
-    env,
-    name,
-  });
+  const proc = spawnChild(
+    process.execPath,
+    [...nodeFlags, path.join(DIST, 'cli', 'main.js'), 'run', '-c', file],
+    {
+      cpu,
+      env,
+      name,
+    },
+  );
   await waitForHttp(port, '/-/ready', { proc });
   return { proc, port, configFile: file, url: `http://127.0.0.1:${port}` };
 }

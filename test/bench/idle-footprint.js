@@ -81,7 +81,7 @@ const agent = await startAgentProcess({
   intervalText: '1s',
   cpu: srvCpu,
   dir: tmp,
-  nodeOptions: SMALL_HEAP_OPTIONS,
+  nodeFlags: [SMALL_HEAP_OPTIONS],
 });
 // What-if: V8's defaults (the semi-space grows to 16 MB), and V8's lite mode (no optimizing compiler).
 const agentDefault = await startAgentProcess({
@@ -94,14 +94,14 @@ const agentLite = await startAgentProcess({
   intervalText: '1s',
   cpu: srvCpu,
   dir: tmp,
-  nodeOptions: `${SMALL_HEAP_OPTIONS} --lite-mode`,
+  nodeFlags: [SMALL_HEAP_OPTIONS, '--lite-mode'],
   name: 'agent (lite mode)',
 });
 const targets = [
-  { name: `perf-monitor agent (NODE_OPTIONS=${SMALL_HEAP_OPTIONS}, as npm start)`, srv: agent },
+  { name: `perf-monitor agent (node ${SMALL_HEAP_OPTIONS}, as npm start)`, srv: agent },
   { name: 'node_exporter', srv: ne },
   { name: 'what-if: agent with V8 defaults', srv: agentDefault },
-  { name: `what-if: agent, NODE_OPTIONS=${SMALL_HEAP_OPTIONS} --lite-mode`, srv: agentLite },
+  { name: `what-if: agent, node ${SMALL_HEAP_OPTIONS} --lite-mode`, srv: agentLite },
 ];
 for (const t of targets) {
   t.http = new http.Agent({ keepAlive: true, maxSockets: 1 });
