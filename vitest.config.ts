@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { SummaryReporter } from './test/summary-reporter.js';
 
 export default defineConfig({
   test: {
+    reporters: ['default', new SummaryReporter()],
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
