@@ -22,17 +22,8 @@ import {
   seriesValue,
   startCliAgent,
   tempDir,
+  waitFor,
 } from './agent-harness.js';
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function exitOf(handle: ServerHandle): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   const p = handle.process;

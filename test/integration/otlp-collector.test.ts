@@ -8,7 +8,7 @@ import type { PerformanceMonitorAgent } from '../../src/agent.js';
 import { describeService } from '../services/availability.js';
 import { collectorBinary, startCollector } from '../services/otelcol.js';
 import type { CollectorServer } from '../services/otelcol.js';
-import { freePort, getText, seriesValue, startInProcessAgent } from './agent-harness.js';
+import { freePort, getText, seriesValue, startInProcessAgent, waitFor } from './agent-harness.js';
 
 const binary = await collectorBinary();
 
@@ -17,16 +17,6 @@ const SAME_NAMES = {
   translationStrategy: 'UnderscoreEscapingWithoutSuffixes',
   prometheusExporter: { without_scope_info: true, resource_to_telemetry_conversion: { enabled: true } },
 } as const;
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describeService('OpenTelemetry Collector', binary, () => {
   let collector: CollectorServer;

@@ -11,7 +11,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { canConnect, describeError, freePort, runCommand, startServer } from './process.js';
+import { canConnect, describeError, freePort, runCommand, startServer, stopAndRemove } from './process.js';
 
 export const COLLECTOR_BINARY_NAME = 'otelcol-perf-monitor';
 export const BUILDER_MANIFEST_PATH = fileURLToPath(
@@ -212,17 +212,7 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
     throw err;
   }
 
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      try {
-        await server.stop();
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    })();
-    return stopping;
-  };
+  const stop = stopAndRemove(server, dir);
 
   return {
     ...ports,

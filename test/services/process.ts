@@ -4,6 +4,7 @@
  * Loopback only: every listener and every target is on 127.0.0.1, on a port picked at runtime by
  * {@link freePort}. Node built-ins only.
  */
+import { rm } from 'node:fs/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
 
@@ -342,4 +343,19 @@ export function runCommand(
       child.stdin.end(stdin);
     }
   });
+}
+
+/** A stop function for a server that owns a temp dir: stops it, then removes the dir; safe to call twice. */
+export function stopAndRemove(server: ServerHandle, dir: string): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  return () => {
+    stopping ??= (async () => {
+      try {
+        await server.stop();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    })();
+    return stopping;
+  };
 }

@@ -7,7 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Availability } from './availability.js';
-import { assertLoopback, describeError, freePort, httpProbe, runCommand, startServer } from './process.js';
+import {
+  assertLoopback,
+  describeError,
+  freePort,
+  httpProbe,
+  runCommand,
+  startServer,
+  stopAndRemove,
+} from './process.js';
 
 export const PROMETHEUS_BIN = 'prometheus';
 export const PROMTOOL_BIN = 'promtool';
@@ -229,17 +237,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     );
   };
 
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      try {
-        await server.stop();
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    })();
-    return stopping;
-  };
+  const stop = stopAndRemove(server, dir);
 
   return {
     url,
