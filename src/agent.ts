@@ -8,7 +8,7 @@ import os from 'node:os';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { CollectionReader } from './analysis/collection-reader.js';
+import { CollectionReader, deliverBatch } from './analysis/collection-reader.js';
 import type { CollectionBatch, CollectionSubscriber } from './analysis/collection-reader.js';
 import type { Sample } from './analysis/samples.js';
 import { CATALOG, catalogEntry } from './catalog/catalog.js';
@@ -377,17 +377,8 @@ export class PerformanceMonitorAgent {
     });
     if (otlp !== undefined)
       pipeline.detachOtlp = reader.subscribe('otlp', (batch) => otlp.offer(batch.resourceMetrics));
-    reader.subscribe('subscribers', async (batch) => {
-      const subs = [...this._subscribers];
-      const results = await Promise.allSettled(subs.map(async ([, sub]) => sub(batch)));
-      results.forEach((r, i) => {
-        if (r.status === 'rejected')
-          this._logger.error('collection subscriber failed', {
-            subscriber: subs[i]![0],
-            error: errorMessage(r.reason),
-          });
-      });
-    });
+    // The agent's own subscribers outlive a reload, so they hang off the agent, not the reader.
+    reader.subscribe('subscribers', (batch) => deliverBatch(this._subscribers, batch, this._logger));
     return pipeline;
   }
 

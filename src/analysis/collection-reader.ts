@@ -146,15 +146,7 @@ export class CollectionReader extends MetricReader {
       for (const err of errors) logger.warn('collection error', { error: errorMessage(err) });
       const timestampMs = clock.nowMs();
       const batch = makeBatch(resourceMetrics, timestampMs, this._opts.nameOf);
-      const subscribers = [...this._subscribers];
-      const results = await Promise.allSettled(subscribers.map(async ([, sub]) => sub(batch)));
-      results.forEach((r, i) => {
-        if (r.status === 'rejected')
-          logger.error('collection subscriber failed', {
-            subscriber: subscribers[i]![0],
-            error: errorMessage(r.reason),
-          });
-      });
+      await deliverBatch(this._subscribers, batch, logger);
       this._stats.cycles++;
       this._stats.lastCollectionMs = timestampMs;
       return batch;
@@ -165,6 +157,24 @@ export class CollectionReader extends MetricReader {
       this._stats.lastCycleMs = clock.monotonicMs() - started;
     }
   }
+}
+
+/** Hands `batch` to every subscriber at once; one that throws or rejects is logged, the others still run. */
+export async function deliverBatch(
+  subscribers: ReadonlyMap<string, CollectionSubscriber>,
+  batch: CollectionBatch,
+  logger: Logger,
+): Promise<void> {
+  const entries = [...subscribers];
+  const results = await Promise.allSettled(entries.map(async ([, sub]) => sub(batch)));
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') {
+      logger.error('collection subscriber failed', {
+        subscriber: entries[i]![0],
+        error: errorMessage(r.reason),
+      });
+    }
+  });
 }
 
 function makeBatch(

@@ -3,7 +3,8 @@
  * secret when its key names a credential (password, secret, token, …), when it is a header value, or when
  * it is a basic-auth hash.
  */
-const SECRET_KEY = /pass(word)?|secret|token|api[-_]?key|credential/i;
+import { isSecretKey } from '../lib/secrets.js';
+
 const SECRET_MAPS = new Set(['headers', 'basic_auth_users']);
 export const REDACTED = '<redacted>';
 
@@ -19,6 +20,6 @@ export function redactConfig(value: unknown, key = '', parentKey = ''): unknown 
     for (const [k, v] of Object.entries(value)) out[k] = redactConfig(v, k, key);
     return out;
   }
-  const secret = SECRET_MAPS.has(parentKey) || SECRET_KEY.test(key);
+  const secret = SECRET_MAPS.has(parentKey) || isSecretKey(key);
   return secret && value !== undefined && value !== '' ? REDACTED : value;
 }

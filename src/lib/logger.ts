@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { isSecretKey } from './secrets.js';
 import type { Clock } from './clock.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -22,8 +23,6 @@ const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, er
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
-const SECRET_KEY = /pass(word)?|secret|token|authorization|api[-_]?key|credential/i;
-
 /** Replaces the values of credential-like keys, at any depth. */
 export function redactFields(value: unknown, depth = 0): unknown {
   if (depth > 6 || value === null || typeof value !== 'object') return value;
@@ -31,7 +30,7 @@ export function redactFields(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => redactFields(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_KEY.test(k) && v !== undefined && v !== '' ? '[redacted]' : redactFields(v, depth + 1);
+    out[k] = isSecretKey(k) && v !== undefined && v !== '' ? '[redacted]' : redactFields(v, depth + 1);
   }
   return out;
 }
