@@ -49,3 +49,11 @@ export interface Notifier {
   send(batch: NotificationBatch): Promise<void>;
   shutdown(): Promise<void>;
 }
+
+/**
+ * Receives every evaluation round from the rule engine (the notification dispatcher is one). `handle` must not
+ * throw and must return quickly: delivery happens later, from the dispatcher's own outbox.
+ */
+export interface AlertSink {
+  handle(result: EvaluationResult): void;
+}
