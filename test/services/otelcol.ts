@@ -227,7 +227,81 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
 }
 
 /** `<collector> validate --config=<path>`: exit 0 when the config is valid; starts nothing. */
-export async function validateCollectorConfig(path: string): Promise<{ exitCode: number; output: string }> {
+export async function validateCollectorConfig(
+  path: string,
+  overlays: readonly string[] = [],
+): Promise<{ exitCode: number; output: string }> {
   const binary = await requireCollectorBinary();
-  return runCommand(binary, ['validate', `--config=${path}`], { timeoutMs: 30_000 });
+  const configs = [path, ...overlays].map((p) => `--config=${p}`);
+  return runCommand(binary, ['validate', ...configs], { timeoutMs: 30_000 });
+}
+
+/** The shipped otel-collector/config.yaml and its forward.yaml overlay. */
+export const SHIPPED_COLLECTOR_CONFIG = fileURLToPath(
+  new URL('../../otel-collector/config.yaml', import.meta.url),
+);
+export const SHIPPED_COLLECTOR_FORWARD = fileURLToPath(
+  new URL('../../otel-collector/forward.yaml', import.meta.url),
+);
+
+export interface ShippedCollectorOptions {
+  /** Config files, merged in order (default: the shipped config.yaml alone). */
+  configPaths?: string[];
+  /** Where the otlphttp exporter sends (PERF_MONITOR_COLLECTOR_BACKEND_ENDPOINT), e.g. another collector. */
+  backendEndpoint?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * Starts the collector on the SHIPPED config files, with free loopback ports passed through the
+ * variables config.yaml reads (PERF_MONITOR_COLLECTOR_*). The returned `config` is empty: the files are
+ * the config.
+ */
+export async function startShippedCollector(options: ShippedCollectorOptions = {}): Promise<CollectorServer> {
+  const binary = await requireCollectorBinary();
+  const ports: CollectorPorts = {
+    otlpHttpPort: await freePort(),
+    otlpGrpcPort: await freePort(),
+    prometheusPort: await freePort(),
+  };
+  const configPaths = options.configPaths ?? [SHIPPED_COLLECTOR_CONFIG];
+  const dir = await mkdtemp(join(tmpdir(), 'perf-monitor-otelcol-'));
+  const env: NodeJS.ProcessEnv = {
+    PERF_MONITOR_COLLECTOR_OTLP_HTTP_ENDPOINT: `127.0.0.1:${ports.otlpHttpPort}`,
+    PERF_MONITOR_COLLECTOR_OTLP_GRPC_ENDPOINT: `127.0.0.1:${ports.otlpGrpcPort}`,
+    PERF_MONITOR_COLLECTOR_PROMETHEUS_ENDPOINT: `127.0.0.1:${ports.prometheusPort}`,
+    ...(options.backendEndpoint === undefined
+      ? {}
+      : { PERF_MONITOR_COLLECTOR_BACKEND_ENDPOINT: options.backendEndpoint }),
+  };
+  let server;
+  try {
+    server = await startServer(
+      binary,
+      configPaths.map((p) => `--config=${p}`),
+      {
+        ready: async () =>
+          (await canConnect(ports.otlpHttpPort)) &&
+          (await canConnect(ports.otlpGrpcPort)) &&
+          (await canConnect(ports.prometheusPort)),
+        cwd: dir,
+        env,
+        timeoutMs: options.timeoutMs ?? 60_000,
+      },
+    );
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const stop = stopAndRemove(server, dir);
+  return {
+    ...ports,
+    otlpHttpUrl: `http://127.0.0.1:${ports.otlpHttpPort}/v1/metrics`,
+    otlpGrpcEndpoint: `127.0.0.1:${ports.otlpGrpcPort}`,
+    prometheusUrl: `http://127.0.0.1:${ports.prometheusPort}/metrics`,
+    configPath: configPaths[0]!,
+    config: {},
+    output: () => server.output(),
+    stop,
+  };
 }
