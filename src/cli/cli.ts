@@ -93,6 +93,21 @@ export async function main(
           { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
         );
         return await runCommand(file, env, { on: (signal, handler) => process.on(signal, handler) }, io);
+      case 'demo':
+        return await (
+          await import('./commands/demo.js')
+        ).demoCommand(
+          file,
+          env,
+          {
+            spikeAt: values['spike-at'] as string | undefined,
+            alertAt: values['alert-at'] as string | undefined,
+            tick: values.tick as string | undefined,
+          },
+          { on: (signal, handler) => process.on(signal, handler) },
+          (await import('./commands/demo.js')).terminalKeys,
+          io,
+        );
       default:
         return 2;
     }

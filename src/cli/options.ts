@@ -46,6 +46,26 @@ export const COMMANDS: readonly CliCommand[] = [
     options: [CONFIG_OPTION, { long: 'json', description: 'print JSON instead of YAML' }, HELP_OPTION],
   },
   { name: 'version', summary: 'print the agent version', options: [HELP_OPTION] },
+  {
+    name: 'demo',
+    summary:
+      'run the agent plus a synthetic application recording every application metric; SIGUSR2 or key s: spike, key a: alert',
+    options: [
+      CONFIG_OPTION,
+      {
+        long: 'spike-at',
+        arg: 'DURATION',
+        description: 'trigger a latency and load spike (an anomaly) after DURATION, e.g. 60s',
+      },
+      {
+        long: 'alert-at',
+        arg: 'DURATION',
+        description: 'push values past the default alert thresholds after DURATION, e.g. 2m',
+      },
+      { long: 'tick', arg: 'DURATION', description: 'time between workload rounds (default 250ms)' },
+      HELP_OPTION,
+    ],
+  },
 ];
 
 export function parseArgsConfig(command: CliCommand): ParseArgsConfig['options'] {

@@ -1,0 +1,136 @@
+/**
+ * `perf-monitor demo`: the agent on its configuration plus a synthetic application (src/demo/workload.ts)
+ * recording every application metric, so a dashboard has something to show within a minute. An alert
+ * (values past the default rules' thresholds) and an anomaly (a latency and load spike) can be triggered
+ * at a set time (--alert-at, --spike-at), by signal (SIGUSR2: spike) or, on a terminal, by key (a, s).
+ */
+import { PerformanceMonitorAgent } from '../../agent.js';
+import type { Env } from '../../config/load.js';
+import { DemoWorkload } from '../../demo/workload.js';
+import { SystemClock } from '../../lib/clock.js';
+import type { TimerHandle } from '../../lib/clock.js';
+import { parseDurationMs } from '../../lib/duration.js';
+import { AgentError, errorMessage } from '../../lib/errors.js';
+import type { CliIo } from '../io.js';
+
+export interface DemoOptions {
+  /** When to trigger the spike, e.g. `60s`. */
+  spikeAt?: string;
+  /** When to trigger the alert, e.g. `2m`. */
+  alertAt?: string;
+  /** Time between workload rounds, e.g. `250ms`. */
+  tick?: string;
+}
+
+export interface DemoSignals {
+  on(signal: 'SIGTERM' | 'SIGINT' | 'SIGUSR2', handler: () => void): void;
+}
+
+export interface DemoKeys {
+  /** Calls `handler` with each key pressed (a terminal in raw mode); returns a function that stops. */
+  onKey(handler: (key: string) => void): () => void;
+}
+
+function durationOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDurationMs(value);
+  if (ms === undefined) {
+    throw new AgentError('E_USAGE', `--${name}: "${value}" is not a duration (examples: 90s, 2m, 500ms)`);
+  }
+  return ms;
+}
+
+/** Keys from a terminal stdin; nothing when stdin is not a terminal. */
+export const terminalKeys: DemoKeys = {
+  onKey(handler) {
+    const stdin = process.stdin;
+    if (!stdin.isTTY) return () => undefined;
+    stdin.setRawMode(true);
+    stdin.setEncoding('utf8');
+    const listener = (key: string): void => handler(key);
+    stdin.on('data', listener);
+    stdin.resume();
+    return () => {
+      stdin.off('data', listener);
+      stdin.setRawMode(false);
+      stdin.pause();
+    };
+  },
+};
+
+/** Runs the agent and the workload until SIGTERM or SIGINT (or Ctrl-C / q on a terminal). */
+export async function demoCommand(
+  file: string,
+  env: Env,
+  options: DemoOptions,
+  signals: DemoSignals,
+  keys: DemoKeys,
+  io: CliIo,
+): Promise<number> {
+  const spikeAtMs = durationOption('spike-at', options.spikeAt);
+  const alertAtMs = durationOption('alert-at', options.alertAt);
+  const tickMs = durationOption('tick', options.tick) ?? 250;
+  if (tickMs < 10) throw new AgentError('E_USAGE', `--tick: ${options.tick} is too short (at least 10ms)`);
+
+  const clock = new SystemClock();
+  const agent = new PerformanceMonitorAgent({ configPath: file, env, clock });
+  await agent.start();
+  const workload = new DemoWorkload({ recorder: agent.getApplicationCollector(), clock, tickMs });
+  workload.start();
+  const where = agent.url === undefined ? 'no HTTP endpoint configured' : `${agent.url}/metrics`;
+  io.out(`perf-monitor demo: agent and synthetic workload running; metrics at ${where}`);
+  io.out(
+    '  spike (anomaly): SIGUSR2 or key s; alert (past the default rule thresholds): key a; stop: Ctrl-C',
+  );
+
+  const spike = (why: string): void => {
+    workload.triggerSpike();
+    io.out(`perf-monitor demo: spike started (${why})`);
+  };
+  const alert = (why: string): void => {
+    workload.triggerAlert();
+    io.out(
+      `perf-monitor demo: alert values started (${why}); the default rules fire after their 5 min duration`,
+    );
+  };
+  const timers: TimerHandle[] = [];
+  if (spikeAtMs !== undefined)
+    timers.push(clock.setTimeout(() => spike(`--spike-at ${options.spikeAt}`), spikeAtMs));
+  if (alertAtMs !== undefined)
+    timers.push(clock.setTimeout(() => alert(`--alert-at ${options.alertAt}`), alertAtMs));
+
+  // Keeps the process alive; every other timer is unref'd.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (why: string): void => {
+      if (stopping) return;
+      stopping = true;
+      stopKeys();
+      for (const t of timers) t.cancel();
+      agent.logger.info('stopping', { signal: why });
+      void workload
+        .shutdown()
+        .then(() => agent.stop())
+        .then(
+          () => {
+            clearInterval(keepAlive);
+            resolve(0);
+          },
+          (err: unknown) => {
+            io.err(`perf-monitor: stop incomplete: ${errorMessage(err)}`);
+            clearInterval(keepAlive);
+            resolve(1);
+          },
+        );
+    };
+    const stopKeys = keys.onKey((key) => {
+      if (key === 's') spike('key s');
+      else if (key === 'a') alert('key a');
+      else if (key === 'q' || key === '\u0003') stop('key');
+    });
+    signals.on('SIGUSR2', () => spike('SIGUSR2'));
+    signals.on('SIGTERM', () => stop('SIGTERM'));
+    signals.on('SIGINT', () => stop('SIGINT'));
+  });
+}
