@@ -115,7 +115,7 @@ describeService('Prometheus, OpenTelemetry Collector and perf-monitor demo', ava
     expect(demo.output()).toContain('spike started (SIGUSR2)');
   });
 
-  it.each(panels.map((p) => [`${p.title} (panel ${p.id})`, p.id!] as const))(
+  it.each(panels.map((p) => [`${p.title ?? ''} (panel ${p.id})`, p.id!] as const))(
     'should return data for every query of panel %s',
     (_title, id) => {
       const out = results.get(id) ?? [];
