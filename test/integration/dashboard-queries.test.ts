@@ -92,7 +92,7 @@ describeService('Prometheus, OpenTelemetry Collector and perf-monitor demo', ava
       results.set(p.id!, out);
       for (const r of out)
         lines.push(
-          `${p.title.padEnd(36)} ${String(r.series).padStart(4)}  ${r.expr}${r.error ? `  ERROR ${r.error}` : ''}`,
+          `${(p.title ?? '').padEnd(36)} ${String(r.series).padStart(4)}  ${r.expr}${r.error ? `  ERROR ${r.error}` : ''}`,
         );
     }
     console.log(`panel                                series  query\n${lines.join('\n')}`);
