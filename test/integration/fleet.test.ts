@@ -1,0 +1,131 @@
+/**
+ * From one host to a fleet: five agents on the shipped default config (each with its own host name, as
+ * five machines would have) push OTLP to one Collector on the shipped otel-collector/config.yaml; a real
+ * Prometheus scrapes the Collector with the shipped prometheus.yml's Collector job relabeling. Queries per
+ * instance see all five, each with its own values.
+ */
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PerformanceMonitorAgent } from '../../src/agent.js';
+import { loadConfigFile } from '../../src/config/load.js';
+import { MemoryLogger } from '../../src/lib/logger.js';
+import { allAvailable, describeService } from '../services/availability.js';
+import { collectorBinary, startShippedCollector } from '../services/otelcol.js';
+import type { CollectorServer } from '../services/otelcol.js';
+import { prometheusAvailable, startPrometheus } from '../services/prometheus.js';
+import type { PrometheusServer, PromVector } from '../services/prometheus.js';
+import { freePort } from './agent-harness.js';
+import { shippedScrapeJob } from './series-compare.js';
+
+const DEFAULT_CONFIG = fileURLToPath(
+  new URL('../../config/performance_monitor_config.yaml', import.meta.url),
+);
+const FLEET = [1, 2, 3, 4, 5].map((i) => ({ i, host: `fleet-host-${i}` }));
+
+const availability = allAvailable(await collectorBinary(), await prometheusAvailable());
+
+/** agent_instance → value, from a vector with one sample per instance. */
+function byInstance(v: PromVector): Record<string, number> {
+  return Object.fromEntries(v.map((s) => [s.metric.agent_instance ?? '?', Number(s.value[1])]));
+}
+
+describeService('OpenTelemetry Collector and Prometheus (fleet of five agents)', availability, () => {
+  let collector: CollectorServer;
+  let prometheus: PrometheusServer;
+  const agents: PerformanceMonitorAgent[] = [];
+
+  beforeAll(async () => {
+    collector = await startShippedCollector();
+    for (const { i, host } of FLEET) {
+      // What each host of the README's fleet section sets: the shipped config plus environment variables.
+      const env = {
+        PERF_MONITOR_HOST: '127.0.0.1',
+        PERF_MONITOR_PORT: String(await freePort()),
+        PERF_MONITOR_INTERVAL: '1s',
+        ENVIRONMENT: 'fleet',
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: collector.otlpHttpUrl,
+      };
+      const { config } = await loadConfigFile(DEFAULT_CONFIG, env);
+      const agent = new PerformanceMonitorAgent({ config, env, hostname: host, logger: new MemoryLogger() });
+      await agent.start();
+      agents.push(agent);
+      const app = agent.getApplicationCollector();
+      app.setQueueLength('orders', 100 * i);
+      for (let n = 0; n < i; n++) app.recordApiRequest('/checkout', 'POST', 0.05 * i, 200);
+      for (let n = 0; n < 2 * i; n++) app.recordCacheHit('catalog');
+    }
+    const { metric_relabel_configs } = shippedScrapeJob('perf-monitor-collector');
+    prometheus = await startPrometheus({
+      targets: [`127.0.0.1:${collector.prometheusPort}`],
+      scrapeIntervalSeconds: 1,
+      extraScrapeConfig: { metric_relabel_configs },
+    });
+  });
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await Promise.all(agents.map((a) => a.stop()));
+    await collector?.stop();
+  });
+
+  it('should list the five instances the dashboard instance variable offers', async () => {
+    const v = await prometheus.waitFor(
+      'count by (agent_instance) (multi_agent_system_monitor_build_info{environment="fleet"})',
+      (r) => r.length === 5,
+      60_000,
+    );
+    expect(Object.keys(byInstance(v)).sort()).toEqual(FLEET.map((f) => f.host));
+  });
+
+  it('should give each instance its own application values', async () => {
+    const expected = (f: (i: number) => number): Record<string, number> =>
+      Object.fromEntries(FLEET.map(({ i, host }) => [host, f(i)]));
+    const queue = await prometheus.waitFor(
+      'multi_agent_system_queue_length{environment="fleet", queue_name="orders"}',
+      (r) => r.length === 5,
+      30_000,
+    );
+    expect(byInstance(queue)).toEqual(expected((i) => 100 * i));
+    const requests = await prometheus.waitFor(
+      'sum by (agent_instance) (multi_agent_system_api_request_count_total{environment="fleet", endpoint="/checkout"})',
+      (r) => r.length === 5,
+      30_000,
+    );
+    expect(byInstance(requests)).toEqual(expected((i) => i));
+    const hits = await prometheus.waitFor(
+      'sum by (agent_instance) (multi_agent_system_cache_hits_total{environment="fleet", cache_name="catalog"})',
+      (r) => r.length === 5,
+      30_000,
+    );
+    expect(byInstance(hits)).toEqual(expected((i) => 2 * i));
+    const meanLatency = await prometheus.waitFor(
+      'sum by (agent_instance) (multi_agent_system_api_request_duration_sum{environment="fleet"}) / sum by (agent_instance) (multi_agent_system_api_request_duration_count{environment="fleet"})',
+      (r) => r.length === 5,
+      30_000,
+    );
+    for (const [host, value] of Object.entries(byInstance(meanLatency))) {
+      const i = Number(host.slice(-1));
+      expect(value).toBeCloseTo(0.05 * i, 9);
+    }
+  });
+
+  it('should carry the host metrics of every instance with only the agent's labels, and answer per-instance threshold queries', async () => {
+    const cpu = await prometheus.waitFor(
+      'multi_agent_system_cpu_percent{environment="fleet"}',
+      (r) => r.length === 5,
+      30_000,
+    );
+    for (const s of cpu) {
+      expect(Number(s.value[1])).toBeGreaterThanOrEqual(0);
+      expect(Number(s.value[1])).toBeLessThanOrEqual(100);
+      // The Collector's own labels are dropped by the shipped relabeling: only the agent's remain.
+      expect(Object.keys(s.metric).sort()).toEqual(
+        ['__name__', 'agent_instance', 'environment', 'instance', 'job', 'version'].sort(),
+      );
+    }
+    // The queue_backlog rule's condition (> 1000) holds for no instance; > 250 for hosts 3, 4 and 5.
+    const over = await prometheus.query('multi_agent_system_queue_length{environment="fleet"} > 250');
+    expect(Object.keys(byInstance(over)).sort()).toEqual(['fleet-host-3', 'fleet-host-4', 'fleet-host-5']);
+    expect(await prometheus.query('multi_agent_system_queue_length{environment="fleet"} > 1000')).toEqual([]);
+  });
+});
