@@ -109,7 +109,7 @@ describeService('OpenTelemetry Collector and Prometheus (fleet of five agents)',
     }
   });
 
-  it('should carry the host metrics of every instance with only the agent's labels, and answer per-instance threshold queries', async () => {
+  it('should carry the host metrics of every instance with only the agent labels, and answer per-instance threshold queries', async () => {
     const cpu = await prometheus.waitFor(
       'multi_agent_system_cpu_percent{environment="fleet"}',
       (r) => r.length === 5,
