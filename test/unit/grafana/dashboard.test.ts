@@ -10,7 +10,7 @@ import { defaultDashboard, defaultVariableModel } from '@grafana/schema';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { buildDashboard, DASHBOARD_PATH } from '../../../grafana/generate-dashboard.js';
-import { catalogEntry } from '../../../src/catalog/catalog.js';
+import { CATALOG } from '../../../src/catalog/catalog.js';
 import { loadConfigFile } from '../../../src/config/load.js';
 
 const CONFIG = fileURLToPath(new URL('../../../config/performance_monitor_config.yaml', import.meta.url));
@@ -67,34 +67,23 @@ function metricRefs(expr: string): { name: string; rest: string }[] {
   }));
 }
 
-/** The catalog (or contract) name behind an exported series name. */
+/** Config name by exported name, for the catalog (cpu_count is exported as cpu_cores, ...) and the contract. */
+const BY_EXPORTED = new Map<string, string>([
+  ...CATALOG.map((e) => [e.exportedName, e.name] as [string, string]),
+  ...[...CONTRACT_NAMES].map((n) => [n, n] as [string, string]),
+]);
+
+/** The catalog (or contract) name behind a series name: without `_total`, or a histogram's suffix. */
 function baseName(series: string): string | undefined {
-  const candidates = [series, series.replace(/_(bucket|sum|count)$/, ''), series.replace(/_total$/, '')];
-  for (const c of candidates) {
-    const entry = [...CONTRACT_NAMES].includes(c) ? c : undefined;
-    if (entry !== undefined) return entry;
+  for (const candidate of [
+    series,
+    series.replace(/_total$/, ''),
+    series.replace(/_(bucket|sum|count)$/, ''),
+  ]) {
+    const name = BY_EXPORTED.get(candidate);
+    if (name !== undefined) return name;
   }
-  for (const c of candidates) {
-    for (const name of [c]) {
-      // exportedName differs from the config name for a few (cpu_count → cpu_cores).
-      const byConfig = catalogEntry(name);
-      if (byConfig) return byConfig.name;
-    }
-  }
-  return (
-    exportedToConfig.get(series.replace(/_(bucket|sum|count|total)$/, '')) ?? exportedToConfig.get(series)
-  );
-}
-const exportedToConfig = new Map<string, string>();
-for (const name of [
-  'cpu_count',
-  'neo4j_connection_pool_total',
-  'neo4j_node_count',
-  'neo4j_relationship_count',
-  'neo4j_label_count',
-  'neo4j_relationship_type_count',
-]) {
-  exportedToConfig.set(catalogEntry(name)!.exportedName, name);
+  return undefined;
 }
 
 describe('grafana/dashboards/performance-monitor.json', () => {
