@@ -187,7 +187,7 @@ export function collectorConfig(
   return options.extraConfig ? deepMerge(config, options.extraConfig) : config;
 }
 
-/** Starts the collector; resolves when the OTLP/HTTP and Prometheus exporter ports accept connections. */
+/** Starts the collector; resolves when its OTLP (HTTP, gRPC) and Prometheus exporter ports accept connections. */
 export async function startCollector(options: StartCollectorOptions = {}): Promise<CollectorServer> {
   const binary = await requireCollectorBinary();
   const ports: CollectorPorts = {
@@ -200,27 +200,50 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
   const configPath = join(dir, 'config.yaml');
   await writeFile(configPath, stringify(config));
 
+  return launchCollector(binary, [configPath], ports, dir, {
+    config,
+    timeoutMs: options.timeoutMs,
+  });
+}
+
+/**
+ * Runs the collector on `configPaths` (merged in order) in `dir`, which `stop()` removes; resolves when the
+ * OTLP (HTTP and gRPC) and Prometheus exporter ports accept connections. Removes `dir` if it fails to start.
+ */
+async function launchCollector(
+  binary: string,
+  configPaths: readonly string[],
+  ports: CollectorPorts,
+  dir: string,
+  options: { config: Record<string, unknown>; env?: NodeJS.ProcessEnv; timeoutMs?: number | undefined },
+): Promise<CollectorServer> {
   let server;
   try {
-    server = await startServer(binary, [`--config=${configPath}`], {
-      ready: async () => (await canConnect(ports.otlpHttpPort)) && (await canConnect(ports.prometheusPort)),
-      cwd: dir,
-      timeoutMs: options.timeoutMs ?? 60_000,
-    });
+    server = await startServer(
+      binary,
+      configPaths.map((p) => `--config=${p}`),
+      {
+        ready: async () =>
+          (await canConnect(ports.otlpHttpPort)) &&
+          (await canConnect(ports.otlpGrpcPort)) &&
+          (await canConnect(ports.prometheusPort)),
+        cwd: dir,
+        env: options.env ?? {},
+        timeoutMs: options.timeoutMs ?? 60_000,
+      },
+    );
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
-
   const stop = stopAndRemove(server, dir);
-
   return {
     ...ports,
     otlpHttpUrl: `http://127.0.0.1:${ports.otlpHttpPort}/v1/metrics`,
     otlpGrpcEndpoint: `127.0.0.1:${ports.otlpGrpcPort}`,
     prometheusUrl: `http://127.0.0.1:${ports.prometheusPort}/metrics`,
-    configPath,
-    config,
+    configPath: configPaths[0]!,
+    config: options.config,
     output: () => server.output(),
     stop,
   };
@@ -274,34 +297,5 @@ export async function startShippedCollector(options: ShippedCollectorOptions = {
       ? {}
       : { PERF_MONITOR_COLLECTOR_BACKEND_ENDPOINT: options.backendEndpoint }),
   };
-  let server;
-  try {
-    server = await startServer(
-      binary,
-      configPaths.map((p) => `--config=${p}`),
-      {
-        ready: async () =>
-          (await canConnect(ports.otlpHttpPort)) &&
-          (await canConnect(ports.otlpGrpcPort)) &&
-          (await canConnect(ports.prometheusPort)),
-        cwd: dir,
-        env,
-        timeoutMs: options.timeoutMs ?? 60_000,
-      },
-    );
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
-  const stop = stopAndRemove(server, dir);
-  return {
-    ...ports,
-    otlpHttpUrl: `http://127.0.0.1:${ports.otlpHttpPort}/v1/metrics`,
-    otlpGrpcEndpoint: `127.0.0.1:${ports.otlpGrpcPort}`,
-    prometheusUrl: `http://127.0.0.1:${ports.prometheusPort}/metrics`,
-    configPath: configPaths[0]!,
-    config: {},
-    output: () => server.output(),
-    stop,
-  };
+  return launchCollector(binary, configPaths, ports, dir, { config: {}, env, timeoutMs: options.timeoutMs });
 }
