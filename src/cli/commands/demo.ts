@@ -8,7 +8,7 @@ import { PerformanceMonitorAgent } from '../../agent.js';
 import type { Env } from '../../config/load.js';
 import { DemoWorkload } from '../../demo/workload.js';
 import { SystemClock } from '../../lib/clock.js';
-import type { TimerHandle } from '../../lib/clock.js';
+import type { Clock, TimerHandle } from '../../lib/clock.js';
 import { parseDurationMs } from '../../lib/duration.js';
 import { AgentError, errorMessage } from '../../lib/errors.js';
 import type { CliIo } from '../io.js';
@@ -66,13 +66,13 @@ export async function demoCommand(
   signals: DemoSignals,
   keys: DemoKeys,
   io: CliIo,
+  clock: Clock = new SystemClock(),
 ): Promise<number> {
   const spikeAtMs = durationOption('spike-at', options.spikeAt);
   const alertAtMs = durationOption('alert-at', options.alertAt);
   const tickMs = durationOption('tick', options.tick) ?? 250;
   if (tickMs < 10) throw new AgentError('E_USAGE', `--tick: ${options.tick} is too short (at least 10ms)`);
 
-  const clock = new SystemClock();
   const agent = new PerformanceMonitorAgent({ configPath: file, env, clock });
   await agent.start();
   const workload = new DemoWorkload({ recorder: agent.getApplicationCollector(), clock, tickMs });
