@@ -13,7 +13,7 @@ export const TARGET_LABELS = ['instance', 'job'] as const;
  */
 export const SCRAPE_ONLY_SERIES = ['multi_agent_system_monitor_scrapes_total'];
 
-/** `name{k="v",...}` for each sample, without target labels, sorted; duplicates collapse. */
+/** `name{k="v",...}` for each sample, without target labels, sorted; a repeated series counts once. */
 export function comparableSeries(samples: readonly PromSample[]): Set<string> {
   const out = new Set<string>();
   for (const s of samples) {
