@@ -516,7 +516,8 @@ function variable(name: string, label: string, query: string): VariableModel {
     label,
     type: 'query',
     datasource: { ...DATASOURCE },
-    query: { query, refId: `${name}-variable` },
+    // A string query: every Grafana version reads it (newer ones migrate it to their query object).
+    query,
     refresh: VariableRefresh.onTimeRangeChanged,
     includeAll: true,
     multi: true,
