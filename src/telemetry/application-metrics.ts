@@ -21,12 +21,15 @@ import { ApplicationRecorderBase } from './application-recorder.js';
 import type { Status } from './application-recorder.js';
 import { instrumentName } from './instruments.js';
 import { SeriesTable } from './series-store.js';
+import { CALL_STRIDE, replayBatch } from './worker-bridge.js';
 import type { Series, SeriesKind } from './series-store.js';
 
 /** Default number of distinct label sets per metric before the overflow series takes over. */
 export const DEFAULT_CARDINALITY_LIMIT = 2000;
 /** Longest label value accepted, in UTF-16 code units. */
 export const MAX_LABEL_LENGTH = 256;
+/** Calls kept before the first bind at most. */
+const MAX_PENDING_CALLS = 10_000;
 /** Minimum time between two warnings about dropped measurements. */
 export const DROP_WARNING_INTERVAL_MS = 60_000;
 
@@ -87,6 +90,9 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
   private _cacheHits: Bound | undefined;
   private _cacheMisses: Bound | undefined;
   private _cacheSize: Bound | undefined;
+  /** Calls made before the first bind, replayed by it; undefined once bound. */
+  private _pending: unknown[] | undefined = [];
+  private _pendingLost = 0;
   private readonly _drops = new Map<string, { metric: string; reason: DropReason; count: number }>();
   private _dropsSinceWarning = 0;
   private _nextWarningMs = 0;
@@ -156,6 +162,14 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
     this._cacheHits = bound.get('cache_hits');
     this._cacheMisses = bound.get('cache_misses');
     this._cacheSize = bound.get('cache_size');
+    const pending = this._pending;
+    this._pending = undefined;
+    if (pending !== undefined && pending.length > 0) replayBatch(pending, this);
+    if (this._pendingLost > 0) {
+      this._logger.warn('application measurements made before the agent started were dropped', {
+        dropped: this._pendingLost,
+      });
+    }
   }
 
   /** The tables, read by the agent's MetricProducer at each collection. */
@@ -193,7 +207,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
   recordAgentExecution(agentName: string, durationSeconds: number, status: Status = 'success'): void {
     const h = this._agentTime;
     const c = this._agentCount;
-    if (h === undefined && c === undefined) return;
+    if (h === undefined && c === undefined) return this._queue(0, agentName, durationSeconds, status);
     const a = text(agentName);
     const s = statusText(status);
     if (!(durationSeconds >= 0 && durationSeconds !== Infinity)) {
@@ -213,7 +227,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
 
   recordAgentError(agentName: string, errorType: string): void {
     const c = this._agentErrors;
-    if (c === undefined) return;
+    if (c === undefined) return this._queue(1, agentName, errorType);
     const series = this._series(c, text(agentName), text(errorType), '');
     if (series !== undefined) series.value++;
   }
@@ -221,7 +235,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
   recordApiRequest(endpoint: string, method: string, durationSeconds: number, status: Status): void {
     const h = this._apiDuration;
     const c = this._apiCount;
-    if (h === undefined && c === undefined) return;
+    if (h === undefined && c === undefined) return this._queue(2, endpoint, method, durationSeconds, status);
     if (!(durationSeconds >= 0 && durationSeconds !== Infinity)) {
       this._drop((h ?? c)!, 'invalid_value');
       return;
@@ -242,19 +256,20 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
 
   recordApiError(endpoint: string, method: string, errorType: string): void {
     const c = this._apiErrors;
-    if (c === undefined) return;
+    if (c === undefined) return this._queue(3, endpoint, method, errorType);
     const series = this._series(c, text(endpoint), text(method), text(errorType));
     if (series !== undefined) series.value++;
   }
 
   setQueueLength(queueName: string, length: number): void {
+    if (this._queueLength === undefined) return this._queue(4, queueName, length);
     this._set(this._queueLength, length, text(queueName), '');
   }
 
   recordQueueProcessing(queueName: string, durationSeconds: number, items = 1): void {
     const h = this._queueTime;
     const c = this._queueItems;
-    if (h === undefined && c === undefined) return;
+    if (h === undefined && c === undefined) return this._queue(5, queueName, durationSeconds, items);
     if (!(durationSeconds >= 0 && durationSeconds !== Infinity) || !(items >= 0 && items !== Infinity)) {
       this._drop((h ?? c)!, 'invalid_value');
       return;
@@ -274,7 +289,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
   recordEntityProcessing(entityType: string, operation: string, durationSeconds: number): void {
     const h = this._entityTime;
     const c = this._entities;
-    if (h === undefined && c === undefined) return;
+    if (h === undefined && c === undefined) return this._queue(6, entityType, operation, durationSeconds);
     if (!(durationSeconds >= 0 && durationSeconds !== Infinity)) {
       this._drop((h ?? c)!, 'invalid_value');
       return;
@@ -294,25 +309,26 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
 
   recordCacheHit(cacheName: string): void {
     const c = this._cacheHits;
-    if (c === undefined) return;
+    if (c === undefined) return this._queue(7, cacheName);
     const series = this._series(c, text(cacheName), '', '');
     if (series !== undefined) series.value++;
   }
 
   recordCacheMiss(cacheName: string): void {
     const c = this._cacheMisses;
-    if (c === undefined) return;
+    if (c === undefined) return this._queue(8, cacheName);
     const series = this._series(c, text(cacheName), '', '');
     if (series !== undefined) series.value++;
   }
 
   setCacheSize(cacheName: string, size: number): void {
+    if (this._cacheSize === undefined) return this._queue(9, cacheName, size);
     this._set(this._cacheSize, size, text(cacheName), '');
   }
 
   record(name: string, value: number, labelValues: readonly string[] = []): void {
     const b = this._custom.get(name);
-    if (b === undefined) return;
+    if (b === undefined) return this._queue(10, name, value, labelValues);
     const kind = b.table.opts.kind;
     if (!Number.isFinite(value) || (kind !== 'gauge' && value < 0)) {
       this._drop(b, 'invalid_value');
@@ -339,6 +355,17 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
     if (kind === 'histogram') b.table.observe(series, value);
     else if (kind === 'counter') series.value += value;
     else series.value = value;
+  }
+
+  /**
+   * Before the first bind (the preload's agent loads its config asynchronously), keeps the call to replay
+   * it once bound; afterwards a metric is disabled and the call costs nothing more.
+   */
+  private _queue(method: number, a: unknown, b?: unknown, c?: unknown, d?: unknown): void {
+    const pending = this._pending;
+    if (pending === undefined) return;
+    if (pending.length >= MAX_PENDING_CALLS * CALL_STRIDE) this._pendingLost++;
+    else pending.push(method, a, b, c, d);
   }
 
   private _table(

@@ -32,7 +32,8 @@ const METHODS = [
 
 type MethodName = (typeof METHODS)[number];
 /** Slots per call in a batch: the method index and up to four arguments. */
-const STRIDE = 5;
+export const CALL_STRIDE = 5;
+const STRIDE = CALL_STRIDE;
 const MAX_CALLS = 2048;
 
 export class WorkerApplicationMetrics extends ApplicationRecorderBase {

@@ -244,6 +244,27 @@ performance_monitor:
     expect(h.dataPoints.reduce((n, p) => n + p.value.count, 0)).toBe(1_000_000);
   });
 
+  it('should replay what was recorded before the first bind, and nothing after a metric is disabled', () => {
+    const app = new ApplicationMetrics();
+    app.recordCacheHit('early');
+    app.recordApiRequest('/early', 'GET', 0.1, 200);
+    app.bind(
+      parseConfigText(
+        'performance_monitor:\n  application_metrics:\n    - { name: cache_hits, enabled: false }\n',
+        'test.yaml',
+        {},
+      ),
+      { clock: new ManualClock() },
+    );
+    app.recordApiRequest('/late', 'GET', 0.1, 200);
+    const count = app.tables().find((t) => t.opts.name.endsWith('api_request_count_total'))!;
+    expect([...count.series()].map((s) => [s.labels[0], s.value])).toEqual([
+      ['/early', 1],
+      ['/late', 1],
+    ]);
+    expect(app.tables().some((t) => t.opts.name.includes('cache_hits'))).toBe(false);
+  });
+
   it('should time sync and async functions and record success or error', async () => {
     const { app, collect } = bound();
     expect(app.timeAgent('sync', () => 42)).toBe(42);
