@@ -67,7 +67,7 @@ async function startApp(
   env: NodeJS.ProcessEnv = {},
 ): Promise<RunningApp> {
   const dir = tempDir('preload');
-  const port = await freePort();
+  const port = env.PERF_MONITOR_PORT === undefined ? await freePort() : Number(env.PERF_MONITOR_PORT);
   const handle = await startServer(NODE, [flag, 'perf-monitor-agent/register', script], {
     cwd: APPS,
     env: { PERF_MONITOR_CONFIG: writeConfig(dir), PERF_MONITOR_PORT: String(port), ...env },
@@ -172,6 +172,33 @@ describeService('built package (dist/)', built, () => {
     expect(queues.reduce((a, b) => a + b, 0)).toBe(1500);
     // The HTTP requests of the main thread are recorded there, once.
     expect(seriesValue(later, `${P}api_request_count_total`, 'endpoint="/run"')).toBe(2);
+  });
+
+  it('should give the primary and every cluster worker an endpoint of its own, without EADDRINUSE', async () => {
+    const base = await freePort();
+    const appPort = await freePort();
+    running = await startApp('--require', 'cluster-app.cjs', {
+      PERF_MONITOR_PORT: String(base),
+      APP_PORT: String(appPort),
+    });
+    const endpoints = [base, base + 1, base + 2].map((p) => `http://127.0.0.1:${p}`);
+    for (const url of endpoints.slice(1)) {
+      const ready = httpProbe(`${url}/-/ready`, 200);
+      await waitFor(`${url}/-/ready`, async () => ((await ready().catch(() => false)) ? true : undefined));
+    }
+    for (let i = 0; i < 20; i++) expect(await get(appPort, `/orders/${i}`)).toBe(200);
+    const counts = await waitFor('20 requests over the workers', async () => {
+      const values = await Promise.all(
+        endpoints.map(async (url) => {
+          const { text } = await getText(`${url}/metrics`);
+          return seriesValue(text, `${P}api_request_count_total`, 'endpoint="/orders/:num"') ?? 0;
+        }),
+      );
+      return values[1]! + values[2]! === 20 ? values : undefined;
+    });
+    expect(counts[0]).toBe(0); // the primary serves no requests
+    expect(running.handle.output()).not.toContain('EADDRINUSE');
+    expect(running.handle.output()).not.toContain('not started');
   });
 });
 
