@@ -38,6 +38,8 @@ import { nodeStatFs, nodeStatFsSync } from './probes/system/statfs.js';
 import { ApplicationMetrics } from './telemetry/application-metrics.js';
 import { HttpRequestMetrics } from './probes/runtime/http-requests.js';
 import { RuntimeProbe } from './probes/runtime/runtime.js';
+import { Neo4jDriverMetrics } from './probes/runtime/neo4j-driver.js';
+import type { QueryKind } from './probes/runtime/neo4j-driver.js';
 import { SeriesProducer, SeriesTable } from './telemetry/series-store.js';
 import { ApplicationBridge } from './telemetry/worker-bridge.js';
 import { enabledEntries, instrumentName, registerObservables } from './telemetry/instruments.js';
@@ -72,6 +74,11 @@ export interface AgentOptions {
    * Defaults to `embedded`.
    */
   instrumentHttp?: boolean;
+  /**
+   * Record the latency of the application's neo4j-driver queries (`neo4j_query_duration`). Defaults to
+   * `embedded`.
+   */
+  instrumentNeo4jDriver?: boolean;
   /** Measure the Node.js runtime (the `runtime` metric group); default true. Tests on fixtures turn it off. */
   runtimeMetrics?: boolean;
 }
@@ -120,6 +127,8 @@ export class PerformanceMonitorAgent {
   private readonly _application = new ApplicationMetrics();
   private readonly _bridge = new ApplicationBridge(this._application);
   private _httpRequests: HttpRequestMetrics | undefined;
+  private _neo4jDriver: Neo4jDriverMetrics | undefined;
+  private _neo4jTable: SeriesTable | undefined;
   private readonly _subscribers = new Map<string, CollectionSubscriber>();
   private readonly _extraRoutes: Route[] = [];
   private _ownedLogger: OwnedLogger | undefined;
@@ -352,6 +361,8 @@ export class PerformanceMonitorAgent {
     const producer = new SeriesProducer(this._clock, { name: 'perf-monitor-agent', version });
     producer.addSource(() => this._application.tables());
     for (const t of gcTables) producer.addSource(() => [t]);
+    this._neo4jTable = this._buildNeo4jTable(config);
+    producer.addSource(() => (this._neo4jTable === undefined ? [] : [this._neo4jTable]));
     const reader = new CollectionReader({
       clock: this._clock,
       logger: this._logger,
@@ -454,6 +465,31 @@ export class PerformanceMonitorAgent {
     return [new RuntimeProbe({ enabled: new Set(entries.map((e) => e.name)), gcTable })];
   }
 
+  /** The table of neo4j_query_duration, when the application collector is on and the metric enabled. */
+  private _buildNeo4jTable(config: AgentConfig): SeriesTable | undefined {
+    const pm = config.performance_monitor;
+    if (!pm.enabled_collectors.includes('application')) return undefined;
+    const e = enabledEntries(config, ['neo4j']).find((x) => x.name === 'neo4j_query_duration');
+    return e === undefined
+      ? undefined
+      : new SeriesTable({
+          name: instrumentName(pm.prometheus.metric_prefix, e),
+          description: e.description,
+          unit: e.unit,
+          kind: 'histogram',
+          labelNames: e.labels,
+          boundaries: e.buckets,
+          limit: pm.application_cardinality_limit,
+        });
+  }
+
+  private _recordNeo4jQuery(database: string, kind: QueryKind, seconds: number): void {
+    const t = this._neo4jTable;
+    if (t === undefined || !(seconds >= 0 && seconds !== Infinity)) return;
+    const db = database.length > 256 ? database.slice(0, 256) : database;
+    t.observe(t.get3(db, kind, '') ?? t.create([db, kind]), seconds);
+  }
+
   /**
    * In the main thread: receive application measurements from worker threads; when embedded (or asked),
    * record the process's HTTP server requests.
@@ -467,6 +503,13 @@ export class PerformanceMonitorAgent {
         ignoreServer: (s) => s !== undefined && s === this._server?.nodeServer,
       });
       await this._httpRequests.start();
+    }
+    if (this._opts.instrumentNeo4jDriver ?? this._opts.embedded === true) {
+      this._neo4jDriver = new Neo4jDriverMetrics({
+        clock: this._clock,
+        record: (db, kind, seconds) => this._recordNeo4jQuery(db, kind, seconds),
+      });
+      await this._neo4jDriver.start();
     }
   }
 
@@ -666,10 +709,13 @@ export class PerformanceMonitorAgent {
     this._server = undefined;
     const httpRequests = this._httpRequests;
     this._httpRequests = undefined;
+    const neo4jDriver = this._neo4jDriver;
+    this._neo4jDriver = undefined;
     await shutdownAll(
       [
         { name: 'worker bridge', shutdown: () => this._bridge.shutdown() },
         { name: 'http requests', shutdown: () => httpRequests?.shutdown() ?? Promise.resolve() },
+        { name: 'neo4j driver', shutdown: () => neo4jDriver?.shutdown() ?? Promise.resolve() },
         { name: 'http server', shutdown: () => server?.shutdown() ?? Promise.resolve() },
         ...(p === undefined
           ? []

@@ -266,6 +266,15 @@ export const CATALOG: readonly CatalogEntry[] = [
     ['type'],
     { exportedName: 'neo4j_relationship_type_relationships' },
   ),
+  entry(
+    'neo4j',
+    'neo4j_query_duration',
+    'histogram',
+    's',
+    "Client-side latency of the application's neo4j-driver queries, from run() until the result completes (recorded by the preload).",
+    ['database', 'query_kind'],
+    { buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+  ),
   // The agent's own cost and health
   entry('self', 'monitor_build_info', 'gauge', '1', 'Always 1; labels name the agent and Node.js versions.', [
     'agent_version',
