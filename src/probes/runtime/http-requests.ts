@@ -76,6 +76,9 @@ function routeOf(req: TimedRequest): string | undefined {
   return base + path;
 }
 
+/** Paths already normalized; cleared when full, so that distinct paths cannot grow it. */
+const ENDPOINT_CACHE_SIZE = 4096;
+
 export interface HttpRequestMetricsOptions {
   recorder: ApplicationRecorder;
   clock: Clock;
@@ -86,6 +89,7 @@ export interface HttpRequestMetricsOptions {
 export class HttpRequestMetrics {
   private readonly _opts: HttpRequestMetricsOptions;
   private _started = false;
+  private readonly _endpoints = new Map<string, string>();
   private readonly _onStart = (message: unknown): void => {
     const { request, server } = message as StartMessage;
     if (this._opts.ignoreServer?.(server) === true) return;
@@ -97,7 +101,7 @@ export class HttpRequestMetrics {
       const t0 = request[STARTED];
       if (t0 === undefined) return;
       const seconds = (this._opts.clock.monotonicMs() - t0) / 1000;
-      const endpoint = routeOf(request) ?? normalizeEndpoint(request.url);
+      const endpoint = routeOf(request) ?? this._endpoint(request.url);
       const method = request.method ?? 'OTHER';
       const status = response.statusCode;
       this._opts.recorder.recordApiRequest(endpoint, method, seconds, status);
@@ -109,6 +113,17 @@ export class HttpRequestMetrics {
 
   constructor(opts: HttpRequestMetricsOptions) {
     this._opts = opts;
+  }
+
+  private _endpoint(url: string | undefined): string {
+    if (url === undefined) return '/';
+    let e = this._endpoints.get(url);
+    if (e === undefined) {
+      e = normalizeEndpoint(url);
+      if (this._endpoints.size >= ENDPOINT_CACHE_SIZE) this._endpoints.clear();
+      this._endpoints.set(url, e);
+    }
+    return e;
   }
 
   start(): Promise<void> {
