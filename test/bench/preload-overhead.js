@@ -25,6 +25,7 @@ import {
   serverCpu,
   sleep,
   spawnChild,
+  waitForHttp,
 } from './common.js';
 
 installSafetyNets(150_000);
@@ -32,15 +33,15 @@ pinSelf(0);
 printMachine('preload overhead: trivial HTTP server under autocannon');
 
 const APPS = path.join(REPO_ROOT, 'test', 'fixtures', 'apps');
-const ROUNDS = 3;
+const ROUNDS = 5;
 const WARMUP_S = 1;
-const MEASURE_S = 4;
+const MEASURE_S = 3;
 const CONNECTIONS = 10;
 
 const variants = [
-  ['no agent', []],
-  ['perf-monitor-agent preload', ['--require', 'perf-monitor-agent/register']],
-  ['instrumentation-http 0.301', ['--require', path.join(APPS, 'otel-http-preload.cjs')]],
+  ['no agent', [], false],
+  ['perf-monitor-agent preload', ['--require', 'perf-monitor-agent/register'], true],
+  ['instrumentation-http 0.301', ['--require', path.join(APPS, 'otel-http-preload.cjs')], false],
 ];
 
 function load(port, seconds) {
@@ -52,7 +53,7 @@ function load(port, seconds) {
   });
 }
 
-async function measure(args) {
+async function measure(args, agent) {
   const agentPort = await freePort();
   const server = spawnChild(process.execPath, [...args, path.join(APPS, 'trivial-server.cjs')], {
     cpu: serverCpu(),
@@ -63,7 +64,9 @@ async function measure(args) {
   try {
     const line = await server.nextLine(30_000);
     const port = Number(/listening (\d+)/.exec(line)[1]);
-    await sleep(1000); // the agent's start (config load, first collection) is not part of the cost per request
+    // The agent's start (config load, first collection) is not part of the cost per request.
+    if (agent) await waitForHttp(agentPort, '/-/ready', { timeoutMs: 30_000, proc: server });
+    await sleep(500);
     await load(port, WARMUP_S);
     const cpu0 = procCpuSeconds(server.pid);
     const result = await load(port, MEASURE_S);
@@ -77,12 +80,12 @@ async function measure(args) {
 
 const results = new Map(variants.map(([name]) => [name, []]));
 for (let r = 0; r < ROUNDS; r++) {
-  for (const [name, args] of variants) results.get(name).push(await measure(args));
+  for (const [name, args, agent] of variants) results.get(name).push(await measure(args, agent));
 }
 const med = (name, key) => median(results.get(name).map((x) => x[key]));
 const base = med('no agent', 'usPerRequest');
 printTable(
-  ['variant', 'server CPU µs / request (median of 3)', 'added µs', 'requests/s'],
+  ['variant', 'server CPU µs / request (median of 5)', 'added µs', 'requests/s'],
   variants.map(([name]) => [
     name,
     fmt(med(name, 'usPerRequest'), 2),
