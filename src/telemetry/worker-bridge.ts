@@ -116,9 +116,10 @@ export function replayBatch(batch: unknown, target: ApplicationRecorder): void {
   for (let i = 0; i + STRIDE <= batch.length; i += STRIDE) {
     const name: MethodName | undefined = METHODS[batch[i] as number];
     if (name === undefined) continue;
-    const fn = target[name] as (...args: unknown[]) => void;
     try {
-      fn.call(target, batch[i + 1], batch[i + 2], batch[i + 3], batch[i + 4]);
+      (target as unknown as Record<MethodName, (this: ApplicationRecorder, ...args: unknown[]) => void>)[
+        name
+      ].call(target, batch[i + 1], batch[i + 2], batch[i + 3], batch[i + 4]);
     } catch {
       // The target counts bad input itself; nothing from a worker may break the agent.
     }

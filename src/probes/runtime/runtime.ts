@@ -7,7 +7,7 @@
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import type { EventLoopUtilization, ELDHistogram } from 'node:perf_hooks';
 import type { MetricPoint, Probe, Snapshot } from '../probe.js';
-import { SeriesTable } from '../../telemetry/series-store.js';
+import type { SeriesTable } from '../../telemetry/series-store.js';
 
 export const RUNTIME_METRICS = [
   'nodejs_eventloop_delay_p50_seconds',

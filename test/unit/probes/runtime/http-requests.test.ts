@@ -76,7 +76,7 @@ describe('HttpRequestMetrics', () => {
       await r.text();
     }
     await (await fetch(`http://127.0.0.1:${ignored}/metrics`)).text();
-    expect(calls.map(({ seconds, ...rest }) => rest)).toEqual([
+    expect(calls.map(({ seconds: _seconds, ...rest }) => rest)).toEqual([
       { endpoint: '/api/users/:id', method: 'GET', status: 200 },
       { endpoint: '/orders/:num', method: 'GET', status: 200 },
       { endpoint: '/boom', method: 'POST', status: 503 },

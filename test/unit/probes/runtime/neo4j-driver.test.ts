@@ -21,7 +21,9 @@ const requireStub = createRequire(import.meta.url);
 interface StubSession {
   run(query: string): PromiseLike<unknown>;
 }
-type StubModule = { default: new (o?: { database?: string }) => StubSession };
+type StubModule = {
+  default: { new (o?: { database?: string }): StubSession; prototype: { run?: unknown } };
+};
 
 function freshStub(): StubModule {
   delete requireStub.cache[STUB];
