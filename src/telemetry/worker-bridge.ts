@@ -126,7 +126,13 @@ export function replayBatch(batch: unknown, target: ApplicationRecorder): void {
   }
 }
 
-/** The main thread's end: receives the workers' batches while started. */
+const RECEIVER_SLOT = Symbol.for('perf-monitor-agent.bridge-receiver');
+type ReceiverSlot = { [RECEIVER_SLOT]?: ApplicationBridge };
+
+/**
+ * The main thread's end: receives the workers' batches while started. One per process: when several
+ * agents run in one process, the first one started receives (the others would count every call again).
+ */
 export class ApplicationBridge {
   private readonly _target: ApplicationRecorder;
   private _channel: BroadcastChannel | undefined;
@@ -138,7 +144,9 @@ export class ApplicationBridge {
   }
 
   start(): Promise<void> {
-    if (this._channel !== undefined) return Promise.resolve();
+    const slot = globalThis as ReceiverSlot;
+    if (this._channel !== undefined || slot[RECEIVER_SLOT] !== undefined) return Promise.resolve();
+    slot[RECEIVER_SLOT] = this;
     const channel = new BroadcastChannel(BRIDGE_CHANNEL);
     channel.onmessage = (event: unknown) => {
       this.batches++;
@@ -152,6 +160,8 @@ export class ApplicationBridge {
   shutdown(): Promise<void> {
     this._channel?.close();
     this._channel = undefined;
+    const slot = globalThis as ReceiverSlot;
+    if (slot[RECEIVER_SLOT] === this) delete slot[RECEIVER_SLOT];
     return Promise.resolve();
   }
 }

@@ -59,6 +59,28 @@ describe('WorkerApplicationMetrics and ApplicationBridge', () => {
     }
   });
 
+  it('should let only the first started receiver of a process receive', async () => {
+    const first = target();
+    const second = target();
+    const a = new ApplicationBridge(first);
+    const b = new ApplicationBridge(second);
+    await a.start();
+    await b.start();
+    try {
+      new WorkerApplicationMetrics().recordCacheMiss('m');
+      await until(() => total(first, 'cache_misses_total') === 1);
+      await b.shutdown();
+      await a.shutdown();
+      await b.start(); // free again once the first has stopped
+      new WorkerApplicationMetrics().recordCacheMiss('m');
+      await until(() => total(second, 'cache_misses_total') === 1);
+      expect(total(first, 'cache_misses_total')).toBe(1);
+    } finally {
+      await a.shutdown();
+      await b.shutdown();
+    }
+  });
+
   it('should skip malformed batches and entries without throwing', () => {
     const app = target();
     expect(() => {
