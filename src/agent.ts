@@ -187,6 +187,7 @@ export class PerformanceMonitorAgent {
 
   private async _start(): Promise<void> {
     try {
+      this._startEarlySources();
       const config = this._opts.config ?? (await this._loadConfig(this._configPath(), this._env)).config;
       this._configureLogger(config);
       const pipeline = this._buildPipeline(config);
@@ -496,20 +497,29 @@ export class PerformanceMonitorAgent {
    */
   private async _startApplicationSources(): Promise<void> {
     if (isMainThread) await this._bridge.start();
+  }
+
+  /**
+   * Hooks that must be in place before the application loads its modules and serves requests, so they
+   * are installed synchronously when start() is called, before the config is loaded: HTTP requests made
+   * meanwhile are kept by the application API until it is bound; neo4j-driver queries that end before the
+   * agent has started are not recorded.
+   */
+  private _startEarlySources(): void {
     if (this._opts.instrumentHttp ?? this._opts.embedded === true) {
       this._httpRequests = new HttpRequestMetrics({
         recorder: this._application,
         clock: this._clock,
         ignoreServer: (s) => s !== undefined && s === this._server?.nodeServer,
       });
-      await this._httpRequests.start();
+      void this._httpRequests.start();
     }
     if (this._opts.instrumentNeo4jDriver ?? this._opts.embedded === true) {
       this._neo4jDriver = new Neo4jDriverMetrics({
         clock: this._clock,
         record: (db, kind, seconds) => this._recordNeo4jQuery(db, kind, seconds),
       });
-      await this._neo4jDriver.start();
+      void this._neo4jDriver.start();
     }
   }
 

@@ -174,6 +174,24 @@ describeService('built package (dist/)', built, () => {
     expect(seriesValue(later, `${P}api_request_count_total`, 'endpoint="/run"')).toBe(2);
   });
 
+  it("should record the latency of an ESM application's neo4j-driver queries", async () => {
+    // No Neo4j server here: the query fails to connect, which still goes through the driver's real
+    // Session and Result code; successful queries against a real server are covered by the unit tests'
+    // stand-in and pending the Neo4j test server.
+    const refused = await freePort();
+    running = await startApp('--import', 'neo4j-app.mjs', { NEO4J_URI: `bolt://127.0.0.1:${refused}` });
+    const res = await fetch(`http://127.0.0.1:${running.appPort}/query`);
+    expect(await res.text()).not.toBe('ok');
+    const text = await scrapeUntil(
+      running.agentUrl,
+      1,
+      `${P}neo4j_query_duration_count`,
+      'database="default"',
+      'query_kind="read"',
+    );
+    expect(seriesValue(text, `${P}neo4j_query_duration_bucket`, 'query_kind="read"', 'le="+Inf"')).toBe(1);
+  });
+
   it('should give the primary and every cluster worker an endpoint of its own, without EADDRINUSE', async () => {
     const base = await freePort();
     const appPort = await freePort();

@@ -60,7 +60,7 @@ interface Observer {
 }
 
 interface ResultLike {
-  _decorateObserver?: (observer: Observer) => Observer;
+  _decorateObserver?: (observer: Observer, ...rest: unknown[]) => Observer;
 }
 
 type RunFn = (this: unknown, ...args: unknown[]) => unknown;
@@ -102,24 +102,28 @@ function watch(result: ResultLike, query: unknown, clock: Clock, record: QueryRe
       // The recorder counts its own bad input.
     }
   };
-  result._decorateObserver = function (this: unknown, observer: Observer): Observer {
-    const decorated = decorate.call(this, observer);
-    const onCompleted = decorated.onCompleted;
-    const onError = decorated.onError;
-    return {
-      ...decorated,
-      onCompleted: (summary: unknown) => {
-        const s = summary as { queryType?: unknown; database?: { name?: unknown } } | undefined;
-        const db =
-          typeof s?.database?.name === 'string' && s.database.name !== '' ? s.database.name : 'default';
-        finish(db, kindOfQueryType(s?.queryType) ?? classifyCypher(query));
-        onCompleted?.(summary);
-      },
-      onError: (error: unknown) => {
-        finish('default', classifyCypher(query));
-        onError?.(error);
-      },
+  // The driver decorates each observer a consumer of the result attaches (then(), subscribe(), keys(), the
+  // async iterator); it calls the observer's onCompleted with the final ResultSummary and its onError only
+  // for a final error (not for one it retries). The observer is wrapped before the driver decorates it.
+  result._decorateObserver = function (this: unknown, observer: Observer, ...rest: unknown[]): Observer {
+    const wrapped = Object.create(observer) as Observer;
+    wrapped.onCompleted = (summary: unknown): void => {
+      const s = summary as { queryType?: unknown; database?: { name?: unknown } } | undefined;
+      const name = s?.database?.name;
+      finish(
+        typeof name === 'string' && name !== '' ? name : 'default',
+        kindOfQueryType(s?.queryType) ?? classifyCypher(query),
+      );
+      observer.onCompleted?.call(observer, summary);
     };
+    if (typeof observer.onError === 'function') {
+      // Without its own onError the driver's default (a log line) stays in place.
+      wrapped.onError = (error: unknown): void => {
+        finish('default', classifyCypher(query));
+        observer.onError!.call(observer, error);
+      };
+    }
+    return decorate.call(this, wrapped, ...rest);
   };
 }
 

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../../src/lib/clock.js';
+import { ManualClock, SystemClock } from '../../../../src/lib/clock.js';
 import {
   Neo4jDriverMetrics,
   classifyCypher,
@@ -10,9 +11,9 @@ import {
 } from '../../../../src/probes/runtime/neo4j-driver.js';
 import type { QueryKind } from '../../../../src/probes/runtime/neo4j-driver.js';
 
-// A stand-in for neo4j-driver-core's lib/session.js (same public Session/Result shape); no Neo4j server
-// runs in the unit tests. A test against a real server and the real driver is pending the Neo4j test
-// server script.
+// A stand-in for neo4j-driver-core's lib/session.js (same public Session/Result shape) for exact timings;
+// the last test uses the installed neo4j-driver. No Neo4j server runs in the unit tests: a test of
+// successful queries against a real server is pending the Neo4j test server script.
 const STUB = fileURLToPath(
   new URL('../../../fixtures/neo4j-driver-stub/neo4j-driver-core/lib/session.js', import.meta.url),
 );
@@ -99,5 +100,36 @@ describe('Neo4jDriverMetrics', () => {
     const after = freshStub();
     await new after.default().run('MATCH (n) RETURN n');
     expect(calls).toHaveLength(1);
+  });
+});
+
+describe('Neo4jDriverMetrics with the installed neo4j-driver package', () => {
+  it('should instrument the real driver when it is loaded and record a query that fails to connect', async () => {
+    const calls: [string, QueryKind][] = [];
+    const metrics = new Neo4jDriverMetrics({
+      clock: new SystemClock(),
+      record: (db, kind) => calls.push([db, kind]),
+    });
+    await metrics.start();
+    // A port nobody listens on: the driver's real Session/Result code runs up to the connection failure.
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    const req = createRequire(import.meta.url);
+    for (const k of Object.keys(req.cache)) if (/[\\/]neo4j-driver[^\\/]*[\\/]/.test(k)) delete req.cache[k];
+    const neo4j = req('neo4j-driver') as typeof import('neo4j-driver');
+    const driver = neo4j.driver(`bolt://127.0.0.1:${port}`, neo4j.auth.basic('neo4j', 'secret'), {
+      connectionTimeout: 2000,
+    });
+    try {
+      const session = driver.session({ database: 'movies' });
+      await expect(session.run('MERGE (m:Movie {title: $t})', { t: 'x' })).rejects.toThrow();
+      await session.close();
+      expect(calls).toEqual([['default', 'write']]);
+    } finally {
+      await driver.close();
+      await metrics.shutdown();
+    }
   });
 });
