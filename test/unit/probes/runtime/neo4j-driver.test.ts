@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import net from 'node:net';
+import type Neo4j from 'neo4j-driver';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ManualClock, SystemClock } from '../../../../src/lib/clock.js';
@@ -118,7 +119,7 @@ describe('Neo4jDriverMetrics with the installed neo4j-driver package', () => {
     await new Promise<void>((resolve) => blocker.close(() => resolve()));
     const req = createRequire(import.meta.url);
     for (const k of Object.keys(req.cache)) if (/[\\/]neo4j-driver[^\\/]*[\\/]/.test(k)) delete req.cache[k];
-    const neo4j = req('neo4j-driver') as typeof import('neo4j-driver');
+    const neo4j = req('neo4j-driver') as typeof Neo4j;
     const driver = neo4j.driver(`bolt://127.0.0.1:${port}`, neo4j.auth.basic('neo4j', 'secret'), {
       connectionTimeout: 2000,
     });
