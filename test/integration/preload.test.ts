@@ -140,6 +140,31 @@ describeService('built package (dist/)', built, () => {
     });
   });
 
+  it("should label an Express application's requests with their routes", async () => {
+    running = await startApp('--require', 'express-app.cjs');
+    const { appPort, agentUrl } = running;
+    for (const id of ['1', '22', 'abc']) expect(await get(appPort, `/api/users/${id}`)).toBe(200);
+    const post = await fetch(`http://127.0.0.1:${appPort}/api/users/7/orders`, { method: 'POST' });
+    expect(post.status).toBe(201);
+    expect(await get(appPort, '/health')).toBe(200);
+    expect(await get(appPort, '/nowhere/5')).toBe(404);
+    const text = await scrapeUntil(agentUrl, 3, `${P}api_request_count_total`, 'endpoint="/api/users/:id"');
+    expect(
+      seriesValue(
+        text,
+        `${P}api_request_count_total`,
+        'endpoint="/api/users/:id/orders"',
+        'method="POST"',
+        'status="201"',
+      ),
+    ).toBe(1);
+    expect(seriesValue(text, `${P}api_request_count_total`, 'endpoint="/health"')).toBe(1);
+    // No route matched: the normalized path.
+    expect(seriesValue(text, `${P}api_request_count_total`, 'endpoint="/nowhere/:num"', 'status="404"')).toBe(
+      1,
+    );
+  });
+
   it('should end an application on SIGTERM as if no agent were loaded', async () => {
     running = await startApp('--require', 'http-app.cjs');
     expect(await get(running.appPort, '/users/1')).toBe(200);
