@@ -5,6 +5,7 @@
  * code base knows every part.
  */
 import os from 'node:os';
+import { isMainThread } from 'node:worker_threads';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -12,6 +13,7 @@ import { CollectionReader, deliverBatch } from './analysis/collection-reader.js'
 import type { CollectionBatch, CollectionSubscriber } from './analysis/collection-reader.js';
 import type { Sample } from './analysis/samples.js';
 import { CATALOG, catalogEntry } from './catalog/catalog.js';
+import type { CatalogEntry } from './catalog/catalog.js';
 import { defaultConfigPath } from './config/default-path.js';
 import { loadConfigIsolated } from './config/load-isolated.js';
 import type { Env, LoadedConfig } from './config/load.js';
@@ -34,6 +36,12 @@ import type { MetricPoint, Probe, StatFs } from './probes/probe.js';
 import { SYSTEM_PROBES } from './probes/system/registry.js';
 import { nodeStatFs, nodeStatFsSync } from './probes/system/statfs.js';
 import { ApplicationMetrics } from './telemetry/application-metrics.js';
+import { HttpRequestMetrics } from './probes/runtime/http-requests.js';
+import { RuntimeProbe } from './probes/runtime/runtime.js';
+import { Neo4jDriverMetrics } from './probes/runtime/neo4j-driver.js';
+import type { QueryKind } from './probes/runtime/neo4j-driver.js';
+import { SeriesProducer, SeriesTable } from './telemetry/series-store.js';
+import { ApplicationBridge } from './telemetry/worker-bridge.js';
 import { enabledEntries, instrumentName, registerObservables } from './telemetry/instruments.js';
 import { resolveIdentity } from './telemetry/identity.js';
 import type { Identity } from './telemetry/identity.js';
@@ -61,6 +69,18 @@ export interface AgentOptions {
    * so the application exits when its own work is done.
    */
   embedded?: boolean;
+  /**
+   * Record every HTTP server request of the process into the API request metrics (diagnostics_channel).
+   * Defaults to `embedded`.
+   */
+  instrumentHttp?: boolean;
+  /**
+   * Record the latency of the application's neo4j-driver queries (`neo4j_query_duration`). Defaults to
+   * `embedded`.
+   */
+  instrumentNeo4jDriver?: boolean;
+  /** Measure the Node.js runtime (the `runtime` metric group); default true. Tests on fixtures turn it off. */
+  runtimeMetrics?: boolean;
 }
 
 export interface MetricValue {
@@ -105,6 +125,10 @@ export class PerformanceMonitorAgent {
   private readonly _env: Env;
   private readonly _loadConfig: (file: string, env: Env) => Promise<LoadedConfig>;
   private readonly _application = new ApplicationMetrics();
+  private readonly _bridge = new ApplicationBridge(this._application);
+  private _httpRequests: HttpRequestMetrics | undefined;
+  private _neo4jDriver: Neo4jDriverMetrics | undefined;
+  private _neo4jTable: SeriesTable | undefined;
   private readonly _subscribers = new Map<string, CollectionSubscriber>();
   private readonly _extraRoutes: Route[] = [];
   private _ownedLogger: OwnedLogger | undefined;
@@ -163,6 +187,7 @@ export class PerformanceMonitorAgent {
 
   private async _start(): Promise<void> {
     try {
+      this._startEarlySources();
       const config = this._opts.config ?? (await this._loadConfig(this._configPath(), this._env)).config;
       this._configureLogger(config);
       const pipeline = this._buildPipeline(config);
@@ -173,6 +198,7 @@ export class PerformanceMonitorAgent {
         await server.start();
         this._server = server;
       }
+      await this._startApplicationSources();
       pipeline.reader.startSchedule();
       await pipeline.reader.runCycle();
       this._state = 'running';
@@ -314,7 +340,8 @@ export class PerformanceMonitorAgent {
         });
     }
 
-    const probes = this._buildProbes(config);
+    const gcTables: SeriesTable[] = [];
+    const probes = [...this._buildProbes(config), ...this._buildRuntimeProbe(config, gcTables)];
     const runner = new ProbeRunner({
       probes,
       clock: this._clock,
@@ -332,12 +359,18 @@ export class PerformanceMonitorAgent {
       );
     }
 
+    const producer = new SeriesProducer(this._clock, { name: 'perf-monitor-agent', version });
+    producer.addSource(() => this._application.tables());
+    for (const t of gcTables) producer.addSource(() => [t]);
+    this._neo4jTable = this._buildNeo4jTable(config);
+    producer.addSource(() => (this._neo4jTable === undefined ? [] : [this._neo4jTable]));
     const reader = new CollectionReader({
       clock: this._clock,
       logger: this._logger,
       intervalMs: pm.collection_interval.ms,
       refresh: () => runner.refresh(),
       nameOf: (n) => configNames.get(n) ?? n,
+      metricProducers: [producer],
     });
     const provider = new MeterProvider({
       resource: resourceFromAttributes(identity.resourceAttributes),
@@ -362,14 +395,16 @@ export class PerformanceMonitorAgent {
       detachOtlp: () => undefined,
       latest: undefined,
     };
-    const groups = pm.enabled_collectors.includes('system')
-      ? (['system', 'container', 'self'] as const)
-      : (['self'] as const);
+    const groups: CatalogEntry['group'][] = pm.enabled_collectors.includes('system')
+      ? ['system', 'container', 'self']
+      : ['self'];
+    if (pm.enabled_collectors.includes('application') && this._opts.runtimeMetrics !== false)
+      groups.push('runtime');
     registerObservables(meter, prefix, enabledEntries(config, groups), [
       () => runner.points(),
       () => this._selfPoints(pipeline),
     ]);
-    this._application.bind(meter, config);
+    this._application.bind(config, { clock: this._clock, logger: this._logger });
 
     reader.subscribe('prometheus', (batch) => {
       pipeline.latest = batch;
@@ -408,8 +443,89 @@ export class PerformanceMonitorAgent {
     );
   }
 
+  /** The Node.js runtime probe when the application collector is on and a runtime metric is enabled. */
+  private _buildRuntimeProbe(config: AgentConfig, gcTables: SeriesTable[]): Probe[] {
+    const pm = config.performance_monitor;
+    if (!pm.enabled_collectors.includes('application') || this._opts.runtimeMetrics === false) return [];
+    const entries = enabledEntries(config, ['runtime']);
+    if (entries.length === 0) return [];
+    const gc = entries.find((e) => e.name === 'nodejs_gc_duration_seconds');
+    const gcTable =
+      gc === undefined
+        ? undefined
+        : new SeriesTable({
+            name: instrumentName(pm.prometheus.metric_prefix, gc),
+            description: gc.description,
+            unit: gc.unit,
+            kind: 'histogram',
+            labelNames: gc.labels,
+            boundaries: gc.buckets,
+            limit: 16,
+          });
+    if (gcTable !== undefined) gcTables.push(gcTable);
+    return [new RuntimeProbe({ enabled: new Set(entries.map((e) => e.name)), gcTable })];
+  }
+
+  /** The table of neo4j_query_duration, when the application collector is on and the metric enabled. */
+  private _buildNeo4jTable(config: AgentConfig): SeriesTable | undefined {
+    const pm = config.performance_monitor;
+    if (!pm.enabled_collectors.includes('application')) return undefined;
+    const e = enabledEntries(config, ['neo4j']).find((x) => x.name === 'neo4j_query_duration');
+    return e === undefined
+      ? undefined
+      : new SeriesTable({
+          name: instrumentName(pm.prometheus.metric_prefix, e),
+          description: e.description,
+          unit: e.unit,
+          kind: 'histogram',
+          labelNames: e.labels,
+          boundaries: e.buckets,
+          limit: pm.application_cardinality_limit,
+        });
+  }
+
+  private _recordNeo4jQuery(database: string, kind: QueryKind, seconds: number): void {
+    const t = this._neo4jTable;
+    if (t === undefined || !(seconds >= 0 && seconds !== Infinity)) return;
+    const db = database.length > 256 ? database.slice(0, 256) : database;
+    t.observe(t.get3(db, kind, '') ?? t.create([db, kind]), seconds);
+  }
+
+  /**
+   * In the main thread: receive application measurements from worker threads; when embedded (or asked),
+   * record the process's HTTP server requests.
+   */
+  private async _startApplicationSources(): Promise<void> {
+    if (isMainThread) await this._bridge.start();
+  }
+
+  /**
+   * Hooks that must be in place before the application loads its modules and serves requests, so they
+   * are installed synchronously when start() is called, before the config is loaded: HTTP requests made
+   * meanwhile are kept by the application API until it is bound; neo4j-driver queries that end before the
+   * agent has started are not recorded.
+   */
+  private _startEarlySources(): void {
+    if (this._opts.instrumentHttp ?? this._opts.embedded === true) {
+      this._httpRequests = new HttpRequestMetrics({
+        recorder: this._application,
+        clock: this._clock,
+        ignoreServer: (s) => s !== undefined && s === this._server?.nodeServer,
+      });
+      void this._httpRequests.start();
+    }
+    if (this._opts.instrumentNeo4jDriver ?? this._opts.embedded === true) {
+      this._neo4jDriver = new Neo4jDriverMetrics({
+        clock: this._clock,
+        record: (db, kind, seconds) => this._recordNeo4jQuery(db, kind, seconds),
+      });
+      void this._neo4jDriver.start();
+    }
+  }
+
   /** The agent's own health and cost, reported with every collection. */
   private *_selfPoints(p: Pipeline): IterableIterator<MetricPoint> {
+    yield* this._application.selfPoints();
     yield {
       metric: 'monitor_build_info',
       labels: { agent_version: this._version(), node_version: process.version },
@@ -601,8 +717,15 @@ export class PerformanceMonitorAgent {
     }
     const server = this._server;
     this._server = undefined;
+    const httpRequests = this._httpRequests;
+    this._httpRequests = undefined;
+    const neo4jDriver = this._neo4jDriver;
+    this._neo4jDriver = undefined;
     await shutdownAll(
       [
+        { name: 'worker bridge', shutdown: () => this._bridge.shutdown() },
+        { name: 'http requests', shutdown: () => httpRequests?.shutdown() ?? Promise.resolve() },
+        { name: 'neo4j driver', shutdown: () => neo4jDriver?.shutdown() ?? Promise.resolve() },
         { name: 'http server', shutdown: () => server?.shutdown() ?? Promise.resolve() },
         ...(p === undefined
           ? []

@@ -1,14 +1,18 @@
 /**
  * The agent started by the preload, shared with the application that imports the package. It lives on
  * globalThis under a registered symbol so that the preload and the application find the same agent even
- * when they load the package through different module systems (require and import).
+ * when they load the package through different module systems (require and import). In a worker thread
+ * the API object forwards to the agent of the main thread (telemetry/worker-bridge.ts).
  */
+import { isMainThread } from 'node:worker_threads';
 import type { PerformanceMonitorAgent } from './agent.js';
-import type { ApplicationMetrics } from './telemetry/application-metrics.js';
+import type { ApplicationRecorder } from './telemetry/application-recorder.js';
+import { WorkerApplicationMetrics } from './telemetry/worker-bridge.js';
 
 const SLOT = Symbol.for('perf-monitor-agent.preloaded');
+const WORKER_SLOT = Symbol.for('perf-monitor-agent.worker-metrics');
 
-type Slot = { [SLOT]?: PerformanceMonitorAgent };
+type Slot = { [SLOT]?: PerformanceMonitorAgent; [WORKER_SLOT]?: WorkerApplicationMetrics };
 
 export function setPreloadedAgent(agent: PerformanceMonitorAgent): void {
   (globalThis as Slot)[SLOT] = agent;
@@ -20,9 +24,18 @@ export function getPreloadedAgent(): PerformanceMonitorAgent | undefined {
 }
 
 /**
- * The application metrics API of the preloaded agent, or undefined when the process was not started
- * with the preload.
+ * The application metrics API. In the main thread: the preloaded agent's, or undefined when the process
+ * was not started with the preload. In a worker thread: an object that sends every measurement to the
+ * agent running in the main thread (the preload, or any agent started there).
  */
-export function getApplicationMetrics(): ApplicationMetrics | undefined {
+export function getApplicationMetrics(): ApplicationRecorder | undefined {
+  if (!isMainThread) return workerApplicationMetrics();
   return getPreloadedAgent()?.getApplicationCollector();
+}
+
+/** The worker thread's forwarding API object (one per thread). */
+export function workerApplicationMetrics(): WorkerApplicationMetrics {
+  const slot = globalThis as Slot;
+  slot[WORKER_SLOT] ??= new WorkerApplicationMetrics();
+  return slot[WORKER_SLOT];
 }

@@ -5,7 +5,7 @@
  * and everyone sees the same numbers.
  */
 import { AggregationTemporality, MetricReader } from '@opentelemetry/sdk-metrics';
-import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { MetricProducer, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -42,6 +42,8 @@ export interface CollectionReaderOptions {
   nameOf: NameResolver;
   /** Series per instrument before the SDK's overflow series takes over. */
   cardinalityLimit?: number;
+  /** Further sources merged into every collect (the agent's series tables). */
+  metricProducers?: MetricProducer[];
 }
 
 export class CollectionReader extends MetricReader {
@@ -59,6 +61,7 @@ export class CollectionReader extends MetricReader {
     super({
       aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
       cardinalitySelector: () => limit,
+      metricProducers: opts.metricProducers,
     });
     this._opts = opts;
   }

@@ -6,7 +6,7 @@
  */
 
 export type MetricKind = 'gauge' | 'counter' | 'histogram';
-export type MetricGroup = 'system' | 'container' | 'application' | 'neo4j' | 'self';
+export type MetricGroup = 'system' | 'container' | 'application' | 'neo4j' | 'self' | 'runtime';
 
 export interface CatalogEntry {
   /** Name in config and rules. */
@@ -39,7 +39,7 @@ function entry(
   const configList =
     group === 'system' || group === 'container'
       ? 'system_metrics'
-      : group === 'application'
+      : group === 'application' || group === 'runtime'
         ? 'application_metrics'
         : group === 'neo4j'
           ? 'neo4j_metrics'
@@ -266,6 +266,15 @@ export const CATALOG: readonly CatalogEntry[] = [
     ['type'],
     { exportedName: 'neo4j_relationship_type_relationships' },
   ),
+  entry(
+    'neo4j',
+    'neo4j_query_duration',
+    'histogram',
+    's',
+    "Client-side latency of the application's neo4j-driver queries, from run() until the result completes (recorded by the preload).",
+    ['database', 'query_kind'],
+    { buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+  ),
   // The agent's own cost and health
   entry('self', 'monitor_build_info', 'gauge', '1', 'Always 1; labels name the agent and Node.js versions.', [
     'agent_version',
@@ -312,6 +321,55 @@ export const CATALOG: readonly CatalogEntry[] = [
     'Host counters that went backwards (device re-added, counter wrapped) and were absorbed.',
     ['probe'],
   ),
+  entry(
+    'self',
+    'monitor_application_dropped_measurements',
+    'counter',
+    '{measurement}',
+    'Application measurements dropped as invalid (reason: invalid_value, wrong_label_count, label_too_long).',
+    ['metric', 'reason'],
+  ),
+  entry(
+    'self',
+    'monitor_application_overflow_measurements',
+    'counter',
+    '{measurement}',
+    'Application measurements recorded into the overflow series because the metric reached its cardinality limit.',
+    ['metric'],
+  ),
+  // Node.js runtime of the process the agent runs in (the application's, when preloaded)
+  entry(
+    'runtime',
+    'nodejs_eventloop_delay_p50_seconds',
+    'gauge',
+    's',
+    'Median event-loop delay since the previous collection.',
+  ),
+  entry(
+    'runtime',
+    'nodejs_eventloop_delay_p99_seconds',
+    'gauge',
+    's',
+    '99th percentile of event-loop delay since the previous collection.',
+  ),
+  entry(
+    'runtime',
+    'nodejs_eventloop_utilization',
+    'gauge',
+    '1',
+    'Share of time the event loop was busy since the previous collection (0..1).',
+  ),
+  entry(
+    'runtime',
+    'nodejs_gc_duration_seconds',
+    'histogram',
+    's',
+    'Garbage collection pauses by kind (minor, major, incremental, weakcb).',
+    ['kind'],
+    { buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] },
+  ),
+  entry('runtime', 'nodejs_heap_used_bytes', 'gauge', 'By', 'V8 heap in use.'),
+  entry('runtime', 'nodejs_heap_total_bytes', 'gauge', 'By', 'V8 heap allocated.'),
 ];
 
 const BY_NAME = new Map(CATALOG.map((e) => [e.name, e]));

@@ -325,6 +325,8 @@ const performanceMonitor = z
     system: systemSection.prefault({}),
     system_metrics: uniqueByName(systemMetric).default([]),
     application_metrics: uniqueByName(applicationMetric).default([]),
+    /** Distinct label sets per application metric before new ones go to the overflow series. */
+    application_cardinality_limit: z.number().int().min(1).max(1_000_000).default(2000),
     neo4j_metrics: neo4jSection.prefault({}),
     prometheus: prometheusSection.prefault({}),
     otlp: otlpSection.prefault({}),

@@ -60,6 +60,11 @@ export class HttpServer {
   }
 
   /** The port actually bound (useful with port 0). */
+  /** The underlying Node.js server while listening. */
+  get nodeServer(): http.Server | https.Server | undefined {
+    return this._server;
+  }
+
   get port(): number {
     const addr = this._server?.address() as AddressInfo | null | undefined;
     return addr?.port ?? this._opts.port;

@@ -1,157 +1,474 @@
 /**
  * The application metrics API: what an application records about its own work (agent executions, API
- * requests, queues, entity processing, caches), with the seed's method names in camelCase. Each method
- * records through OpenTelemetry instruments whose buckets and labels come from the config; a metric
- * disabled in the config records nothing. Bad input (a negative or non-finite duration) is dropped and
- * counted, never thrown into the caller. Until it is bound to a meter, it records nothing.
+ * requests, queues, entity processing, caches), with the seed's method names in camelCase, plus custom
+ * metrics declared in the config. Buckets and labels come from the config; a disabled metric costs one
+ * property read. Measurements go into series tables (series-store.ts) that a MetricProducer hands to the
+ * agent's CollectionReader at each collection — the same names, buckets and pipeline as OTel instruments,
+ * at a tenth of their recording cost (README, design notes; BENCHMARKS.md).
+ *
+ * Bad input never throws: a negative or non-finite value, a missing label value or a wrong number of
+ * label values, an over-long label value is dropped and counted by metric and
+ * reason, with one warning per minute at most. Until bound to a config, it records nothing.
  */
-import type { Attributes, Counter, Gauge, Histogram, Meter } from '@opentelemetry/api';
-import { catalogGroup } from '../catalog/catalog.js';
+import { catalogEntry, catalogGroup } from '../catalog/catalog.js';
 import type { AgentConfig } from '../config/schema.js';
+import { SystemClock } from '../lib/clock.js';
+import type { Clock } from '../lib/clock.js';
+import { silentLogger } from '../lib/logger.js';
+import type { Logger } from '../lib/logger.js';
+import type { MetricPoint } from '../probes/probe.js';
+import { ApplicationRecorderBase } from './application-recorder.js';
+import type { Status } from './application-recorder.js';
 import { instrumentName } from './instruments.js';
+import { SeriesTable } from './series-store.js';
+import { CALL_STRIDE, replayBatch } from './worker-bridge.js';
+import type { Series, SeriesKind } from './series-store.js';
 
-interface Instrument<T> {
-  instrument: T;
-  /** Label names kept, in the order the config lists them. */
-  labels: readonly string[];
+/** Default number of distinct label sets per metric before the overflow series takes over. */
+export const DEFAULT_CARDINALITY_LIMIT = 2000;
+/** Longest label value accepted, in UTF-16 code units. */
+export const MAX_LABEL_LENGTH = 256;
+/** Calls kept before the first bind at most. */
+const MAX_PENDING_CALLS = 10_000;
+/** Minimum time between two warnings about dropped measurements. */
+export const DROP_WARNING_INTERVAL_MS = 60_000;
+
+export type DropReason = 'invalid_value' | 'wrong_label_count' | 'label_too_long';
+
+/** A metric bound to its table: `pick[i]` is the index, among the method's labels, of configured label i. */
+interface Bound {
+  readonly name: string;
+  readonly table: SeriesTable;
+  readonly pick: readonly number[];
+  /** The configured labels are the method's, in its order. */
+  readonly identity: boolean;
 }
 
-type Status = string | number;
+type LabelValue = string | undefined;
 
-function durationOk(v: number): boolean {
-  return Number.isFinite(v) && v >= 0;
+/** A label value as text: strings as they are, numbers and booleans printed, anything else missing. */
+function text(v: unknown): LabelValue {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
 }
 
-export class ApplicationMetrics {
-  private readonly _histograms = new Map<string, Instrument<Histogram>>();
-  private readonly _counters = new Map<string, Instrument<Counter>>();
-  private readonly _gauges = new Map<string, Instrument<Gauge>>();
-  private _dropped = 0;
+function at(i: number, v0: string, v1: string, v2: string): string {
+  return i === 0 ? v0 : i === 1 ? v1 : i === 2 ? v2 : '';
+}
+
+/** Status codes as text, made once each. */
+const STATUS_TEXT: string[] = [];
+
+function statusText(s: unknown): LabelValue {
+  if (typeof s === 'string') return s;
+  if (typeof s === 'number' && Number.isInteger(s) && s >= 0 && s < 1000)
+    return (STATUS_TEXT[s] ??= String(s));
+  return text(s);
+}
+
+export interface ApplicationBindOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export class ApplicationMetrics extends ApplicationRecorderBase {
+  protected _timeClock: Clock = new SystemClock();
+  private _logger: Logger = silentLogger;
+  private _tables: SeriesTable[] = [];
+  private _custom = new Map<string, Bound>();
+  private _limit = DEFAULT_CARDINALITY_LIMIT;
+  private _agentTime: Bound | undefined;
+  private _agentCount: Bound | undefined;
+  private _agentErrors: Bound | undefined;
+  private _apiDuration: Bound | undefined;
+  private _apiCount: Bound | undefined;
+  private _apiErrors: Bound | undefined;
+  private _queueLength: Bound | undefined;
+  private _queueItems: Bound | undefined;
+  private _queueTime: Bound | undefined;
+  private _entities: Bound | undefined;
+  private _entityTime: Bound | undefined;
+  private _cacheHits: Bound | undefined;
+  private _cacheMisses: Bound | undefined;
+  private _cacheSize: Bound | undefined;
+  /** Calls made before the first bind, replayed by it; undefined once bound. */
+  private _pending: unknown[] | undefined = [];
+  private _pendingLost = 0;
+  private readonly _drops = new Map<string, { metric: string; reason: DropReason; count: number }>();
+  private _dropsSinceWarning = 0;
+  private _nextWarningMs = 0;
 
   /**
-   * Creates the instruments on `meter` as `config` says. Called again when the agent reloads its config:
-   * the object the application holds stays the same and records into the new instruments.
+   * Builds the tables as `config` says. Called again when the agent reloads its config: the object the
+   * application holds stays the same and records into the new tables (which start empty).
    */
-  bind(meter: Meter, config: AgentConfig): void {
-    this._histograms.clear();
-    this._counters.clear();
-    this._gauges.clear();
+  bind(config: AgentConfig, opts: ApplicationBindOptions = {}): void {
+    this._timeClock = opts.clock ?? this._timeClock;
+    this._logger = opts.logger ?? this._logger;
+    this._tables = [];
+    this._custom = new Map();
     const pm = config.performance_monitor;
-    if (!pm.enabled_collectors.includes('application')) return;
+    this._limit = pm.application_cardinality_limit;
+    const enabled = pm.enabled_collectors.includes('application');
     const settings = new Map(pm.application_metrics.map((m) => [m.name, m]));
     const prefix = pm.prometheus.metric_prefix;
-    for (const entry of catalogGroup('application')) {
-      const name = entry.name;
-      const cfg = settings.get(name);
-      if (cfg?.enabled === false) continue;
-      const labels = cfg?.labels ?? entry.labels;
-      const opts = { description: cfg?.description ?? entry.description, unit: entry.unit };
-      const exported = instrumentName(prefix, entry);
-      if (entry.kind === 'histogram') {
-        const boundaries = [...(cfg?.buckets ?? entry.buckets ?? [])];
-        this._histograms.set(name, {
-          instrument: meter.createHistogram(exported, {
-            ...opts,
-            advice: { explicitBucketBoundaries: boundaries },
-          }),
-          labels,
-        });
-      } else if (entry.kind === 'counter') {
-        this._counters.set(name, { instrument: meter.createCounter(exported, opts), labels });
-      } else {
-        this._gauges.set(name, { instrument: meter.createGauge(exported, opts), labels });
+    const bound = new Map<string, Bound>();
+    if (enabled) {
+      for (const entry of catalogGroup('application')) {
+        const cfg = settings.get(entry.name);
+        if (cfg?.enabled === false) continue;
+        bound.set(
+          entry.name,
+          this._table(
+            entry.name,
+            instrumentName(prefix, entry),
+            cfg?.description ?? entry.description,
+            entry.unit,
+            entry.kind,
+            entry.labels,
+            cfg?.labels ?? entry.labels,
+            cfg?.buckets ?? entry.buckets,
+          ),
+        );
+      }
+      for (const m of pm.application_metrics) {
+        if (catalogEntry(m.name) !== undefined || !m.enabled || m.type === undefined) continue;
+        const labels = m.labels ?? [];
+        this._custom.set(
+          m.name,
+          this._table(
+            m.name,
+            instrumentName(prefix, { exportedName: m.name, kind: m.type }),
+            m.description ?? `Application metric ${m.name}.`,
+            m.type === 'histogram' ? 's' : '1',
+            m.type,
+            labels,
+            labels,
+            m.buckets ?? [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+          ),
+        );
+      }
+    }
+    this._agentTime = bound.get('agent_execution_time');
+    this._agentCount = bound.get('agent_execution_count');
+    this._agentErrors = bound.get('agent_error_count');
+    this._apiDuration = bound.get('api_request_duration');
+    this._apiCount = bound.get('api_request_count');
+    this._apiErrors = bound.get('api_error_count');
+    this._queueLength = bound.get('queue_length');
+    this._queueItems = bound.get('queue_items_processed');
+    this._queueTime = bound.get('queue_processing_time');
+    this._entities = bound.get('entities_processed_total');
+    this._entityTime = bound.get('entities_processing_time');
+    this._cacheHits = bound.get('cache_hits');
+    this._cacheMisses = bound.get('cache_misses');
+    this._cacheSize = bound.get('cache_size');
+    const pending = this._pending;
+    this._pending = undefined;
+    if (pending !== undefined && pending.length > 0) replayBatch(pending, this);
+    if (this._pendingLost > 0) {
+      this._logger.warn('application measurements made before the agent started were dropped', {
+        dropped: this._pendingLost,
+      });
+    }
+  }
+
+  /** The tables, read by the agent's MetricProducer at each collection. */
+  tables(): readonly SeriesTable[] {
+    return this._tables;
+  }
+
+  /** Measurements dropped because they were invalid, all metrics and reasons together. */
+  get droppedMeasurements(): number {
+    let n = 0;
+    for (const d of this._drops.values()) n += d.count;
+    return n;
+  }
+
+  /** The self-metrics: drops by metric and reason, overflow measurements by metric. */
+  *selfPoints(): IterableIterator<MetricPoint> {
+    for (const d of this._drops.values()) {
+      yield {
+        metric: 'monitor_application_dropped_measurements',
+        labels: { metric: d.metric, reason: d.reason },
+        value: d.count,
+      };
+    }
+    for (const b of this._allBound()) {
+      if (b.table.overflowed > 0) {
+        yield {
+          metric: 'monitor_application_overflow_measurements',
+          labels: { metric: b.name },
+          value: b.table.overflowed,
+        };
       }
     }
   }
 
-  /** Measurements dropped because they were invalid (negative or non-finite values). */
-  get droppedMeasurements(): number {
-    return this._dropped;
-  }
-
   recordAgentExecution(agentName: string, durationSeconds: number, status: Status = 'success'): void {
-    const labels = { agent_name: agentName, status: String(status) };
-    if (this._observe('agent_execution_time', durationSeconds, labels))
-      this._add('agent_execution_count', 1, labels);
+    const h = this._agentTime;
+    const c = this._agentCount;
+    if (h === undefined && c === undefined) return this._queue(0, agentName, durationSeconds, status);
+    const a = text(agentName);
+    const s = statusText(status);
+    if (!(durationSeconds >= 0 && durationSeconds !== Infinity)) {
+      this._drop((h ?? c)!, 'invalid_value');
+      return;
+    }
+    if (h !== undefined) {
+      const series = this._series(h, a, s, '');
+      if (series === undefined) return;
+      h.table.observe(series, durationSeconds);
+    }
+    if (c !== undefined) {
+      const series = this._series(c, a, s, '');
+      if (series !== undefined) series.value++;
+    }
   }
 
   recordAgentError(agentName: string, errorType: string): void {
-    this._add('agent_error_count', 1, { agent_name: agentName, error_type: errorType });
+    const c = this._agentErrors;
+    if (c === undefined) return this._queue(1, agentName, errorType);
+    const series = this._series(c, text(agentName), text(errorType), '');
+    if (series !== undefined) series.value++;
   }
 
   recordApiRequest(endpoint: string, method: string, durationSeconds: number, status: Status): void {
-    const labels = { endpoint, method, status: String(status) };
-    if (this._observe('api_request_duration', durationSeconds, labels))
-      this._add('api_request_count', 1, labels);
+    const h = this._apiDuration;
+    const c = this._apiCount;
+    if (h === undefined && c === undefined) return this._queue(2, endpoint, method, durationSeconds, status);
+    if (!(durationSeconds >= 0 && durationSeconds !== Infinity)) {
+      this._drop((h ?? c)!, 'invalid_value');
+      return;
+    }
+    const e = typeof endpoint === 'string' ? endpoint : text(endpoint);
+    const m = typeof method === 'string' ? method : text(method);
+    const s = statusText(status);
+    if (h !== undefined) {
+      const series = this._series(h, e, m, s);
+      if (series === undefined) return;
+      h.table.observe(series, durationSeconds);
+    }
+    if (c !== undefined) {
+      const series = this._series(c, e, m, s);
+      if (series !== undefined) series.value++;
+    }
   }
 
   recordApiError(endpoint: string, method: string, errorType: string): void {
-    this._add('api_error_count', 1, { endpoint, method, error_type: errorType });
+    const c = this._apiErrors;
+    if (c === undefined) return this._queue(3, endpoint, method, errorType);
+    const series = this._series(c, text(endpoint), text(method), text(errorType));
+    if (series !== undefined) series.value++;
   }
 
   setQueueLength(queueName: string, length: number): void {
-    this._set('queue_length', length, { queue_name: queueName });
+    if (this._queueLength === undefined) return this._queue(4, queueName, length);
+    this._set(this._queueLength, length, text(queueName), '');
   }
 
   recordQueueProcessing(queueName: string, durationSeconds: number, items = 1): void {
-    const labels = { queue_name: queueName };
-    if (this._observe('queue_processing_time', durationSeconds, labels))
-      this._add('queue_items_processed', items, labels);
+    const h = this._queueTime;
+    const c = this._queueItems;
+    if (h === undefined && c === undefined) return this._queue(5, queueName, durationSeconds, items);
+    if (!(durationSeconds >= 0 && durationSeconds !== Infinity) || !(items >= 0 && items !== Infinity)) {
+      this._drop((h ?? c)!, 'invalid_value');
+      return;
+    }
+    const q = text(queueName);
+    if (h !== undefined) {
+      const series = this._series(h, q, '', '');
+      if (series === undefined) return;
+      h.table.observe(series, durationSeconds);
+    }
+    if (c !== undefined) {
+      const series = this._series(c, q, '', '');
+      if (series !== undefined) series.value += items;
+    }
   }
 
   recordEntityProcessing(entityType: string, operation: string, durationSeconds: number): void {
-    const labels = { entity_type: entityType, operation };
-    if (this._observe('entities_processing_time', durationSeconds, labels))
-      this._add('entities_processed_total', 1, labels);
+    const h = this._entityTime;
+    const c = this._entities;
+    if (h === undefined && c === undefined) return this._queue(6, entityType, operation, durationSeconds);
+    if (!(durationSeconds >= 0 && durationSeconds !== Infinity)) {
+      this._drop((h ?? c)!, 'invalid_value');
+      return;
+    }
+    const t = text(entityType);
+    const o = text(operation);
+    if (h !== undefined) {
+      const series = this._series(h, t, o, '');
+      if (series === undefined) return;
+      h.table.observe(series, durationSeconds);
+    }
+    if (c !== undefined) {
+      const series = this._series(c, t, o, '');
+      if (series !== undefined) series.value++;
+    }
   }
 
   recordCacheHit(cacheName: string): void {
-    this._add('cache_hits', 1, { cache_name: cacheName });
+    const c = this._cacheHits;
+    if (c === undefined) return this._queue(7, cacheName);
+    const series = this._series(c, text(cacheName), '', '');
+    if (series !== undefined) series.value++;
   }
 
   recordCacheMiss(cacheName: string): void {
-    this._add('cache_misses', 1, { cache_name: cacheName });
+    const c = this._cacheMisses;
+    if (c === undefined) return this._queue(8, cacheName);
+    const series = this._series(c, text(cacheName), '', '');
+    if (series !== undefined) series.value++;
   }
 
   setCacheSize(cacheName: string, size: number): void {
-    this._set('cache_size', size, { cache_name: cacheName });
+    if (this._cacheSize === undefined) return this._queue(9, cacheName, size);
+    this._set(this._cacheSize, size, text(cacheName), '');
   }
 
-  private _observe(name: string, value: number, labels: Record<string, string>): boolean {
-    const h = this._histograms.get(name);
-    if (h === undefined) return true;
-    if (!durationOk(value)) {
-      this._dropped++;
-      return false;
-    }
-    h.instrument.record(value, pick(labels, h.labels));
-    return true;
-  }
-
-  private _add(name: string, value: number, labels: Record<string, string>): void {
-    const c = this._counters.get(name);
-    if (c === undefined) return;
-    if (!durationOk(value)) {
-      this._dropped++;
+  record(name: string, value: number, labelValues: readonly string[] = []): void {
+    const b = this._custom.get(name);
+    if (b === undefined) return this._queue(10, name, value, labelValues);
+    const kind = b.table.opts.kind;
+    if (!Number.isFinite(value) || (kind !== 'gauge' && value < 0)) {
+      this._drop(b, 'invalid_value');
       return;
     }
-    c.instrument.add(value, pick(labels, c.labels));
+    if (!Array.isArray(labelValues) || labelValues.length !== b.pick.length) {
+      this._drop(b, 'wrong_label_count');
+      return;
+    }
+    const values = labelValues.map(text);
+    if (values.some((v) => v === undefined)) {
+      this._drop(b, 'wrong_label_count');
+      return;
+    }
+    let series = b.table.get(values as string[]);
+    if (series === undefined) {
+      const reason = invalidLabels(values as string[]);
+      if (reason !== undefined) {
+        this._drop(b, reason);
+        return;
+      }
+      series = b.table.create(values as string[]);
+    }
+    if (kind === 'histogram') b.table.observe(series, value);
+    else if (kind === 'counter') series.value += value;
+    else series.value = value;
   }
 
-  private _set(name: string, value: number, labels: Record<string, string>): void {
-    const g = this._gauges.get(name);
-    if (g === undefined) return;
+  /**
+   * Before the first bind (the preload's agent loads its config asynchronously), keeps the call to replay
+   * it once bound; afterwards a metric is disabled and the call costs nothing more.
+   */
+  private _queue(method: number, a: unknown, b?: unknown, c?: unknown, d?: unknown): void {
+    const pending = this._pending;
+    if (pending === undefined) return;
+    if (pending.length >= MAX_PENDING_CALLS * CALL_STRIDE) this._pendingLost++;
+    else pending.push(method, a, b, c, d);
+  }
+
+  private _table(
+    name: string,
+    exported: string,
+    description: string,
+    unit: string,
+    kind: SeriesKind,
+    methodLabels: readonly string[],
+    labels: readonly string[],
+    buckets: readonly number[] | undefined,
+  ): Bound {
+    const table = new SeriesTable({
+      name: exported,
+      description,
+      unit,
+      kind,
+      labelNames: labels,
+      boundaries: buckets,
+      limit: this._limit,
+    });
+    this._tables.push(table);
+    const pick = labels.map((l) => methodLabels.indexOf(l));
+    return { name, table, pick, identity: pick.every((p, i) => p === i) };
+  }
+
+  private *_allBound(): IterableIterator<Bound> {
+    for (const b of [
+      this._agentTime,
+      this._agentCount,
+      this._agentErrors,
+      this._apiDuration,
+      this._apiCount,
+      this._apiErrors,
+      this._queueLength,
+      this._queueItems,
+      this._queueTime,
+      this._entities,
+      this._entityTime,
+      this._cacheHits,
+      this._cacheMisses,
+      this._cacheSize,
+    ]) {
+      if (b !== undefined) yield b;
+    }
+    yield* this._custom.values();
+  }
+
+  private _set(b: Bound | undefined, value: number, v0: LabelValue, v1: LabelValue): void {
+    if (b === undefined) return;
     if (!Number.isFinite(value)) {
-      this._dropped++;
+      this._drop(b, 'invalid_value');
       return;
     }
-    g.instrument.record(value, pick(labels, g.labels));
+    const series = this._series(b, v0, v1, '');
+    if (series !== undefined) series.value = value;
+  }
+
+  /** The series of a label set, created when new; undefined (and counted) when a value is missing or bad. */
+  private _series(b: Bound, v0: LabelValue, v1: LabelValue, v2: LabelValue): Series | undefined {
+    if (v0 === undefined || v1 === undefined || v2 === undefined) {
+      this._drop(b, 'wrong_label_count');
+      return undefined;
+    }
+    const p = b.pick;
+    const series = b.identity
+      ? b.table.get3(v0, v1, v2)
+      : b.table.get3(at(p[0] ?? -1, v0, v1, v2), at(p[1] ?? -1, v0, v1, v2), at(p[2] ?? -1, v0, v1, v2));
+    if (series !== undefined) return series;
+    const values = p.map((i) => at(i, v0, v1, v2));
+    const reason = invalidLabels(values);
+    if (reason !== undefined) {
+      this._drop(b, reason);
+      return undefined;
+    }
+    return b.table.create(values);
+  }
+
+  private _drop(b: Bound, reason: DropReason): void {
+    const k = `${b.name}|${reason}`;
+    let d = this._drops.get(k);
+    if (d === undefined) {
+      d = { metric: b.name, reason, count: 0 };
+      this._drops.set(k, d);
+    }
+    d.count++;
+    this._dropsSinceWarning++;
+    const now = this._timeClock.monotonicMs();
+    if (now >= this._nextWarningMs) {
+      this._nextWarningMs = now + DROP_WARNING_INTERVAL_MS;
+      this._logger.warn('application measurements dropped (see monitor_application_dropped_measurements)', {
+        metric: b.name,
+        reason,
+        dropped: this._dropsSinceWarning,
+      });
+      this._dropsSinceWarning = 0;
+    }
   }
 }
 
-/** The configured subset of the labels; a configured label the method does not know is recorded empty. */
-function pick(labels: Record<string, string>, keep: readonly string[]): Attributes {
-  const out: Attributes = {};
-  for (const k of keep) out[k] = labels[k] ?? '';
-  return out;
+function invalidLabels(values: readonly string[]): DropReason | undefined {
+  for (const v of values) {
+    if (v.length > MAX_LABEL_LENGTH) return 'label_too_long';
+  }
+  return undefined;
 }

@@ -1,5 +1,5 @@
 /**
- * Runs the three benchmarks in sequence, each in its own Node process (so one's threads, heap and
+ * Runs the benchmarks in sequence, each in its own Node process (so one's threads, heap and
  * children never disturb the next), and exits non-zero if any fails.
  *
  *   npm run build && node test/bench/run-all.js
@@ -13,7 +13,13 @@ import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const BENCHMARKS = ['system-collection.js', 'metrics-latency.js', 'idle-footprint.js'];
+const BENCHMARKS = [
+  'system-collection.js',
+  'metrics-latency.js',
+  'idle-footprint.js',
+  'record-cost.js',
+  'preload-overhead.js',
+];
 /** Each benchmark stops itself well before this; it is the last resort. */
 const LIMIT_MS = 200_000;
 

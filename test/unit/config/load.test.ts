@@ -338,7 +338,7 @@ describe('loadConfigFile', () => {
       expect(pm.enabled_collectors).toEqual(['system', 'application']);
       expect(pm.system).toEqual({ proc_path: '/proc', sys_path: '/sys', rootfs_path: '/' });
       expect(pm.system_metrics).toHaveLength(21);
-      expect(pm.application_metrics).toHaveLength(14);
+      expect(pm.application_metrics).toHaveLength(20); // 14 of the seed + 6 runtime
       expect(pm.neo4j_metrics.queries).toHaveLength(13);
       expect(pm.neo4j_metrics.password).toBe('');
       expect(pm.prometheus.host).toBe('127.0.0.1');

@@ -73,6 +73,8 @@ export function fixtureAgent(
     env: {},
     hostname: 'fixture-host',
     statfs: fixtureStatFs(tree),
+    // Runtime metrics describe the test process itself, which no golden file can hold.
+    runtimeMetrics: false,
     ...rest,
   });
   return { agent, clock, logger };

@@ -1,0 +1,117 @@
+/**
+ * The Node.js runtime of the process the agent runs in: event-loop delay (perf_hooks
+ * monitorEventLoopDelay, median and 99th percentile since the previous collection), event-loop
+ * utilization since the previous collection, V8 heap used and total, and garbage-collection pauses by
+ * kind (a PerformanceObserver on 'gc' entries, recorded into a histogram table).
+ */
+import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
+import type { EventLoopUtilization, ELDHistogram } from 'node:perf_hooks';
+import type { MetricPoint, Probe, Snapshot } from '../probe.js';
+import type { SeriesTable } from '../../telemetry/series-store.js';
+
+export const RUNTIME_METRICS = [
+  'nodejs_eventloop_delay_p50_seconds',
+  'nodejs_eventloop_delay_p99_seconds',
+  'nodejs_eventloop_utilization',
+  'nodejs_gc_duration_seconds',
+  'nodejs_heap_used_bytes',
+  'nodejs_heap_total_bytes',
+] as const;
+
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+
+export interface RuntimeProbeOptions {
+  /** Metrics to report (catalog names); the others are not measured at all. */
+  enabled: ReadonlySet<string>;
+  /** The GC histogram's table, when nodejs_gc_duration_seconds is enabled. */
+  gcTable?: SeriesTable;
+  /** Event-loop delay sampling resolution. */
+  resolutionMs?: number;
+}
+
+export class RuntimeProbe implements Probe {
+  readonly name = 'runtime';
+  private readonly _opts: RuntimeProbeOptions;
+  private _delay: ELDHistogram | undefined;
+  private _elu: EventLoopUtilization | undefined;
+  private _gc: PerformanceObserver | undefined;
+
+  constructor(opts: RuntimeProbeOptions) {
+    this._opts = opts;
+  }
+
+  start(): Promise<void> {
+    const on = this._opts.enabled;
+    if (
+      this._delay === undefined &&
+      (on.has('nodejs_eventloop_delay_p50_seconds') || on.has('nodejs_eventloop_delay_p99_seconds'))
+    ) {
+      this._delay = monitorEventLoopDelay({ resolution: this._opts.resolutionMs ?? 10 });
+      this._delay.enable();
+    }
+    if (on.has('nodejs_eventloop_utilization')) this._elu = performance.eventLoopUtilization();
+    const table = this._opts.gcTable;
+    if (table !== undefined && this._gc === undefined) {
+      this._gc = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          const kind =
+            GC_KINDS[((e as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind ?? -1] ??
+            'other';
+          const series = table.get3(kind, '', '') ?? table.create([kind]);
+          table.observe(series, e.duration / 1000);
+        }
+      });
+      this._gc.observe({ entryTypes: ['gc'] });
+    }
+    return Promise.resolve();
+  }
+
+  collect(): Promise<Snapshot> {
+    const on = this._opts.enabled;
+    const points: MetricPoint[] = [];
+    const d = this._delay;
+    if (d !== undefined && d.count > 0) {
+      if (on.has('nodejs_eventloop_delay_p50_seconds'))
+        points.push({
+          metric: 'nodejs_eventloop_delay_p50_seconds',
+          labels: {},
+          value: d.percentile(50) / 1e9,
+        });
+      if (on.has('nodejs_eventloop_delay_p99_seconds'))
+        points.push({
+          metric: 'nodejs_eventloop_delay_p99_seconds',
+          labels: {},
+          value: d.percentile(99) / 1e9,
+        });
+      d.reset();
+    }
+    if (this._elu !== undefined) {
+      const now = performance.eventLoopUtilization();
+      const delta = performance.eventLoopUtilization(now, this._elu);
+      this._elu = now;
+      points.push({ metric: 'nodejs_eventloop_utilization', labels: {}, value: delta.utilization });
+    }
+    if (on.has('nodejs_heap_used_bytes') || on.has('nodejs_heap_total_bytes')) {
+      const m = process.memoryUsage();
+      if (on.has('nodejs_heap_used_bytes'))
+        points.push({ metric: 'nodejs_heap_used_bytes', labels: {}, value: m.heapUsed });
+      if (on.has('nodejs_heap_total_bytes'))
+        points.push({ metric: 'nodejs_heap_total_bytes', labels: {}, value: m.heapTotal });
+    }
+    return Promise.resolve({ status: 'ok', points });
+  }
+
+  shutdown(): Promise<void> {
+    this._delay?.disable();
+    this._delay = undefined;
+    this._gc?.disconnect();
+    this._gc = undefined;
+    this._elu = undefined;
+    return Promise.resolve();
+  }
+}
