@@ -113,6 +113,7 @@ export class AlertDispatcher implements AlertSink {
     this._db = db;
     this._outbox = new Outbox(db, { maxPerChannel: this._opts.maxOutboxPerChannel });
     this._silences = new SilenceStore(db);
+    this._outbox.allDue(this._opts.clock.nowMs());
     this._restoreGroups(db);
     this._state = 'running';
     for (const c of this._channels.values()) {

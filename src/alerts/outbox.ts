@@ -116,6 +116,11 @@ export class Outbox {
     this._retry.run(nextAttemptMs, error.slice(0, 500), id);
   }
 
+  /** Makes every waiting entry due now (after a restart the receiver may well be back). */
+  allDue(nowMs: number): void {
+    this._db.prepare('UPDATE outbox SET next_attempt_ms = ? WHERE next_attempt_ms > ?').run(nowMs, nowMs);
+  }
+
   /** For tests and diagnostics: every entry in order. */
   all(): OutboxEntry[] {
     return (this._db.prepare('SELECT * FROM outbox ORDER BY id').all() as unknown as Row[]).map(toEntry);
