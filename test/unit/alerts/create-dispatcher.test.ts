@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { channelNames, createAlertDispatcher } from '../../../src/alerts/create-dispatcher.js';
 import type { AlertDispatcher } from '../../../src/alerts/dispatcher.js';
@@ -60,6 +61,16 @@ describe('notification config', () => {
     expect([n.group_wait.ms, n.group_interval.ms, n.repeat_interval.ms]).toEqual([0, 60_000, 3_600_000]);
     expect(n.outbox).toMatchObject({ max_entries_per_channel: 50 });
     expect(channelNames(n.channels)).toEqual(['log', 'webhook', 'webhook_2', 'alertmanager', 'kafka']);
+  });
+
+  it("should accept the README's notification example", () => {
+    const readme = fs.readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Notifications'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const env = { HOOK_TOKEN: 't', HOOK_HMAC_SECRET: 'h', KAFKA_PASSWORD: 'k' };
+    const n = parseConfigText(yaml, 'README.md', env).performance_monitor.alerting.notifications;
+    expect(n.channels.map((c) => c.type)).toEqual(['log', 'webhook', 'alertmanager', 'kafka']);
+    expect(n.maintenance_windows.map((w) => w.name)).toEqual(['nightly-backup', 'db-upgrade']);
   });
 
   it("should default to Alertmanager's timings and a log channel", () => {
