@@ -85,6 +85,7 @@ export class AlertDispatcher implements AlertSink {
   private _pumpTimer: { handle: TimerHandle; atMs: number } | undefined;
   private _state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   private _early: EvaluationResult | undefined;
+  private _groupKeys = new Map<string, { key: string; labels: Record<string, string> }>();
 
   constructor(opts: AlertDispatcherOptions) {
     this._opts = opts;
@@ -202,38 +203,47 @@ export class AlertDispatcher implements AlertSink {
   private _apply(result: EvaluationResult): void {
     const now = result.evaluatedAtMs;
     const firing = new Map<string, Alert>();
-    const reported = new Map<string, Alert>();
+    const others = new Map<string, Alert>();
     for (const a of result.alerts) {
-      reported.set(a.fingerprint, a);
       if (a.state === 'firing') firing.set(a.fingerprint, a);
+      else others.set(a.fingerprint, a);
     }
+    // An alert's labels never change (its fingerprint is their hash), so its group is computed once while it fires.
+    const previousKeys = this._groupKeys;
+    const keys = new Map<string, { key: string; labels: Record<string, string> }>();
     for (const a of firing.values()) {
-      const { key, labels } = groupOf(a.labels, this._opts.grouping.groupBy);
-      let g = this._groups.get(key);
+      const k = previousKeys.get(a.fingerprint) ?? groupOf(a.labels, this._opts.grouping.groupBy);
+      keys.set(a.fingerprint, k);
+      let g = this._groups.get(k.key);
       if (g === undefined) {
-        g = new AggregationGroup(key, labels);
-        this._groups.set(key, g);
+        g = new AggregationGroup(k.key, k.labels);
+        this._groups.set(k.key, g);
       }
       g.firing.set(a.fingerprint, a);
       g.resolved.delete(a.fingerprint);
-      if (!this._groupTimers.has(key)) {
+      if (!this._groupTimers.has(k.key)) {
         // A new group waits group_wait; an alert that fired long enough ago (e.g. before a restart) need not.
         const waitMs = Math.max(0, (a.firedAtMs ?? now) + this._opts.grouping.groupWaitMs - now);
         this._scheduleFlush(g, g.hasFlushed ? this._opts.grouping.groupIntervalMs : waitMs);
       }
     }
+    this._groupKeys = keys;
+    const resolve = (g: AggregationGroup, a: Alert): void => {
+      const latest = others.get(a.fingerprint) ?? a;
+      g.resolved.set(a.fingerprint, {
+        ...latest,
+        state: 'inactive',
+        resolvedAtMs: latest.resolvedAtMs ?? now,
+      });
+    };
     for (const g of this._groups.values()) {
-      const stopped = [...g.firing.values(), ...g.announced.values()].filter(
-        (a) => !firing.has(a.fingerprint) && !g.resolved.has(a.fingerprint),
-      );
-      for (const a of stopped) {
-        const latest = reported.get(a.fingerprint) ?? a;
-        g.resolved.set(a.fingerprint, {
-          ...latest,
-          state: 'inactive',
-          resolvedAtMs: latest.resolvedAtMs ?? now,
-        });
-        g.firing.delete(a.fingerprint);
+      for (const [fp, a] of g.firing) {
+        if (firing.has(fp)) continue;
+        resolve(g, a);
+        g.firing.delete(fp);
+      }
+      for (const [fp, a] of g.announced) {
+        if (!firing.has(fp) && !g.resolved.has(fp)) resolve(g, a);
       }
     }
   }

@@ -102,7 +102,7 @@ export class SilenceStore {
   }
 
   list(nowMs: number): Silence[] {
-    this._gc.run(nowMs - SILENCE_RETENTION_MS);
+    if (Number(this._gc.run(nowMs - SILENCE_RETENTION_MS).changes) > 0) this._cache = undefined;
     return this._load().map((c) => c.silence);
   }
 
