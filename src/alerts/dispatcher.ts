@@ -194,10 +194,9 @@ export class AlertDispatcher implements AlertSink {
       const alert = JSON.parse(r.alert) as Alert;
       this._groups.get(r.group_key)?.announced.set(alert.fingerprint, alert);
     }
-    for (const g of this._groups.values()) {
-      if (g.empty) this._dropGroup(g);
-      else this._scheduleFlush(g, this._opts.grouping.groupIntervalMs);
-    }
+    // No flush timer yet: a restored group is looked at only after the first evaluation round has said which of
+    // its alerts still fire (see _apply), or it would take them all for resolved.
+    for (const g of this._groups.values()) if (g.empty) this._dropGroup(g);
   }
 
   private _apply(result: EvaluationResult): void {
@@ -223,7 +222,8 @@ export class AlertDispatcher implements AlertSink {
       g.resolved.delete(a.fingerprint);
       if (!this._groupTimers.has(k.key)) {
         // A new group waits group_wait; an alert that fired long enough ago (e.g. before a restart) need not.
-        const waitMs = Math.max(0, (a.firedAtMs ?? now) + this._opts.grouping.groupWaitMs - now);
+        const { groupWaitMs } = this._opts.grouping;
+        const waitMs = Math.min(groupWaitMs, Math.max(0, (a.firedAtMs ?? now) + groupWaitMs - now));
         this._scheduleFlush(g, g.hasFlushed ? this._opts.grouping.groupIntervalMs : waitMs);
       }
     }
@@ -245,6 +245,7 @@ export class AlertDispatcher implements AlertSink {
       for (const [fp, a] of g.announced) {
         if (!firing.has(fp) && !g.resolved.has(fp)) resolve(g, a);
       }
+      if (!this._groupTimers.has(g.key)) this._scheduleFlush(g, this._opts.grouping.groupIntervalMs);
     }
   }
 

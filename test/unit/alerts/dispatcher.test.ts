@@ -319,6 +319,36 @@ describe('AlertDispatcher', () => {
     expect(n2.summary().slice(2)).toEqual(['resolved:disk(resolved)']);
   });
 
+  it('should not take restored alerts for resolved when no evaluation round came yet', async () => {
+    const store = tmpStore();
+    const clock = new ManualClock();
+    const n1 = new RecordingNotifier();
+    const d1 = await make(clock, [{ notifier: n1 }], { storePath: store });
+    d1.handle(round(clock.nowMs(), alert('cpu')));
+    await clock.advance(30 * S);
+    expect(n1.summary()).toEqual(['firing:cpu']);
+    await d1.shutdown();
+
+    const n2 = new RecordingNotifier();
+    const d2 = await make(clock, [{ notifier: n2 }], { storePath: store });
+    await clock.advance(20 * M); // the engine is slow to start: several group intervals without a round
+    d2.handle(round(clock.nowMs(), alert('cpu')));
+    await clock.advance(20 * M);
+    expect(n2.batches).toEqual([]);
+    d2.handle(round(clock.nowMs()));
+    await clock.advance(5 * M);
+    expect(n2.summary()).toEqual(['resolved:cpu(resolved)']);
+  });
+
+  it('should not wait longer than group_wait for an alert stamped in the future (clock skew)', async () => {
+    const clock = new ManualClock();
+    const n = new RecordingNotifier();
+    const d = await make(clock, [{ notifier: n }]);
+    d.handle(round(clock.nowMs(), alert('cpu', {}, 'firing', clock.nowMs() + 365 * 24 * 60 * M)));
+    await clock.advance(30 * S);
+    expect(n.summary()).toEqual(['firing:cpu']);
+  });
+
   it('should re-send firing alerts at the resend interval of a channel that asks for it', async () => {
     const clock = new ManualClock();
     const n = new RecordingNotifier('am');
