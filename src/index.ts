@@ -28,3 +28,7 @@ export type {
   Snapshot,
   StatFs,
 } from './probes/probe.js';
+export { AlertDispatcher } from './alerts/dispatcher.js';
+export type { AlertDispatcherOptions, ChannelStats, DispatchChannel } from './alerts/dispatcher.js';
+export { createAlertDispatcher } from './alerts/create-dispatcher.js';
+export { NotifyError } from './alerts/notifiers/notify-error.js';
