@@ -106,7 +106,13 @@ export class AlertDispatcher implements AlertSink {
   async start(): Promise<void> {
     if (this._state !== 'new') return;
     this._state = 'starting';
-    const db = await openNotificationDb(this._opts.storePath);
+    let db: DatabaseSync;
+    try {
+      db = await openNotificationDb(this._opts.storePath);
+    } catch (err) {
+      this._state = 'stopped';
+      throw err;
+    }
     if ((this._state as string) === 'stopped') {
       db.close();
       return;
@@ -151,6 +157,8 @@ export class AlertDispatcher implements AlertSink {
     this._pumpTimer = undefined;
     await Promise.allSettled([...this._inFlight.values()]);
     await Promise.allSettled([...this._channels.values()].map((c) => c.notifier.shutdown()));
+    this._outbox = undefined;
+    this._silences = undefined;
     this._db?.close();
     this._db = undefined;
   }
@@ -158,7 +166,13 @@ export class AlertDispatcher implements AlertSink {
   stats(): Map<string, ChannelStats> {
     const out = new Map<string, ChannelStats>();
     for (const [name, s] of this._stats) {
-      out.set(name, { ...s, pending: this._outbox?.pending(name) ?? 0 });
+      let pending = 0;
+      try {
+        pending = this._outbox?.pending(name) ?? 0;
+      } catch (err) {
+        this._log.debug('cannot count the outbox', { error: errorMessage(err) });
+      }
+      out.set(name, { ...s, pending });
     }
     return out;
   }
@@ -399,29 +413,31 @@ export class AlertDispatcher implements AlertSink {
     }
   }
 
-  /** One attempt; never rejects. */
+  /** One attempt; never rejects. The store stays open until every attempt in flight has been recorded. */
   private async _deliver(channel: DispatchChannel, entry: OutboxEntry): Promise<void> {
     const name = channel.notifier.name;
     const stats = this._stats.get(name)!;
+    const fields = { channel: name, group: entry.groupKey, status: entry.status };
+    let error: unknown;
     try {
       await channel.notifier.send(entry.batch);
-      stats.sent++;
-      if (this._state === 'running') this._outbox!.complete(entry.id);
-      this._log.debug('notification delivered', {
-        channel: name,
-        group: entry.groupKey,
-        status: entry.status,
-      });
     } catch (err) {
+      error = err ?? new Error('send failed');
+    }
+    const outbox = this._outbox;
+    try {
+      if (error === undefined) {
+        stats.sent++;
+        outbox?.complete(entry.id);
+        this._log.debug('notification delivered', fields);
+        return;
+      }
       stats.failed++;
-      if (this._state !== 'running') return;
-      const permanent = err instanceof NotifyError && err.permanent;
-      if (permanent) {
-        this._outbox!.complete(entry.id);
+      if (error instanceof NotifyError && error.permanent) {
+        outbox?.complete(entry.id);
         this._log.error('notification rejected by the receiver; dropped', {
-          channel: name,
-          group: entry.groupKey,
-          error: errorMessage(err),
+          ...fields,
+          error: errorMessage(error),
         });
         return;
       }
@@ -430,18 +446,15 @@ export class AlertDispatcher implements AlertSink {
         maxMs: this._opts.maxBackoffMs,
         random: this._opts.random ?? Math.random,
       });
-      try {
-        this._outbox!.retryAt(entry.id, this._opts.clock.nowMs() + waitMs, errorMessage(err));
-      } catch (dbErr) {
-        this._log.error('cannot update the outbox', { error: errorMessage(dbErr) });
-      }
+      outbox?.retryAt(entry.id, this._opts.clock.nowMs() + waitMs, errorMessage(error));
       this._log.warn('notification delivery failed; will retry', {
-        channel: name,
-        group: entry.groupKey,
+        ...fields,
         attempt: entry.attempts + 1,
         retryInMs: waitMs,
-        error: errorMessage(err),
+        error: errorMessage(error),
       });
+    } catch (dbErr) {
+      this._log.error('cannot update the outbox', { ...fields, error: errorMessage(dbErr) });
     }
   }
 }

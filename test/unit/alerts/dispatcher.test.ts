@@ -7,6 +7,7 @@ import type { AlertDispatcherOptions, DispatchChannel } from '../../../src/alert
 import { MaintenanceWindow } from '../../../src/alerts/maintenance.js';
 import { parseMatchers } from '../../../src/alerts/matchers.js';
 import { ManualClock } from '../../../src/lib/clock.js';
+import type { AgentError } from '../../../src/lib/errors.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
 import { RecordingNotifier, alert, round } from './helpers.js';
 
@@ -363,6 +364,56 @@ describe('AlertDispatcher', () => {
     const after = n.batches.length;
     await clock.advance(5 * M);
     expect(n.batches).toHaveLength(after);
+  });
+
+  it('should record a delivery that completes during shutdown, so a restart does not send it again', async () => {
+    const store = tmpStore();
+    const clock = new ManualClock();
+    let release: () => void = () => undefined;
+    const slow = new RecordingNotifier();
+    const sent: string[] = [];
+    slow.send = (batch) => {
+      sent.push(batch.groupKey);
+      return new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    };
+    const d1 = await make(clock, [{ notifier: slow }], { storePath: store });
+    d1.handle(round(clock.nowMs(), alert('cpu')));
+    await clock.advance(30 * S);
+    expect(sent).toEqual(['{}:{alertname="cpu"}']);
+    const stopping = d1.shutdown();
+    release();
+    await stopping;
+    expect(d1.stats().get('test')).toEqual({ sent: 1, failed: 0, dropped: 0, pending: 0 });
+    expect(d1.silences).toBeUndefined();
+
+    const n2 = new RecordingNotifier();
+    const d2 = await make(clock, [{ notifier: n2 }], { storePath: store });
+    d2.handle(round(clock.nowMs(), alert('cpu')));
+    await clock.advance(10 * M);
+    expect(n2.batches).toEqual([]);
+    expect(d2.outbox!.all()).toEqual([]);
+  });
+
+  it('should fail start, naming the file, when the store cannot be opened', async () => {
+    const clock = new ManualClock();
+    const dir = path.dirname(tmpStore());
+    fs.writeFileSync(path.join(dir, 'not-a-dir'), '');
+    const d = new AlertDispatcher({
+      channels: [],
+      grouping: { groupBy: [], groupWaitMs: 0, groupIntervalMs: M, repeatIntervalMs: M },
+      storePath: path.join(dir, 'not-a-dir', 'n.db'),
+      maxOutboxPerChannel: 1,
+      initialBackoffMs: S,
+      maxBackoffMs: S,
+      clock,
+      logger: new MemoryLogger(),
+    });
+    const err = (await d.start().catch((e: unknown) => e)) as AgentError;
+    expect(err.code).toBe('E_OUTBOX');
+    expect(err.message).toContain('not-a-dir');
+    await d.shutdown();
   });
 
   it('should keep the last result given before start and apply it on start', async () => {
