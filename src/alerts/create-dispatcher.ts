@@ -83,7 +83,7 @@ export function createAlertDispatcher(config: AgentConfig, deps: DispatcherDeps)
           }),
           // Alertmanager must hear of resolutions, or it keeps the alert until its endsAt.
           sendResolved: true,
-          resendIntervalMs,
+          direct: { resendIntervalMs },
         });
         break;
       }

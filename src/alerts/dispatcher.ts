@@ -26,8 +26,12 @@ export interface DispatchChannel {
   notifier: Notifier;
   /** Also deliver resolutions (Alertmanager's send_resolved); default true. */
   sendResolved?: boolean;
-  /** Re-send firing alerts this often, whatever the grouping says (Alertmanager channels). */
-  resendIntervalMs?: number;
+  /**
+   * Bypass the grouping, as Prometheus does towards Alertmanager (which groups by itself): each alert is sent
+   * when it starts firing (or a mute on it ends) and when it stops, and all firing alerts again every
+   * `resendIntervalMs`.
+   */
+  direct?: { resendIntervalMs: number };
 }
 
 export interface AlertDispatcherOptions {
@@ -86,12 +90,16 @@ export class AlertDispatcher implements AlertSink {
   private _state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   private _early: EvaluationResult | undefined;
   private _groupKeys = new Map<string, { key: string; labels: Record<string, string> }>();
+  /** What direct channels were last told is firing (persisted in direct_alerts). */
+  private readonly _direct = new Map<string, Alert>();
+  private readonly _hasDirect: boolean;
 
   constructor(opts: AlertDispatcherOptions) {
     this._opts = opts;
     this._log = opts.logger.child({ component: 'notifications' });
     this._channels = new Map(opts.channels.map((c) => [c.notifier.name, c]));
     for (const name of this._channels.keys()) this._stats.set(name, { sent: 0, failed: 0, dropped: 0 });
+    this._hasDirect = opts.channels.some((c) => c.direct !== undefined);
   }
 
   /** Silences live in the dispatcher's store; available once started. */
@@ -124,7 +132,7 @@ export class AlertDispatcher implements AlertSink {
     this._restoreGroups(db);
     this._state = 'running';
     for (const c of this._channels.values()) {
-      if (c.resendIntervalMs !== undefined) this._scheduleResend(c, c.resendIntervalMs);
+      if (c.direct !== undefined) this._scheduleResend(c, c.direct.resendIntervalMs);
     }
     const early = this._early;
     this._early = undefined;
@@ -208,6 +216,11 @@ export class AlertDispatcher implements AlertSink {
       const alert = JSON.parse(r.alert) as Alert;
       this._groups.get(r.group_key)?.announced.set(alert.fingerprint, alert);
     }
+    const direct = db.prepare('SELECT alert FROM direct_alerts').all() as unknown as { alert: string }[];
+    for (const r of direct) {
+      const alert = JSON.parse(r.alert) as Alert;
+      this._direct.set(alert.fingerprint, alert);
+    }
     // No flush timer yet: a restored group is looked at only after the first evaluation round has said which of
     // its alerts still fire (see _apply), or it would take them all for resolved.
     for (const g of this._groups.values()) if (g.empty) this._dropGroup(g);
@@ -261,6 +274,67 @@ export class AlertDispatcher implements AlertSink {
       }
       if (!this._groupTimers.has(g.key)) this._scheduleFlush(g, this._opts.grouping.groupIntervalMs);
     }
+    if (this._hasDirect) this._sendDirect(firing, others, now);
+  }
+
+  /** Direct channels hear of every change at once: alerts that started firing (or are no longer muted), and alerts that stopped. */
+  private _sendDirect(
+    firing: ReadonlyMap<string, Alert>,
+    others: ReadonlyMap<string, Alert>,
+    now: number,
+  ): void {
+    const started: Alert[] = [];
+    const stopped: Alert[] = [];
+    const visible = new Set<string>();
+    for (const a of firing.values()) {
+      if (this.mutedBy(a, now) !== undefined) continue;
+      visible.add(a.fingerprint);
+      if (!this._direct.has(a.fingerprint)) started.push(a);
+    }
+    for (const [fp, a] of this._direct) {
+      if (visible.has(fp)) continue;
+      const latest = others.get(fp) ?? a;
+      stopped.push({ ...latest, state: 'inactive', resolvedAtMs: latest.resolvedAtMs ?? now });
+    }
+    if (started.length === 0 && stopped.length === 0) return;
+    const db = this._db!;
+    transaction(db, () => {
+      const insert = db.prepare(
+        'INSERT OR REPLACE INTO direct_alerts (fingerprint, group_key, alert) VALUES (?, ?, ?)',
+      );
+      const remove = db.prepare('DELETE FROM direct_alerts WHERE fingerprint = ?');
+      for (const batch of this._directBatches(started, 'firing')) {
+        this._enqueueDirect(batch, now, 'notify');
+        for (const a of batch.alerts) insert.run(a.fingerprint, batch.groupKey, JSON.stringify(a));
+      }
+      for (const batch of this._directBatches(stopped, 'resolved')) {
+        this._enqueueDirect(batch, now, 'notify');
+        for (const a of batch.alerts) remove.run(a.fingerprint);
+      }
+    });
+    for (const a of started) this._direct.set(a.fingerprint, a);
+    for (const a of stopped) this._direct.delete(a.fingerprint);
+    this._pump();
+  }
+
+  /** Alerts as batches per group key, so that each alert keeps its one FIFO queue per channel. */
+  private _directBatches(alerts: readonly Alert[], status: 'firing' | 'resolved'): NotificationBatch[] {
+    const byKey = new Map<string, NotificationBatch & { alerts: Alert[] }>();
+    for (const a of alerts) {
+      const { key, labels } = groupOf(a.labels, this._opts.grouping.groupBy);
+      let b = byKey.get(key);
+      if (b === undefined) {
+        b = { groupKey: key, groupLabels: labels, status, alerts: [] };
+        byKey.set(key, b);
+      }
+      b.alerts.push(a);
+    }
+    return [...byKey.values()];
+  }
+
+  private _enqueueDirect(batch: NotificationBatch, now: number, kind: 'notify' | 'refresh'): void {
+    for (const [name, c] of this._channels)
+      if (c.direct !== undefined) this._enqueue(name, c, batch, now, kind);
   }
 
   private _scheduleFlush(g: AggregationGroup, delayMs: number): void {
@@ -286,7 +360,9 @@ export class AlertDispatcher implements AlertSink {
     try {
       transaction(this._db!, () => {
         if (plan.batch !== undefined) {
-          for (const [name, c] of this._channels) this._enqueue(name, c, plan.batch, now, 'notify');
+          for (const [name, c] of this._channels) {
+            if (c.direct === undefined) this._enqueue(name, c, plan.batch, now, 'notify');
+          }
           g.lastSentMs = now;
         }
         this._saveLog(g, plan.announced);
@@ -340,7 +416,7 @@ export class AlertDispatcher implements AlertSink {
     this._groups.delete(g.key);
   }
 
-  /** Alertmanager forgets a firing alert after its endsAt: re-send the announced ones while they fire. */
+  /** Alertmanager forgets a firing alert after its endsAt: re-send the firing ones while they fire. */
   private _scheduleResend(c: DispatchChannel, intervalMs: number): void {
     const handle = this._opts.clock.setTimeout(() => {
       if (this._state !== 'running') return;
@@ -348,17 +424,9 @@ export class AlertDispatcher implements AlertSink {
       const name = c.notifier.name;
       try {
         transaction(this._db!, () => {
-          for (const g of this._groups.values()) {
-            if (g.announced.size === 0 || this._outbox!.hasPending(name, g.key)) continue;
-            const alerts = [...g.announced.values()].filter((a) => g.firing.has(a.fingerprint));
-            if (alerts.length === 0) continue;
-            this._enqueue(
-              name,
-              c,
-              { groupKey: g.key, groupLabels: g.labels, status: 'firing', alerts },
-              now,
-              'refresh',
-            );
+          for (const batch of this._directBatches([...this._direct.values()], 'firing')) {
+            if (!this._outbox!.hasPending(name, batch.groupKey))
+              this._enqueue(name, c, batch, now, 'refresh');
           }
         });
       } catch (err) {

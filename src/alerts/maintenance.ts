@@ -40,6 +40,7 @@ export function validTimeZone(tz: string): boolean {
 
 export class MaintenanceWindow {
   readonly name: string;
+  private _last: { atMs: number; open: boolean } | undefined;
   private readonly _set: MatcherSet | undefined;
   private readonly _absolute: { startMs: number; endMs: number } | undefined;
   private readonly _recurring:
@@ -83,6 +84,12 @@ export class MaintenanceWindow {
 
   open(nowMs: number): boolean {
     if (this._absolute !== undefined) return nowMs >= this._absolute.startMs && nowMs < this._absolute.endMs;
+    // Asked once per alert in a round, with the same time: the time-zone arithmetic is done once.
+    if (this._last?.atMs !== nowMs) this._last = { atMs: nowMs, open: this._recurringOpen(nowMs) };
+    return this._last.open;
+  }
+
+  private _recurringOpen(nowMs: number): boolean {
     const r = this._recurring!;
     const parts = r.format.formatToParts(new Date(nowMs));
     const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';

@@ -1,6 +1,7 @@
 /**
  * The notification side's durable state in one embedded SQLite file (node:sqlite, built into Node; no native
- * build): the outbox, the silences and the notification log (which alerts receivers were last told are firing).
+ * build): the outbox, the silences and the notification logs (which alerts receivers were last told are firing,
+ * per group and, for direct channels, per alert).
  *
  * Why SQLite rather than an append-only file: the outbox is a queue that is read from the head of many
  * sub-queues (one per channel and group), updated on every retry and trimmed from the middle on overflow; a
@@ -40,6 +41,11 @@ CREATE TABLE IF NOT EXISTS notified_groups (
   group_key TEXT PRIMARY KEY,
   group_labels TEXT NOT NULL,
   last_sent_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS direct_alerts (
+  fingerprint TEXT PRIMARY KEY,
+  group_key TEXT NOT NULL,
+  alert TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS notified_alerts (
   fingerprint TEXT NOT NULL,

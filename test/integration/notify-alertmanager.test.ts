@@ -107,6 +107,7 @@ describeService('Alertmanager', await alertmanagerAvailable(), () => {
               externalUrl: 'http://127.0.0.1:9091',
               clock,
             }),
+            direct: { resendIntervalMs: 60_000 },
           },
         ],
         path.join(dir, 'e2e.db'),
@@ -170,6 +171,7 @@ describeService('Alertmanager', await alertmanagerAvailable(), () => {
             externalUrl: 'http://127.0.0.1:9091',
             clock,
           }),
+          direct: { resendIntervalMs: 60_000 },
         },
       ];
 

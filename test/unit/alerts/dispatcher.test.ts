@@ -350,20 +350,67 @@ describe('AlertDispatcher', () => {
     expect(n.summary()).toEqual(['firing:cpu']);
   });
 
-  it('should re-send firing alerts at the resend interval of a channel that asks for it', async () => {
+  it('should send to a direct channel at once, bypassing grouping, and re-send firing alerts every interval', async () => {
     const clock = new ManualClock();
-    const n = new RecordingNotifier('am');
-    const d = await make(clock, [{ notifier: n, resendIntervalMs: M }]);
+    const am = new RecordingNotifier('am');
+    const grouped = new RecordingNotifier('hook');
+    const d = await make(clock, [{ notifier: am, direct: { resendIntervalMs: M } }, { notifier: grouped }]);
     d.handle(round(clock.nowMs(), alert('cpu')));
+    await clock.advance(0);
+    expect(am.summary()).toEqual(['firing:cpu']);
+    expect(grouped.batches).toEqual([]);
     await clock.advance(30 * S);
-    await clock.advance(3 * M);
-    expect(n.summary()).toEqual(['firing:cpu', 'firing:cpu', 'firing:cpu', 'firing:cpu']);
+    expect(grouped.summary()).toEqual(['firing:cpu']);
+    expect(am.batches).toHaveLength(1); // grouped flushes never go to a direct channel
+    await clock.advance(30 * S);
+    d.handle(round(clock.nowMs(), alert('cpu'), alert('cpu', { cpu: '1' })));
+    await clock.advance(0);
+    expect(am.summary()).toEqual(['firing:cpu', 'firing:cpu', 'firing:cpu']); // one re-send, one new alert
+    expect(am.batches[2]!.alerts.map((a) => a.labels.cpu)).toEqual(['1']);
+    await clock.advance(2 * M);
+    expect(am.batches.slice(3).map((b) => b.alerts.length)).toEqual([2, 2]); // re-sends carry all firing alerts
+    d.handle(round(clock.nowMs(), alert('cpu')));
+    await clock.advance(0);
+    expect(am.summary().at(-1)).toBe('resolved:cpu(resolved)');
+    expect(am.batches.at(-1)!.alerts[0]!.labels.cpu).toBe('1');
     d.handle(round(clock.nowMs()));
+    await clock.advance(0);
+    const after = am.batches.length;
     await clock.advance(5 * M);
-    expect(n.summary().filter((s) => s.startsWith('resolved'))).toEqual(['resolved:cpu(resolved)']);
-    const after = n.batches.length;
-    await clock.advance(5 * M);
-    expect(n.batches).toHaveLength(after);
+    expect(am.batches).toHaveLength(after); // nothing fires: nothing to re-send
+  });
+
+  it('should tell a direct channel of alerts muted after they were sent, and send them again when the mute ends', async () => {
+    const clock = new ManualClock();
+    const am = new RecordingNotifier('am');
+    const d = await make(clock, [{ notifier: am, direct: { resendIntervalMs: 60 * M } }]);
+    d.handle(round(clock.nowMs(), alert('cpu')));
+    await clock.advance(0);
+    const s = d.silences!.add(
+      { matchers: parseMatchers('alertname=cpu'), endsAtMs: clock.nowMs() + M },
+      clock.nowMs(),
+    );
+    d.handle(round(clock.nowMs(), alert('cpu')));
+    await clock.advance(0);
+    d.silences!.expire(s.id, clock.nowMs());
+    d.handle(round(clock.nowMs(), alert('cpu')));
+    await clock.advance(0);
+    expect(am.summary()).toEqual(['firing:cpu', 'resolved:cpu(resolved)', 'firing:cpu']);
+  });
+
+  it('should resolve at a direct channel, after a restart, an alert that stopped firing meanwhile', async () => {
+    const store = tmpStore();
+    const clock = new ManualClock();
+    const am1 = new RecordingNotifier('am');
+    const d1 = await make(clock, [{ notifier: am1, direct: { resendIntervalMs: M } }], { storePath: store });
+    d1.handle(round(clock.nowMs(), alert('cpu'), alert('disk')));
+    await clock.advance(0);
+    await d1.shutdown();
+    const am2 = new RecordingNotifier('am');
+    const d2 = await make(clock, [{ notifier: am2, direct: { resendIntervalMs: M } }], { storePath: store });
+    d2.handle(round(clock.nowMs(), alert('cpu')));
+    await clock.advance(0);
+    expect(am2.summary()).toEqual(['resolved:disk(resolved)']);
   });
 
   it('should record a delivery that completes during shutdown, so a restart does not send it again', async () => {
