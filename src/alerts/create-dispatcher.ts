@@ -1,5 +1,6 @@
 /** Builds the notification dispatcher and its channels from `performance_monitor.alerting.notifications`. */
 import type { AgentConfig, ChannelConfig } from '../config/schema.js';
+import { AgentError } from '../lib/errors.js';
 import type { Clock } from '../lib/clock.js';
 import { toLogLevel } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
@@ -28,6 +29,15 @@ export function channelNames(channels: readonly ChannelConfig[]): string[] {
     seen.set(base, n);
     return n === 1 ? base : `${base}_${n}`;
   });
+}
+
+/** The Kafka client's own floor (the rest of the agent runs on older Node releases). */
+export const KAFKA_MIN_NODE = [22, 22] as const;
+
+/** Whether `version` (process.versions.node) can run the Kafka client. */
+export function nodeRunsKafka(version: string): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > KAFKA_MIN_NODE[0] || (major === KAFKA_MIN_NODE[0] && minor >= KAFKA_MIN_NODE[1]);
 }
 
 export function createAlertDispatcher(config: AgentConfig, deps: DispatcherDeps): AlertDispatcher {
@@ -88,6 +98,12 @@ export function createAlertDispatcher(config: AgentConfig, deps: DispatcherDeps)
         break;
       }
       case 'kafka':
+        if (!nodeRunsKafka(process.versions.node)) {
+          throw new AgentError(
+            'E_CONFIG_INVALID',
+            `notification channel ${name}: the kafka channel needs Node.js ${KAFKA_MIN_NODE.join('.')} or newer (this is ${process.version})`,
+          );
+        }
         channels.push({
           notifier: new KafkaNotifier({
             name,

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { channelNames, createAlertDispatcher } from '../../../src/alerts/create-dispatcher.js';
+import { channelNames, createAlertDispatcher, nodeRunsKafka } from '../../../src/alerts/create-dispatcher.js';
 import type { AlertDispatcher } from '../../../src/alerts/dispatcher.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import { redactConfig } from '../../../src/config/redact.js';
@@ -127,5 +127,10 @@ describe('createAlertDispatcher', () => {
     await clock.advance(0);
     expect(logger.find('error', 'alert firing')).toHaveLength(1);
     expect(d.stats().get('log')).toEqual({ sent: 1, failed: 0, dropped: 0, pending: 0 });
+  });
+
+  it('should know which Node.js releases run the Kafka client', () => {
+    expect(['22.15.0', '22.21.9', '20.20.2'].map(nodeRunsKafka)).toEqual([false, false, false]);
+    expect(['22.22.0', '23.0.0', '24.21.0'].map(nodeRunsKafka)).toEqual([true, true, true]);
   });
 });
