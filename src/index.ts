@@ -32,3 +32,4 @@ export { AlertDispatcher } from './alerts/dispatcher.js';
 export type { AlertDispatcherOptions, ChannelStats, DispatchChannel } from './alerts/dispatcher.js';
 export { createAlertDispatcher } from './alerts/create-dispatcher.js';
 export { NotifyError } from './alerts/notifiers/notify-error.js';
+export { SIGNATURE_HEADER, verifySignature } from './alerts/notifiers/webhook.js';

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AlertmanagerNotifier, alertsApiUrl } from '../../../src/alerts/notifiers/alertmanager.js';
 import { LogNotifier } from '../../../src/alerts/notifiers/log.js';
 import { NotifyError } from '../../../src/alerts/notifiers/notify-error.js';
-import { SIGNATURE_HEADER, WebhookNotifier } from '../../../src/alerts/notifiers/webhook.js';
+import { SIGNATURE_HEADER, WebhookNotifier, verifySignature } from '../../../src/alerts/notifiers/webhook.js';
 import { ZERO_TIME, webhookPayload } from '../../../src/alerts/payload.js';
 import type { NotificationBatch } from '../../../src/alerts/types.js';
 import { ManualClock } from '../../../src/lib/clock.js';
@@ -93,6 +93,10 @@ describe('WebhookNotifier', () => {
     expect(req!.headers['content-type']).toBe('application/json');
     const expected = `sha256=${createHmac('sha256', 'shh').update(req!.body).digest('hex')}`;
     expect(req!.headers[SIGNATURE_HEADER.toLowerCase()]).toBe(expected);
+    expect(verifySignature(req!.body, expected, 'shh')).toBe(true);
+    expect(verifySignature(req!.body, expected, 'other')).toBe(false);
+    expect(verifySignature(`${req!.body} `, expected, 'shh')).toBe(false);
+    expect(verifySignature(req!.body, undefined, 'shh')).toBe(false);
     expect((req!.json as { receiver: string }).receiver).toBe('ops');
   });
 
