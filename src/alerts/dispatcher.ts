@@ -290,6 +290,7 @@ export class AlertDispatcher implements AlertSink {
       if (this.mutedBy(a, now) !== undefined) continue;
       visible.add(a.fingerprint);
       if (!this._direct.has(a.fingerprint)) started.push(a);
+      else this._direct.set(a.fingerprint, a); // re-sends carry the latest value and annotations
     }
     for (const [fp, a] of this._direct) {
       if (visible.has(fp)) continue;
