@@ -31,3 +31,8 @@ export type {
   Snapshot,
   StatFs,
 } from './probes/probe.js';
+export { AlertDispatcher } from './alerts/dispatcher.js';
+export type { AlertDispatcherOptions, ChannelStats, DispatchChannel } from './alerts/dispatcher.js';
+export { createAlertDispatcher } from './alerts/create-dispatcher.js';
+export { NotifyError } from './alerts/notifiers/notify-error.js';
+export { SIGNATURE_HEADER, verifySignature } from './alerts/notifiers/webhook.js';

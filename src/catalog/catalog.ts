@@ -370,6 +370,39 @@ export const CATALOG: readonly CatalogEntry[] = [
   ),
   entry('runtime', 'nodejs_heap_used_bytes', 'gauge', 'By', 'V8 heap in use.'),
   entry('runtime', 'nodejs_heap_total_bytes', 'gauge', 'By', 'V8 heap allocated.'),
+  // Alert notifications (issue 5, notification side)
+  entry(
+    'self',
+    'monitor_notifications_sent',
+    'counter',
+    '{notification}',
+    'Notifications the channel accepted.',
+    ['channel'],
+  ),
+  entry(
+    'self',
+    'monitor_notifications_failed',
+    'counter',
+    '{attempt}',
+    'Delivery attempts that failed (each retry counts; a rejected notification is dropped after one).',
+    ['channel'],
+  ),
+  entry(
+    'self',
+    'monitor_outbox_pending',
+    'gauge',
+    '{notification}',
+    'Notifications waiting in the persisted outbox for the channel.',
+    ['channel'],
+  ),
+  entry(
+    'self',
+    'monitor_outbox_dropped',
+    'counter',
+    '{notification}',
+    'Notifications dropped because the outbox of the channel was full (oldest resolutions first).',
+    ['channel'],
+  ),
 ];
 
 const BY_NAME = new Map(CATALOG.map((e) => [e.name, e]));

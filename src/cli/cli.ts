@@ -26,6 +26,9 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   E_SHUTDOWN: 1,
   E_STATE: 1,
   E_EXPORT: 1,
+  E_NOTIFY: 1,
+  E_OUTBOX: 1,
+  E_AGENT_API: 1,
 };
 
 /** Runs the command line `argv` (without node and script); resolves with the exit code. */
@@ -108,6 +111,12 @@ export async function main(
           (await import('./commands/demo.js')).terminalKeys,
           io,
         );
+      case 'silence add':
+      case 'silence list':
+      case 'silence expire':
+        return await (
+          await import('./commands/silence.js')
+        ).silenceCommand(command.name.slice(8) as 'add' | 'list' | 'expire', { file, ...values }, env, io);
       default:
         return 2;
     }

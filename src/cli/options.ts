@@ -66,7 +66,54 @@ export const COMMANDS: readonly CliCommand[] = [
       HELP_OPTION,
     ],
   },
+  ...silenceCommands(),
 ];
+
+/** `silence add|list|expire`: talk to the running agent's /api/v1/silences. */
+function silenceCommands(): CliCommand[] {
+  const common: CliOption[] = [
+    CONFIG_OPTION,
+    {
+      long: 'url',
+      arg: 'URL',
+      description: "the agent's URL (default: from the config's prometheus host/port)",
+    },
+    {
+      long: 'user',
+      short: 'u',
+      arg: 'USER',
+      description: 'basic-auth user; the password is read from $PERF_MONITOR_PASSWORD',
+    },
+  ];
+  const json: CliOption = { long: 'json', description: 'print JSON' };
+  return [
+    {
+      name: 'silence add',
+      summary: 'silence matching alerts until --end or for --duration (default 1h)',
+      options: [
+        ...common,
+        {
+          long: 'matchers',
+          short: 'm',
+          arg: 'M',
+          description: 'label matchers: \'alertname="x",severity=~"warn.*"\'',
+        },
+        { long: 'duration', short: 'd', arg: 'D', description: 'how long from now (2h, 30m)' },
+        { long: 'end', arg: 'TIME', description: 'end time, e.g. 2026-12-01T06:00:00Z' },
+        { long: 'comment', arg: 'TEXT', description: 'why' },
+        { long: 'author', arg: 'NAME', description: 'who (default: $USER)' },
+        json,
+        HELP_OPTION,
+      ],
+    },
+    { name: 'silence list', summary: "list the agent's silences", options: [...common, json, HELP_OPTION] },
+    {
+      name: 'silence expire',
+      summary: 'end a silence now',
+      options: [...common, { long: 'id', arg: 'ID', description: 'the silence to end' }, HELP_OPTION],
+    },
+  ];
+}
 
 export function parseArgsConfig(command: CliCommand): ParseArgsConfig['options'] {
   const options: NonNullable<ParseArgsConfig['options']> = {};

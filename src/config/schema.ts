@@ -242,6 +242,18 @@ const channel = z
     brokers: z.array(z.string().min(1)).optional(),
     topic: z.string().min(1).optional(),
     client_id: text().optional(),
+    // Notification side (issue 5): resolutions, truncation, Alertmanager re-sends, Kafka auth.
+    send_resolved: z.boolean().optional(),
+    max_alerts: z.number().int().min(0).optional(),
+    resend_interval: durationField({ min: 1000 }).optional(),
+    sasl: z
+      .strictObject({
+        mechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']),
+        username: text(),
+        password: text(),
+      })
+      .optional(),
+    tls: z.boolean().optional(),
   })
   .superRefine((c, ctx) => {
     if ((c.type === 'webhook' || c.type === 'alertmanager') && c.url === undefined) {
@@ -254,6 +266,86 @@ const channel = z
       ctx.addIssue({ code: 'custom', path: ['topic'], message: 'a kafka channel needs a topic' });
     }
   });
+
+const WEEKDAY = z.enum(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']);
+const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour clock)');
+const isoTimestamp = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'expected a timestamp such as 2026-12-01T02:00:00Z');
+const matcherText = z
+  .string()
+  .regex(
+    /^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=~|!~|!=|=)/,
+    'expected a matcher: name="value", name!="value", name=~"regex" or name!~"regex"',
+  );
+
+const maintenanceWindow = z
+  .strictObject({
+    name: z.string().min(1),
+    matchers: z.array(matcherText).optional(),
+    start: isoTimestamp.optional(),
+    end: isoTimestamp.optional(),
+    days: z.array(WEEKDAY).min(1).optional(),
+    start_time: timeOfDay.optional(),
+    end_time: timeOfDay.optional(),
+    time_zone: z
+      .string()
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'unknown time zone (use an IANA name such as UTC or Europe/Berlin)')
+      .optional(),
+  })
+  .superRefine((w, ctx) => {
+    const absolute = w.start !== undefined || w.end !== undefined;
+    const recurring = w.start_time !== undefined || w.end_time !== undefined || w.days !== undefined;
+    if (absolute === recurring) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'give either start and end (one window) or start_time and end_time (every day, or on days)',
+      });
+      return;
+    }
+    if (absolute) {
+      if (w.start === undefined || w.end === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [w.start === undefined ? 'start' : 'end'],
+          message: 'required',
+        });
+      } else if (Date.parse(w.end) <= Date.parse(w.start)) {
+        ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
+      }
+    } else if (w.start_time === undefined || w.end_time === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [w.start_time === undefined ? 'start_time' : 'end_time'],
+        message: 'required',
+      });
+    }
+  });
+
+/** Grouping, outbox and maintenance settings of `alerting.notifications` (Alertmanager's defaults). */
+const notificationSettings = {
+  group_by: z.array(z.union([labelName, z.literal('...')])).default(['alertname']),
+  group_wait: durationField().default(duration(30_000)),
+  group_interval: durationField({ min: 100 }).default(duration(300_000)),
+  repeat_interval: durationField({ min: 100 }).default(duration(4 * 3_600_000)),
+  external_url: z.string().url().optional(),
+  store_path: z.string().min(1).default('data/notifications.db'),
+  outbox: z
+    .strictObject({
+      max_entries_per_channel: z.number().int().min(1).default(10_000),
+      initial_backoff: durationField({ min: 10 }).default(duration(1000)),
+      max_backoff: durationField({ min: 10 }).default(duration(300_000)),
+    })
+    .prefault({}),
+  maintenance_windows: uniqueByName(maintenanceWindow).default([]),
+};
 
 const alertRule = z
   .strictObject({
@@ -306,6 +398,7 @@ const alertingSection = z.strictObject({
   notifications: z
     .strictObject({
       channels: z.array(channel).default([{ type: 'log', enabled: true, level: 'warning' }]),
+      ...notificationSettings,
     })
     .prefault({}),
   rules: uniqueByName(alertRule).default([]),
@@ -421,6 +514,8 @@ export type ApplicationMetricConfig = AgentConfig['performance_monitor']['applic
 export type PrometheusConfig = AgentConfig['performance_monitor']['prometheus'];
 export type OtlpConfig = AgentConfig['performance_monitor']['otlp'];
 export type LoggingConfig = AgentConfig['logging'];
+export type NotificationsConfig = AgentConfig['performance_monitor']['alerting']['notifications'];
+export type ChannelConfig = NotificationsConfig['channels'][number];
 
 function duplicates(names: readonly string[]): Map<string, number> {
   const seen = new Set<string>();

@@ -1,6 +1,6 @@
 /**
  * The agent's HTTP endpoint: plain or TLS, optional basic auth with bcrypt hashes (as Prometheus' web
- * config does it), GET and HEAD only, bounded request time. It knows nothing of what it serves: the agent
+ * config does it), GET and HEAD (plus the methods a route declares), bounded request time. It knows nothing of what it serves: the agent
  * hands it route handlers.
  */
 import { createHash } from 'node:crypto';
@@ -22,6 +22,8 @@ export interface Route {
   description: string;
   /** Served without authentication (health checks). */
   public?: boolean;
+  /** Methods besides GET and HEAD this route accepts (e.g. POST, DELETE for an API); auth applies alike. */
+  methods?: readonly ('POST' | 'DELETE')[];
 }
 
 export interface TlsFiles {
@@ -189,8 +191,12 @@ export class HttpServer {
       res.end('not found\n');
       return;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
+    const extra: readonly string[] = route.methods ?? [];
+    if (req.method !== 'GET' && req.method !== 'HEAD' && !extra.includes(req.method ?? '')) {
+      res.writeHead(405, {
+        Allow: ['GET', 'HEAD', ...extra].join(', '),
+        'Content-Type': 'text/plain; charset=utf-8',
+      });
       res.end('method not allowed\n');
       return;
     }

@@ -17,6 +17,9 @@ export const ERROR_CODES = {
   E_SHUTDOWN: 'a component failed to shut down',
   E_STATE: 'an operation was called in the wrong lifecycle state',
   E_EXPORT: 'an export failed',
+  E_NOTIFY: 'a notification could not be delivered',
+  E_OUTBOX: 'the notification store cannot be read or written',
+  E_AGENT_API: "the running agent's HTTP API could not be reached or refused the request",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

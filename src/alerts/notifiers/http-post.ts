@@ -1,0 +1,32 @@
+/** One JSON POST with a time budget, mapping failures to transient or permanent NotifyErrors. */
+import { errorMessage } from '../../lib/errors.js';
+import { redactUrl } from '../../lib/redact-url.js';
+import { NotifyError, permanentHttpStatus } from './notify-error.js';
+
+export async function postJson(
+  url: string,
+  body: string,
+  headers: Readonly<Record<string, string>>,
+  timeoutMs: number,
+): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    throw new NotifyError(`POST ${redactUrl(url)} failed: ${errorMessage(err)}${cause}`, false, {
+      cause: err,
+    });
+  }
+  const text = await res.text().catch(() => '');
+  if (res.status >= 200 && res.status < 300) return;
+  throw new NotifyError(
+    `POST ${redactUrl(url)} answered ${res.status}${text === '' ? '' : `: ${text.trim().slice(0, 200)}`}`,
+    permanentHttpStatus(res.status),
+  );
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { openNotificationDb } from '../../../src/alerts/notification-store.js';
+import { Outbox, backoffMs } from '../../../src/alerts/outbox.js';
+import type { NotificationBatch } from '../../../src/alerts/types.js';
+import { alert } from './helpers.js';
+
+function batch(group: string, status: 'firing' | 'resolved' = 'firing'): NotificationBatch {
+  return { groupKey: group, groupLabels: {}, status, alerts: [alert(group)] };
+}
+
+describe('Outbox', () => {
+  it('should hand out only the head of each channel and group, oldest first', async () => {
+    const outbox = new Outbox(await openNotificationDb(':memory:'), { maxPerChannel: 10 });
+    outbox.enqueue('a', batch('g1'), 0);
+    outbox.enqueue('a', batch('g1', 'resolved'), 0);
+    outbox.enqueue('a', batch('g2'), 0);
+    outbox.enqueue('b', batch('g1'), 0);
+    expect(outbox.heads().map((h) => `${h.channel}/${h.groupKey}/${h.status}`)).toEqual([
+      'a/g1/firing',
+      'a/g2/firing',
+      'b/g1/firing',
+    ]);
+    outbox.complete(outbox.heads()[0]!.id);
+    expect(outbox.heads()[0]!.status).toBe('resolved');
+    expect(outbox.pending('a')).toBe(2);
+  });
+
+  it('should record a retry: one more attempt and the next attempt time', async () => {
+    const outbox = new Outbox(await openNotificationDb(':memory:'), { maxPerChannel: 10 });
+    outbox.enqueue('a', batch('g1'), 100);
+    const id = outbox.heads()[0]!.id;
+    outbox.retryAt(id, 5000, 'down');
+    expect(outbox.heads()[0]).toMatchObject({ attempts: 1, nextAttemptMs: 5000 });
+    outbox.allDue(200);
+    expect(outbox.heads()[0]).toMatchObject({ nextAttemptMs: 200 });
+  });
+});
+
+describe('backoffMs', () => {
+  it('should double per attempt up to the cap, jittered between half and all of it', () => {
+    const lo = { initialMs: 1000, maxMs: 8000, random: () => 0 };
+    const hi = { ...lo, random: () => 0.999999 };
+    expect([1, 2, 3, 4, 5, 40].map((n) => backoffMs(n, lo))).toEqual([500, 1000, 2000, 4000, 4000, 4000]);
+    expect([1, 2, 3, 4, 5].map((n) => backoffMs(n, hi))).toEqual([1000, 2000, 4000, 8000, 8000]);
+  });
+});
