@@ -34,6 +34,11 @@ import type { MetricPoint, Probe, StatFs } from './probes/probe.js';
 import { SYSTEM_PROBES } from './probes/system/registry.js';
 import { nodeStatFs, nodeStatFsSync } from './probes/system/statfs.js';
 import { ApplicationMetrics } from './telemetry/application-metrics.js';
+import type { Alert } from './alerts/types.js';
+import { TrendService } from './trends/trend-service.js';
+import type { DetectedAnomaly } from './trends/trend-service.js';
+import type { TrendStatistics } from './trends/stats.js';
+import { renderStatusSections, STATUS_PAGE_STYLE } from './trends/status-page.js';
 import { enabledEntries, instrumentName, registerObservables } from './telemetry/instruments.js';
 import { resolveIdentity } from './telemetry/identity.js';
 import type { Identity } from './telemetry/identity.js';
@@ -61,6 +66,8 @@ export interface AgentOptions {
    * so the application exits when its own work is done.
    */
   embedded?: boolean;
+  /** Active alerts for the status page at `/` (the rule engine's); none shown when absent. */
+  activeAlerts?: () => readonly Alert[];
 }
 
 export interface MetricValue {
@@ -116,12 +123,15 @@ export class PerformanceMonitorAgent {
   private _reloading: Promise<void> | undefined;
   private _starting: Promise<void> | undefined;
   private _agentVersion: string | undefined;
+  private _trends: TrendService | undefined;
+  private _activeAlerts: (() => readonly Alert[]) | undefined;
 
   constructor(opts: AgentOptions = {}) {
     this._opts = opts;
     this._clock = opts.clock ?? new SystemClock();
     this._env = opts.env ?? process.env;
     this._loadConfig = opts.loadConfig ?? loadConfigIsolated;
+    this._activeAlerts = opts.activeAlerts;
     this._logger =
       opts.logger ??
       createLogger({
@@ -165,6 +175,7 @@ export class PerformanceMonitorAgent {
     try {
       const config = this._opts.config ?? (await this._loadConfig(this._configPath(), this._env)).config;
       this._configureLogger(config);
+      await this._startTrends(config);
       const pipeline = this._buildPipeline(config);
       this._pipeline = pipeline;
       await pipeline.runner.start();
@@ -270,6 +281,89 @@ export class PerformanceMonitorAgent {
     this._extraRoutes.push(route);
   }
 
+  /** Sets where the status page gets the active alerts from (the rule engine). */
+  setActiveAlertsProvider(provider: (() => readonly Alert[]) | undefined): void {
+    this._activeAlerts = provider;
+  }
+
+  /** Trend analysis, when `trend_analysis.enabled` (after start). */
+  get trends(): TrendService | undefined {
+    return this._trends;
+  }
+
+  /**
+   * Window statistics (count, mean, min, max, stddev, p50/p95/p99, rate, slope) of every series of
+   * `metric` matching `labels`, over `window` (`1h`, `24h`, `7d`, or milliseconds).
+   */
+  getTrendStatistics(
+    metric: string,
+    window: string | number,
+    labels: Readonly<Record<string, string>> = {},
+  ): Promise<TrendStatistics[]> {
+    if (this._trends === undefined)
+      return Promise.reject(
+        new AgentError('E_STATE', 'trend analysis is not enabled (trend_analysis.enabled)'),
+      );
+    return this._trends.getTrendStatistics(metric, window, labels);
+  }
+
+  /** Runs the configured anomaly detector over the history of `metric`; returns the flagged points. */
+  detectAnomalies(
+    metric: string,
+    opts: { window?: string | number; labels?: Readonly<Record<string, string>> } = {},
+  ): Promise<DetectedAnomaly[]> {
+    if (this._trends === undefined)
+      return Promise.reject(
+        new AgentError('E_STATE', 'trend analysis is not enabled (trend_analysis.enabled)'),
+      );
+    return this._trends.detectAnomalies(metric, opts);
+  }
+
+  private async _startTrends(config: AgentConfig): Promise<void> {
+    const t = config.trend_analysis;
+    if (!t.enabled) return;
+    const trends = new TrendService({
+      config: t,
+      intervalMs: config.performance_monitor.collection_interval.ms,
+      metricPrefix: config.performance_monitor.prometheus.metric_prefix,
+      clock: this._clock,
+      logger: this._logger.child({ component: 'trends' }),
+    });
+    await trends.start();
+    this._trends = trends;
+    this.onCollection('trends', (batch) => this._trends?.onCollection(batch));
+  }
+
+  private async _statusSections(): Promise<string> {
+    let alerts: readonly Alert[] | undefined;
+    try {
+      alerts = this._activeAlerts?.();
+    } catch (err) {
+      this._logger.warn('active alerts provider failed', { error: errorMessage(err) });
+    }
+    const trends = this._trends;
+    if (trends === undefined) return renderStatusSections({ alerts });
+    const toMs = this._clock.nowMs();
+    const fromMs = toMs - 3_600_000;
+    const sparklines = await trends
+      .sparklines(trends.sparklineMetrics, fromMs, toMs)
+      .catch((err: unknown) => {
+        this._logger.warn('status page history query failed', { error: errorMessage(err) });
+        return [];
+      });
+    return renderStatusSections({
+      alerts,
+      trends: {
+        anomalies: trends.anomalies(),
+        forecasts: trends.forecasts(),
+        sparklines,
+        fromMs,
+        toMs,
+        anomalyDetection: trends.anomalyDetectionEnabled,
+      },
+    });
+  }
+
   /** The package version, read from package.json once. */
   private _version(): string {
     this._agentVersion ??= packageInfo().version;
@@ -368,6 +462,7 @@ export class PerformanceMonitorAgent {
     registerObservables(meter, prefix, enabledEntries(config, groups), [
       () => runner.points(),
       () => this._selfPoints(pipeline),
+      () => this._trends?.points() ?? [],
     ]);
     this._application.bind(meter, config);
 
@@ -469,16 +564,19 @@ export class PerformanceMonitorAgent {
           res.end(ready ? 'ready\n' : 'not ready\n');
         },
       },
+      ...(this._trends?.routes() ?? []),
       ...this._extraRoutes,
     ];
     routes.push({
       path: '/',
       description: 'this page',
-      handler: (_req, res) => {
+      handler: async (_req, res) => {
         const html = renderLandingPage({
           version: this._version(),
           routes,
           summary: this.getMetricsSummary(),
+          sections: await this._statusSections(),
+          style: STATUS_PAGE_STYLE,
         });
         res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
         res.end(html);
@@ -601,12 +699,15 @@ export class PerformanceMonitorAgent {
     }
     const server = this._server;
     this._server = undefined;
+    const trends = this._trends;
+    this._trends = undefined;
     await shutdownAll(
       [
         { name: 'http server', shutdown: () => server?.shutdown() ?? Promise.resolve() },
         ...(p === undefined
           ? []
           : [{ name: 'pipeline', shutdown: () => this._shutdownPipeline(p, finalPush) }]),
+        { name: 'trends', shutdown: () => trends?.shutdown() ?? Promise.resolve() },
       ],
       this._opts.shutdownTimeoutMs ?? 10_000,
       this._logger,

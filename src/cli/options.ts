@@ -16,6 +16,8 @@ export interface CliCommand {
   name: string;
   summary: string;
   options: readonly CliOption[];
+  /** Positional arguments the command takes, as shown in its usage line (`<metric>`). */
+  positionals?: string;
 }
 
 const CONFIG_OPTION: CliOption = {
@@ -46,6 +48,24 @@ export const COMMANDS: readonly CliCommand[] = [
     options: [CONFIG_OPTION, { long: 'json', description: 'print JSON instead of YAML' }, HELP_OPTION],
   },
   { name: 'version', summary: 'print the agent version', options: [HELP_OPTION] },
+  {
+    name: 'trends',
+    positionals: '<metric>',
+    summary:
+      'window statistics and a sparkline of a metric, read from the history store file (or Prometheus) the config names',
+    options: [
+      CONFIG_OPTION,
+      {
+        long: 'window',
+        short: 'w',
+        arg: 'DURATION',
+        description: 'window length: 1h, 24h, 7d, 90m … (default 1h)',
+      },
+      { long: 'labels', short: 'l', arg: 'K=V[,K=V]', description: 'only series with these label values' },
+      { long: 'json', description: 'print JSON for scripts' },
+      HELP_OPTION,
+    ],
+  },
 ];
 
 export function parseArgsConfig(command: CliCommand): ParseArgsConfig['options'] {
@@ -66,7 +86,7 @@ function optionLine(o: CliOption): string {
 
 export function commandHelp(command: CliCommand): string {
   return [
-    `Usage: perf-monitor ${command.name} [options]`,
+    `Usage: perf-monitor ${command.name}${command.positionals === undefined ? '' : ` ${command.positionals}`} [options]`,
     '',
     command.summary,
     '',

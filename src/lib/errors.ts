@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   E_SHUTDOWN: 'a component failed to shut down',
   E_STATE: 'an operation was called in the wrong lifecycle state',
   E_EXPORT: 'an export failed',
+  E_HISTORY_STORE: 'the trend history file cannot be used (foreign, corrupt or unreadable)',
+  E_HISTORY_QUERY: 'a trend history query failed',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
