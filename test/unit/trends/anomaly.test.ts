@@ -14,7 +14,11 @@ function gaussian(r: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r());
 }
 
-function settings(algorithm: AnomalyAlgorithm, sensitivity: number, extra: Partial<DetectorSettings> = {}): DetectorSettings {
+function settings(
+  algorithm: AnomalyAlgorithm,
+  sensitivity: number,
+  extra: Partial<DetectorSettings> = {},
+): DetectorSettings {
   return { algorithm, sensitivity, minSamples: 100, windowSamples: 360, seasonality: 'none', ...extra };
 }
 
@@ -72,7 +76,8 @@ describe('SeriesDetector', () => {
 
   it('should not score before min_samples and should report the expected range', () => {
     const d = new SeriesDetector(settings('zscore', 2, { minSamples: 10, windowSamples: 10 }));
-    for (let i = 0; i < 10; i++) expect(Number.isNaN(d.update(T0 + i, i % 2 === 0 ? 9 : 11).score)).toBe(true);
+    for (let i = 0; i < 10; i++)
+      expect(Number.isNaN(d.update(T0 + i, i % 2 === 0 ? 9 : 11).score)).toBe(true);
     const res = d.update(T0 + 10, 10);
     expect(res.score).toBe(0);
     expect(res.expected![0]).toBeCloseTo(8, 9);
@@ -104,7 +109,9 @@ describe('SeriesDetector', () => {
     const MIN = 60_000;
     const run = (seasonality: 'none' | 'daily'): { atPatternHour: number; elsewhere: number } => {
       const noise = gaussian(rng(5));
-      const d = new SeriesDetector(settings('zscore', 4, { minSamples: 30, windowSamples: 360, seasonality }));
+      const d = new SeriesDetector(
+        settings('zscore', 4, { minSamples: 30, windowSamples: 360, seasonality }),
+      );
       let atPatternHour = 0;
       let elsewhere = 0;
       for (let i = 0; i < 5 * 24 * 60; i++) {

@@ -12,7 +12,18 @@ function roundTrip(ts: number[], vs: number[]): { t: number[]; v: number[]; byte
 
 describe('ChunkEncoder', () => {
   it('should round-trip special values, jitter and gaps bit-exactly', () => {
-    const special = [0, -0, NaN, Infinity, -Infinity, Number.MIN_VALUE, Number.MAX_VALUE, 1e-300, -1e300, 0.1 + 0.2];
+    const special = [
+      0,
+      -0,
+      NaN,
+      Infinity,
+      -Infinity,
+      Number.MIN_VALUE,
+      Number.MAX_VALUE,
+      1e-300,
+      -1e300,
+      0.1 + 0.2,
+    ];
     const ts: number[] = [];
     const vs: number[] = [];
     let t = 1_764_000_000_000;
@@ -29,7 +40,10 @@ describe('ChunkEncoder', () => {
 
   it('should spend about a bit per sample on a constant series at a steady interval', () => {
     const ts = Array.from({ length: 120 }, (_, i) => 1_764_000_000_000 + i * 15_000);
-    const out = roundTrip(ts, ts.map(() => 42));
+    const out = roundTrip(
+      ts,
+      ts.map(() => 42),
+    );
     expect(out.v.every((x) => x === 42)).toBe(true);
     // header 16 bytes + first delta 4 bytes + 2 bits per later sample
     expect(out.bytes).toBeLessThanOrEqual(16 + 4 + Math.ceil((119 * 2) / 8));
