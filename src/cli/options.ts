@@ -86,7 +86,7 @@ function optionLine(o: CliOption): string {
 
 export function commandHelp(command: CliCommand): string {
   return [
-    `Usage: perf-monitor ${command.name}${command.positionals === undefined ? '' : ` ${command.positionals}`} [options]`,
+    `Usage: perf-monitor ${command.name} [options]${command.positionals === undefined ? '' : ` ${command.positionals}`}`,
     '',
     command.summary,
     '',
