@@ -32,6 +32,7 @@ export const STATUS_PAGE_STYLE = `
 .firing { color: #cf222e; font-weight: bold; } .pending { color: #9a6700; }
 .flag { color: #cf222e; font-weight: bold; }
 .table-wrap { overflow-x: auto; }
+td:last-child, td.series { overflow-wrap: anywhere; }
 `;
 
 function labelText(labels: Readonly<Record<string, string>>): string {
@@ -81,7 +82,7 @@ export function renderStatusSections(input: StatusPageInput): string {
       .slice(0, 20)
       .map(
         (a) =>
-          `<tr><td>${escapeHtml(a.metric)}${escapeHtml(labelText(a.labels))}</td>` +
+          `<tr><td class="series">${escapeHtml(a.metric)}${escapeHtml(labelText(a.labels))}</td>` +
           `<td class="${a.flag ? 'flag' : ''}">${a.flag ? 'anomalous' : Number.isNaN(a.score) ? 'learning' : 'normal'}</td>` +
           `<td class="value dyn">${num(a.score)}</td><td class="value dyn">${num(a.value)}</td></tr>`,
       )
@@ -95,7 +96,7 @@ export function renderStatusSections(input: StatusPageInput): string {
     const rows = t.forecasts
       .map(
         (f) =>
-          `<tr><td>${escapeHtml(f.metric)}${escapeHtml(labelText(f.labels))}</td><td>${f.direction === 'up' ? '≥' : '≤'} ${num(f.threshold)}</td>` +
+          `<tr><td class="series">${escapeHtml(f.metric)}${escapeHtml(labelText(f.labels))}</td><td>${f.direction === 'up' ? '≥' : '≤'} ${num(f.threshold)}</td>` +
           `<td class="dyn">${escapeHtml(humanSeconds(f.secondsToThreshold))}</td><td class="value dyn">${num(f.value)}</td></tr>`,
       )
       .join('\n');

@@ -22,7 +22,11 @@ import { agentConfigText, freePort, tempDir } from './agent-harness.js';
 
 function agentWith(port: number, trends: string): PerformanceMonitorAgent {
   return new PerformanceMonitorAgent({
-    config: parseConfigText(`${agentConfigText({ port, interval: '1s' })}\n${trends}`, 'integration.yaml', {}),
+    config: parseConfigText(
+      `${agentConfigText({ port, interval: '1s' })}\n${trends}`,
+      'integration.yaml',
+      {},
+    ),
     logger: new MemoryLogger(),
     env: {},
   });
@@ -45,7 +49,9 @@ describeService('Prometheus', await prometheusAvailable(), () => {
     // Requests for the histogram: 7 of 10 take 20 ms (bucket ≤ 0.025), 3 take 300 ms (bucket ≤ 0.5).
     let n = 0;
     traffic = setInterval(() => {
-      agent.getApplicationCollector().recordApiRequest('/orders', 'GET', n++ % 10 < 7 ? 0.02 : 0.3, 'success');
+      agent
+        .getApplicationCollector()
+        .recordApiRequest('/orders', 'GET', n++ % 10 < 7 ? 0.02 : 0.3, 'success');
     }, 20);
     prometheus = await startPrometheus({ targets: [`127.0.0.1:${port}`], scrapeIntervalSeconds: 1 });
     fleet = agentWith(
@@ -53,7 +59,11 @@ describeService('Prometheus', await prometheusAvailable(), () => {
       `trend_analysis:\n  enabled: true\n  storage:\n    backend: prometheus\n    url: ${prometheus.url}\n`,
     );
     await fleet.start();
-    await prometheus.waitFor('count_over_time(multi_agent_system_monitor_collections_total[60s])', (v) => v.length === 1 && Number(v[0]!.value[1]) >= 20, 60_000);
+    await prometheus.waitFor(
+      'count_over_time(multi_agent_system_monitor_collections_total[60s])',
+      (v) => v.length === 1 && Number(v[0]!.value[1]) >= 20,
+      60_000,
+    );
   });
 
   afterAll(async () => {
@@ -66,7 +76,11 @@ describeService('Prometheus', await prometheusAvailable(), () => {
   it('should give the statistics of the local store for the same window, within the alignment tolerance', async () => {
     const toMs = Date.now() - 2000;
     const fromMs = toMs - 15_000;
-    const remote = new PrometheusHistory({ url: prometheus.url, prefix: 'multi_agent_system', timeoutMs: 5000 });
+    const remote = new PrometheusHistory({
+      url: prometheus.url,
+      prefix: 'multi_agent_system',
+      timeoutMs: 5000,
+    });
     const local = agent.trends!.reader;
     for (const metric of ['monitor_collections', 'cpu_percent']) {
       const [l] = await local.query(metric, {}, fromMs, toMs);
@@ -85,7 +99,8 @@ describeService('Prometheus', await prometheusAvailable(), () => {
       const known = new Set(Array.from(wide!.v));
       for (const x of p!.v) expect(known.has(x)).toBe(true);
       if (metric === 'monitor_collections') {
-        for (const k of ['min', 'max', 'mean', 'p50'] as const) expect(Math.abs(ps[k] - ls[k])).toBeLessThanOrEqual(2);
+        for (const k of ['min', 'max', 'mean', 'p50'] as const)
+          expect(Math.abs(ps[k] - ls[k])).toBeLessThanOrEqual(2);
         expect(ps.rate! / ls.rate!).toBeGreaterThan(0.9);
         expect(ps.rate! / ls.rate!).toBeLessThan(1.1);
       }
@@ -93,7 +108,9 @@ describeService('Prometheus', await prometheusAvailable(), () => {
   });
 
   it('should answer getTrendStatistics from Prometheus when the backend is prometheus', async () => {
-    const stats = await fleet.getTrendStatistics('monitor_collections', '15s', { instance: `127.0.0.1:${port}` });
+    const stats = await fleet.getTrendStatistics('monitor_collections', '15s', {
+      instance: `127.0.0.1:${port}`,
+    });
     expect(stats).toHaveLength(1);
     expect(stats[0]!.count).toBeGreaterThanOrEqual(12);
     expect(stats[0]!.rate).toBeGreaterThan(0.8);
@@ -105,7 +122,12 @@ describeService('Prometheus', await prometheusAvailable(), () => {
     const toMs = Date.now() - 2000;
     const fromMs = toMs - 15_000;
     const [l] = await agent.trends!.reader.query('api_request_duration', {}, fromMs, toMs);
-    const p = await fleet.trends!.reader.query('api_request_duration', { instance: `127.0.0.1:${port}` }, fromMs, toMs);
+    const p = await fleet.trends!.reader.query(
+      'api_request_duration',
+      { instance: `127.0.0.1:${port}` },
+      fromMs,
+      toMs,
+    );
     expect(p).toHaveLength(1);
     for (const w of [l!, p[0]!]) {
       const s = computeStatistics(w, fromMs, toMs);
