@@ -3,7 +3,8 @@
  * `windowSamples` values, then joins the baseline:
  *  - zscore: |x − mean| / stddev (running sums over a ring buffer, O(1));
  *  - iqr:    distance beyond the quartiles in units of the interquartile range (sorted window);
- *  - mad:    |x − median| / (1.4826 · MAD), the robust z-score (sorted window, MAD by a linear merge).
+ *  - mad:    |x − median| / (1.4826 · MAD), the robust z-score (sorted window, MAD by a linear merge,
+ *            refreshed every 8 values since it moves slowly; the median is exact every time).
  * A value is flagged when its score exceeds `sensitivity` and the baseline holds at least `minSamples`.
  * With daily seasonality the value is also compared with the same hour of previous days (running mean and
  * variance per hour of day, UTC); it is flagged only when it is unusual against both baselines, so a
@@ -30,6 +31,7 @@ export interface AnomalyResult {
 }
 
 const MAD_SCALE = 1.4826;
+const MAD_REFRESH = 8;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
@@ -96,6 +98,9 @@ export class SeriesDetector {
   /** Shift for the running sums (about the window mean), against cancellation with large values. */
   private _k = NaN;
   private _sinceRecompute = 0;
+  /** MAD changes slowly; it is recomputed every MAD_REFRESH values (the median is exact every time). */
+  private _mad = NaN;
+  private _madAge = 0;
   private readonly _days: { baseline: HourStats[]; today: HourStats[]; day: number } | undefined;
 
   constructor(settings: DetectorSettings) {
@@ -146,7 +151,12 @@ export class SeriesDetector {
     } else {
       const a = this._sorted!;
       const med = quantile(a, n, 0.5);
-      const spread = floorSpread(MAD_SCALE * mad(a, n, med), med);
+      if (Number.isNaN(this._mad) || this._madAge >= MAD_REFRESH) {
+        this._mad = mad(a, n, med);
+        this._madAge = 0;
+      }
+      this._madAge++;
+      const spread = floorSpread(MAD_SCALE * this._mad, med);
       score = Math.abs(x - med) / spread;
       expected = [med - k * spread, med + k * spread];
     }
@@ -193,25 +203,33 @@ export class SeriesDetector {
     const sorted = this._sorted;
     if (Number.isNaN(this._k)) this._k = x;
     if (this._n === size) {
+      // Full: x replaces the oldest value. In the sorted copy only the values between the two positions move.
       const old = this._ring[this._head]!;
       this._sum -= old - this._k;
       this._sumsq -= (old - this._k) ** 2;
       if (sorted !== undefined) {
-        const i = lowerBound(sorted, this._n, old);
-        sorted.copyWithin(i, i + 1, this._n);
+        const i = lowerBound(sorted, size, old);
+        const j = lowerBound(sorted, size, x);
+        if (j > i) {
+          sorted.copyWithin(i, i + 1, j);
+          sorted[j - 1] = x;
+        } else {
+          sorted.copyWithin(j + 1, j, i);
+          sorted[j] = x;
+        }
       }
-      this._n--;
+    } else {
+      if (sorted !== undefined) {
+        const i = lowerBound(sorted, this._n, x);
+        sorted.copyWithin(i + 1, i, this._n);
+        sorted[i] = x;
+      }
+      this._n++;
     }
     this._ring[this._head] = x;
     this._head = (this._head + 1) % size;
     this._sum += x - this._k;
     this._sumsq += (x - this._k) ** 2;
-    if (sorted !== undefined) {
-      const i = lowerBound(sorted, this._n, x);
-      sorted.copyWithin(i + 1, i, this._n);
-      sorted[i] = x;
-    }
-    this._n++;
     // Running sums drift with cancellation; rebuild them from the ring once per window.
     if (++this._sinceRecompute >= size) {
       this._sinceRecompute = 0;

@@ -47,19 +47,36 @@ class BitReader {
     this._buf = buf;
   }
 
+  bit(): number {
+    const p = this._pos++;
+    return (this._buf[p >>> 3]! >>> (7 - (p & 7))) & 1;
+  }
+
   /** Reads `n` bits (n ≤ 32) as an unsigned number. */
   read(n: number): number {
+    const buf = this._buf;
+    let pos = this._pos;
+    if (pos + n > buf.length * 8) throw new RangeError('chunk ended early');
     let out = 0;
-    while (n > 0) {
-      const byte = this._buf[this._pos >>> 3];
-      if (byte === undefined) throw new RangeError('chunk ended early');
-      const avail = 8 - (this._pos & 7);
-      const take = Math.min(avail, n);
-      const chunk = (byte >>> (avail - take)) & ((1 << take) - 1);
-      out = out * 2 ** take + chunk;
-      this._pos += take;
-      n -= take;
+    let rem = n;
+    const off = pos & 7;
+    if (off !== 0) {
+      const avail = 8 - off;
+      const take = rem < avail ? rem : avail;
+      out = (buf[pos >>> 3]! >>> (avail - take)) & ((1 << take) - 1);
+      pos += take;
+      rem -= take;
     }
+    while (rem >= 8) {
+      out = out * 256 + buf[pos >>> 3]!;
+      pos += 8;
+      rem -= 8;
+    }
+    if (rem > 0) {
+      out = out * (1 << rem) + (buf[pos >>> 3]! >>> (8 - rem));
+      pos += rem;
+    }
+    this._pos = pos;
     return out;
   }
 }
@@ -226,16 +243,16 @@ export function decodeChunk(
   let trailing = 0;
   for (let i = 1; i < count; i++) {
     if (i === 1) delta = r.read(32) | 0;
-    else if (r.read(1) !== 0) {
+    else if (r.bit() !== 0) {
       // Prefix 10, 110, 1110 or 1111: count the ones after the first.
       let ones = 0;
-      while (ones < 3 && r.read(1) === 1) ones++;
+      while (ones < 3 && r.bit() === 1) ones++;
       delta +=
         ones === 3 ? r.read(32) | 0 : r.read(DOD_BUCKETS[ones]![0]) - (2 ** (DOD_BUCKETS[ones]![0] - 1) - 1);
     }
     t += delta;
-    if (r.read(1) !== 0) {
-      if (r.read(1) !== 0) {
+    if (r.bit() !== 0) {
+      if (r.bit() !== 0) {
         leading = r.read(5);
         const m = r.read(6);
         trailing = 64 - leading - (m === 0 ? 64 : m);

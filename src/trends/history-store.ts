@@ -93,6 +93,7 @@ const SCHEMA_VERSION = 1;
 export const CHUNK_SAMPLES = 120;
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
+const DAY = 86_400_000;
 
 interface SeriesRow {
   id: number;
@@ -135,11 +136,15 @@ export function counterIncrease(prev: number, cur: number): number {
   return cur >= prev ? cur - prev : cur;
 }
 
-/** Buckets raw samples into rollup rows of `bucketMs`. */
+/**
+ * Buckets raw samples into rollup rows of `bucketMs`. Only counters need the first value and the increase;
+ * gauges get zeros there, which compress to a bit per row.
+ */
 export function rollupSamples(
   t: ArrayLike<number>,
   v: ArrayLike<number>,
   bucketMs: number,
+  counter = true,
 ): { t: Float64Array; last: Float64Array; cols: RollupColumns } {
   const rows: number[][] = [];
   let cur: number[] | undefined;
@@ -148,7 +153,7 @@ export function rollupSamples(
     const b = Math.floor(t[i]! / bucketMs) * bucketMs;
     const x = v[i]!;
     if (cur === undefined || cur[0] !== b) {
-      cur = [b, 0, 0, 0, Infinity, -Infinity, 0, 0, x];
+      cur = [b, 0, 0, 0, Infinity, -Infinity, 0, 0, counter ? x : 0];
       rows.push(cur);
       prev = undefined;
     }
@@ -158,7 +163,7 @@ export function rollupSamples(
     if (x < cur[4]!) cur[4] = x;
     if (x > cur[5]!) cur[5] = x;
     cur[6] = x;
-    if (prev !== undefined) cur[7]! += counterIncrease(prev, x);
+    if (counter && prev !== undefined) cur[7]! += counterIncrease(prev, x);
     prev = x;
   }
   const n = rows.length;
@@ -185,6 +190,89 @@ export function rollupSamples(
     cols.first[i] = r[8]!;
   });
   return { t: tt, last, cols };
+}
+
+/** Rollup rows: bucket starts, last values and the other columns. */
+export interface RollupRows {
+  t: Float64Array;
+  last: Float64Array;
+  cols: RollupColumns;
+}
+
+const ROLLUP_COLUMNS = ['n', 'sum', 'sumsq', 'min', 'max', 'first', 'inc'] as const;
+
+function emptyRollup(n: number): RollupRows {
+  const col = (): Float64Array => new Float64Array(n);
+  return {
+    t: col(),
+    last: col(),
+    cols: { n: col(), sum: col(), sumsq: col(), min: col(), max: col(), first: col(), inc: col() },
+  };
+}
+
+function sliceRows(r: RollupRows, from: number, to: number): RollupRows {
+  const out = emptyRollup(0);
+  out.t = r.t.slice(from, to);
+  out.last = r.last.slice(from, to);
+  for (const c of ROLLUP_COLUMNS) out.cols[c] = r.cols[c].slice(from, to);
+  return out;
+}
+
+/** The rows with fromMs ≤ t < toMs. */
+function sliceRollup(r: RollupRows, fromMs: number, toMs: number): RollupRows {
+  let lo = 0;
+  while (lo < r.t.length && r.t[lo]! < fromMs) lo++;
+  let hi = lo;
+  while (hi < r.t.length && r.t[hi]! < toMs) hi++;
+  return sliceRows(r, lo, hi);
+}
+
+function concatRollups(parts: readonly RollupRows[]): RollupRows {
+  let n = 0;
+  for (const p of parts) n += p.t.length;
+  const out = emptyRollup(n);
+  let k = 0;
+  for (const p of parts) {
+    out.t.set(p.t, k);
+    out.last.set(p.last, k);
+    for (const c of ROLLUP_COLUMNS) out.cols[c].set(p.cols[c], k);
+    k += p.t.length;
+  }
+  return out;
+}
+
+/** Eight Gorilla-encoded columns (each carrying the bucket starts), preceded by their byte lengths. */
+export function encodeRollupBlock(r: RollupRows): Uint8Array {
+  const columns = [r.last, ...ROLLUP_COLUMNS.map((c) => r.cols[c])];
+  const encoded = columns.map((col) => {
+    const e = new ChunkEncoder();
+    for (let i = 0; i < r.t.length; i++) e.append(r.t[i]!, col[i]!);
+    return e.bytes().slice();
+  });
+  const total = 4 * encoded.length + encoded.reduce((a, b) => a + b.length, 0);
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  let off = 4 * encoded.length;
+  encoded.forEach((bytes, i) => {
+    view.setUint32(4 * i, bytes.length);
+    out.set(bytes, off);
+    off += bytes.length;
+  });
+  return out;
+}
+
+export function decodeRollupBlock(data: Uint8Array, count: number): RollupRows {
+  const out = emptyRollup(count);
+  const columns = [out.last, ...ROLLUP_COLUMNS.map((c) => out.cols[c])];
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let off = 4 * columns.length;
+  const scratch = new Float64Array(count);
+  columns.forEach((col, i) => {
+    const len = view.getUint32(4 * i);
+    decodeChunk(data.subarray(off, off + len), count, i === 0 ? out.t : scratch, col);
+    off += len;
+  });
+  return out;
 }
 
 function storeError(file: string, reason: string, cause?: unknown): AgentError {
@@ -279,12 +367,13 @@ export class SqliteHistoryStore implements HistoryStore {
         CREATE TABLE IF NOT EXISTS chunks (
           series_id INTEGER NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
           n INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (series_id, start_ms)) WITHOUT ROWID;
+        -- Rollup rows, compressed column-wise in blocks: an hour of 1-minute rows, a day of 1-hour rows.
         CREATE TABLE IF NOT EXISTS rollup_1m (
-          series_id INTEGER NOT NULL, t INTEGER NOT NULL, n INTEGER NOT NULL, sum REAL, sumsq REAL,
-          min REAL, max REAL, first REAL, last REAL, inc REAL, PRIMARY KEY (series_id, t)) WITHOUT ROWID;
+          series_id INTEGER NOT NULL, t INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL,
+          PRIMARY KEY (series_id, t)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS rollup_1h (
-          series_id INTEGER NOT NULL, t INTEGER NOT NULL, n INTEGER NOT NULL, sum REAL, sumsq REAL,
-          min REAL, max REAL, first REAL, last REAL, inc REAL, PRIMARY KEY (series_id, t)) WITHOUT ROWID;
+          series_id INTEGER NOT NULL, t INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL,
+          PRIMARY KEY (series_id, t)) WITHOUT ROWID;
       `);
   }
 
@@ -303,17 +392,15 @@ export class SqliteHistoryStore implements HistoryStore {
       rolled: db.prepare('SELECT rolled_ms, rolled_last FROM series WHERE id = ?'),
       firstChunk: db.prepare('SELECT min(start_ms) AS s FROM chunks WHERE series_id = ?'),
       setRolled: db.prepare('UPDATE series SET rolled_ms = ?, rolled_last = ? WHERE id = ?'),
-      insert1m: db.prepare(
-        'INSERT OR REPLACE INTO rollup_1m (series_id, t, n, sum, sumsq, min, max, first, last, inc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      insert1h: db.prepare(
-        'INSERT OR REPLACE INTO rollup_1h (series_id, t, n, sum, sumsq, min, max, first, last, inc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
+      insert1m: db.prepare('INSERT OR REPLACE INTO rollup_1m (series_id, t, n, data) VALUES (?, ?, ?, ?)'),
+      insert1h: db.prepare('INSERT OR REPLACE INTO rollup_1h (series_id, t, n, data) VALUES (?, ?, ?, ?)'),
+      block1m: db.prepare('SELECT n, data FROM rollup_1m WHERE series_id = ? AND t = ?'),
+      block1h: db.prepare('SELECT n, data FROM rollup_1h WHERE series_id = ? AND t = ?'),
       rollups1m: db.prepare(
-        'SELECT t, n, sum, sumsq, min, max, first, last, inc FROM rollup_1m WHERE series_id = ? AND t >= ? AND t < ? ORDER BY t',
+        'SELECT t, n, data FROM rollup_1m WHERE series_id = ? AND t >= ? AND t < ? ORDER BY t',
       ),
       rollups1h: db.prepare(
-        'SELECT t, n, sum, sumsq, min, max, first, last, inc FROM rollup_1h WHERE series_id = ? AND t >= ? AND t < ? ORDER BY t',
+        'SELECT t, n, data FROM rollup_1h WHERE series_id = ? AND t >= ? AND t < ? ORDER BY t',
       ),
     };
   }
@@ -415,65 +502,60 @@ export class SqliteHistoryStore implements HistoryStore {
     res: '1m' | '1h',
     fromMs: number,
     toMs: number,
+    counter: boolean,
   ): { t: Float64Array; last: Float64Array; cols: RollupColumns } {
     const bucket = res === '1m' ? MINUTE : HOUR;
     const rolled = this._stmts.rolled!.get(id) as { rolled_ms: number | null; rolled_last: number | null };
     const watermark = rolled.rolled_ms ?? -Infinity;
     const stmt = res === '1m' ? this._stmts.rollups1m! : this._stmts.rollups1h!;
+    const block = res === '1m' ? HOUR : DAY;
     const start = Math.floor(fromMs / bucket) * bucket;
-    const rows = stmt.all(id, start, Math.min(toMs + 1, watermark)) as {
+    const limit = Math.min(toMs + 1, watermark);
+    const blocks = stmt.all(id, Math.floor(start / block) * block, limit) as {
       t: number;
       n: number;
-      sum: number;
-      sumsq: number;
-      min: number;
-      max: number;
-      first: number;
-      last: number;
-      inc: number;
+      data: Uint8Array;
     }[];
+    const parts = blocks.map((b) => decodeRollupBlock(b.data, b.n));
+    const stored = concatRollups(parts.map((r) => sliceRollup(r, start, limit)));
     // Samples after the last rolled-up hour are still raw: bucket them the same way on the fly.
     const tailFrom = Math.max(start, watermark === -Infinity ? start : watermark);
     const raw = this._raw(id, tailFrom, toMs);
-    const tail = rollupSamples(raw.t, raw.v, bucket);
-    const n = rows.length + tail.t.length;
-    const out = {
-      t: new Float64Array(n),
-      last: new Float64Array(n),
-      cols: {
-        n: new Float64Array(n),
-        sum: new Float64Array(n),
-        sumsq: new Float64Array(n),
-        min: new Float64Array(n),
-        max: new Float64Array(n),
-        first: new Float64Array(n),
-        inc: new Float64Array(n),
-      },
-    };
-    rows.forEach((r, i) => {
-      out.t[i] = r.t;
-      out.last[i] = r.last;
-      out.cols.n[i] = r.n;
-      out.cols.sum[i] = r.sum;
-      out.cols.sumsq[i] = r.sumsq;
-      out.cols.min[i] = r.min;
-      out.cols.max[i] = r.max;
-      out.cols.inc[i] = r.inc;
-      out.cols.first[i] = r.first;
-    });
-    const k = rows.length;
-    out.t.set(tail.t, k);
-    out.last.set(tail.last, k);
-    for (const c of ['n', 'sum', 'sumsq', 'min', 'max', 'first', 'inc'] as const)
-      out.cols[c].set(tail.cols[c], k);
-    return out;
+    const tail = rollupSamples(raw.t, raw.v, bucket, counter);
+    return concatRollups([stored, tail]);
   }
 
-  /** The resolution `auto` picks for a window starting at `fromMs`. */
-  resolutionFor(fromMs: number): Resolution {
+  /** Writes rollup rows into their blocks, merging with rows a block already holds. */
+  private _writeRollups(id: number, res: '1m' | '1h', rows: RollupRows): void {
+    const block = res === '1m' ? HOUR : DAY;
+    const insert = res === '1m' ? this._stmts.insert1m! : this._stmts.insert1h!;
+    const existing = res === '1m' ? this._stmts.block1m! : this._stmts.block1h!;
+    let i = 0;
+    while (i < rows.t.length) {
+      const b = Math.floor(rows.t[i]! / block) * block;
+      let j = i;
+      while (j < rows.t.length && Math.floor(rows.t[j]! / block) * block === b) j++;
+      let part = sliceRows(rows, i, j);
+      const old = existing.get(id, b) as { n: number; data: Uint8Array } | undefined;
+      if (old !== undefined) {
+        const prev = decodeRollupBlock(old.data, old.n);
+        part = concatRollups([sliceRollup(prev, -Infinity, part.t[0]!), part]);
+      }
+      insert.run(id, b, part.t.length, encodeRollupBlock(part));
+      i = j;
+    }
+  }
+
+  /**
+   * The resolution a query gets unless it asks for one: the finest whose retention reaches back to the
+   * window's start, and no finer than the window's length needs — raw up to a day, 1-minute rows up to
+   * three days, 1-hour rows beyond (a 7-day window reads 168 rows per series).
+   */
+  resolutionFor(fromMs: number, toMs: number = this._opts.nowMs()): Resolution {
     const now = this._opts.nowMs();
-    if (fromMs >= now - this._opts.rawRetentionMs) return 'raw';
-    if (fromMs >= now - this._opts.rollup1mRetentionMs) return '1m';
+    const length = toMs - fromMs;
+    if (fromMs >= now - this._opts.rawRetentionMs && length <= DAY) return 'raw';
+    if (fromMs >= now - this._opts.rollup1mRetentionMs && length <= 3 * DAY) return '1m';
     return '1h';
   }
 
@@ -495,7 +577,7 @@ export class SqliteHistoryStore implements HistoryStore {
     opts: { resolution?: Resolution } = {},
   ): SeriesWindow[] {
     this._openDb();
-    const resolution = opts.resolution ?? this.resolutionFor(fromMs);
+    const resolution = opts.resolution ?? this.resolutionFor(fromMs, toMs);
     const rows = this._stmts.seriesOf!.all(metric) as unknown as SeriesRow[];
     const groups = new Map<string, SeriesRow[]>();
     for (const r of rows) {
@@ -515,7 +597,7 @@ export class SqliteHistoryStore implements HistoryStore {
         kind: main.kind as SampleKind,
         resolution,
       };
-      const win = this._window(main.id, resolution, fromMs, toMs);
+      const win = this._window(main.id, resolution, fromMs, toMs, main.kind !== 'gauge');
       const w: SeriesWindow = { ...base, ...win };
       if (main.part === 'count') {
         const increase = (id: number): number => this._increase(id, resolution, fromMs, toMs);
@@ -541,14 +623,15 @@ export class SqliteHistoryStore implements HistoryStore {
     resolution: Resolution,
     fromMs: number,
     toMs: number,
+    counter: boolean,
   ): Pick<SeriesWindow, 't' | 'v' | 'rollup'> {
     if (resolution === 'raw') return this._raw(id, fromMs, toMs);
-    const r = this._rollups(id, resolution, fromMs, toMs);
+    const r = this._rollups(id, resolution, fromMs, toMs, counter);
     return { t: r.t, v: r.last, rollup: r.cols };
   }
 
   private _increase(id: number, resolution: Resolution, fromMs: number, toMs: number): number {
-    const w = this._window(id, resolution, fromMs, toMs);
+    const w = this._window(id, resolution, fromMs, toMs, true);
     if (w.rollup !== undefined) return rollupIncrease(w.rollup, w.v);
     let inc = 0;
     for (let i = 1; i < w.v.length; i++) inc += counterIncrease(w.v[i - 1]!, w.v[i]!);
@@ -564,8 +647,9 @@ export class SqliteHistoryStore implements HistoryStore {
     const db = this._openDb();
     const now = this._opts.nowMs();
     const cutoff = Math.floor(now / HOUR) * HOUR;
-    const ids = db.prepare('SELECT id, rolled_ms, rolled_last FROM series').all() as {
+    const ids = db.prepare('SELECT id, kind, rolled_ms, rolled_last FROM series').all() as {
       id: number;
+      kind: string;
       rolled_ms: number | null;
       rolled_last: number | null;
     }[];
@@ -581,25 +665,9 @@ export class SqliteHistoryStore implements HistoryStore {
       const raw = this._raw(s.id, from, cutoff - 1);
       db.exec('BEGIN');
       try {
-        for (const [bucket, stmt] of [
-          [MINUTE, this._stmts.insert1m!],
-          [HOUR, this._stmts.insert1h!],
-        ] as const) {
-          const r = rollupSamples(raw.t, raw.v, bucket);
-          for (let i = 0; i < r.t.length; i++)
-            stmt.run(
-              s.id,
-              r.t[i]!,
-              r.cols.n[i]!,
-              r.cols.sum[i]!,
-              r.cols.sumsq[i]!,
-              r.cols.min[i]!,
-              r.cols.max[i]!,
-              r.cols.first[i]!,
-              r.last[i]!,
-              r.cols.inc[i]!,
-            );
-        }
+        const counter = s.kind !== 'gauge';
+        this._writeRollups(s.id, '1m', rollupSamples(raw.t, raw.v, MINUTE, counter));
+        this._writeRollups(s.id, '1h', rollupSamples(raw.t, raw.v, HOUR, counter));
         const last = raw.v.length > 0 ? raw.v[raw.v.length - 1]! : (s.rolled_last ?? null);
         this._stmts.setRolled!.run(cutoff, last, s.id);
         db.exec('COMMIT');
@@ -612,7 +680,7 @@ export class SqliteHistoryStore implements HistoryStore {
     db.prepare(
       'DELETE FROM chunks WHERE end_ms < ? AND end_ms < (SELECT coalesce(rolled_ms, 0) FROM series s WHERE s.id = chunks.series_id)',
     ).run(now - this._opts.rawRetentionMs);
-    db.prepare('DELETE FROM rollup_1m WHERE t < ?').run(now - this._opts.rollup1mRetentionMs);
+    db.prepare('DELETE FROM rollup_1m WHERE t + 3600000 <= ?').run(now - this._opts.rollup1mRetentionMs);
     this.prune(now - this._opts.retentionMs);
     return { rolledSeries };
   }
@@ -621,8 +689,9 @@ export class SqliteHistoryStore implements HistoryStore {
   prune(beforeMs: number): void {
     const db = this._openDb();
     db.prepare('DELETE FROM chunks WHERE end_ms < ?').run(beforeMs);
-    db.prepare('DELETE FROM rollup_1m WHERE t + 60000 <= ?').run(beforeMs);
-    db.prepare('DELETE FROM rollup_1h WHERE t + 3600000 <= ?').run(beforeMs);
+    // Whole blocks only: an hour of 1-minute rows, a day of 1-hour rows.
+    db.prepare('DELETE FROM rollup_1m WHERE t + 3600000 <= ?').run(beforeMs);
+    db.prepare('DELETE FROM rollup_1h WHERE t + 86400000 <= ?').run(beforeMs);
   }
 
   /** Bytes used by live pages, and rows per table (for the benchmarks and the status page). */
@@ -636,8 +705,8 @@ export class SqliteHistoryStore implements HistoryStore {
       bytes: (pages - free) * pageSize,
       chunks: one('SELECT count(*) AS v FROM chunks'),
       rawSamples: one('SELECT sum(n) AS v FROM chunks'),
-      rollup1m: one('SELECT count(*) AS v FROM rollup_1m'),
-      rollup1h: one('SELECT count(*) AS v FROM rollup_1h'),
+      rollup1m: one('SELECT sum(n) AS v FROM rollup_1m'),
+      rollup1h: one('SELECT sum(n) AS v FROM rollup_1h'),
     };
   }
 

@@ -36,34 +36,31 @@ function chromiumAvailable(): Availability {
 
 /** Fraction of pixels whose channels differ by more than 48 between two PNGs of the same size, in the browser. */
 async function pixelDifference(page: Page, a: Buffer, b: Buffer): Promise<number> {
-  return page.evaluate(
-    async ([x, y]) => {
-      const load = async (b64: string): Promise<ImageData> => {
-        const img = new Image();
-        img.src = `data:image/png;base64,${b64}`;
-        await img.decode();
-        const c = document.createElement('canvas');
-        c.width = img.width;
-        c.height = img.height;
-        const ctx = c.getContext('2d')!;
-        ctx.drawImage(img, 0, 0);
-        return ctx.getImageData(0, 0, img.width, img.height);
-      };
-      const [p, q] = [await load(x), await load(y)];
-      if (p.width !== q.width || p.height !== q.height) return 1;
-      let diff = 0;
-      for (let i = 0; i < p.data.length; i += 4) {
-        for (let k = 0; k < 3; k++) {
-          if (Math.abs(p.data[i + k]! - q.data[i + k]!) > 48) {
-            diff++;
-            break;
-          }
-        }
+  // Runs in the page (a string, as this file is compiled without the DOM types).
+  const script = `(async () => {
+    const load = async (b64) => {
+      const img = new Image();
+      img.src = 'data:image/png;base64,' + b64;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = img.width;
+      c.height = img.height;
+      const ctx = c.getContext('2d');
+      ctx.drawImage(img, 0, 0);
+      return ctx.getImageData(0, 0, img.width, img.height);
+    };
+    const p = await load(${JSON.stringify(a.toString('base64'))});
+    const q = await load(${JSON.stringify(b.toString('base64'))});
+    if (p.width !== q.width || p.height !== q.height) return 1;
+    let diff = 0;
+    for (let i = 0; i < p.data.length; i += 4) {
+      for (let k = 0; k < 3; k++) {
+        if (Math.abs(p.data[i + k] - q.data[i + k]) > 48) { diff++; break; }
       }
-      return diff / (p.width * p.height);
-    },
-    [a.toString('base64'), b.toString('base64')] as const,
-  );
+    }
+    return diff / (p.width * p.height);
+  })()`;
+  return page.evaluate<number>(script);
 }
 
 describeService(
@@ -139,7 +136,9 @@ trend_analysis:
       const box = await page.locator('#sparklines svg').first().boundingBox();
       expect(box!.width).toBeGreaterThan(300);
       expect(box!.height).toBeGreaterThan(30);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const overflow = await page.evaluate<number>(
+        'document.documentElement.scrollWidth - window.innerWidth',
+      );
       expect(overflow).toBeLessThanOrEqual(0);
       expect(requests).toEqual([`${fx.agent.url!}/`]);
       await context.close();
