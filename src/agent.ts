@@ -4,6 +4,7 @@
  * subscriber — serves the HTTP endpoint, and reloads or stops all of it in order. Nothing else in the
  * code base knows every part.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
@@ -564,7 +565,16 @@ export class PerformanceMonitorAgent {
           res.end(ready ? 'ready\n' : 'not ready\n');
         },
       },
-      ...(this._trends?.routes() ?? []),
+      // The handlers reach the trend service in force at request time, so a reload that rebuilds it is seen.
+      ...(this._trends?.routes() ?? []).map((r) => ({
+        ...r,
+        handler: (req: IncomingMessage, res: ServerResponse) => {
+          const current = this._trends?.routes().find((c) => c.path === r.path);
+          if (current !== undefined) return current.handler(req, res);
+          res.writeHead(404, { 'Content-Type': 'application/json' });
+          res.end('{"status":"error","error":"trend analysis is not enabled"}\n');
+        },
+      })),
       ...this._extraRoutes,
     ];
     routes.push({
@@ -626,6 +636,14 @@ export class PerformanceMonitorAgent {
       );
     const { config } = await this._loadConfig(path, this._env);
     const old = this._pipeline!;
+    if (JSON.stringify(config.trend_analysis) !== JSON.stringify(old.config.trend_analysis)) {
+      // Detectors and forecasts restart from the stored history; the HTTP routes appear with a new endpoint.
+      // A new store that cannot open fails the reload and leaves the running one in place.
+      const previous = this._trends;
+      await this._startTrends(config);
+      if (!config.trend_analysis.enabled) this._trends = undefined;
+      await previous?.shutdown();
+    }
     const next = this._buildPipeline(config);
     await next.runner.start();
     // With TLS on, the endpoint restarts on every reload so that renewed certificate files are read.

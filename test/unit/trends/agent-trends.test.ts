@@ -137,6 +137,29 @@ describe('PerformanceMonitorAgent with trend analysis', () => {
     await fx.agent.stop();
   });
 
+  it('should rebuild trend analysis on a reload that changes it, keeping the stored history', async () => {
+    const history = tmpFile();
+    const dir = path.dirname(path.dirname(history));
+    const file = path.join(dir, 'agent.yaml');
+    fs.writeFileSync(file, fixtureConfigText('linux-vm', trendsYaml(history)));
+    const fx = fixtureAgent('linux-vm', { configPath: file, config: undefined });
+    running = fx;
+    await fx.agent.start();
+    for (let i = 0; i < 3; i++) await advanceAndCollect(fx, 15_000);
+    const before = (await getJson(fx, '/api/v1/anomalies')).body.detector as { algorithm: string };
+    expect(before.algorithm).toBe('mad');
+    fs.writeFileSync(
+      file,
+      fixtureConfigText('linux-vm', trendsYaml(history).replace('algorithm: mad', 'algorithm: iqr')),
+    );
+    await fx.agent.reload();
+    const after = (await getJson(fx, '/api/v1/anomalies')).body.detector as { algorithm: string };
+    expect(after.algorithm).toBe('iqr');
+    await advanceAndCollect(fx, 15_000);
+    const stats = await fx.agent.getTrendStatistics('memory_percent', '1h');
+    expect(stats[0]!.count).toBe(5);
+  });
+
   it('should reject the trend API calls when trend analysis is off', async () => {
     const fx = fixtureAgent('linux-vm');
     running = fx;
