@@ -366,14 +366,17 @@ export class SqliteHistoryStore implements HistoryStore {
           kind TEXT NOT NULL, rolled_ms INTEGER, rolled_last REAL, UNIQUE (metric, labels, part));
         CREATE TABLE IF NOT EXISTS chunks (
           series_id INTEGER NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
-          n INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (series_id, start_ms)) WITHOUT ROWID;
+          n INTEGER NOT NULL, data BLOB NOT NULL);
+        -- Rowid tables with a unique index, not WITHOUT ROWID: blobs of a kilobyte or more would spill into
+        -- mostly empty overflow pages in an index b-tree.
+        CREATE UNIQUE INDEX IF NOT EXISTS chunks_by_series ON chunks (series_id, start_ms);
         -- Rollup rows, compressed column-wise in blocks: an hour of 1-minute rows, a day of 1-hour rows.
         CREATE TABLE IF NOT EXISTS rollup_1m (
           series_id INTEGER NOT NULL, t INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL,
-          PRIMARY KEY (series_id, t)) WITHOUT ROWID;
+          UNIQUE (series_id, t));
         CREATE TABLE IF NOT EXISTS rollup_1h (
           series_id INTEGER NOT NULL, t INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL,
-          PRIMARY KEY (series_id, t)) WITHOUT ROWID;
+          UNIQUE (series_id, t));
       `);
   }
 
@@ -383,7 +386,8 @@ export class SqliteHistoryStore implements HistoryStore {
       insertSeries: db.prepare('INSERT INTO series (metric, labels, part, kind) VALUES (?, ?, ?, ?)'),
       lastEnd: db.prepare('SELECT max(end_ms) AS e FROM chunks WHERE series_id = ?'),
       upsertChunk: db.prepare(
-        'INSERT OR REPLACE INTO chunks (series_id, start_ms, end_ms, n, data) VALUES (?, ?, ?, ?, ?)',
+        'INSERT INTO chunks (series_id, start_ms, end_ms, n, data) VALUES (?, ?, ?, ?, ?) ' +
+          'ON CONFLICT (series_id, start_ms) DO UPDATE SET end_ms = excluded.end_ms, n = excluded.n, data = excluded.data',
       ),
       seriesOf: db.prepare('SELECT id, metric, labels, part, kind FROM series WHERE metric = ?'),
       chunksIn: db.prepare(
@@ -392,8 +396,12 @@ export class SqliteHistoryStore implements HistoryStore {
       rolled: db.prepare('SELECT rolled_ms, rolled_last FROM series WHERE id = ?'),
       firstChunk: db.prepare('SELECT min(start_ms) AS s FROM chunks WHERE series_id = ?'),
       setRolled: db.prepare('UPDATE series SET rolled_ms = ?, rolled_last = ? WHERE id = ?'),
-      insert1m: db.prepare('INSERT OR REPLACE INTO rollup_1m (series_id, t, n, data) VALUES (?, ?, ?, ?)'),
-      insert1h: db.prepare('INSERT OR REPLACE INTO rollup_1h (series_id, t, n, data) VALUES (?, ?, ?, ?)'),
+      insert1m: db.prepare(
+        'INSERT INTO rollup_1m (series_id, t, n, data) VALUES (?, ?, ?, ?) ON CONFLICT (series_id, t) DO UPDATE SET n = excluded.n, data = excluded.data',
+      ),
+      insert1h: db.prepare(
+        'INSERT INTO rollup_1h (series_id, t, n, data) VALUES (?, ?, ?, ?) ON CONFLICT (series_id, t) DO UPDATE SET n = excluded.n, data = excluded.data',
+      ),
       block1m: db.prepare('SELECT n, data FROM rollup_1m WHERE series_id = ? AND t = ?'),
       block1h: db.prepare('SELECT n, data FROM rollup_1h WHERE series_id = ? AND t = ?'),
       rollups1m: db.prepare(
