@@ -7,6 +7,7 @@
  */
 import { catalogEntry } from '../catalog/catalog.js';
 import { AgentError, errorMessage } from '../lib/errors.js';
+import { redactUrl } from '../lib/redact-url.js';
 import { instrumentName } from '../telemetry/instruments.js';
 import type { HistoryReader, Resolution, SeriesWindow } from './history-store.js';
 import { counterIncrease } from './history-store.js';
@@ -76,14 +77,18 @@ export class PrometheusHistory implements HistoryReader {
       const res = await this._fetch(url, { signal: AbortSignal.timeout(this._opts.timeoutMs) });
       body = (await res.json()) as typeof body;
     } catch (err) {
-      throw new AgentError('E_HISTORY_QUERY', `Prometheus at ${this._opts.url}: ${errorMessage(err)}`, {
-        cause: err,
-      });
+      throw new AgentError(
+        'E_HISTORY_QUERY',
+        `Prometheus at ${redactUrl(this._opts.url)}: ${errorMessage(err)}`,
+        {
+          cause: err,
+        },
+      );
     }
     if (body.status !== 'success' || body.data === undefined)
       throw new AgentError(
         'E_HISTORY_QUERY',
-        `Prometheus at ${this._opts.url}: ${body.error ?? 'query failed'}`,
+        `Prometheus at ${redactUrl(this._opts.url)}: ${body.error ?? 'query failed'}`,
       );
     if (body.data.resultType !== 'matrix') return [];
     return body.data.result as MatrixSeries[];
