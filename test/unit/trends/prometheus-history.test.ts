@@ -73,9 +73,10 @@ describe('PrometheusHistory', () => {
       timeoutMs: 100,
       fetch: failing,
     });
-    const err = await h
-      .query('cpu_percent', {}, 0, 1000)
-      .catch((e: unknown) => e as Error & { code: string });
+    const err = (await h.query('cpu_percent', {}, 0, 1000).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error & { code: string };
     expect(err.code).toBe('E_HISTORY_QUERY');
     expect(err.message).toContain('ECONNREFUSED');
     expect(err.message).not.toContain('s3cret');
