@@ -453,7 +453,39 @@ export const configSchema = z
   // These run even when unrelated parts of the file are wrong, so that every problem is reported at once;
   // each is skipped when a section it reads is wrong (or performance_monitor is not a mapping at all).
   .superRefine(checkRuleMetrics, { when: sectionsValid(RULE_INPUTS) })
-  .superRefine(checkLabelCollisions, { when: sectionsValid(LABEL_INPUTS) });
+  .superRefine(checkLabelCollisions, { when: sectionsValid(LABEL_INPUTS) })
+  .superRefine(checkTrendMetrics, { when: trendInputsValid });
+
+/** The trend metric check reads the metric lists of performance_monitor and trend_analysis itself. */
+function trendInputsValid(payload: { issues: readonly { path?: readonly PropertyKey[] }[] }): boolean {
+  return sectionsValid(RULE_INPUTS)(payload) && !payload.issues.some((i) => i.path?.[0] === 'trend_analysis');
+}
+
+interface TrendInputs extends RuleInputs {
+  trend_analysis: {
+    anomaly_detection: { metrics: readonly string[] };
+    forecasts: readonly { metric: string }[];
+    sparkline_metrics: readonly string[];
+  };
+}
+
+/** Metrics named in trend_analysis must exist, like a rule's metric (a typo would silently watch nothing). */
+function checkTrendMetrics(cfg: TrendInputs, ctx: z.RefinementCtx): void {
+  const known = knownMetricNames(cfg);
+  const check = (name: string, path: (string | number)[]): void => {
+    if (known.has(name)) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['trend_analysis', ...path],
+      message: `unknown metric ${JSON.stringify(name)}`,
+      params: { suggestFrom: [...known] },
+    });
+  };
+  const t = cfg.trend_analysis;
+  t.anomaly_detection.metrics.forEach((m, i) => check(m, ['anomaly_detection', 'metrics', i]));
+  t.forecasts.forEach((f, i) => check(f.metric, ['forecasts', i, 'metric']));
+  t.sparkline_metrics.forEach((m, i) => check(m, ['sparkline_metrics', i]));
+}
 
 /** Skips a cross-section check when one of the sections it reads is itself wrong. */
 function sectionsValid(sections: ReadonlySet<string>) {

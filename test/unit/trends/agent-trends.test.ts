@@ -208,3 +208,29 @@ describe('trend_analysis configuration', () => {
     }
   });
 });
+
+describe('trend_analysis metric names', () => {
+  it('should reject an unknown metric in the monitored, forecast and sparkline lists, naming each key', () => {
+    const text = `${fixtureConfigText('linux-vm')}
+trend_analysis:
+  anomaly_detection:
+    metrics: [cpu_percnt]
+  forecasts:
+    - { metric: disk_usage, threshold: 100 }
+  sparkline_metrics: [memory_percent, nope]
+`;
+    try {
+      parseConfigText(text, 'x.yaml', {});
+      expect.unreachable();
+    } catch (err) {
+      const issues = (err as ConfigError).issues;
+      expect(issues.map((i) => i.path)).toEqual([
+        'trend_analysis.anomaly_detection.metrics[0]',
+        'trend_analysis.forecasts[0].metric',
+        'trend_analysis.sparkline_metrics[1]',
+      ]);
+      expect(issues[0]!.message).toContain('unknown metric "cpu_percnt"');
+      expect(issues[0]!.line).toBe(text.split('\n').findIndex((l) => l.includes('cpu_percnt')) + 1);
+    }
+  });
+});
