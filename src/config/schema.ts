@@ -385,6 +385,7 @@ const trendAnalysis = z
             'network_bytes_sent',
             'queue_length',
             'api_error_count',
+            'api_request_duration',
           ]),
       })
       .prefault({}),

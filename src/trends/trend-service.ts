@@ -40,7 +40,10 @@ export interface TrendServiceOptions {
 export interface AnomalyState {
   metric: string;
   labels: Readonly<Record<string, string>>;
-  /** The value scored: the sample for gauges, the per-second rate for counters. */
+  /**
+   * The value scored: the sample for gauges, the per-second rate for counters, the mean of the observations
+   * since the previous collection for histograms (e.g. mean request latency).
+   */
   value: number;
   timestampMs: number;
   score: number;
@@ -76,7 +79,10 @@ export interface DetectedAnomaly {
 interface Monitored {
   detector: SeriesDetector;
   lastT: number;
+  /** The last value; for histograms the observation count. */
   lastV: number;
+  /** Histograms: the last sum of observations. */
+  lastSum: number;
   state: AnomalyState | undefined;
 }
 
@@ -205,14 +211,15 @@ export class TrendService {
     const span = this._settings.windowSamples * this._opts.intervalMs + this._opts.intervalMs;
     for (const metric of this._monitoredMetrics) {
       const windows = await this._reader.query(metric, {}, now - span, now, { resolution: 'raw' });
-      for (const w of windows)
+      // Histogram windows carry no per-sample sums; their detectors start with the live collections.
+      for (const w of windows.filter((x) => x.kind !== 'histogram'))
         for (let i = 0; i < w.t.length; i++) this._score(w.metric, w.labels, w.kind, w.t[i]!, w.v[i]!);
     }
     for (const spec of this._opts.config.forecasts) {
       const windows = await this._reader.query(spec.metric, {}, now - spec.window.ms, now, {
         resolution: 'raw',
       });
-      for (const w of windows)
+      for (const w of windows.filter((x) => x.kind !== 'histogram'))
         for (let i = 0; i < w.t.length; i++) this._forecast(spec, w.metric, w.labels, w.t[i]!, w.v[i]!);
     }
   }
@@ -238,7 +245,11 @@ export class TrendService {
     }
     const forecasts = this._opts.config.forecasts;
     for (const s of samples) {
-      if (s.kind === 'histogram') continue;
+      if (s.kind === 'histogram') {
+        if (this._monitoredMetrics.has(s.metric) && s.histogram !== undefined)
+          this._score(s.metric, s.labels, s.kind, s.timestampMs, s.value, s.histogram.sum);
+        continue;
+      }
       if (this._monitoredMetrics.has(s.metric))
         this._score(s.metric, s.labels, s.kind, s.timestampMs, s.value);
       for (const spec of forecasts)
@@ -266,16 +277,35 @@ export class TrendService {
     kind: string,
     t: number,
     v: number,
+    sum = NaN,
   ): void {
     const key = seriesKey(metric, labels);
     let m = this._monitored.get(key);
     if (m === undefined) {
-      m = { detector: new SeriesDetector(this._settings), lastT: NaN, lastV: NaN, state: undefined };
+      m = {
+        detector: new SeriesDetector(this._settings),
+        lastT: NaN,
+        lastV: NaN,
+        lastSum: NaN,
+        state: undefined,
+      };
       this._monitored.set(key, m);
     }
     if (!(t > m.lastT) && !Number.isNaN(m.lastT)) return;
     let x = v;
-    if (kind === 'counter') {
+    if (kind === 'histogram') {
+      // The mean of the observations made since the previous collection (latency per request).
+      const prevCount = m.lastV;
+      const prevSum = m.lastSum;
+      m.lastT = t;
+      m.lastV = v;
+      m.lastSum = sum;
+      if (Number.isNaN(prevCount)) return;
+      const reset = v < prevCount;
+      const count = reset ? v : v - prevCount;
+      if (count <= 0) return;
+      x = (reset ? sum : sum - prevSum) / count;
+    } else if (kind === 'counter') {
       const prevT = m.lastT;
       const prevV = m.lastV;
       m.lastT = t;
@@ -515,6 +545,8 @@ export function rates(t: ArrayLike<number>, v: ArrayLike<number>): { t: Float64A
 export function detectInWindow(w: SeriesWindow, settings: DetectorSettings): DetectedAnomaly[] {
   const d = new SeriesDetector(settings);
   const out: DetectedAnomaly[] = [];
+  // A stored histogram window has no per-sample sums to score; only the online detector scores histograms.
+  if (w.kind === 'histogram') return out;
   for (let i = 0; i < w.t.length; i++) {
     let x = w.v[i]!;
     if (w.kind === 'counter') {

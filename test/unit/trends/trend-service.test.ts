@@ -112,3 +112,47 @@ describe('TrendService', () => {
     expect(() => parseLabelMatchers('9a=1')).toThrow(/bad label matcher/);
   });
 });
+
+describe('TrendService on histograms', () => {
+  it('should score the mean of the observations made since the previous collection', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 1));
+    const yaml =
+      '  anomaly_detection:\n    enabled: true\n    algorithm: mad\n    min_samples: 5\n    window_samples: 20\n    metrics: [api_request_duration]\n';
+    const s = service(yaml, clock);
+    await s.start();
+    let count = 0;
+    let sum = 0;
+    const observe = async (n: number, each: number): Promise<void> => {
+      count += n;
+      sum += n * each;
+      await clock.advance(10_000);
+      const h = { boundaries: [0.1, 1], counts: [count, 0, 0], sum, count };
+      s.ingest(
+        [
+          {
+            metric: 'api_request_duration',
+            labels: { endpoint: '/x' },
+            value: count,
+            timestampMs: clock.nowMs(),
+            kind: 'histogram',
+            histogram: h,
+          },
+        ],
+        clock.nowMs(),
+      );
+    };
+    for (let i = 0; i < 12; i++) await observe(10, 0.02 + (i % 3) * 0.001);
+    await observe(0, 0); // a quiet interval: nothing to score
+    expect(s.anomalies()[0]!.baselineSize).toBe(11);
+    await observe(10, 0.5); // requests 25× slower
+    const [state] = s.anomalies();
+    expect(state!.value).toBeCloseTo(0.5, 12);
+    expect(state!.flag).toBe(true);
+    expect([...s.points()]).toContainEqual({
+      metric: 'anomaly_flag',
+      labels: { endpoint: '/x', metric: 'api_request_duration' },
+      value: 1,
+    });
+    await s.shutdown();
+  });
+});
