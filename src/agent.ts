@@ -4,6 +4,7 @@
  * subscriber — serves the HTTP endpoint, and reloads or stops all of it in order. Nothing else in the
  * code base knows every part.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
@@ -42,6 +43,11 @@ import { Neo4jDriverMetrics } from './probes/runtime/neo4j-driver.js';
 import type { QueryKind } from './probes/runtime/neo4j-driver.js';
 import { SeriesProducer, SeriesTable } from './telemetry/series-store.js';
 import { ApplicationBridge } from './telemetry/worker-bridge.js';
+import type { Alert } from './alerts/types.js';
+import { TrendService } from './trends/trend-service.js';
+import type { DetectedAnomaly } from './trends/trend-service.js';
+import type { TrendStatistics } from './trends/stats.js';
+import { renderStatusSections, STATUS_PAGE_STYLE } from './trends/status-page.js';
 import { enabledEntries, instrumentName, registerObservables } from './telemetry/instruments.js';
 import { resolveIdentity } from './telemetry/identity.js';
 import type { Identity } from './telemetry/identity.js';
@@ -81,6 +87,8 @@ export interface AgentOptions {
   instrumentNeo4jDriver?: boolean;
   /** Measure the Node.js runtime (the `runtime` metric group); default true. Tests on fixtures turn it off. */
   runtimeMetrics?: boolean;
+  /** Active alerts for the status page at `/` (the rule engine's); none shown when absent. */
+  activeAlerts?: () => readonly Alert[];
 }
 
 export interface MetricValue {
@@ -140,12 +148,15 @@ export class PerformanceMonitorAgent {
   private _reloading: Promise<void> | undefined;
   private _starting: Promise<void> | undefined;
   private _agentVersion: string | undefined;
+  private _trends: TrendService | undefined;
+  private _activeAlerts: (() => readonly Alert[]) | undefined;
 
   constructor(opts: AgentOptions = {}) {
     this._opts = opts;
     this._clock = opts.clock ?? new SystemClock();
     this._env = opts.env ?? process.env;
     this._loadConfig = opts.loadConfig ?? loadConfigIsolated;
+    this._activeAlerts = opts.activeAlerts;
     this._logger =
       opts.logger ??
       createLogger({
@@ -190,6 +201,7 @@ export class PerformanceMonitorAgent {
       this._startEarlySources();
       const config = this._opts.config ?? (await this._loadConfig(this._configPath(), this._env)).config;
       this._configureLogger(config);
+      await this._startTrends(config);
       const pipeline = this._buildPipeline(config);
       this._pipeline = pipeline;
       await pipeline.runner.start();
@@ -294,6 +306,89 @@ export class PerformanceMonitorAgent {
   /** Adds an HTTP route (before start). */
   addRoute(route: Route): void {
     this._extraRoutes.push(route);
+  }
+
+  /** Sets where the status page gets the active alerts from (the rule engine). */
+  setActiveAlertsProvider(provider: (() => readonly Alert[]) | undefined): void {
+    this._activeAlerts = provider;
+  }
+
+  /** Trend analysis, when `trend_analysis.enabled` (after start). */
+  get trends(): TrendService | undefined {
+    return this._trends;
+  }
+
+  /**
+   * Window statistics (count, mean, min, max, stddev, p50/p95/p99, rate, slope) of every series of
+   * `metric` matching `labels`, over `window` (`1h`, `24h`, `7d`, or milliseconds).
+   */
+  getTrendStatistics(
+    metric: string,
+    window: string | number,
+    labels: Readonly<Record<string, string>> = {},
+  ): Promise<TrendStatistics[]> {
+    if (this._trends === undefined)
+      return Promise.reject(
+        new AgentError('E_STATE', 'trend analysis is not enabled (trend_analysis.enabled)'),
+      );
+    return this._trends.getTrendStatistics(metric, window, labels);
+  }
+
+  /** Runs the configured anomaly detector over the history of `metric`; returns the flagged points. */
+  detectAnomalies(
+    metric: string,
+    opts: { window?: string | number; labels?: Readonly<Record<string, string>> } = {},
+  ): Promise<DetectedAnomaly[]> {
+    if (this._trends === undefined)
+      return Promise.reject(
+        new AgentError('E_STATE', 'trend analysis is not enabled (trend_analysis.enabled)'),
+      );
+    return this._trends.detectAnomalies(metric, opts);
+  }
+
+  private async _startTrends(config: AgentConfig): Promise<void> {
+    const t = config.trend_analysis;
+    if (!t.enabled) return;
+    const trends = new TrendService({
+      config: t,
+      intervalMs: config.performance_monitor.collection_interval.ms,
+      metricPrefix: config.performance_monitor.prometheus.metric_prefix,
+      clock: this._clock,
+      logger: this._logger.child({ component: 'trends' }),
+    });
+    await trends.start();
+    this._trends = trends;
+    this.onCollection('trends', (batch) => this._trends?.onCollection(batch));
+  }
+
+  private async _statusSections(): Promise<string> {
+    let alerts: readonly Alert[] | undefined;
+    try {
+      alerts = this._activeAlerts?.();
+    } catch (err) {
+      this._logger.warn('active alerts provider failed', { error: errorMessage(err) });
+    }
+    const trends = this._trends;
+    if (trends === undefined) return renderStatusSections({ alerts });
+    const toMs = this._clock.nowMs();
+    const fromMs = toMs - 3_600_000;
+    const sparklines = await trends
+      .sparklines(trends.sparklineMetrics, fromMs, toMs)
+      .catch((err: unknown) => {
+        this._logger.warn('status page history query failed', { error: errorMessage(err) });
+        return [];
+      });
+    return renderStatusSections({
+      alerts,
+      trends: {
+        anomalies: trends.anomalies(),
+        forecasts: trends.forecasts(),
+        sparklines,
+        fromMs,
+        toMs,
+        anomalyDetection: trends.anomalyDetectionEnabled,
+      },
+    });
   }
 
   /** The package version, read from package.json once. */
@@ -403,6 +498,7 @@ export class PerformanceMonitorAgent {
     registerObservables(meter, prefix, enabledEntries(config, groups), [
       () => runner.points(),
       () => this._selfPoints(pipeline),
+      () => this._trends?.points() ?? [],
     ]);
     this._application.bind(config, { clock: this._clock, logger: this._logger });
 
@@ -585,16 +681,28 @@ export class PerformanceMonitorAgent {
           res.end(ready ? 'ready\n' : 'not ready\n');
         },
       },
+      // The handlers reach the trend service in force at request time, so a reload that rebuilds it is seen.
+      ...(this._trends?.routes() ?? []).map((r) => ({
+        ...r,
+        handler: (req: IncomingMessage, res: ServerResponse) => {
+          const current = this._trends?.routes().find((c) => c.path === r.path);
+          if (current !== undefined) return current.handler(req, res);
+          res.writeHead(404, { 'Content-Type': 'application/json' });
+          res.end('{"status":"error","error":"trend analysis is not enabled"}\n');
+        },
+      })),
       ...this._extraRoutes,
     ];
     routes.push({
       path: '/',
       description: 'this page',
-      handler: (_req, res) => {
+      handler: async (_req, res) => {
         const html = renderLandingPage({
           version: this._version(),
           routes,
           summary: this.getMetricsSummary(),
+          sections: await this._statusSections(),
+          style: STATUS_PAGE_STYLE,
         });
         res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
         res.end(html);
@@ -644,6 +752,14 @@ export class PerformanceMonitorAgent {
       );
     const { config } = await this._loadConfig(path, this._env);
     const old = this._pipeline!;
+    if (JSON.stringify(config.trend_analysis) !== JSON.stringify(old.config.trend_analysis)) {
+      // Detectors and forecasts restart from the stored history; the HTTP routes appear with a new endpoint.
+      // A new store that cannot open fails the reload and leaves the running one in place.
+      const previous = this._trends;
+      await this._startTrends(config);
+      if (!config.trend_analysis.enabled) this._trends = undefined;
+      await previous?.shutdown();
+    }
     const next = this._buildPipeline(config);
     await next.runner.start();
     // With TLS on, the endpoint restarts on every reload so that renewed certificate files are read.
@@ -721,6 +837,8 @@ export class PerformanceMonitorAgent {
     this._httpRequests = undefined;
     const neo4jDriver = this._neo4jDriver;
     this._neo4jDriver = undefined;
+    const trends = this._trends;
+    this._trends = undefined;
     await shutdownAll(
       [
         { name: 'worker bridge', shutdown: () => this._bridge.shutdown() },
@@ -730,6 +848,7 @@ export class PerformanceMonitorAgent {
         ...(p === undefined
           ? []
           : [{ name: 'pipeline', shutdown: () => this._shutdownPipeline(p, finalPush) }]),
+        { name: 'trends', shutdown: () => trends?.shutdown() ?? Promise.resolve() },
       ],
       this._opts.shutdownTimeoutMs ?? 10_000,
       this._logger,

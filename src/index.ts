@@ -36,3 +36,13 @@ export type { AlertDispatcherOptions, ChannelStats, DispatchChannel } from './al
 export { createAlertDispatcher } from './alerts/create-dispatcher.js';
 export { NotifyError } from './alerts/notifiers/notify-error.js';
 export { SIGNATURE_HEADER, verifySignature } from './alerts/notifiers/webhook.js';
+export { TrendService } from './trends/trend-service.js';
+export type { AnomalyState, DetectedAnomaly, ForecastState } from './trends/trend-service.js';
+export { SqliteHistoryStore } from './trends/history-store.js';
+export type { HistoryReader, HistoryStore, Resolution, SeriesWindow } from './trends/history-store.js';
+export { PrometheusHistory } from './trends/prometheus-history.js';
+export { computeStatistics } from './trends/stats.js';
+export type { TrendStatistics } from './trends/stats.js';
+export { SeriesDetector } from './trends/anomaly.js';
+export type { AnomalyAlgorithm, AnomalyResult, DetectorSettings } from './trends/anomaly.js';
+export { linearFit, secondsToThreshold } from './trends/forecast.js';

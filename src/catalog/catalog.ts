@@ -403,6 +403,31 @@ export const CATALOG: readonly CatalogEntry[] = [
     'Notifications dropped because the outbox of the channel was full (oldest resolutions first).',
     ['channel'],
   ),
+  // Trend analysis: one series per monitored series, labelled with its metric name and its own labels.
+  entry(
+    'self',
+    'anomaly_score',
+    'gauge',
+    '1',
+    "How unusual the monitored series' latest value is, in spread units of the configured detector (0 = normal); plus the series' own labels.",
+    ['metric'],
+  ),
+  entry(
+    'self',
+    'anomaly_flag',
+    'gauge',
+    '1',
+    "1 while the monitored series' latest value is anomalous (score above the sensitivity), else 0; plus the series' own labels.",
+    ['metric'],
+  ),
+  entry(
+    'self',
+    'forecast_seconds_to_threshold',
+    'gauge',
+    's',
+    "Seconds until a linear fit of the series over its forecast window reaches the configured threshold (+Inf if never); plus the series' own labels.",
+    ['metric'],
+  ),
 ];
 
 const BY_NAME = new Map(CATALOG.map((e) => [e.name, e]));

@@ -29,6 +29,8 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   E_NOTIFY: 1,
   E_OUTBOX: 1,
   E_AGENT_API: 1,
+  E_HISTORY_STORE: 2,
+  E_HISTORY_QUERY: 1,
 };
 
 /** Runs the command line `argv` (without node and script); resolves with the exit code. */
@@ -55,13 +57,14 @@ export async function main(
   const rest = [...argv];
   for (const w of command.name.split(' ')) rest.splice(rest.indexOf(w), 1);
   let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
   try {
-    values = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: rest,
       options: parseArgsConfig(command),
-      allowPositionals: false,
+      allowPositionals: command.positionals !== undefined,
       strict: true,
-    }).values;
+    }));
   } catch (err) {
     io.err(`perf-monitor ${command.name}: ${errorMessage(err)}`);
     return 2;
@@ -84,6 +87,8 @@ export async function main(
         return await (
           await import('./commands/config-print.js')
         ).configPrintCommand(file, env, values.json === true, io);
+      case 'trends':
+        return await (await import('./commands/trends.js')).trendsCommand(file, env, positionals, values, io);
       case 'run':
         diag.setLogger(
           {

@@ -16,6 +16,8 @@ export interface CliCommand {
   name: string;
   summary: string;
   options: readonly CliOption[];
+  /** Positional arguments the command takes, as shown in its usage line (`<metric>`). */
+  positionals?: string;
 }
 
 const CONFIG_OPTION: CliOption = {
@@ -67,6 +69,24 @@ export const COMMANDS: readonly CliCommand[] = [
     ],
   },
   ...silenceCommands(),
+  {
+    name: 'trends',
+    positionals: '<metric>',
+    summary:
+      'window statistics and a sparkline of a metric, read from the history store file (or Prometheus) the config names',
+    options: [
+      CONFIG_OPTION,
+      {
+        long: 'window',
+        short: 'w',
+        arg: 'DURATION',
+        description: 'window length: 1h, 24h, 7d, 90m … (default 1h)',
+      },
+      { long: 'labels', short: 'l', arg: 'K=V[,K=V]', description: 'only series with these label values' },
+      { long: 'json', description: 'print JSON for scripts' },
+      HELP_OPTION,
+    ],
+  },
 ];
 
 /** `silence add|list|expire`: talk to the running agent's /api/v1/silences. */
@@ -133,7 +153,7 @@ function optionLine(o: CliOption): string {
 
 export function commandHelp(command: CliCommand): string {
   return [
-    `Usage: perf-monitor ${command.name} [options]`,
+    `Usage: perf-monitor ${command.name} [options]${command.positionals === undefined ? '' : ` ${command.positionals}`}`,
     '',
     command.summary,
     '',

@@ -447,10 +447,16 @@ const trendAnalysis = z
     enabled: z.boolean().default(false),
     storage: z
       .strictObject({
-        backend: z.enum(['file', 'sqlite', 'prometheus']).default('file'),
+        // 'file' is the seed's name for a local store; it means the embedded SQLite file.
+        backend: z.enum(['file', 'sqlite', 'prometheus']).default('sqlite'),
         path: z.string().min(1).default('data/metrics_history'),
         retention_days: z.number().positive().default(30),
         url: z.string().url().optional(),
+        // Raw samples are kept this long, 1-minute rollups the next tier, 1-hour rollups retention_days.
+        raw_retention: durationField({ min: 3_600_000 }).default(duration(48 * 3_600_000)),
+        rollup_1m_retention: durationField({ min: 3_600_000 }).default(duration(14 * 86_400_000)),
+        maintenance_interval: durationField({ min: 1000 }).default(duration(300_000)),
+        query_timeout: durationField({ min: 100 }).default(duration(10_000)),
       })
       .prefault({}),
     anomaly_detection: z
@@ -459,10 +465,56 @@ const trendAnalysis = z
         algorithm: z.enum(['zscore', 'iqr', 'mad']).default('zscore'),
         sensitivity: z.number().positive().default(2),
         min_samples: z.number().int().min(2).default(100),
+        window_samples: z.number().int().min(2).max(100_000).default(360),
+        seasonality: z.enum(['none', 'daily']).default('none'),
+        metrics: z
+          .array(z.string().regex(METRIC_NAME))
+          .default([
+            'cpu_percent',
+            'memory_percent',
+            'swap_percent',
+            'disk_usage_percent',
+            'disk_io_read_bytes',
+            'disk_io_write_bytes',
+            'network_bytes_recv',
+            'network_bytes_sent',
+            'queue_length',
+            'api_error_count',
+            'api_request_duration',
+          ]),
       })
       .prefault({}),
+    forecasts: z
+      .array(
+        z.strictObject({
+          metric: z.string().regex(METRIC_NAME),
+          threshold: z.number(),
+          window: durationField({ min: 60_000 }).default(duration(6 * 3_600_000)),
+          direction: z.enum(['up', 'down']).default('up'),
+        }),
+      )
+      .default([
+        { metric: 'disk_usage_percent', threshold: 100, window: duration(6 * 3_600_000), direction: 'up' },
+      ]),
+    sparkline_metrics: z
+      .array(z.string().regex(METRIC_NAME))
+      .default(['cpu_percent', 'memory_percent', 'disk_usage_percent', 'network_bytes_recv']),
   })
   .superRefine((t, ctx) => {
+    if (t.storage.rollup_1m_retention.ms < t.storage.raw_retention.ms) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['storage', 'rollup_1m_retention'],
+        message: `must be at least raw_retention (${t.storage.raw_retention.text})`,
+      });
+    }
+    if (t.anomaly_detection.window_samples < t.anomaly_detection.min_samples) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['anomaly_detection', 'window_samples'],
+        message: `must be at least min_samples (${t.anomaly_detection.min_samples})`,
+      });
+    }
     if (t.storage.backend === 'prometheus' && t.storage.url === undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -497,7 +549,39 @@ export const configSchema = z
   // These run even when unrelated parts of the file are wrong, so that every problem is reported at once;
   // each is skipped when a section it reads is wrong (or performance_monitor is not a mapping at all).
   .superRefine(checkRuleMetrics, { when: sectionsValid(RULE_INPUTS) })
-  .superRefine(checkLabelCollisions, { when: sectionsValid(LABEL_INPUTS) });
+  .superRefine(checkLabelCollisions, { when: sectionsValid(LABEL_INPUTS) })
+  .superRefine(checkTrendMetrics, { when: trendInputsValid });
+
+/** The trend metric check reads the metric lists of performance_monitor and trend_analysis itself. */
+function trendInputsValid(payload: { issues: readonly { path?: readonly PropertyKey[] }[] }): boolean {
+  return sectionsValid(RULE_INPUTS)(payload) && !payload.issues.some((i) => i.path?.[0] === 'trend_analysis');
+}
+
+interface TrendInputs extends RuleInputs {
+  trend_analysis: {
+    anomaly_detection: { metrics: readonly string[] };
+    forecasts: readonly { metric: string }[];
+    sparkline_metrics: readonly string[];
+  };
+}
+
+/** Metrics named in trend_analysis must exist, like a rule's metric (a typo would silently watch nothing). */
+function checkTrendMetrics(cfg: TrendInputs, ctx: z.RefinementCtx): void {
+  const known = knownMetricNames(cfg);
+  const check = (name: string, path: (string | number)[]): void => {
+    if (known.has(name)) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['trend_analysis', ...path],
+      message: `unknown metric ${JSON.stringify(name)}`,
+      params: { suggestFrom: [...known] },
+    });
+  };
+  const t = cfg.trend_analysis;
+  t.anomaly_detection.metrics.forEach((m, i) => check(m, ['anomaly_detection', 'metrics', i]));
+  t.forecasts.forEach((f, i) => check(f.metric, ['forecasts', i, 'metric']));
+  t.sparkline_metrics.forEach((m, i) => check(m, ['sparkline_metrics', i]));
+}
 
 /** Skips a cross-section check when one of the sections it reads is itself wrong. */
 function sectionsValid(sections: ReadonlySet<string>) {
@@ -516,6 +600,7 @@ export type OtlpConfig = AgentConfig['performance_monitor']['otlp'];
 export type LoggingConfig = AgentConfig['logging'];
 export type NotificationsConfig = AgentConfig['performance_monitor']['alerting']['notifications'];
 export type ChannelConfig = NotificationsConfig['channels'][number];
+export type TrendAnalysisConfig = AgentConfig['trend_analysis'];
 
 function duplicates(names: readonly string[]): Map<string, number> {
   const seen = new Set<string>();

@@ -14,13 +14,17 @@ export interface LandingPageInput {
     otlp?: { endpoint: string; exports: number; failures: number; lastError?: string };
     scrapes: number;
   };
+  /** Extra HTML sections (the status page: alerts, anomalies, forecasts, sparklines) shown first. */
+  sections?: string;
+  /** CSS for those sections. */
+  style?: string;
 }
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-export function renderLandingPage({ version, routes, summary }: LandingPageInput): string {
+export function renderLandingPage({ version, routes, summary, sections, style }: LandingPageInput): string {
   const rows = routes
     .map((r) => {
       const path = r.path.endsWith('/*') ? r.path.slice(0, -1) : r.path;
@@ -52,11 +56,11 @@ body { font-family: system-ui, sans-serif; margin: 1rem; max-width: 50rem; }
 table { border-collapse: collapse; width: 100%; }
 td, th { text-align: left; padding: 0.25rem 0.5rem; border-bottom: 1px solid #ddd; }
 .ok { color: #1a7f37; } .bad { color: #cf222e; }
-</style>
+${style ?? ''}</style>
 </head>
 <body>
 <h1>perf-monitor-agent ${escapeHtml(version)}</h1>
-<p>Last collection: ${escapeHtml(collected)}; every ${summary.collectionIntervalMs / 1000} s; ${summary.scrapes} scrapes served.</p>
+${sections === undefined ? '' : `${sections}\n`}<p>Last collection: ${escapeHtml(collected)}; every ${summary.collectionIntervalMs / 1000} s; ${summary.scrapes} scrapes served.</p>
 ${otlp}
 <h2>Endpoints</h2>
 <table>

@@ -19,6 +19,7 @@ const BENCHMARKS = [
   'idle-footprint.js',
   'record-cost.js',
   'preload-overhead.js',
+  'history.js',
 ];
 /** Each benchmark stops itself well before this; it is the last resort. */
 const LIMIT_MS = 200_000;

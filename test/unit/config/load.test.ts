@@ -414,7 +414,7 @@ describe('loadConfigFile', () => {
       expect(pm.prometheus.default_labels).toEqual({ environment: 'development', instance: 'localhost' });
       expect(pm.alerting.rules).toHaveLength(1);
       expect(pm.alerting.rules[0]!.duration).toEqual({ ms: 300_000, text: '5m' });
-      expect(config.trend_analysis).toEqual({
+      expect(config.trend_analysis).toMatchObject({
         enabled: true,
         storage: { backend: 'file', path: 'logs/metrics_history', retention_days: 30 },
         anomaly_detection: { enabled: true, algorithm: 'zscore', sensitivity: 2, min_samples: 100 },

@@ -1,0 +1,289 @@
+/**
+ * A chunk of one series' samples, compressed as in Facebook's Gorilla paper (and Prometheus' XOR chunks):
+ * timestamps as delta-of-delta with variable-length buckets, values as the XOR with the previous value,
+ * storing only the meaningful bits. A steady collection interval costs one bit per timestamp, an unchanged
+ * value one bit; a noisy gauge costs the bits that differ. Appending is incremental, so the open chunk of a
+ * series can be written to disk after every collection without re-encoding it.
+ */
+
+/** Growable bit buffer, most significant bit first. */
+class BitWriter {
+  private _buf = new Uint8Array(64);
+  private _bits = 0;
+
+  /** Writes the low `n` bits (n ≤ 32) of `value`. */
+  write(value: number, n: number): void {
+    for (let i = n - 1; i >= 0;) {
+      const byte = this._bits >>> 3;
+      if (byte >= this._buf.length) {
+        const next = new Uint8Array(this._buf.length * 2);
+        next.set(this._buf);
+        this._buf = next;
+      }
+      const free = 8 - (this._bits & 7);
+      const take = Math.min(free, i + 1);
+      const chunk = (value >>> (i + 1 - take)) & ((1 << take) - 1);
+      this._buf[byte]! |= chunk << (free - take);
+      this._bits += take;
+      i -= take;
+    }
+  }
+
+  get bitLength(): number {
+    return this._bits;
+  }
+
+  /** The bytes written so far (a view; copy before the next write if kept). */
+  bytes(): Uint8Array {
+    return this._buf.subarray(0, (this._bits + 7) >>> 3);
+  }
+}
+
+class BitReader {
+  private _pos = 0;
+  private readonly _buf: Uint8Array;
+
+  constructor(buf: Uint8Array) {
+    this._buf = buf;
+  }
+
+  bit(): number {
+    const p = this._pos++;
+    return (this._buf[p >>> 3]! >>> (7 - (p & 7))) & 1;
+  }
+
+  /** Reads `n` bits (n ≤ 32) as an unsigned number. */
+  read(n: number): number {
+    const buf = this._buf;
+    let pos = this._pos;
+    if (pos + n > buf.length * 8) throw new RangeError('chunk ended early');
+    let out = 0;
+    let rem = n;
+    const off = pos & 7;
+    if (off !== 0) {
+      const avail = 8 - off;
+      const take = rem < avail ? rem : avail;
+      out = (buf[pos >>> 3]! >>> (avail - take)) & ((1 << take) - 1);
+      pos += take;
+      rem -= take;
+    }
+    while (rem >= 8) {
+      out = out * 256 + buf[pos >>> 3]!;
+      pos += 8;
+      rem -= 8;
+    }
+    if (rem > 0) {
+      out = out * (1 << rem) + (buf[pos >>> 3]! >>> (8 - rem));
+      pos += rem;
+    }
+    this._pos = pos;
+    return out;
+  }
+}
+
+function clz64(hi: number, lo: number): number {
+  return hi !== 0 ? Math.clz32(hi) : 32 + Math.clz32(lo);
+}
+
+function ctz32(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
+function ctz64(hi: number, lo: number): number {
+  return lo !== 0 ? ctz32(lo) : 32 + ctz32(hi);
+}
+
+/** Signed delta-of-delta buckets: [value bits, prefix, prefix bits]. */
+const DOD_BUCKETS: readonly (readonly [number, number, number])[] = [
+  [7, 0b10, 2],
+  [9, 0b110, 3],
+  [12, 0b1110, 4],
+];
+
+/** Encodes samples with strictly increasing millisecond timestamps. */
+export class ChunkEncoder {
+  private readonly _w = new BitWriter();
+  private readonly _f = new Float64Array(1);
+  private readonly _u = new Uint32Array(this._f.buffer);
+  private _count = 0;
+  private _prevT = 0;
+  private _prevDelta = 0;
+  private _prevHi = 0;
+  private _prevLo = 0;
+  private _leading = -1;
+  private _trailing = 0;
+
+  get count(): number {
+    return this._count;
+  }
+
+  get lastTimestampMs(): number {
+    return this._prevT;
+  }
+
+  get byteLength(): number {
+    return (this._w.bitLength + 7) >>> 3;
+  }
+
+  append(timestampMs: number, value: number): void {
+    const w = this._w;
+    this._f[0] = value;
+    const lo = this._u[0]!;
+    const hi = this._u[1]!;
+    if (this._count === 0) {
+      w.write(Math.floor(timestampMs / 2 ** 32), 32);
+      w.write(timestampMs >>> 0, 32);
+      w.write(hi, 32);
+      w.write(lo, 32);
+    } else {
+      const delta = timestampMs - this._prevT;
+      if (this._count === 1) {
+        w.write(delta >>> 0, 32);
+      } else {
+        const dod = delta - this._prevDelta;
+        if (dod === 0) w.write(0, 1);
+        else {
+          let done = false;
+          for (const [bits, prefix, prefixBits] of DOD_BUCKETS) {
+            const lim = 2 ** (bits - 1);
+            if (dod >= -lim + 1 && dod <= lim) {
+              w.write(prefix, prefixBits);
+              w.write((dod + lim - 1) >>> 0, bits);
+              done = true;
+              break;
+            }
+          }
+          if (!done) {
+            w.write(0b1111, 4);
+            w.write(dod | 0, 32);
+          }
+        }
+      }
+      this._prevDelta = delta;
+      this._writeValue(hi, lo);
+    }
+    this._prevT = timestampMs;
+    this._prevHi = hi;
+    this._prevLo = lo;
+    this._count++;
+  }
+
+  private _writeValue(hi: number, lo: number): void {
+    const w = this._w;
+    const xh = (hi ^ this._prevHi) >>> 0;
+    const xl = (lo ^ this._prevLo) >>> 0;
+    if (xh === 0 && xl === 0) {
+      w.write(0, 1);
+      return;
+    }
+    w.write(1, 1);
+    let leading = Math.min(clz64(xh, xl), 31);
+    let trailing = ctz64(xh, xl);
+    if (this._leading >= 0 && leading >= this._leading && trailing >= this._trailing) {
+      w.write(0, 1);
+      leading = this._leading;
+      trailing = this._trailing;
+    } else {
+      const meaningful = 64 - leading - trailing;
+      w.write(1, 1);
+      w.write(leading, 5);
+      w.write(meaningful & 63, 6); // 64 is written as 0
+      this._leading = leading;
+      this._trailing = trailing;
+    }
+    writeMeaningful(w, xh, xl, trailing, 64 - leading - trailing);
+  }
+
+  /** The encoded chunk so far (a view, valid until the next append). */
+  bytes(): Uint8Array {
+    return this._w.bytes();
+  }
+}
+
+function writeMeaningful(w: BitWriter, hi: number, lo: number, trailing: number, n: number): void {
+  let vh: number;
+  let vl: number;
+  if (trailing >= 32) {
+    vh = 0;
+    vl = hi >>> (trailing - 32);
+  } else if (trailing === 0) {
+    vh = hi;
+    vl = lo;
+  } else {
+    vl = ((lo >>> trailing) | (hi << (32 - trailing))) >>> 0;
+    vh = hi >>> trailing;
+  }
+  if (n > 32) {
+    w.write(vh, n - 32);
+    w.write(vl, 32);
+  } else w.write(vl, n);
+}
+
+/** Decodes a chunk of `count` samples into the given arrays (appending); returns the new length. */
+export function decodeChunk(
+  data: Uint8Array,
+  count: number,
+  outT: number[] | Float64Array,
+  outV: number[] | Float64Array,
+  offset = 0,
+): number {
+  if (count === 0) return offset;
+  const r = new BitReader(data);
+  const f = new Float64Array(1);
+  const u = new Uint32Array(f.buffer);
+  let t = r.read(32) * 2 ** 32 + r.read(32);
+  let hi = r.read(32);
+  let lo = r.read(32);
+  u[0] = lo;
+  u[1] = hi;
+  outT[offset] = t;
+  outV[offset] = f[0]!;
+  let delta = 0;
+  let leading = 0;
+  let trailing = 0;
+  for (let i = 1; i < count; i++) {
+    if (i === 1) delta = r.read(32) | 0;
+    else if (r.bit() !== 0) {
+      // Prefix 10, 110, 1110 or 1111: count the ones after the first.
+      let ones = 0;
+      while (ones < 3 && r.bit() === 1) ones++;
+      delta +=
+        ones === 3 ? r.read(32) | 0 : r.read(DOD_BUCKETS[ones]![0]) - (2 ** (DOD_BUCKETS[ones]![0] - 1) - 1);
+    }
+    t += delta;
+    if (r.bit() !== 0) {
+      if (r.bit() !== 0) {
+        leading = r.read(5);
+        const m = r.read(6);
+        trailing = 64 - leading - (m === 0 ? 64 : m);
+      }
+      const n = 64 - leading - trailing;
+      let vh = 0;
+      let vl: number;
+      if (n > 32) {
+        vh = r.read(n - 32);
+        vl = r.read(32);
+      } else vl = r.read(n);
+      // shift (vh, vl) left by `trailing` and XOR into the previous value
+      let xh: number;
+      let xl: number;
+      if (trailing >= 32) {
+        xh = (vl << (trailing - 32)) >>> 0;
+        xl = 0;
+      } else if (trailing === 0) {
+        xh = vh;
+        xl = vl;
+      } else {
+        xh = ((vh << trailing) | (vl >>> (32 - trailing))) >>> 0;
+        xl = (vl << trailing) >>> 0;
+      }
+      hi = (hi ^ xh) >>> 0;
+      lo = (lo ^ xl) >>> 0;
+      u[0] = lo;
+      u[1] = hi;
+    }
+    outT[offset + i] = t;
+    outV[offset + i] = f[0]!;
+  }
+  return offset + count;
+}

@@ -1,0 +1,190 @@
+/**
+ * Window statistics over one series: count, mean, min, max, standard deviation, p50/p95/p99, the
+ * reset-aware rate of counters and the least-squares slope. Raw windows are exact (percentiles interpolate
+ * between ranks as Prometheus' quantile_over_time does); rollup windows are exact for count, mean, min, max,
+ * stddev and rate, and take percentiles over the per-bucket means. Histograms take percentiles from their
+ * bucket increases over the window, as histogram_quantile does.
+ */
+import type { SeriesWindow } from './history-store.js';
+import { counterIncrease, rollupIncrease } from './history-store.js';
+
+export interface TrendStatistics {
+  metric: string;
+  labels: Readonly<Record<string, string>>;
+  kind: SeriesWindow['kind'];
+  resolution: SeriesWindow['resolution'];
+  fromMs: number;
+  toMs: number;
+  /** Samples in the window (histograms: observations). */
+  count: number;
+  mean: number;
+  min: number;
+  max: number;
+  stddev: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  /** Counters and histograms: increase per second over the window. */
+  rate?: number;
+  /** Least-squares slope, units per second. */
+  slope: number;
+  last: number;
+  /** Where the percentiles come from. */
+  percentiles: 'samples' | 'bucket-means' | 'histogram-buckets';
+}
+
+/** Quantile of sorted values with linear interpolation between ranks (q in [0, 1]). */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  if (q <= 0) return sorted[0]!;
+  if (q >= 1) return sorted[n - 1]!;
+  const rank = q * (n - 1);
+  const lo = Math.floor(rank);
+  const frac = rank - lo;
+  return lo + 1 < n ? sorted[lo]! + (sorted[lo + 1]! - sorted[lo]!) * frac : sorted[lo]!;
+}
+
+/**
+ * Prometheus' histogram_quantile over cumulative bucket counts `cum` with upper bounds `le` (ascending,
+ * the last +Inf).
+ */
+export function histogramQuantile(q: number, le: readonly number[], cum: readonly number[]): number {
+  const n = le.length;
+  if (n === 0) return NaN;
+  const total = cum[n - 1]!;
+  if (total <= 0) return NaN;
+  const rank = q * total;
+  let i = 0;
+  while (i < n - 1 && cum[i]! < rank) i++;
+  if (le[i] === Infinity) return le[n - 2] ?? NaN;
+  const upper = le[i]!;
+  const lower = i === 0 ? (upper > 0 ? 0 : upper) : le[i - 1]!;
+  const below = i === 0 ? 0 : cum[i - 1]!;
+  const inBucket = cum[i]! - below;
+  if (inBucket <= 0) return upper;
+  return lower + ((upper - lower) * (rank - below)) / inBucket;
+}
+
+/** Least-squares slope of v over t (t in ms), in units per second. */
+export function slopePerSecond(t: ArrayLike<number>, v: ArrayLike<number>): number {
+  const n = t.length;
+  if (n < 2) return 0;
+  const t0 = t[0]!;
+  let sx = 0;
+  let sy = 0;
+  for (let i = 0; i < n; i++) {
+    sx += (t[i]! - t0) / 1000;
+    sy += v[i]!;
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = (t[i]! - t0) / 1000 - mx;
+    sxy += dx * (v[i]! - my);
+    sxx += dx * dx;
+  }
+  return sxx === 0 ? 0 : sxy / sxx;
+}
+
+/** Reset-aware increase between consecutive values. */
+export function increaseOf(v: ArrayLike<number>): number {
+  let inc = 0;
+  for (let i = 1; i < v.length; i++) inc += counterIncrease(v[i - 1]!, v[i]!);
+  return inc;
+}
+
+/** Statistics of one series window. */
+export function computeStatistics(w: SeriesWindow, fromMs: number, toMs: number): TrendStatistics {
+  const base = {
+    metric: w.metric,
+    labels: w.labels,
+    kind: w.kind,
+    resolution: w.resolution,
+    fromMs,
+    toMs,
+    last: w.v.length > 0 ? w.v[w.v.length - 1]! : NaN,
+  };
+  const spanS = w.t.length > 1 ? (w.t[w.t.length - 1]! - w.t[0]!) / 1000 : 0;
+  if (w.histogram !== undefined) {
+    const h = w.histogram;
+    const count = h.countIncrease;
+    return {
+      ...base,
+      count,
+      mean: count > 0 ? h.sumIncrease / count : NaN,
+      min: NaN,
+      max: NaN,
+      stddev: NaN,
+      p50: histogramQuantile(0.5, h.le, h.increase),
+      p95: histogramQuantile(0.95, h.le, h.increase),
+      p99: histogramQuantile(0.99, h.le, h.increase),
+      rate: spanS > 0 ? count / spanS : undefined,
+      slope: slopePerSecond(w.t, w.v),
+      percentiles: 'histogram-buckets',
+    };
+  }
+  if (w.rollup !== undefined) {
+    const r = w.rollup;
+    let n = 0;
+    let sum = 0;
+    let sumsq = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    const means = new Float64Array(r.n.length);
+    for (let i = 0; i < r.n.length; i++) {
+      n += r.n[i]!;
+      sum += r.sum[i]!;
+      sumsq += r.sumsq[i]!;
+      if (r.min[i]! < min) min = r.min[i]!;
+      if (r.max[i]! > max) max = r.max[i]!;
+      means[i] = r.sum[i]! / r.n[i]!;
+    }
+    const mean = n > 0 ? sum / n : NaN;
+    const sorted = Float64Array.from(means).sort();
+    return {
+      ...base,
+      count: n,
+      mean,
+      min: n > 0 ? min : NaN,
+      max: n > 0 ? max : NaN,
+      stddev: n > 0 ? Math.sqrt(Math.max(0, sumsq / n - mean * mean)) : NaN,
+      p50: quantileSorted(sorted, 0.5),
+      p95: quantileSorted(sorted, 0.95),
+      p99: quantileSorted(sorted, 0.99),
+      rate: w.kind === 'counter' && spanS > 0 ? rollupIncrease(r, w.v) / spanS : undefined,
+      slope: slopePerSecond(w.t, means),
+      percentiles: 'bucket-means',
+    };
+  }
+  const v = w.v;
+  const n = v.length;
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    sum += v[i]!;
+    if (v[i]! < min) min = v[i]!;
+    if (v[i]! > max) max = v[i]!;
+  }
+  const mean = n > 0 ? sum / n : NaN;
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (v[i]! - mean) ** 2;
+  const sorted = Float64Array.from(v).sort();
+  return {
+    ...base,
+    count: n,
+    mean,
+    min: n > 0 ? min : NaN,
+    max: n > 0 ? max : NaN,
+    stddev: n > 0 ? Math.sqrt(ss / n) : NaN,
+    p50: quantileSorted(sorted, 0.5),
+    p95: quantileSorted(sorted, 0.95),
+    p99: quantileSorted(sorted, 0.99),
+    rate: w.kind === 'counter' && spanS > 0 ? increaseOf(v) / spanS : undefined,
+    slope: slopePerSecond(w.t, v),
+    percentiles: 'samples',
+  };
+}

@@ -1,0 +1,568 @@
+/**
+ * Trend analysis as one long-lived part: it receives every collection, appends it to the history store,
+ * scores the monitored series for anomalies and updates the forecasts, reports anomaly_score,
+ * anomaly_flag and forecast_seconds_to_threshold as metric points (exported with the next collection),
+ * and answers window statistics from the store or from Prometheus. The agent wires it; the HTTP server
+ * only sees the routes it hands over.
+ */
+import type { CollectionBatch } from '../analysis/collection-reader.js';
+import type { Sample } from '../analysis/samples.js';
+import type { TrendAnalysisConfig } from '../config/schema.js';
+import type { Route } from '../export/http-server.js';
+import type { Clock } from '../lib/clock.js';
+import { parseDurationMs } from '../lib/duration.js';
+import { AgentError, errorMessage } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import type { MetricPoint } from '../probes/probe.js';
+import { SeriesDetector } from './anomaly.js';
+import type { AnomalyResult, DetectorSettings } from './anomaly.js';
+import { SeriesForecaster, secondsToThreshold } from './forecast.js';
+import { SqliteHistoryStore } from './history-store.js';
+import type { HistoryReader, Resolution, SeriesWindow } from './history-store.js';
+import { PrometheusHistory } from './prometheus-history.js';
+import { computeStatistics } from './stats.js';
+import type { TrendStatistics } from './stats.js';
+import { counterIncrease } from './history-store.js';
+
+export interface TrendServiceOptions {
+  config: TrendAnalysisConfig;
+  /** performance_monitor.collection_interval in ms (warm-up length, API defaults). */
+  intervalMs: number;
+  /** performance_monitor.prometheus.metric_prefix, for the Prometheus backend. */
+  metricPrefix: string;
+  clock: Clock;
+  logger: Logger;
+  /** Tests inject a fetch for the Prometheus backend. */
+  fetch?: typeof fetch;
+}
+
+/** The online state of one monitored series. */
+export interface AnomalyState {
+  metric: string;
+  labels: Readonly<Record<string, string>>;
+  /**
+   * The value scored: the sample for gauges, the per-second rate for counters, the mean of the observations
+   * since the previous collection for histograms (e.g. mean request latency).
+   */
+  value: number;
+  timestampMs: number;
+  score: number;
+  flag: boolean;
+  expected?: [number, number];
+  baselineSize: number;
+}
+
+export interface ForecastState {
+  metric: string;
+  labels: Readonly<Record<string, string>>;
+  threshold: number;
+  direction: 'up' | 'down';
+  window: string;
+  /** Seconds until the threshold (Infinity: never at the current trend). */
+  secondsToThreshold: number;
+  /** Units per second. */
+  slope: number;
+  value: number;
+  timestampMs: number;
+}
+
+/** One point a batch detection flagged. */
+export interface DetectedAnomaly {
+  metric: string;
+  labels: Readonly<Record<string, string>>;
+  timestampMs: number;
+  value: number;
+  score: number;
+  expected: [number, number];
+}
+
+interface Monitored {
+  detector: SeriesDetector;
+  lastT: number;
+  /** The last value; for histograms the observation count. */
+  lastV: number;
+  /** Histograms: the last sum of observations. */
+  lastSum: number;
+  state: AnomalyState | undefined;
+}
+
+interface Forecasted {
+  f: SeriesForecaster;
+  spec: TrendAnalysisConfig['forecasts'][number];
+  state: ForecastState | undefined;
+}
+
+export function seriesKey(metric: string, labels: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(labels).sort();
+  return `${metric}{${keys.map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',')}}`;
+}
+
+/** Parses a window such as `1h`, `24h`, `7d` or `90m`; undefined when it is not one. */
+export function parseWindowMs(text: string): number | undefined {
+  const ms = parseDurationMs(text);
+  return ms === undefined || ms <= 0 ? undefined : ms;
+}
+
+/** Parses `k=v,k2=v2` strictly; throws E_USAGE naming the bad entry. */
+export function parseLabelMatchers(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (text === undefined || text.trim() === '') return out;
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=');
+    const key = part.slice(0, eq).trim();
+    if (eq <= 0 || !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(key))
+      throw new AgentError(
+        'E_USAGE',
+        `bad label matcher ${JSON.stringify(part)}: use name=value[,name=value]`,
+      );
+    out[key] = part.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+function json(value: unknown): string {
+  return `${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? (Number.isNaN(v) ? null : v > 0 ? '+Inf' : '-Inf') : v))}\n`;
+}
+
+export class TrendService {
+  private readonly _opts: TrendServiceOptions;
+  private readonly _settings: DetectorSettings;
+  private readonly _monitoredMetrics: ReadonlySet<string>;
+  private readonly _store: SqliteHistoryStore | undefined;
+  private readonly _reader: HistoryReader;
+  private readonly _monitored = new Map<string, Monitored>();
+  private readonly _forecasts = new Map<string, Forecasted>();
+  private _lastMaintenanceMs: number | undefined;
+  private _appendFailures = 0;
+  private _started = false;
+
+  constructor(opts: TrendServiceOptions) {
+    this._opts = opts;
+    const c = opts.config;
+    const ad = c.anomaly_detection;
+    this._settings = {
+      algorithm: ad.algorithm,
+      sensitivity: ad.sensitivity,
+      minSamples: ad.min_samples,
+      windowSamples: ad.window_samples,
+      seasonality: ad.seasonality,
+    };
+    this._monitoredMetrics = new Set(ad.enabled ? ad.metrics : []);
+    if (c.storage.backend === 'prometheus') {
+      this._reader = new PrometheusHistory({
+        url: c.storage.url!,
+        prefix: opts.metricPrefix,
+        timeoutMs: c.storage.query_timeout.ms,
+        fetch: opts.fetch,
+      });
+    } else {
+      this._store = new SqliteHistoryStore({
+        path: c.storage.path,
+        rawRetentionMs: c.storage.raw_retention.ms,
+        rollup1mRetentionMs: c.storage.rollup_1m_retention.ms,
+        retentionMs: c.storage.retention_days * 86_400_000,
+        nowMs: () => opts.clock.nowMs(),
+      });
+      this._reader = this._store;
+    }
+  }
+
+  /** The local store, when the backend is the embedded one. */
+  get store(): SqliteHistoryStore | undefined {
+    return this._store;
+  }
+
+  get reader(): HistoryReader {
+    return this._reader;
+  }
+
+  get detectorSettings(): Readonly<DetectorSettings> {
+    return this._settings;
+  }
+
+  /**
+   * Opens the store (E_HISTORY_STORE for a foreign or corrupt file) and warms the detectors and forecasts
+   * from the stored history, so a restart does not start them from nothing.
+   */
+  async start(): Promise<void> {
+    if (this._started) return;
+    this._store?.open();
+    this._started = true;
+    await this._warmUp().catch((err: unknown) =>
+      this._opts.logger.warn('trend warm-up from history failed', { error: errorMessage(err) }),
+    );
+  }
+
+  shutdown(): Promise<void> {
+    if (this._store !== undefined) {
+      try {
+        this._store.checkpoint();
+      } catch {
+        // a failed checkpoint leaves the WAL in place; the next open replays it
+      }
+      this._store.close();
+    }
+    this._started = false;
+    return Promise.resolve();
+  }
+
+  private async _warmUp(): Promise<void> {
+    const now = this._opts.clock.nowMs();
+    const span = this._settings.windowSamples * this._opts.intervalMs + this._opts.intervalMs;
+    for (const metric of this._monitoredMetrics) {
+      const windows = await this._reader.query(metric, {}, now - span, now, { resolution: 'raw' });
+      // Histogram windows carry no per-sample sums; their detectors start with the live collections.
+      for (const w of windows.filter((x) => x.kind !== 'histogram'))
+        for (let i = 0; i < w.t.length; i++) this._score(w.metric, w.labels, w.kind, w.t[i]!, w.v[i]!);
+    }
+    for (const spec of this._opts.config.forecasts) {
+      const windows = await this._reader.query(spec.metric, {}, now - spec.window.ms, now, {
+        resolution: 'raw',
+      });
+      for (const w of windows.filter((x) => x.kind !== 'histogram'))
+        for (let i = 0; i < w.t.length; i++) this._forecast(spec, w.metric, w.labels, w.t[i]!, w.v[i]!);
+    }
+  }
+
+  /** Handles one collection: append to history, score, forecast, maintain on schedule. */
+  onCollection(batch: CollectionBatch): void {
+    if (!this._started) return;
+    this.ingest(batch.samples, batch.timestampMs);
+  }
+
+  /** The body of onCollection, for callers that hold samples rather than a batch. */
+  ingest(samples: readonly Sample[], timestampMs: number): void {
+    if (this._store !== undefined) {
+      try {
+        this._store.append(samples);
+      } catch (err) {
+        if (this._appendFailures++ === 0)
+          this._opts.logger.error('cannot append to the trend history', {
+            path: this._store.path,
+            error: errorMessage(err),
+          });
+      }
+    }
+    const forecasts = this._opts.config.forecasts;
+    for (const s of samples) {
+      if (s.kind === 'histogram') {
+        if (this._monitoredMetrics.has(s.metric) && s.histogram !== undefined)
+          this._score(s.metric, s.labels, s.kind, s.timestampMs, s.value, s.histogram.sum);
+        continue;
+      }
+      if (this._monitoredMetrics.has(s.metric))
+        this._score(s.metric, s.labels, s.kind, s.timestampMs, s.value);
+      for (const spec of forecasts)
+        if (spec.metric === s.metric) this._forecast(spec, s.metric, s.labels, s.timestampMs, s.value);
+    }
+    this._maybeMaintain(timestampMs);
+  }
+
+  private _maybeMaintain(nowMs: number): void {
+    const store = this._store;
+    if (store === undefined) return;
+    const every = this._opts.config.storage.maintenance_interval.ms;
+    if (this._lastMaintenanceMs !== undefined && nowMs - this._lastMaintenanceMs < every) return;
+    this._lastMaintenanceMs = nowMs;
+    try {
+      store.maintain();
+    } catch (err) {
+      this._opts.logger.warn('trend history maintenance failed', { error: errorMessage(err) });
+    }
+  }
+
+  private _score(
+    metric: string,
+    labels: Readonly<Record<string, string>>,
+    kind: string,
+    t: number,
+    v: number,
+    sum = NaN,
+  ): void {
+    const key = seriesKey(metric, labels);
+    let m = this._monitored.get(key);
+    if (m === undefined) {
+      m = {
+        detector: new SeriesDetector(this._settings),
+        lastT: NaN,
+        lastV: NaN,
+        lastSum: NaN,
+        state: undefined,
+      };
+      this._monitored.set(key, m);
+    }
+    if (!(t > m.lastT) && !Number.isNaN(m.lastT)) return;
+    let x = v;
+    if (kind === 'histogram') {
+      // The mean of the observations made since the previous collection (latency per request).
+      const prevCount = m.lastV;
+      const prevSum = m.lastSum;
+      m.lastT = t;
+      m.lastV = v;
+      m.lastSum = sum;
+      if (Number.isNaN(prevCount)) return;
+      const reset = v < prevCount;
+      const count = reset ? v : v - prevCount;
+      if (count <= 0) return;
+      x = (reset ? sum : sum - prevSum) / count;
+    } else if (kind === 'counter') {
+      const prevT = m.lastT;
+      const prevV = m.lastV;
+      m.lastT = t;
+      m.lastV = v;
+      if (Number.isNaN(prevT)) return;
+      x = counterIncrease(prevV, v) / ((t - prevT) / 1000);
+    } else {
+      m.lastT = t;
+      m.lastV = v;
+    }
+    const r: AnomalyResult = m.detector.update(t, x);
+    m.state = {
+      metric,
+      labels,
+      value: x,
+      timestampMs: t,
+      score: r.score,
+      flag: r.flag,
+      expected: r.expected,
+      baselineSize: m.detector.size,
+    };
+  }
+
+  private _forecast(
+    spec: TrendAnalysisConfig['forecasts'][number],
+    metric: string,
+    labels: Readonly<Record<string, string>>,
+    t: number,
+    v: number,
+  ): void {
+    const key = `${seriesKey(metric, labels)}>${spec.threshold}`;
+    let f = this._forecasts.get(key);
+    if (f === undefined) {
+      f = { f: new SeriesForecaster(spec.window.ms), spec, state: undefined };
+      this._forecasts.set(key, f);
+    }
+    f.f.add(t, v);
+    const fit = f.f.fit(t);
+    if (fit === undefined) return;
+    f.state = {
+      metric,
+      labels,
+      threshold: spec.threshold,
+      direction: spec.direction,
+      window: spec.window.text,
+      secondsToThreshold: secondsToThreshold(fit, spec.threshold, spec.direction),
+      slope: fit.slope,
+      value: v,
+      timestampMs: t,
+    };
+  }
+
+  /** Online anomaly state of every monitored series (optionally one metric). */
+  anomalies(metric?: string): AnomalyState[] {
+    const out: AnomalyState[] = [];
+    for (const m of this._monitored.values())
+      if (m.state !== undefined && (metric === undefined || m.state.metric === metric)) out.push(m.state);
+    return out;
+  }
+
+  forecasts(): ForecastState[] {
+    const out: ForecastState[] = [];
+    for (const f of this._forecasts.values()) if (f.state !== undefined) out.push(f.state);
+    return out;
+  }
+
+  /** anomaly_score, anomaly_flag and forecast_seconds_to_threshold, labelled metric + the series' labels. */
+  *points(): IterableIterator<MetricPoint> {
+    for (const s of this.anomalies()) {
+      const labels = { ...s.labels, metric: s.metric };
+      if (!Number.isNaN(s.score)) yield { metric: 'anomaly_score', labels, value: s.score };
+      yield { metric: 'anomaly_flag', labels, value: s.flag ? 1 : 0 };
+    }
+    for (const f of this.forecasts())
+      yield {
+        metric: 'forecast_seconds_to_threshold',
+        labels: { ...f.labels, metric: f.metric },
+        value: f.secondsToThreshold,
+      };
+  }
+
+  /** Window statistics of every series of `metric` matching `labels`. */
+  async getTrendStatistics(
+    metric: string,
+    window: string | number,
+    labels: Readonly<Record<string, string>> = {},
+    opts: { resolution?: Resolution; toMs?: number } = {},
+  ): Promise<TrendStatistics[]> {
+    const windowMs = typeof window === 'number' ? window : parseWindowMs(window);
+    if (windowMs === undefined)
+      throw new AgentError(
+        'E_USAGE',
+        `bad window ${JSON.stringify(window)}: use a duration such as 1h, 24h or 7d`,
+      );
+    const toMs = opts.toMs ?? this._opts.clock.nowMs();
+    const fromMs = toMs - windowMs;
+    const windows = await this._reader.query(metric, labels, fromMs, toMs, { resolution: opts.resolution });
+    return windows.map((w) => computeStatistics(w, fromMs, toMs));
+  }
+
+  /** Series of `metric` over the window, as stored (for sparklines and the CLI). */
+  history(
+    metric: string,
+    windowMs: number,
+    labels: Readonly<Record<string, string>> = {},
+  ): Promise<SeriesWindow[]> {
+    const toMs = this._opts.clock.nowMs();
+    return this._reader.query(metric, labels, toMs - windowMs, toMs);
+  }
+
+  /**
+   * Runs the configured detector over the stored history of `metric` (default: the last window_samples
+   * intervals plus min_samples of warm-up) and returns the points it flags, oldest first.
+   */
+  async detectAnomalies(
+    metric: string,
+    opts: { window?: string | number; labels?: Readonly<Record<string, string>> } = {},
+  ): Promise<DetectedAnomaly[]> {
+    const windowMs =
+      opts.window === undefined
+        ? (this._settings.windowSamples + this._settings.minSamples) * this._opts.intervalMs
+        : typeof opts.window === 'number'
+          ? opts.window
+          : parseWindowMs(opts.window);
+    if (windowMs === undefined)
+      throw new AgentError(
+        'E_USAGE',
+        `bad window ${JSON.stringify(opts.window)}: use a duration such as 1h or 24h`,
+      );
+    const toMs = this._opts.clock.nowMs();
+    const windows = await this._reader.query(metric, opts.labels ?? {}, toMs - windowMs, toMs, {
+      resolution: 'raw',
+    });
+    const out: DetectedAnomaly[] = [];
+    for (const w of windows) out.push(...detectInWindow(w, this._settings));
+    return out.sort((a, b) => a.timestampMs - b.timestampMs);
+  }
+
+  /** GET /api/v1/trends and GET /api/v1/anomalies. */
+  routes(): Route[] {
+    return [
+      {
+        path: '/api/v1/trends',
+        description: 'window statistics: ?metric=cpu_percent&window=24h&labels=k=v',
+        handler: async (req, res) => {
+          const q = new URL(req.url ?? '/', 'http://x').searchParams;
+          const metric = q.get('metric');
+          const window = q.get('window') ?? '1h';
+          const respond = (status: number, body: unknown): void => {
+            res.writeHead(status, { 'Content-Type': 'application/json' });
+            res.end(json(body));
+          };
+          if (metric === null || metric === '')
+            return respond(400, { status: 'error', error: 'metric is required' });
+          try {
+            const labels = parseLabelMatchers(q.get('labels') ?? undefined);
+            const series = await this.getTrendStatistics(metric, window, labels);
+            respond(200, { status: 'success', metric, window, labels, series });
+          } catch (err) {
+            respond(err instanceof AgentError && err.code === 'E_USAGE' ? 400 : 502, {
+              status: 'error',
+              error: errorMessage(err),
+            });
+          }
+        },
+      },
+      {
+        path: '/api/v1/anomalies',
+        description: 'anomaly score and flag of every monitored series; ?metric=…&window=… scans the history',
+        handler: async (req, res) => {
+          const q = new URL(req.url ?? '/', 'http://x').searchParams;
+          const metric = q.get('metric') ?? undefined;
+          const window = q.get('window') ?? undefined;
+          const respond = (status: number, body: unknown): void => {
+            res.writeHead(status, { 'Content-Type': 'application/json' });
+            res.end(json(body));
+          };
+          const s = this._settings;
+          const detector = {
+            algorithm: s.algorithm,
+            sensitivity: s.sensitivity,
+            min_samples: s.minSamples,
+            seasonality: s.seasonality,
+          };
+          try {
+            if (metric !== undefined && window !== undefined) {
+              const labels = parseLabelMatchers(q.get('labels') ?? undefined);
+              const found = await this.detectAnomalies(metric, { window, labels });
+              return respond(200, { status: 'success', detector, metric, window, anomalies: found });
+            }
+            respond(200, { status: 'success', detector, series: this.anomalies(metric) });
+          } catch (err) {
+            respond(err instanceof AgentError && err.code === 'E_USAGE' ? 400 : 502, {
+              status: 'error',
+              error: errorMessage(err),
+            });
+          }
+        },
+      },
+    ];
+  }
+
+  get sparklineMetrics(): readonly string[] {
+    return this._opts.config.sparkline_metrics;
+  }
+
+  get anomalyDetectionEnabled(): boolean {
+    return this._opts.config.anomaly_detection.enabled;
+  }
+
+  /** Raw history of each metric over [fromMs, toMs], counters turned into per-second rates. */
+  async sparklines(metrics: readonly string[], fromMs: number, toMs: number): Promise<SeriesWindow[]> {
+    const out: SeriesWindow[] = [];
+    for (const metric of metrics) {
+      for (const w of await this._reader.query(metric, {}, fromMs, toMs, { resolution: 'raw' })) {
+        if (w.kind === 'histogram') continue;
+        out.push(w.kind === 'counter' ? { ...w, ...rates(w.t, w.v) } : w);
+      }
+    }
+    return out;
+  }
+}
+
+/** Per-second rates between consecutive samples (reset-aware), stamped at the later sample. */
+export function rates(t: ArrayLike<number>, v: ArrayLike<number>): { t: Float64Array; v: Float64Array } {
+  const n = Math.max(0, t.length - 1);
+  const rt = new Float64Array(n);
+  const rv = new Float64Array(n);
+  for (let i = 1; i < t.length; i++) {
+    rt[i - 1] = t[i]!;
+    rv[i - 1] = counterIncrease(v[i - 1]!, v[i]!) / ((t[i]! - t[i - 1]!) / 1000);
+  }
+  return { t: rt, v: rv };
+}
+
+/** Runs a fresh detector along a window of samples (counters as rates); returns the flagged points. */
+export function detectInWindow(w: SeriesWindow, settings: DetectorSettings): DetectedAnomaly[] {
+  const d = new SeriesDetector(settings);
+  const out: DetectedAnomaly[] = [];
+  // A stored histogram window has no per-sample sums to score; only the online detector scores histograms.
+  if (w.kind === 'histogram') return out;
+  for (let i = 0; i < w.t.length; i++) {
+    let x = w.v[i]!;
+    if (w.kind === 'counter') {
+      if (i === 0) continue;
+      x = counterIncrease(w.v[i - 1]!, x) / ((w.t[i]! - w.t[i - 1]!) / 1000);
+    }
+    const r = d.update(w.t[i]!, x);
+    if (r.flag && r.expected !== undefined)
+      out.push({
+        metric: w.metric,
+        labels: w.labels,
+        timestampMs: w.t[i]!,
+        value: x,
+        score: r.score,
+        expected: r.expected,
+      });
+  }
+  return out;
+}

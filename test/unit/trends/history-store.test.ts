@@ -1,0 +1,260 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Sample } from '../../../src/analysis/samples.js';
+import { AgentError } from '../../../src/lib/errors.js';
+import { CHUNK_SAMPLES, SqliteHistoryStore } from '../../../src/trends/history-store.js';
+import { computeStatistics } from '../../../src/trends/stats.js';
+
+const T0 = Date.UTC(2026, 10, 1, 0, 0, 0);
+const HOUR = 3_600_000;
+const dirs: string[] = [];
+
+function tmp(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-monitor-history-'));
+  dirs.push(d);
+  return d;
+}
+
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function store(
+  file: string,
+  now: { ms: number },
+  extra: Partial<{ readOnly: boolean }> = {},
+): SqliteHistoryStore {
+  return new SqliteHistoryStore({
+    path: file,
+    rawRetentionMs: 48 * HOUR,
+    rollup1mRetentionMs: 14 * 24 * HOUR,
+    retentionMs: 30 * 24 * HOUR,
+    nowMs: () => now.ms,
+    ...extra,
+  });
+}
+
+function gauge(metric: string, labels: Record<string, string>, t: number, value: number): Sample {
+  return { metric, labels, value, timestampMs: t, kind: 'gauge' };
+}
+
+function sha(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+describe('SqliteHistoryStore', () => {
+  it('should return every appended sample exactly, across chunk boundaries and a reopen', async () => {
+    const file = path.join(tmp(), 'h.db');
+    const now = { ms: T0 };
+    const s = store(file, now);
+    s.open();
+    const want: [number, number][] = [];
+    for (let i = 0; i < CHUNK_SAMPLES * 3 + 7; i++) {
+      const t = T0 + i * 10_000 + (i % 3);
+      const v = Math.sin(i / 7) * 100 + (i % 5 === 0 ? Math.PI : 0);
+      want.push([t, v]);
+      s.append([gauge('cpu_percent', {}, t, v), gauge('disk_usage_percent', { mountpoint: '/' }, t, 42)]);
+    }
+    now.ms = want[want.length - 1]![0];
+    s.close();
+    const again = store(file, now);
+    again.open();
+    const [w] = await again.query('cpu_percent', {}, T0, now.ms);
+    expect(w).toBeDefined();
+    expect(Array.from(w!.t)).toEqual(want.map((p) => p[0]));
+    expect(Array.from(w!.v)).toEqual(want.map((p) => p[1]));
+    const disk = await again.query('disk_usage_percent', { mountpoint: '/' }, T0, now.ms);
+    expect(disk).toHaveLength(1);
+    expect(disk[0]!.labels).toEqual({ mountpoint: '/' });
+    expect(await again.query('disk_usage_percent', { mountpoint: '/boot' }, T0, now.ms)).toHaveLength(0);
+    // A window in the middle holds exactly the samples inside it.
+    const mid = await again.query('cpu_percent', {}, want[100]![0], want[199]![0]);
+    expect(mid[0]!.t.length).toBe(100);
+    again.close();
+  });
+
+  it('should keep histogram buckets so a window percentile comes from bucket increases', async () => {
+    const now = { ms: T0 };
+    const s = store(path.join(tmp(), 'h.db'), now);
+    s.open();
+    const boundaries = [0.1, 0.5, 1];
+    const counts = [0, 0, 0, 0];
+    let sum = 0;
+    for (let i = 0; i < 50; i++) {
+      // Each cycle adds 6 observations at 0.05 and 3 at 0.7, one at 3 (the +Inf bucket).
+      counts[0]! += 6;
+      counts[2]! += 3;
+      counts[3]! += 1;
+      sum += 6 * 0.05 + 3 * 0.7 + 3;
+      const total = counts.reduce((a, b) => a + b, 0);
+      s.append([
+        {
+          metric: 'api_request_duration',
+          labels: { endpoint: '/x' },
+          value: total,
+          timestampMs: T0 + i * 1000,
+          kind: 'histogram',
+          histogram: { boundaries, counts: [...counts], sum, count: total },
+        },
+      ]);
+    }
+    now.ms = T0 + 49_000;
+    const [w] = await s.query('api_request_duration', {}, T0, now.ms);
+    expect(w!.histogram!.le).toEqual([0.1, 0.5, 1, Infinity]);
+    // 49 intervals of increase: 294 + 0 + 147 + 49
+    expect(w!.histogram!.increase).toEqual([294, 294, 441, 490]);
+    const st = computeStatistics(w!, T0, now.ms);
+    expect(st.count).toBe(490);
+    expect(st.mean).toBeCloseTo((49 * (0.3 + 2.1 + 3)) / 490, 9);
+    // rank 245 of 490 falls in the first bucket (294): 0 + 0.1 * 245/294
+    expect(st.p50).toBeCloseTo((0.1 * 245) / 294, 12);
+    // rank 465.5 falls in the +Inf bucket: the highest finite bound
+    expect(st.p99).toBe(1);
+    s.close();
+  });
+
+  it('should roll complete hours up so 1m windows give the same count, mean, min, max, stddev and rate', async () => {
+    const now = { ms: T0 };
+    const s = store(path.join(tmp(), 'h.db'), now);
+    s.open();
+    let counter = 0;
+    for (let i = 0; i < 6 * 360; i++) {
+      const t = T0 + i * 10_000;
+      counter = i === 1000 ? 5 : counter + (i % 7); // one counter reset
+      s.append([
+        gauge('cpu_percent', {}, t, 50 + 30 * Math.sin(i / 50) + (i % 11)),
+        {
+          metric: 'network_bytes_recv',
+          labels: { interface: 'eth0' },
+          value: counter,
+          timestampMs: t,
+          kind: 'counter',
+        },
+      ]);
+    }
+    now.ms = T0 + 6 * HOUR;
+    expect(s.maintain().rolledSeries).toBe(2);
+    const from = T0;
+    const to = T0 + 6 * HOUR - 1;
+    for (const metric of ['cpu_percent', 'network_bytes_recv']) {
+      const [raw] = await s.query(metric, {}, from, to, { resolution: 'raw' });
+      const [m1] = await s.query(metric, {}, from, to, { resolution: '1m' });
+      const [h1] = await s.query(metric, {}, from, to, { resolution: '1h' });
+      const a = computeStatistics(raw!, from, to);
+      for (const r of [m1!, h1!]) {
+        expect(r.rollup).toBeDefined();
+        const b = computeStatistics(r, from, to);
+        expect(b.count).toBe(a.count);
+        expect(b.mean).toBeCloseTo(a.mean, 9);
+        expect(b.min).toBe(a.min);
+        expect(b.max).toBe(a.max);
+        expect(b.stddev).toBeCloseTo(a.stddev, 6);
+      }
+      if (metric === 'network_bytes_recv') {
+        // increase is the same; the rollup's time span is bucket starts, so compare increases
+        const incRaw = a.rate! * ((raw!.t[raw!.t.length - 1]! - raw!.t[0]!) / 1000);
+        const b = computeStatistics(m1!, from, to);
+        const incM = b.rate! * ((m1!.t[m1!.t.length - 1]! - m1!.t[0]!) / 1000);
+        expect(incM).toBeCloseTo(incRaw, 6);
+      }
+    }
+    s.close();
+  });
+
+  it('should drop raw chunks past the raw retention only after rolling them up, and prune by age', async () => {
+    const now = { ms: T0 };
+    const s = store(path.join(tmp(), 'h.db'), now);
+    s.open();
+    for (let i = 0; i < 3 * 24 * 60; i++) s.append([gauge('memory_percent', {}, T0 + i * 60_000, i % 100)]);
+    now.ms = T0 + 3 * 24 * HOUR;
+    s.maintain();
+    const raw = await s.query('memory_percent', {}, T0, now.ms, { resolution: 'raw' });
+    expect(raw[0]!.t[0]).toBeGreaterThanOrEqual(now.ms - 48 * HOUR - CHUNK_SAMPLES * 60_000);
+    const m1 = await s.query('memory_percent', {}, T0, now.ms);
+    expect(m1[0]!.resolution).toBe('1m');
+    expect(m1[0]!.rollup!.n.reduce((a, b) => a + b, 0)).toBe(3 * 24 * 60);
+    s.prune(T0 + 24 * HOUR);
+    const after = await s.query('memory_percent', {}, T0, now.ms, { resolution: '1h' });
+    expect(after[0]!.t[0]).toBe(T0 + 24 * HOUR);
+    s.close();
+  });
+
+  it('should refuse a file that is not SQLite, naming it, and leave it untouched', () => {
+    const file = path.join(tmp(), 'metrics_history');
+    fs.writeFileSync(file, 'these are my notes, not a database\n'.repeat(200));
+    const before = sha(file);
+    const s = store(file, { ms: T0 });
+    expect(() => s.open()).toThrow(AgentError);
+    try {
+      s.open();
+    } catch (err) {
+      expect((err as AgentError).code).toBe('E_HISTORY_STORE');
+      expect((err as Error).message).toContain(file);
+      expect((err as Error).message.split('\n')).toHaveLength(1);
+    }
+    expect(sha(file)).toBe(before);
+    expect(fs.readdirSync(path.dirname(file))).toEqual(['metrics_history']);
+  });
+
+  it("should refuse another program's SQLite database and leave it untouched", () => {
+    const file = path.join(tmp(), 'other.db');
+    const db = new DatabaseSync(file);
+    db.exec(
+      "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO accounts VALUES (1, 'x')",
+    );
+    db.close();
+    const before = sha(file);
+    expect(() => store(file, { ms: T0 }).open()).toThrow(/another program/);
+    expect(sha(file)).toBe(before);
+  });
+
+  it('should refuse a corrupt history file', () => {
+    const file = path.join(tmp(), 'h.db');
+    const now = { ms: T0 };
+    const s = store(file, now);
+    s.open();
+    for (let i = 0; i < 2000; i++) s.append([gauge('cpu_percent', { n: String(i % 50) }, T0 + i * 1000, i)]);
+    s.checkpoint();
+    s.close();
+    const buf = fs.readFileSync(file);
+    // Overwrite the second page onwards with garbage; the header (page 1) stays valid.
+    for (let i = 4096; i < Math.min(buf.length, 4096 * 4); i++) buf[i] = (i * 7919) & 0xff;
+    fs.writeFileSync(file, buf);
+    const before = sha(file);
+    expect(() => store(file, now).open()).toThrow(/corrupt|not a usable/);
+    expect(sha(file)).toBe(before);
+  });
+
+  it('should open read-only without writing and report a missing file', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'h.db');
+    expect(() => store(file, { ms: T0 }, { readOnly: true }).open()).toThrow(/no history file/);
+    const now = { ms: T0 + 10_000 };
+    const w = store(file, now);
+    w.open();
+    w.append([gauge('cpu_percent', {}, T0, 1), gauge('cpu_percent', {}, T0 + 10_000, 2)]);
+    const r = store(file, now, { readOnly: true });
+    r.open();
+    const [win] = await r.query('cpu_percent', {}, T0, now.ms);
+    expect(Array.from(win!.v)).toEqual([1, 2]);
+    expect(() => r.append([gauge('cpu_percent', {}, T0 + 20_000, 3)])).toThrow();
+    r.close();
+    w.close();
+  });
+
+  it('should ignore samples that do not move time forward', async () => {
+    const now = { ms: T0 + 5000 };
+    const s = store(path.join(tmp(), 'h.db'), now);
+    s.open();
+    s.append([gauge('cpu_percent', {}, T0 + 1000, 1)]);
+    s.append([gauge('cpu_percent', {}, T0 + 1000, 2), gauge('cpu_percent', {}, T0, 3)]);
+    s.append([gauge('cpu_percent', {}, T0 + 2000, 4)]);
+    const [w] = await s.query('cpu_percent', {}, T0, now.ms);
+    expect(Array.from(w!.v)).toEqual([1, 4]);
+    s.close();
+  });
+});

@@ -1,0 +1,158 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Sample } from '../../../src/analysis/samples.js';
+import { parseConfigText } from '../../../src/config/load.js';
+import { ManualClock } from '../../../src/lib/clock.js';
+import { MemoryLogger } from '../../../src/lib/logger.js';
+import { TrendService, parseLabelMatchers } from '../../../src/trends/trend-service.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function service(yaml: string, clock: ManualClock): TrendService {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-monitor-trend-service-'));
+  dirs.push(dir);
+  const config = parseConfigText(
+    `trend_analysis:\n  enabled: true\n  storage:\n    path: ${JSON.stringify(path.join(dir, 'h'))}\n${yaml}`,
+    'x.yaml',
+    {},
+  );
+  return new TrendService({
+    config: config.trend_analysis,
+    intervalMs: 10_000,
+    metricPrefix: 'p',
+    clock,
+    logger: new MemoryLogger(),
+  });
+}
+
+function disk(t: number, used: number): Sample {
+  return {
+    metric: 'disk_usage_percent',
+    labels: { mount_point: '/data' },
+    value: used,
+    timestampMs: t,
+    kind: 'gauge',
+  };
+}
+
+describe('TrendService', () => {
+  it('should forecast when a filling disk reaches 100 % and export it with the series labels', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 1));
+    const s = service(
+      '  forecasts:\n    - metric: disk_usage_percent\n      threshold: 100\n      window: 1h\n',
+      clock,
+    );
+    await s.start();
+    // 1 % every 100 s from 50 %: the last sample is at 80 %, so 100 % comes 2000 s later.
+    for (let i = 0; i <= 30; i++) {
+      if (i > 0) await clock.advance(100_000);
+      s.ingest([disk(clock.nowMs(), 50 + i)], clock.nowMs());
+    }
+    const [f] = s.forecasts();
+    expect(f!.secondsToThreshold).toBeCloseTo(20 * 100, 6);
+    const points = [...s.points()].filter((p) => p.metric === 'forecast_seconds_to_threshold');
+    expect(points).toEqual([
+      {
+        metric: 'forecast_seconds_to_threshold',
+        labels: { mount_point: '/data', metric: 'disk_usage_percent' },
+        value: f!.secondsToThreshold,
+      },
+    ]);
+    await s.shutdown();
+    await s.shutdown();
+  });
+
+  it('should score counters as rates and warm up from the stored history after a restart', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 1));
+    const yaml =
+      '  anomaly_detection:\n    enabled: true\n    min_samples: 5\n    window_samples: 10\n    metrics: [network_bytes_recv]\n';
+    const s = service(yaml, clock);
+    await s.start();
+    const recv = (t: number, v: number): Sample => ({
+      metric: 'network_bytes_recv',
+      labels: { interface: 'eth0' },
+      value: v,
+      timestampMs: t,
+      kind: 'counter',
+    });
+    for (let i = 0; i < 8; i++) {
+      await clock.advance(10_000);
+      s.ingest([recv(clock.nowMs(), i * 1000 + (i % 2) * 10)], clock.nowMs());
+    }
+    const [state] = s.anomalies();
+    expect(state!.value).toBeCloseTo((7000 + 10 - 6000) / 10, 9);
+    expect(state!.baselineSize).toBe(7);
+    await s.shutdown();
+    // A new service on the same file starts with the stored baseline.
+    const again = new TrendService({
+      config: (s as unknown as { _opts: { config: never } })._opts.config,
+      intervalMs: 10_000,
+      metricPrefix: 'p',
+      clock,
+      logger: new MemoryLogger(),
+    });
+    await again.start();
+    await clock.advance(10_000);
+    again.ingest([recv(clock.nowMs(), 8000)], clock.nowMs());
+    const [warm] = again.anomalies();
+    expect(warm!.baselineSize).toBe(8);
+    expect(Number.isNaN(warm!.score)).toBe(false);
+    await again.shutdown();
+  });
+
+  it('should parse label matchers strictly', () => {
+    expect(parseLabelMatchers('a=1, b = x=y')).toEqual({ a: '1', b: 'x=y' });
+    expect(parseLabelMatchers(undefined)).toEqual({});
+    expect(() => parseLabelMatchers('a')).toThrow(/bad label matcher "a"/);
+    expect(() => parseLabelMatchers('9a=1')).toThrow(/bad label matcher/);
+  });
+});
+
+describe('TrendService on histograms', () => {
+  it('should score the mean of the observations made since the previous collection', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 1));
+    const yaml =
+      '  anomaly_detection:\n    enabled: true\n    algorithm: mad\n    min_samples: 5\n    window_samples: 20\n    metrics: [api_request_duration]\n';
+    const s = service(yaml, clock);
+    await s.start();
+    let count = 0;
+    let sum = 0;
+    const observe = async (n: number, each: number): Promise<void> => {
+      count += n;
+      sum += n * each;
+      await clock.advance(10_000);
+      const h = { boundaries: [0.1, 1], counts: [count, 0, 0], sum, count };
+      s.ingest(
+        [
+          {
+            metric: 'api_request_duration',
+            labels: { endpoint: '/x' },
+            value: count,
+            timestampMs: clock.nowMs(),
+            kind: 'histogram',
+            histogram: h,
+          },
+        ],
+        clock.nowMs(),
+      );
+    };
+    for (let i = 0; i < 12; i++) await observe(10, 0.02 + (i % 3) * 0.001);
+    await observe(0, 0); // a quiet interval: nothing to score
+    expect(s.anomalies()[0]!.baselineSize).toBe(11);
+    await observe(10, 0.5); // requests 25× slower
+    const [state] = s.anomalies();
+    expect(state!.value).toBeCloseTo(0.5, 12);
+    expect(state!.flag).toBe(true);
+    expect([...s.points()]).toContainEqual({
+      metric: 'anomaly_flag',
+      labels: { endpoint: '/x', metric: 'api_request_duration' },
+      value: 1,
+    });
+    await s.shutdown();
+  });
+});
