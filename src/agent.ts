@@ -12,6 +12,7 @@ import { CollectionReader, deliverBatch } from './analysis/collection-reader.js'
 import type { CollectionBatch, CollectionSubscriber } from './analysis/collection-reader.js';
 import type { Sample } from './analysis/samples.js';
 import { CATALOG, catalogEntry } from './catalog/catalog.js';
+import type { CatalogEntry } from './catalog/catalog.js';
 import { defaultConfigPath } from './config/default-path.js';
 import { loadConfigIsolated } from './config/load-isolated.js';
 import type { Env, LoadedConfig } from './config/load.js';
@@ -32,6 +33,9 @@ import { ProbeRunner } from './probes/probe-runner.js';
 import type { ProbeStatus } from './probes/probe-runner.js';
 import type { MetricPoint, Probe, StatFs } from './probes/probe.js';
 import { SYSTEM_PROBES } from './probes/system/registry.js';
+import { Neo4jCollector } from './probes/neo4j/collector.js';
+import { customQueryEntries, neo4jSettings } from './probes/neo4j/settings.js';
+import { queryDurationHistogram } from './probes/neo4j/query-duration-feed.js';
 import { nodeStatFs, nodeStatFsSync } from './probes/system/statfs.js';
 import { ApplicationMetrics } from './telemetry/application-metrics.js';
 import { enabledEntries, instrumentName, registerObservables } from './telemetry/instruments.js';
@@ -95,7 +99,7 @@ interface Pipeline {
   latest: CollectionBatch | undefined;
 }
 
-const COLLECTORS_NOT_BUILT = ['neo4j'];
+const COLLECTORS_NOT_BUILT: readonly string[] = [];
 
 type AgentState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -324,6 +328,7 @@ export class PerformanceMonitorAgent {
     const prefix = pm.prometheus.metric_prefix;
     const configNames = new Map<string, string>();
     for (const e of CATALOG) configNames.set(instrumentName(prefix, e), e.name);
+    for (const e of customQueryEntries(config)) configNames.set(instrumentName(prefix, e), e.name);
     for (const m of pm.application_metrics) {
       const kind = m.type ?? catalogEntry(m.name)?.kind ?? 'gauge';
       configNames.set(
@@ -362,13 +367,16 @@ export class PerformanceMonitorAgent {
       detachOtlp: () => undefined,
       latest: undefined,
     };
-    const groups = pm.enabled_collectors.includes('system')
-      ? (['system', 'container', 'self'] as const)
-      : (['self'] as const);
+    const groups: CatalogEntry['group'][] = pm.enabled_collectors.includes('system')
+      ? ['system', 'container', 'self']
+      : ['self'];
+    if (pm.enabled_collectors.includes('neo4j')) groups.push('neo4j');
     registerObservables(meter, prefix, enabledEntries(config, groups), [
       () => runner.points(),
       () => this._selfPoints(pipeline),
     ]);
+    if (pm.enabled_collectors.includes('neo4j'))
+      registerObservables(meter, prefix, customQueryEntries(config), [() => runner.points()]);
     this._application.bind(meter, config);
 
     reader.subscribe('prometheus', (batch) => {
@@ -383,6 +391,25 @@ export class PerformanceMonitorAgent {
   }
 
   private _buildProbes(config: AgentConfig): Probe[] {
+    const pm = config.performance_monitor;
+    const probes = this._buildSystemProbes(config);
+    if (pm.enabled_collectors.includes('neo4j')) {
+      const enabled = enabledEntries(config, ['neo4j']).map((e) => e.name);
+      probes.push(
+        new Neo4jCollector({
+          settings: neo4jSettings(config, enabled),
+          clock: this._clock,
+          logger: this._logger,
+          agentVersion: this._version(),
+          queryDurations: () =>
+            queryDurationHistogram(this._pipeline?.latest?.samples ?? [], pm.neo4j_metrics.database),
+        }),
+      );
+    }
+    return probes;
+  }
+
+  private _buildSystemProbes(config: AgentConfig): Probe[] {
     const pm = config.performance_monitor;
     if (!pm.enabled_collectors.includes('system')) return [];
     const enabled = new Set(enabledEntries(config, ['system', 'container']).map((e) => e.name));

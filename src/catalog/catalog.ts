@@ -266,6 +266,14 @@ export const CATALOG: readonly CatalogEntry[] = [
     ['type'],
     { exportedName: 'neo4j_relationship_type_relationships' },
   ),
+  entry('neo4j', 'neo4j_up', 'gauge', '1', '1 when the last Neo4j collection reached the server, else 0.'),
+  entry(
+    'neo4j',
+    'neo4j_snapshot_age_seconds',
+    'gauge',
+    's',
+    'Time since the last Neo4j collection that reached the server.',
+  ),
   // The agent's own cost and health
   entry('self', 'monitor_build_info', 'gauge', '1', 'Always 1; labels name the agent and Node.js versions.', [
     'agent_version',
@@ -311,6 +319,14 @@ export const CATALOG: readonly CatalogEntry[] = [
     '{reset}',
     'Host counters that went backwards (device re-added, counter wrapped) and were absorbed.',
     ['probe'],
+  ),
+  entry(
+    'self',
+    'monitor_neo4j_query_failures',
+    'counter',
+    '{failure}',
+    'Neo4j reads that failed: a catalog source, a configured query (by name), or the connection (connect).',
+    ['query'],
   ),
 ];
 

@@ -81,6 +81,8 @@ export async function main(
         return await (
           await import('./commands/config-print.js')
         ).configPrintCommand(file, env, values.json === true, io);
+      case 'neo4j check':
+        return await (await import('./commands/neo4j-check.js')).neo4jCheckCommand(file, env, io);
       case 'run':
         diag.setLogger(
           {

@@ -46,6 +46,12 @@ export const COMMANDS: readonly CliCommand[] = [
     options: [CONFIG_OPTION, { long: 'json', description: 'print JSON instead of YAML' }, HELP_OPTION],
   },
   { name: 'version', summary: 'print the agent version', options: [HELP_OPTION] },
+  {
+    name: 'neo4j check',
+    summary:
+      'connect to neo4j_metrics.uri and print, per Neo4j metric, its source on this server or why it is unavailable',
+    options: [CONFIG_OPTION, HELP_OPTION],
+  },
 ];
 
 export function parseArgsConfig(command: CliCommand): ParseArgsConfig['options'] {

@@ -145,16 +145,38 @@ const applicationMetric = z
     }
   });
 
-const neo4jQuery = z.strictObject({
-  name: z.string().regex(METRIC_NAME, 'metric names use letters, digits and underscores'),
-  type: z.enum(METRIC_TYPES).default('gauge'),
-  query: z.string().min(1).optional(),
-  description: z.string().optional(),
-  labels: z.array(labelName).optional(),
-  value_column: z.string().optional(),
-  timeout: durationField({ min: 1 }).optional(),
-  enabled: z.boolean().default(true),
-});
+const neo4jQuery = z
+  .strictObject({
+    name: z.string().regex(METRIC_NAME, 'metric names use letters, digits and underscores'),
+    type: z.enum(METRIC_TYPES).default('gauge'),
+    query: z.string().min(1).optional(),
+    description: z.string().optional(),
+    labels: z.array(labelName).optional(),
+    value_column: z.string().optional(),
+    timeout: durationField({ min: 1 }).optional(),
+    enabled: z.boolean().default(true),
+  })
+  .superRefine(checkNeo4jQuery);
+
+/** A configured Neo4j query: a catalog metric (toggle, or its source replaced) or a custom gauge/counter. */
+function checkNeo4jQuery(
+  q: { name: string; type: string; query?: string; labels?: readonly string[] },
+  ctx: z.RefinementCtx,
+): void {
+  const e = catalogEntry(q.name);
+  if (e !== undefined && e.configList !== 'neo4j_metrics') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['name'],
+      message: `${q.name} is a ${e.group} metric, not a Neo4j metric`,
+    });
+    return;
+  }
+  if (e === undefined && q.query === undefined)
+    ctx.addIssue({ code: 'custom', path: ['query'], message: 'a custom Neo4j metric needs a query' });
+  if (e === undefined && q.type === 'histogram')
+    ctx.addIssue({ code: 'custom', path: ['type'], message: 'a Neo4j query gives a gauge or a counter' });
+}
 
 const neo4jSection = z.strictObject({
   uri: z.string().default('bolt://localhost:7687'),
