@@ -43,11 +43,11 @@ export function isConnectionError(err: unknown): boolean {
   return (
     code === 'ServiceUnavailable' ||
     code === 'SessionExpired' ||
-    code === 'E_TIMEOUT_CONNECT' ||
     code === 'Neo.ClientError.Security.Unauthorized' ||
     code === 'Neo.ClientError.Security.AuthenticationRateLimit' ||
     code === 'Neo.ClientError.Security.CredentialsExpired' ||
-    code === 'Neo.TransientError.General.DatabaseUnavailable' ||
+    // A server still starting (or recovering) says so with transient errors: retried like an outage.
+    code?.startsWith('Neo.TransientError.') === true ||
     code === 'Neo.ClientError.Database.DatabaseNotFound'
   );
 }
