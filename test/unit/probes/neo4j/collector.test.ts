@@ -116,7 +116,7 @@ function setup(
     logger,
     clients,
     collector,
-    setDown(d: { code: string; message: string } | undefined) {
+    setDown: (d: { code: string; message: string } | undefined): void => {
       down = d;
       for (const c of clients) c.down = d;
     },
