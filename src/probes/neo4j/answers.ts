@@ -25,33 +25,52 @@ function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
+/** What one column of countStoreQuery()'s single row holds. */
+export interface CountColumn {
+  column: string;
+  metric: string;
+  labels: Readonly<Record<string, string>>;
+}
+
 /**
- * `CALL db.stats.retrieve('GRAPH COUNTS') YIELD data RETURN data.nodes AS nodes, data.relationships AS
- * relationships`: every count comes from the count store. `nodes` holds `{count}` (all nodes) and
- * `{label, count}`; `relationships` holds `{count}`, `{relationshipType, count}` and the same with a
- * `startLabel` or `endLabel`, which are left out here.
+ * One query for every count, one row with a column per count: all nodes, all relationships, then each
+ * label and relationship type. Each count is a subquery that returns nothing but `count()`, which the
+ * planner answers from the count store (NodeCountFromCountStore, RelationshipCountFromCountStore); a
+ * constant beside the count (a UNION of `RETURN 'label' AS kind, count(n)`) would make it scan.
  */
-export function graphCountsPoints(row: Row): MetricPoint[] {
-  const points: MetricPoint[] = [];
-  const nodes = Array.isArray(row.nodes) ? (row.nodes as Row[]) : [];
-  const rels = Array.isArray(row.relationships) ? (row.relationships as Row[]) : [];
-  for (const n of nodes) {
-    const count = num(n.count);
-    if (count === undefined) continue;
-    if (typeof n.label === 'string')
-      points.push({ metric: 'neo4j_label_count', labels: { label: n.label }, value: count });
-    else points.push({ metric: 'neo4j_node_count', labels: {}, value: count });
+export function countStoreQuery(
+  labels: readonly string[],
+  types: readonly string[],
+): { query: string; columns: CountColumn[] } {
+  const columns: CountColumn[] = [
+    { column: 'c0', metric: 'neo4j_node_count', labels: {} },
+    { column: 'c1', metric: 'neo4j_relationship_count', labels: {} },
+  ];
+  const calls = [
+    'CALL { MATCH (n) RETURN count(n) AS c0 }',
+    'CALL { MATCH ()-[r]->() RETURN count(r) AS c1 }',
+  ];
+  for (const l of labels) {
+    const c = `c${columns.length}`;
+    columns.push({ column: c, metric: 'neo4j_label_count', labels: { label: l } });
+    calls.push(`CALL { MATCH (n:${quoteName(l)}) RETURN count(n) AS ${c} }`);
   }
-  for (const r of rels) {
-    const count = num(r.count);
-    if (count === undefined || 'startLabel' in r || 'endLabel' in r) continue;
-    if (typeof r.relationshipType === 'string')
-      points.push({
-        metric: 'neo4j_relationship_type_count',
-        labels: { type: r.relationshipType },
-        value: count,
-      });
-    else points.push({ metric: 'neo4j_relationship_count', labels: {}, value: count });
+  for (const t of types) {
+    const c = `c${columns.length}`;
+    columns.push({ column: c, metric: 'neo4j_relationship_type_count', labels: { type: t } });
+    calls.push(`CALL { MATCH ()-[r:${quoteName(t)}]->() RETURN count(r) AS ${c} }`);
+  }
+  return { query: `${calls.join(' ')} RETURN ${columns.map((c) => c.column).join(', ')}`, columns };
+}
+
+/** The row of countStoreQuery() as points. */
+export function countStorePoints(rows: readonly Row[], columns: readonly CountColumn[]): MetricPoint[] {
+  const row = rows[0];
+  if (row === undefined) return [];
+  const points: MetricPoint[] = [];
+  for (const c of columns) {
+    const count = num(row[c.column]);
+    if (count !== undefined) points.push({ metric: c.metric, labels: c.labels, value: count });
   }
   return points;
 }

@@ -9,15 +9,14 @@ import type { MetricPoint } from '../probe.js';
 import {
   connectionCounts,
   enterpriseJmxPoints,
-  graphCountsPoints,
+  countStorePoints,
+  countStoreQuery,
   histogramDelta,
   histogramQuantilePoints,
   queryInvocationDurations,
   quantilePoints,
-  quoteName,
 } from './answers.js';
 import type { BucketCounts, ServerInfo } from './answers.js';
-import { isConnectionError } from './client.js';
 import type { Row } from './client.js';
 
 /** The source cannot serve its metrics on this server; `reason` says why (edition, setting, host). */
@@ -25,10 +24,6 @@ export class Unavailable extends Error {}
 
 export const Q = {
   components: 'CALL dbms.components() YIELD name, versions, edition RETURN name, versions, edition',
-  graphCounts:
-    "CALL db.stats.retrieve('GRAPH COUNTS') YIELD data RETURN data.nodes AS nodes, data.relationships AS relationships",
-  nodeCount: 'MATCH (n) RETURN count(n) AS count',
-  relationshipCount: 'MATCH ()-[r]->() RETURN count(r) AS count',
   labels: 'CALL db.labels() YIELD label RETURN label',
   relationshipTypes: 'CALL db.relationshipTypes() YIELD relationshipType RETURN relationshipType',
   transactions: 'SHOW TRANSACTIONS YIELD database, connectionId RETURN database, connectionId',
@@ -41,11 +36,6 @@ export const Q = {
     "CALL dbms.listConfig('server.directories') YIELD name, value WHERE name IN ['server.directories.data', 'server.directories.transaction.logs.root'] RETURN name, value",
   enterpriseJmx: "CALL dbms.queryJmx('neo4j.metrics:*') YIELD name, attributes RETURN name, attributes",
 } as const;
-
-export const labelCountQuery = (label: string): string =>
-  `MATCH (n:${quoteName(label)}) RETURN count(n) AS count`;
-export const typeCountQuery = (type: string): string =>
-  `MATCH ()-[r:${quoteName(type)}]->() RETURN count(r) AS count`;
 
 export interface SourceContext {
   run(query: string, params?: Record<string, unknown>): Promise<Row[]>;
@@ -64,7 +54,7 @@ export interface SourceDefinition {
 
 export const SOURCE_DEFINITIONS: readonly SourceDefinition[] = [
   {
-    id: 'graph_counts',
+    id: 'counts',
     metrics: [
       'neo4j_node_count',
       'neo4j_relationship_count',
@@ -118,7 +108,6 @@ export interface QueryDurationFeed {
 
 /** The readers, with the little state some keep between collections. */
 export class Neo4jSources {
-  private _countStoreOnly = false;
   private _queryStatsSinceMs: number | undefined;
   private _lastHistogram: BucketCounts | undefined;
   private _storeDirs: string[] | undefined;
@@ -133,14 +122,13 @@ export class Neo4jSources {
 
   /** Forgets what was learnt about the server (after a reconnect it may be another one). */
   reset(): void {
-    this._countStoreOnly = false;
     this._storeDirs = undefined;
   }
 
   read(id: string, ctx: SourceContext): Promise<SourceResult> {
     switch (id) {
-      case 'graph_counts':
-        return this._graphCounts(ctx);
+      case 'counts':
+        return this._counts(ctx);
       case 'connections':
         return this._connections(ctx);
       case 'query_durations':
@@ -154,50 +142,17 @@ export class Neo4jSources {
     }
   }
 
-  private async _graphCounts(ctx: SourceContext): Promise<SourceResult> {
-    if (!this._countStoreOnly) {
-      try {
-        const rows = await ctx.run(Q.graphCounts);
-        if (rows[0] !== undefined)
-          return {
-            points: graphCountsPoints(rows[0]),
-            how: "db.stats.retrieve('GRAPH COUNTS') (count store)",
-          };
-      } catch (err) {
-        if (isConnectionError(err)) throw err;
-        // Not an admin, or the procedure is off: count-store queries need no privilege beyond reading.
-        this._countStoreOnly = true;
-      }
-    }
-    const [nodes, rels, labels, types] = await Promise.all([
-      ctx.run(Q.nodeCount),
-      ctx.run(Q.relationshipCount),
-      ctx.run(Q.labels),
-      ctx.run(Q.relationshipTypes),
-    ]);
-    const points: MetricPoint[] = [
-      { metric: 'neo4j_node_count', labels: {}, value: Number(nodes[0]?.count ?? 0) },
-      { metric: 'neo4j_relationship_count', labels: {}, value: Number(rels[0]?.count ?? 0) },
-    ];
-    const labelNames = labels.map((r) => String(r.label));
-    const typeNames = types.map((r) => String(r.relationshipType));
-    const perLabel = await Promise.all(labelNames.map((l) => ctx.run(this._own(labelCountQuery(l)))));
-    const perType = await Promise.all(typeNames.map((t) => ctx.run(this._own(typeCountQuery(t)))));
-    labelNames.forEach((label, i) =>
-      points.push({
-        metric: 'neo4j_label_count',
-        labels: { label },
-        value: Number(perLabel[i]![0]?.count ?? 0),
-      }),
+  private async _counts(ctx: SourceContext): Promise<SourceResult> {
+    const [labels, types] = await Promise.all([ctx.run(Q.labels), ctx.run(Q.relationshipTypes)]);
+    const { query, columns } = countStoreQuery(
+      labels.map((r) => String(r.label)),
+      types.map((r) => String(r.relationshipType)),
     );
-    typeNames.forEach((type, i) =>
-      points.push({
-        metric: 'neo4j_relationship_type_count',
-        labels: { type },
-        value: Number(perType[i]![0]?.count ?? 0),
-      }),
-    );
-    return { points, how: 'count-store queries per label and type (MATCH (n:L) RETURN count(n))' };
+    this._ownQueries.add(query);
+    return {
+      points: countStorePoints(await ctx.run(query), columns),
+      how: 'count store: one query of count(n)/count(r) subqueries per label and type (tokens from db.labels(), db.relationshipTypes())',
+    };
   }
 
   private async _connections(ctx: SourceContext): Promise<SourceResult> {
@@ -291,10 +246,5 @@ export class Neo4jSources {
       points: [{ metric: 'neo4j_database_size_bytes', labels: {}, value: bytes }],
       how: `sizes of the store and transaction log files (${dirs.join(', ')})`,
     };
-  }
-
-  private _own(query: string): string {
-    this._ownQueries.add(query);
-    return query;
   }
 }

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { neo4jCheckCommand } from '../../../../src/cli/commands/neo4j-check.js';
 import type { Neo4jClient, Row } from '../../../../src/probes/neo4j/client.js';
 import { Q } from '../../../../src/probes/neo4j/sources.js';
+import { countStoreQuery } from '../../../../src/probes/neo4j/answers.js';
 
 type Answers = Record<string, Row[]>;
 const load = (name: string): Answers =>
@@ -63,7 +64,9 @@ async function check(file: string, createClient: () => Neo4jClient) {
 function answers(edition: 'community' | 'enterprise'): Map<string, Row[]> {
   const m = new Map<string, Row[]>([
     [Q.components, edition === 'community' ? community.components! : enterpriseDocs.components!],
-    [Q.graphCounts, community.graphCounts!],
+    [Q.labels, community.labels!],
+    [Q.relationshipTypes, community.relationshipTypes!],
+    [countStoreQuery(['Camera', 'Zone', 'Area'], ['SEES']).query, community.counts!],
     [Q.connections, community.connections!],
     [Q.transactions, community.transactions!],
     [Q.queryStatsStatus, [{ section: 'QUERIES', status: 'idle' }]],
@@ -82,7 +85,7 @@ describe('neo4j check', () => {
       /^Neo4j 5\.26\.30 community edition at bolt:\/\/db\.example:7687 as neo4j, database neo4j/,
     );
     const text = out.join('\n');
-    expect(text).toMatch(/neo4j_node_count\s+ok\s+db\.stats\.retrieve\('GRAPH COUNTS'\)/);
+    expect(text).toMatch(/neo4j_node_count\s+ok\s+count store: one query of count/);
     expect(text).toMatch(
       /neo4j_transactions_committed\s+unavailable\s+community edition 5\.26\.30 has no transaction counters/,
     );

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   connectionCounts,
   enterpriseJmxPoints,
-  graphCountsPoints,
+  countStorePoints,
+  countStoreQuery,
   histogramDelta,
   histogramQuantile,
   parseComponents,
@@ -35,21 +36,42 @@ describe('parseComponents', () => {
   });
 });
 
-describe('graphCountsPoints', () => {
-  it('should give totals, labels (zero included) and types, leaving out start/end label rows', () => {
-    expect(graphCountsPoints(community.graphCounts![0]!)).toEqual([
+describe('countStoreQuery / countStorePoints', () => {
+  it('should build one row of count-only subqueries, a column per count', () => {
+    const { query, columns } = countStoreQuery(['Camera', 'we`ird'], ['SEES']);
+    expect(query).toBe(
+      'CALL { MATCH (n) RETURN count(n) AS c0 } CALL { MATCH ()-[r]->() RETURN count(r) AS c1 } ' +
+        'CALL { MATCH (n:`Camera`) RETURN count(n) AS c2 } CALL { MATCH (n:`we``ird`) RETURN count(n) AS c3 } ' +
+        'CALL { MATCH ()-[r:`SEES`]->() RETURN count(r) AS c4 } RETURN c0, c1, c2, c3, c4',
+    );
+    expect(columns.map((c) => [c.column, c.metric, c.labels])).toEqual([
+      ['c0', 'neo4j_node_count', {}],
+      ['c1', 'neo4j_relationship_count', {}],
+      ['c2', 'neo4j_label_count', { label: 'Camera' }],
+      ['c3', 'neo4j_label_count', { label: 'we`ird' }],
+      ['c4', 'neo4j_relationship_type_count', { type: 'SEES' }],
+    ]);
+  });
+
+  it('should turn a recorded answer into totals, label and type counts', () => {
+    const labels = community.labels!.map((r) => String(r.label));
+    const types = community.relationshipTypes!.map((r) => String(r.relationshipType));
+    expect(countStorePoints(community.counts!, countStoreQuery(labels, types).columns)).toEqual([
       { metric: 'neo4j_node_count', labels: {}, value: 11 },
+      { metric: 'neo4j_relationship_count', labels: {}, value: 5 },
       { metric: 'neo4j_label_count', labels: { label: 'Camera' }, value: 6 },
       { metric: 'neo4j_label_count', labels: { label: 'Zone' }, value: 5 },
       { metric: 'neo4j_label_count', labels: { label: 'Area' }, value: 5 },
-      { metric: 'neo4j_label_count', labels: { label: 'Gone' }, value: 0 },
-      { metric: 'neo4j_relationship_count', labels: {}, value: 5 },
       { metric: 'neo4j_relationship_type_count', labels: { type: 'SEES' }, value: 5 },
     ]);
   });
 
-  it('should skip entries without a numeric count', () => {
-    expect(graphCountsPoints({ nodes: [{ label: 'X' }], relationships: 'nope' })).toEqual([]);
+  it('should skip missing or non-numeric columns and an empty answer', () => {
+    const { columns } = countStoreQuery(['X'], []);
+    expect(countStorePoints([{ c0: 1, c2: 'x' }], columns)).toEqual([
+      { metric: 'neo4j_node_count', labels: {}, value: 1 },
+    ]);
+    expect(countStorePoints([], columns)).toEqual([]);
   });
 });
 

@@ -11,6 +11,7 @@ import {
 } from '../../../../src/probes/neo4j/collector.js';
 import type { Neo4jSettings } from '../../../../src/probes/neo4j/collector.js';
 import { Q } from '../../../../src/probes/neo4j/sources.js';
+import { countStoreQuery } from '../../../../src/probes/neo4j/answers.js';
 import type { MetricPoint } from '../../../../src/probes/probe.js';
 
 type Answers = Record<string, Row[]>;
@@ -48,7 +49,9 @@ class FakeClient implements Neo4jClient {
 function communityAnswers(): Map<string, Row[]> {
   return new Map<string, Row[]>([
     [Q.components, community.components!],
-    [Q.graphCounts, community.graphCounts!],
+    [Q.labels, community.labels!],
+    [Q.relationshipTypes, community.relationshipTypes!],
+    [countStoreQuery(['Camera', 'Zone', 'Area'], ['SEES']).query, community.counts!],
     [Q.connections, community.connections!],
     [Q.transactions, community.transactions!],
     [Q.queryStatsStatus, community.queryStatsStatus!],
@@ -185,34 +188,25 @@ describe('Neo4jCollector', () => {
     );
   });
 
-  it('should fall back to count-store queries per label and type when GRAPH COUNTS is refused', async () => {
-    const answers = communityAnswers();
-    answers.set(Q.nodeCount, [{ count: 11 }]);
-    answers.set(Q.relationshipCount, [{ count: 5 }]);
-    answers.set(Q.labels, [{ label: 'Camera' }, { label: 'we`ird' }]);
-    answers.set(Q.relationshipTypes, [{ relationshipType: 'SEES' }]);
-    answers.set('MATCH (n:`Camera`) RETURN count(n) AS count', [{ count: 6 }]);
-    answers.set('MATCH (n:`we``ird`) RETURN count(n) AS count', [{ count: 2 }]);
-    answers.set('MATCH ()-[r:`SEES`]->() RETURN count(r) AS count', [{ count: 5 }]);
-    const fail = new Map([
-      [Q.graphCounts, { code: 'Neo.ClientError.Security.Forbidden', message: 'admin only' }],
-    ]);
-    const { collector, clients } = setup(settings(), answers, fail);
+  it('should ask for the tokens, then every count in one count-store query', async () => {
+    const { collector, clients } = setup();
     await collector.collectNow();
-    const p = (await collector.collect()).points;
-    expect(value(p, 'neo4j_label_count', { label: 'we`ird' })).toBe(2);
-    expect(value(p, 'neo4j_relationship_type_count', { type: 'SEES' })).toBe(5);
-    expect(collector.sourceStates().get('graph_counts')?.detail).toContain('count-store queries');
-    // Remembered: GRAPH COUNTS is not asked again.
-    const asked = clients[0]!.calls.length;
-    await collector.collectNow();
-    expect(clients[0]!.calls.slice(asked)).not.toContain(Q.graphCounts);
+    const union = countStoreQuery(['Camera', 'Zone', 'Area'], ['SEES']).query;
+    expect(clients[0]!.calls).toContain(union);
+    expect(collector.sourceStates().get('counts')?.detail).toContain('count store');
   });
 
   it('should not query disabled metrics', async () => {
     const { collector, clients } = setup(settings({ enabledMetrics: new Set(['neo4j_node_count']) }));
     await collector.collectNow();
-    expect(clients[0]!.calls.sort()).toEqual([Q.components, Q.graphCounts].sort());
+    expect(clients[0]!.calls.sort()).toEqual(
+      [
+        Q.components,
+        Q.labels,
+        Q.relationshipTypes,
+        countStoreQuery(['Camera', 'Zone', 'Area'], ['SEES']).query,
+      ].sort(),
+    );
     const metrics = (await collector.collect()).points.map((p) => p.metric);
     expect(metrics).toContain('neo4j_node_count');
     expect(metrics).not.toContain('neo4j_label_count');
