@@ -188,6 +188,7 @@ const neo4jSection = z.strictObject({
   query_timeout: durationField({ min: 1 }).default(duration(5000)),
   collection_interval: durationField({ min: 100 }).optional(),
   queries: uniqueByName(neo4jQuery).default([]),
+  query_stats_interval: durationField({ min: 100 }).default(duration(60_000)),
 });
 
 const tlsSection = z.strictObject({

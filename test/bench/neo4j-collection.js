@@ -132,6 +132,7 @@ const makeCollector = (enabled) =>
       connectionTimeoutMs: 5000,
       queryTimeoutMs: 5000,
       intervalMs: 60_000,
+      queryStatsIntervalMs: 0,
       enabledMetrics: new Set(enabled),
       customQueries: [],
     },

@@ -40,6 +40,7 @@ function settingsFor(server: Neo4jServer, over: Partial<Neo4jSettings> = {}): Ne
     connectionTimeoutMs: 2000,
     queryTimeoutMs: 3000,
     intervalMs: 60_000,
+    queryStatsIntervalMs: 0,
     enabledMetrics: new Set([
       'neo4j_query_duration_p50',
       'neo4j_query_duration_p95',

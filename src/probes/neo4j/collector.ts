@@ -32,6 +32,11 @@ export interface Neo4jSettings {
   connectionTimeoutMs: number;
   queryTimeoutMs: number;
   intervalMs: number;
+  /**
+   * How often the server's query statistics are read (db.stats.retrieve('QUERIES') costs the server
+   * tens to hundreds of milliseconds); collections in between report the last percentiles.
+   */
+  queryStatsIntervalMs: number;
   /** Catalog metrics to read (the disabled ones are not queried). */
   enabledMetrics: ReadonlySet<string>;
   /** Configured queries; one named like a catalog metric replaces that metric's built-in source. */
@@ -134,6 +139,7 @@ export class Neo4jCollector implements Probe {
         }));
     this._sources = new Neo4jSources(
       opts.queryDurations,
+      this._settings.queryStatsIntervalMs,
       this._settings.customQueries.map((q) => q.query.trim()),
     );
     this._overridden = new Set(this._settings.customQueries.map((q) => q.name));

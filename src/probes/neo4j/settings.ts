@@ -23,6 +23,7 @@ export function neo4jSettings(config: AgentConfig, enabledMetrics: Iterable<stri
     connectionTimeoutMs: n.connection_timeout.ms,
     queryTimeoutMs,
     intervalMs: n.collection_interval?.ms ?? pm.collection_interval.ms,
+    queryStatsIntervalMs: n.query_stats_interval.ms,
     enabledMetrics: new Set(enabledMetrics),
     customQueries: n.queries
       .filter((q): q is Neo4jQueryConfig & { query: string } => q.enabled && q.query !== undefined)

@@ -109,12 +109,15 @@ export interface QueryDurationFeed {
 /** The readers, with the little state some keep between collections. */
 export class Neo4jSources {
   private _queryStatsSinceMs: number | undefined;
+  private _queryStatsReadMs: number | undefined;
+  private _queryStatsLast: SourceResult | undefined;
   private _lastHistogram: BucketCounts | undefined;
   private _storeDirs: string[] | undefined;
   private readonly _ownQueries: Set<string>;
 
   constructor(
     private readonly _feed: QueryDurationFeed | undefined,
+    private readonly _queryStatsIntervalMs: number,
     ownQueries: Iterable<string>,
   ) {
     this._ownQueries = new Set([...Object.values(Q), ...ownQueries]);
@@ -122,6 +125,8 @@ export class Neo4jSources {
 
   /** Forgets what was learnt about the server (after a reconnect it may be another one). */
   reset(): void {
+    this._queryStatsReadMs = undefined;
+    this._queryStatsLast = undefined;
     this._storeDirs = undefined;
   }
 
@@ -178,6 +183,12 @@ export class Neo4jSources {
         how: 'neo4j_query_duration histogram of the instrumented application (since the last collection)',
       };
     }
+    if (
+      this._queryStatsLast !== undefined &&
+      this._queryStatsReadMs !== undefined &&
+      ctx.nowMs - this._queryStatsReadMs < this._queryStatsIntervalMs
+    )
+      return this._queryStatsLast;
     const status = await ctx.run(Q.queryStatsStatus);
     const queries = status.find((r) => r.section === 'QUERIES');
     if (queries?.status !== 'collecting')
@@ -189,10 +200,12 @@ export class Neo4jSources {
     const since = this._queryStatsSinceMs ?? 0;
     const { durationsMs, latestStartMs } = queryInvocationDurations(rows, since, this._ownQueries);
     this._queryStatsSinceMs = latestStartMs;
-    return {
+    this._queryStatsReadMs = ctx.nowMs;
+    this._queryStatsLast = {
       points: quantilePoints(durationsMs),
-      how: "db.stats.retrieve('QUERIES') invocations since the last collection (compile + execution time)",
+      how: "db.stats.retrieve('QUERIES') invocations since its previous read (compile + execution time)",
     };
+    return this._queryStatsLast;
   }
 
   private async _enterprise(ctx: SourceContext): Promise<SourceResult> {

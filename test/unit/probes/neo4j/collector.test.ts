@@ -86,6 +86,7 @@ function settings(over: Partial<Neo4jSettings> = {}): Neo4jSettings {
     connectionTimeoutMs: 1000,
     queryTimeoutMs: 1000,
     intervalMs: 10_000,
+    queryStatsIntervalMs: 0,
     enabledMetrics: new Set(ALL),
     customQueries: [],
     ...over,
@@ -194,6 +195,29 @@ describe('Neo4jCollector', () => {
     const union = countStoreQuery(['Camera', 'Zone', 'Area'], ['SEES']).query;
     expect(clients[0]!.calls).toContain(union);
     expect(collector.sourceStates().get('counts')?.detail).toContain('count store');
+  });
+
+  it('should read the server’s query statistics at most once per query_stats_interval, reporting the last meanwhile', async () => {
+    const { collector, clients, clock } = setup(settings({ queryStatsIntervalMs: 60_000 }));
+    await collector.collectNow();
+    const first = (await collector.collect()).points.filter((p) =>
+      p.metric.startsWith('neo4j_query_duration'),
+    );
+    expect(first).toHaveLength(3);
+    await clock.advance(30_000);
+    await collector.collectNow();
+    expect(clients[0]!.calls.filter((q) => q === Q.queryStats)).toHaveLength(1);
+    const meanwhile = (await collector.collect()).points.filter((p) =>
+      p.metric.startsWith('neo4j_query_duration'),
+    );
+    expect(meanwhile).toEqual(first);
+    await clock.advance(30_000);
+    await collector.collectNow();
+    expect(clients[0]!.calls.filter((q) => q === Q.queryStats)).toHaveLength(2);
+    // Nothing new since the previous read: no percentiles rather than old ones.
+    expect((await collector.collect()).points.some((p) => p.metric.startsWith('neo4j_query_duration'))).toBe(
+      false,
+    );
   });
 
   it('should not query disabled metrics', async () => {
