@@ -145,18 +145,16 @@ const applicationMetric = z
     }
   });
 
-const neo4jQuery = z
-  .strictObject({
-    name: z.string().regex(METRIC_NAME, 'metric names use letters, digits and underscores'),
-    type: z.enum(METRIC_TYPES).default('gauge'),
-    query: z.string().min(1).optional(),
-    description: z.string().optional(),
-    labels: z.array(labelName).optional(),
-    value_column: z.string().optional(),
-    timeout: durationField({ min: 1 }).optional(),
-    enabled: z.boolean().default(true),
-  })
-  .superRefine(checkNeo4jQuery);
+const neo4jQuery = z.strictObject({
+  name: z.string().regex(METRIC_NAME, 'metric names use letters, digits and underscores'),
+  type: z.enum(METRIC_TYPES).default('gauge'),
+  query: z.string().min(1).optional(),
+  description: z.string().optional(),
+  labels: z.array(labelName).optional(),
+  value_column: z.string().optional(),
+  timeout: durationField({ min: 1 }).optional(),
+  enabled: z.boolean().default(true),
+});
 
 /** A configured Neo4j query: a catalog metric (toggle, or its source replaced) or a custom gauge/counter. */
 function checkNeo4jQuery(
@@ -187,7 +185,7 @@ const neo4jSection = z.strictObject({
   connection_timeout: durationField({ min: 1 }).default(duration(5000)),
   query_timeout: durationField({ min: 1 }).default(duration(5000)),
   collection_interval: durationField({ min: 100 }).optional(),
-  queries: uniqueByName(neo4jQuery).default([]),
+  queries: uniqueByName(neo4jQuery.superRefine(checkNeo4jQuery)).default([]),
   query_stats_interval: durationField({ min: 100 }).default(duration(60_000)),
 });
 
