@@ -268,8 +268,9 @@ function operators(plan, out = []) {
   return out;
 }
 const GRAPH_OPERATORS = /Scan|Expand|Seek|Filter|Aggregation/;
-const labels = (await run(Q.labels)).records.map((r) => r.get('label'));
-const types = (await run(Q.relationshipTypes)).records.map((r) => r.get('relationshipType'));
+const tokens = (await run(Q.tokens)).records.map((r) => r.toObject());
+const labels = tokens.filter((t) => t.kind === 'label').map((t) => t.name);
+const types = tokens.filter((t) => t.kind === 'type').map((t) => t.name);
 const counts = countStoreQuery(labels, types);
 const countPlan = operators((await run(`EXPLAIN ${counts.query}`)).summary.plan);
 const leaves = countPlan.filter((o) => /CountFromCountStore/.test(o));
@@ -285,15 +286,7 @@ const planRows = [
     allCountStore ? 'count store' : 'SCANS',
   ],
 ];
-const procedures = [
-  Q.labels,
-  Q.relationshipTypes,
-  Q.transactions,
-  Q.connections,
-  Q.queryStatsStatus,
-  Q.queryStats,
-  Q.storeDirs,
-];
+const procedures = [Q.tokens, Q.transactions, Q.connections, Q.queryStatsStatus, Q.queryStats, Q.storeDirs];
 for (const q of procedures) {
   const ops = operators((await run(`EXPLAIN ${q}`)).summary.plan);
   const graph = ops.some((o) => /Scan|Expand|Seek/.test(o));

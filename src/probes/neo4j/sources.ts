@@ -16,7 +16,7 @@ import {
   queryInvocationDurations,
   quantilePoints,
 } from './answers.js';
-import type { BucketCounts, ServerInfo } from './answers.js';
+import type { BucketCounts, CountColumn, ServerInfo } from './answers.js';
 import type { Row } from './client.js';
 
 /** The source cannot serve its metrics on this server; `reason` says why (edition, setting, host). */
@@ -24,8 +24,8 @@ export class Unavailable extends Error {}
 
 export const Q = {
   components: 'CALL dbms.components() YIELD name, versions, edition RETURN name, versions, edition',
-  labels: 'CALL db.labels() YIELD label RETURN label',
-  relationshipTypes: 'CALL db.relationshipTypes() YIELD relationshipType RETURN relationshipType',
+  tokens:
+    "CALL db.labels() YIELD label RETURN 'label' AS kind, label AS name UNION ALL CALL db.relationshipTypes() YIELD relationshipType RETURN 'type' AS kind, relationshipType AS name",
   transactions: 'SHOW TRANSACTIONS YIELD database, connectionId RETURN database, connectionId',
   connections:
     'CALL dbms.listConnections() YIELD connectionId, connector, userAgent RETURN connectionId, connector, userAgent',
@@ -109,6 +109,7 @@ export interface QueryDurationFeed {
 /** The readers, with the little state some keep between collections. */
 export class Neo4jSources {
   private _queryStatsSinceMs: number | undefined;
+  private _countQuery: { key: string; query: string; columns: CountColumn[] } | undefined;
   private _queryStatsReadMs: number | undefined;
   private _queryStatsLast: SourceResult | undefined;
   private _lastHistogram: BucketCounts | undefined;
@@ -125,6 +126,7 @@ export class Neo4jSources {
 
   /** Forgets what was learnt about the server (after a reconnect it may be another one). */
   reset(): void {
+    this._countQuery = undefined;
     this._queryStatsReadMs = undefined;
     this._queryStatsLast = undefined;
     this._storeDirs = undefined;
@@ -147,15 +149,29 @@ export class Neo4jSources {
     }
   }
 
+  /**
+   * The tokens and the counts in parallel, the counts with the tokens of the previous collection; asked
+   * again (one more round trip) only when the tokens changed.
+   */
   private async _counts(ctx: SourceContext): Promise<SourceResult> {
-    const [labels, types] = await Promise.all([ctx.run(Q.labels), ctx.run(Q.relationshipTypes)]);
-    const { query, columns } = countStoreQuery(
-      labels.map((r) => String(r.label)),
-      types.map((r) => String(r.relationshipType)),
-    );
-    this._ownQueries.add(query);
+    const previous = this._countQuery;
+    const [tokenRows, previousRows] = await Promise.all([
+      ctx.run(Q.tokens),
+      previous === undefined ? Promise.resolve(undefined) : ctx.run(previous.query),
+    ]);
+    const labels = tokenRows.filter((r) => r.kind === 'label').map((r) => String(r.name));
+    const types = tokenRows.filter((r) => r.kind === 'type').map((r) => String(r.name));
+    const key = JSON.stringify([labels, types]);
+    let rows = previousRows;
+    let current = previous;
+    if (previous?.key !== key || rows === undefined) {
+      current = { key, ...countStoreQuery(labels, types) };
+      this._ownQueries.add(current.query);
+      rows = await ctx.run(current.query);
+    }
+    this._countQuery = current;
     return {
-      points: countStorePoints(await ctx.run(query), columns),
+      points: countStorePoints(rows, current!.columns),
       how: 'count store: one query of count(n)/count(r) subqueries per label and type (tokens from db.labels(), db.relationshipTypes())',
     };
   }

@@ -64,8 +64,7 @@ async function check(file: string, createClient: () => Neo4jClient) {
 function answers(edition: 'community' | 'enterprise'): Map<string, Row[]> {
   const m = new Map<string, Row[]>([
     [Q.components, edition === 'community' ? community.components! : enterpriseDocs.components!],
-    [Q.labels, community.labels!],
-    [Q.relationshipTypes, community.relationshipTypes!],
+    [Q.tokens, community.tokens!],
     [countStoreQuery(['Camera', 'Zone', 'Area'], ['SEES']).query, community.counts!],
     [Q.connections, community.connections!],
     [Q.transactions, community.transactions!],

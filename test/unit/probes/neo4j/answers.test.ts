@@ -54,8 +54,8 @@ describe('countStoreQuery / countStorePoints', () => {
   });
 
   it('should turn a recorded answer into totals, label and type counts', () => {
-    const labels = community.labels!.map((r) => String(r.label));
-    const types = community.relationshipTypes!.map((r) => String(r.relationshipType));
+    const labels = community.tokens!.filter((r) => r.kind === 'label').map((r) => String(r.name));
+    const types = community.tokens!.filter((r) => r.kind === 'type').map((r) => String(r.name));
     expect(countStorePoints(community.counts!, countStoreQuery(labels, types).columns)).toEqual([
       { metric: 'neo4j_node_count', labels: {}, value: 11 },
       { metric: 'neo4j_relationship_count', labels: {}, value: 5 },

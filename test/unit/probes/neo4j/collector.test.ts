@@ -49,8 +49,7 @@ class FakeClient implements Neo4jClient {
 function communityAnswers(): Map<string, Row[]> {
   return new Map<string, Row[]>([
     [Q.components, community.components!],
-    [Q.labels, community.labels!],
-    [Q.relationshipTypes, community.relationshipTypes!],
+    [Q.tokens, community.tokens!],
     [countStoreQuery(['Camera', 'Zone', 'Area'], ['SEES']).query, community.counts!],
     [Q.connections, community.connections!],
     [Q.transactions, community.transactions!],
@@ -189,12 +188,25 @@ describe('Neo4jCollector', () => {
     );
   });
 
-  it('should ask for the tokens, then every count in one count-store query', async () => {
-    const { collector, clients } = setup();
-    await collector.collectNow();
+  it('should ask for every count in one count-store query, asked beside the tokens once they are known', async () => {
+    const answers = communityAnswers();
+    const { collector, clients } = setup(settings(), answers);
     const union = countStoreQuery(['Camera', 'Zone', 'Area'], ['SEES']).query;
-    expect(clients[0]!.calls).toContain(union);
+    await collector.collectNow();
+    expect(clients[0]!.calls.filter((q) => q === union)).toHaveLength(1);
     expect(collector.sourceStates().get('counts')?.detail).toContain('count store');
+    // A new label: the counts asked with the old tokens are replaced by a second query with the new ones.
+    const withGone = countStoreQuery(['Camera', 'Zone', 'Area', 'Gone'], ['SEES']);
+    answers.set(Q.tokens, [...community.tokens!, { kind: 'label', name: 'Gone' }]);
+    answers.set(withGone.query, [{ ...community.counts![0], c5: 0, c6: 5 }]);
+    const before = clients[0]!.calls.length;
+    await collector.collectNow();
+    const calls = clients[0]!.calls.slice(before);
+    expect(calls.filter((q) => q === union)).toHaveLength(1);
+    expect(calls.filter((q) => q === withGone.query)).toHaveLength(1);
+    const p = (await collector.collect()).points;
+    expect(value(p, 'neo4j_label_count', { label: 'Gone' })).toBe(0);
+    expect(value(p, 'neo4j_relationship_type_count', { type: 'SEES' })).toBe(5);
   });
 
   it('should read the server’s query statistics at most once per query_stats_interval, reporting the last meanwhile', async () => {
@@ -224,12 +236,7 @@ describe('Neo4jCollector', () => {
     const { collector, clients } = setup(settings({ enabledMetrics: new Set(['neo4j_node_count']) }));
     await collector.collectNow();
     expect(clients[0]!.calls.sort()).toEqual(
-      [
-        Q.components,
-        Q.labels,
-        Q.relationshipTypes,
-        countStoreQuery(['Camera', 'Zone', 'Area'], ['SEES']).query,
-      ].sort(),
+      [Q.components, Q.tokens, countStoreQuery(['Camera', 'Zone', 'Area'], ['SEES']).query].sort(),
     );
     const metrics = (await collector.collect()).points.map((p) => p.metric);
     expect(metrics).toContain('neo4j_node_count');
