@@ -35,6 +35,9 @@ import { ProbeRunner } from './probes/probe-runner.js';
 import type { ProbeStatus } from './probes/probe-runner.js';
 import type { MetricPoint, Probe, StatFs } from './probes/probe.js';
 import { SYSTEM_PROBES } from './probes/system/registry.js';
+import { Neo4jCollector } from './probes/neo4j/collector.js';
+import { customQueryEntries, neo4jSettings } from './probes/neo4j/settings.js';
+import { queryDurationHistogram } from './probes/neo4j/query-duration-feed.js';
 import { nodeStatFs, nodeStatFsSync } from './probes/system/statfs.js';
 import { ApplicationMetrics } from './telemetry/application-metrics.js';
 import { HttpRequestMetrics } from './probes/runtime/http-requests.js';
@@ -123,7 +126,7 @@ interface Pipeline {
   latest: CollectionBatch | undefined;
 }
 
-const COLLECTORS_NOT_BUILT = ['neo4j'];
+const COLLECTORS_NOT_BUILT: readonly string[] = [];
 
 type AgentState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -446,6 +449,7 @@ export class PerformanceMonitorAgent {
     const prefix = pm.prometheus.metric_prefix;
     const configNames = new Map<string, string>();
     for (const e of CATALOG) configNames.set(instrumentName(prefix, e), e.name);
+    for (const e of customQueryEntries(config)) configNames.set(instrumentName(prefix, e), e.name);
     for (const m of pm.application_metrics) {
       const kind = m.type ?? catalogEntry(m.name)?.kind ?? 'gauge';
       configNames.set(
@@ -495,12 +499,15 @@ export class PerformanceMonitorAgent {
       : ['self'];
     if (pm.enabled_collectors.includes('application') && this._opts.runtimeMetrics !== false)
       groups.push('runtime');
+    if (pm.enabled_collectors.includes('neo4j')) groups.push('neo4j');
     registerObservables(meter, prefix, enabledEntries(config, groups), [
       () => runner.points(),
       () => this._selfPoints(pipeline),
       () => this._trends?.points() ?? [],
     ]);
     this._application.bind(config, { clock: this._clock, logger: this._logger });
+    if (pm.enabled_collectors.includes('neo4j'))
+      registerObservables(meter, prefix, customQueryEntries(config), [() => runner.points()]);
 
     reader.subscribe('prometheus', (batch) => {
       pipeline.latest = batch;
@@ -514,6 +521,25 @@ export class PerformanceMonitorAgent {
   }
 
   private _buildProbes(config: AgentConfig): Probe[] {
+    const pm = config.performance_monitor;
+    const probes = this._buildSystemProbes(config);
+    if (pm.enabled_collectors.includes('neo4j')) {
+      const enabled = enabledEntries(config, ['neo4j']).map((e) => e.name);
+      probes.push(
+        new Neo4jCollector({
+          settings: neo4jSettings(config, enabled),
+          clock: this._clock,
+          logger: this._logger,
+          agentVersion: this._version(),
+          queryDurations: () =>
+            queryDurationHistogram(this._pipeline?.latest?.samples ?? [], pm.neo4j_metrics.database),
+        }),
+      );
+    }
+    return probes;
+  }
+
+  private _buildSystemProbes(config: AgentConfig): Probe[] {
     const pm = config.performance_monitor;
     if (!pm.enabled_collectors.includes('system')) return [];
     const enabled = new Set(enabledEntries(config, ['system', 'container']).map((e) => e.name));

@@ -4,7 +4,7 @@
  * push, and later alerting and trends. So probes are read once per interval whoever consumes the data,
  * and everyone sees the same numbers.
  */
-import { AggregationTemporality, MetricReader } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, InstrumentType, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { MetricProducer, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
@@ -59,7 +59,13 @@ export class CollectionReader extends MetricReader {
   constructor(opts: CollectionReaderOptions) {
     const limit = opts.cardinalityLimit ?? 10_000;
     super({
-      aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
+      // Observable gauges report what their callback saw in this collection only: with CUMULATIVE the
+      // SDK would keep exporting the last value of a series the probe no longer reports (a Neo4j that
+      // went away, a disk that was removed). Gauges have no temporality on the wire.
+      aggregationTemporalitySelector: (type) =>
+        type === InstrumentType.OBSERVABLE_GAUGE
+          ? AggregationTemporality.DELTA
+          : AggregationTemporality.CUMULATIVE,
       cardinalitySelector: () => limit,
       metricProducers: opts.metricProducers,
     });

@@ -275,6 +275,14 @@ export const CATALOG: readonly CatalogEntry[] = [
     ['database', 'query_kind'],
     { buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
   ),
+  entry('neo4j', 'neo4j_up', 'gauge', '1', '1 when the last Neo4j collection reached the server, else 0.'),
+  entry(
+    'neo4j',
+    'neo4j_snapshot_age_seconds',
+    'gauge',
+    's',
+    'Time since the last Neo4j collection that reached the server.',
+  ),
   // The agent's own cost and health
   entry('self', 'monitor_build_info', 'gauge', '1', 'Always 1; labels name the agent and Node.js versions.', [
     'agent_version',
@@ -427,6 +435,14 @@ export const CATALOG: readonly CatalogEntry[] = [
     's',
     "Seconds until a linear fit of the series over its forecast window reaches the configured threshold (+Inf if never); plus the series' own labels.",
     ['metric'],
+  ),
+  entry(
+    'self',
+    'monitor_neo4j_query_failures',
+    'counter',
+    '{failure}',
+    'Neo4j reads that failed: a catalog source, a configured query (by name), or the connection (connect).',
+    ['query'],
   ),
 ];
 

@@ -89,6 +89,8 @@ export async function main(
         ).configPrintCommand(file, env, values.json === true, io);
       case 'trends':
         return await (await import('./commands/trends.js')).trendsCommand(file, env, positionals, values, io);
+      case 'neo4j check':
+        return await (await import('./commands/neo4j-check.js')).neo4jCheckCommand(file, env, io);
       case 'run':
         diag.setLogger(
           {

@@ -87,6 +87,12 @@ export const COMMANDS: readonly CliCommand[] = [
       HELP_OPTION,
     ],
   },
+  {
+    name: 'neo4j check',
+    summary:
+      'connect to neo4j_metrics.uri and print, per Neo4j metric, its source on this server or why it is unavailable',
+    options: [CONFIG_OPTION, HELP_OPTION],
+  },
 ];
 
 /** `silence add|list|expire`: talk to the running agent's /api/v1/silences. */

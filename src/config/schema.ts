@@ -156,6 +156,26 @@ const neo4jQuery = z.strictObject({
   enabled: z.boolean().default(true),
 });
 
+/** A configured Neo4j query: a catalog metric (toggle, or its source replaced) or a custom gauge/counter. */
+function checkNeo4jQuery(
+  q: { name: string; type: string; query?: string; labels?: readonly string[] },
+  ctx: z.RefinementCtx,
+): void {
+  const e = catalogEntry(q.name);
+  if (e !== undefined && e.configList !== 'neo4j_metrics') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['name'],
+      message: `${q.name} is a ${e.group} metric, not a Neo4j metric`,
+    });
+    return;
+  }
+  if (e === undefined && q.query === undefined)
+    ctx.addIssue({ code: 'custom', path: ['query'], message: 'a custom Neo4j metric needs a query' });
+  if (e === undefined && q.type === 'histogram')
+    ctx.addIssue({ code: 'custom', path: ['type'], message: 'a Neo4j query gives a gauge or a counter' });
+}
+
 const neo4jSection = z.strictObject({
   uri: z.string().default('bolt://localhost:7687'),
   user: text().default('neo4j'),
@@ -165,7 +185,8 @@ const neo4jSection = z.strictObject({
   connection_timeout: durationField({ min: 1 }).default(duration(5000)),
   query_timeout: durationField({ min: 1 }).default(duration(5000)),
   collection_interval: durationField({ min: 100 }).optional(),
-  queries: uniqueByName(neo4jQuery).default([]),
+  queries: uniqueByName(neo4jQuery.superRefine(checkNeo4jQuery)).default([]),
+  query_stats_interval: durationField({ min: 100 }).default(duration(60_000)),
 });
 
 const tlsSection = z.strictObject({

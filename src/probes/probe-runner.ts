@@ -153,7 +153,9 @@ export class ProbeRunner {
     if (state === slot.loggedState) return;
     const fields = { probe: slot.probe.name, state, reason };
     if (state === 'ok') {
-      if (slot.loggedState !== 'pending') this._logger.info('probe recovered', fields);
+      // Back from unavailable is as quiet as going there was (the probe logs its own recovery).
+      if (slot.loggedState === 'unavailable') this._logger.debug('probe source available again', fields);
+      else if (slot.loggedState !== 'pending') this._logger.info('probe recovered', fields);
     } else if (state === 'unavailable') {
       this._logger.debug('probe source unavailable', fields);
     } else if (state === 'partial') {

@@ -1,0 +1,177 @@
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  connectionCounts,
+  enterpriseJmxPoints,
+  countStorePoints,
+  countStoreQuery,
+  histogramDelta,
+  histogramQuantile,
+  parseComponents,
+  percentile,
+  quantilePoints,
+  queryInvocationDurations,
+  quoteName,
+} from '../../../../src/probes/neo4j/answers.js';
+import type { Row } from '../../../../src/probes/neo4j/client.js';
+
+type Answers = Record<string, Row[]>;
+const load = (name: string): Answers =>
+  JSON.parse(fs.readFileSync(new URL(`../../../fixtures/neo4j/${name}`, import.meta.url), 'utf8')) as Answers;
+const community = load('community-5.26.json');
+// Enterprise answers are shaped from the documentation, not recorded (see the fixture's _about).
+const enterprise = load('enterprise-5.26-from-docs.json');
+
+describe('parseComponents', () => {
+  it('should read version and edition of a recorded Community server', () => {
+    expect(parseComponents(community.components!)).toEqual({ version: '5.26.30', edition: 'community' });
+  });
+
+  it('should read an Enterprise answer (shaped from docs)', () => {
+    expect(parseComponents(enterprise.components!).edition).toBe('enterprise');
+  });
+
+  it('should say unknown for an empty answer', () => {
+    expect(parseComponents([])).toEqual({ version: 'unknown', edition: 'unknown' });
+  });
+});
+
+describe('countStoreQuery / countStorePoints', () => {
+  it('should build one row of count-only subqueries, a column per count', () => {
+    const { query, columns } = countStoreQuery(['Camera', 'we`ird'], ['SEES']);
+    expect(query).toBe(
+      'CALL { MATCH (n) RETURN count(n) AS c0 } CALL { MATCH ()-[r]->() RETURN count(r) AS c1 } ' +
+        'CALL { MATCH (n:`Camera`) RETURN count(n) AS c2 } CALL { MATCH (n:`we``ird`) RETURN count(n) AS c3 } ' +
+        'CALL { MATCH ()-[r:`SEES`]->() RETURN count(r) AS c4 } RETURN c0, c1, c2, c3, c4',
+    );
+    expect(columns.map((c) => [c.column, c.metric, c.labels])).toEqual([
+      ['c0', 'neo4j_node_count', {}],
+      ['c1', 'neo4j_relationship_count', {}],
+      ['c2', 'neo4j_label_count', { label: 'Camera' }],
+      ['c3', 'neo4j_label_count', { label: 'we`ird' }],
+      ['c4', 'neo4j_relationship_type_count', { type: 'SEES' }],
+    ]);
+  });
+
+  it('should turn a recorded answer into totals, label and type counts', () => {
+    const labels = community.tokens!.filter((r) => r.kind === 'label').map((r) => String(r.name));
+    const types = community.tokens!.filter((r) => r.kind === 'type').map((r) => String(r.name));
+    expect(countStorePoints(community.counts!, countStoreQuery(labels, types).columns)).toEqual([
+      { metric: 'neo4j_node_count', labels: {}, value: 11 },
+      { metric: 'neo4j_relationship_count', labels: {}, value: 5 },
+      { metric: 'neo4j_label_count', labels: { label: 'Camera' }, value: 6 },
+      { metric: 'neo4j_label_count', labels: { label: 'Zone' }, value: 5 },
+      { metric: 'neo4j_label_count', labels: { label: 'Area' }, value: 5 },
+      { metric: 'neo4j_relationship_type_count', labels: { type: 'SEES' }, value: 5 },
+    ]);
+  });
+
+  it('should skip missing or non-numeric columns and an empty answer', () => {
+    const { columns } = countStoreQuery(['X'], []);
+    expect(countStorePoints([{ c0: 1, c2: 'x' }], columns)).toEqual([
+      { metric: 'neo4j_node_count', labels: {}, value: 1 },
+    ]);
+    expect(countStorePoints([], columns)).toEqual([]);
+  });
+});
+
+describe('quoteName', () => {
+  it('should backquote and double embedded backquotes', () => {
+    expect(quoteName('Camera')).toBe('`Camera`');
+    expect(quoteName('we`ird label')).toBe('`we``ird label`');
+  });
+});
+
+describe('connectionCounts', () => {
+  it('should count other clients only: one busy, one idle, one transaction', () => {
+    expect(connectionCounts(community.connections!, community.transactions!, 'neo4j')).toEqual({
+      total: 2,
+      idle: 1,
+      active: 1,
+    });
+  });
+
+  it('should count active transactions of the monitored database only', () => {
+    const tx = [
+      { database: 'neo4j', connectionId: 'a' },
+      { database: 'other', connectionId: 'b' },
+    ];
+    const conns = [
+      { connectionId: 'a', connector: 'bolt', userAgent: 'app/1' },
+      { connectionId: 'b', connector: 'bolt', userAgent: 'app/1' },
+    ];
+    expect(connectionCounts(conns, tx, 'neo4j')).toEqual({ total: 2, idle: 0, active: 1 });
+  });
+});
+
+describe('percentile', () => {
+  it('should use the nearest rank', () => {
+    const v = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(v, 50)).toBe(50);
+    expect(percentile(v, 95)).toBe(95);
+    expect(percentile(v, 99)).toBe(99);
+    expect(percentile([7], 99)).toBe(7);
+    expect(percentile([], 50)).toBeUndefined();
+  });
+
+  it('should give no points for no durations', () => {
+    expect(quantilePoints([])).toEqual([]);
+    expect(quantilePoints([3, 1, 2]).map((p) => p.value)).toEqual([2, 3, 3]);
+  });
+});
+
+describe('queryInvocationDurations', () => {
+  it('should take compile + execution time of invocations after the window start, own queries left out', () => {
+    const rows = community.queryStats!;
+    const all = queryInvocationDurations(rows, 0, new Set());
+    const count = rows.reduce((n, r) => n + (r.invocations as unknown[]).length, 0);
+    expect(all.durationsMs).toHaveLength(count);
+    expect(all.durationsMs[0]).toBeCloseTo((16071 + 4519) / 1000, 6);
+    const withoutLabels = queryInvocationDurations(rows, 0, new Set(['CALL db.labels()']));
+    expect(withoutLabels.durationsMs).toHaveLength(count - 1);
+    const later = queryInvocationDurations(rows, all.latestStartMs, new Set());
+    expect(later.durationsMs).toEqual([]);
+    expect(later.latestStartMs).toBe(all.latestStartMs);
+  });
+});
+
+describe('histogramQuantile', () => {
+  const h = { boundaries: [0.01, 0.1, 1], counts: [50, 40, 9, 1] };
+
+  it('should interpolate inside the bucket as histogram_quantile does', () => {
+    expect(histogramQuantile(h, 0.5)).toBeCloseTo(0.01, 9);
+    expect(histogramQuantile(h, 0.7)).toBeCloseTo(0.01 + 0.09 * (20 / 40), 9);
+    expect(histogramQuantile(h, 0.99)).toBeCloseTo(1, 9);
+    expect(histogramQuantile(h, 0.995)).toBe(1);
+  });
+
+  it('should give nothing for an empty histogram', () => {
+    expect(histogramQuantile({ boundaries: [1], counts: [0, 0] }, 0.5)).toBeUndefined();
+  });
+
+  it('should take the delta of cumulative histograms, and the whole after a reset or bucket change', () => {
+    const before = { boundaries: [1, 2], counts: [5, 1, 0] };
+    const after = { boundaries: [1, 2], counts: [7, 4, 1] };
+    expect(histogramDelta(before, after).counts).toEqual([2, 3, 1]);
+    expect(histogramDelta(after, before)).toBe(before);
+    expect(histogramDelta({ boundaries: [5], counts: [1, 1] }, after)).toBe(after);
+    expect(histogramDelta(undefined, after)).toBe(after);
+  });
+});
+
+describe('enterpriseJmxPoints (answers shaped from Enterprise docs, not recorded)', () => {
+  it('should read committed, rolled back and store size of the monitored database only', () => {
+    expect(enterpriseJmxPoints(enterprise.enterpriseJmx!, 'neo4j')).toEqual([
+      { metric: 'neo4j_transactions_committed', labels: {}, value: 4521 },
+      { metric: 'neo4j_transactions_rolled_back', labels: {}, value: 17 },
+      { metric: 'neo4j_database_size_bytes', labels: {}, value: 268435456 },
+    ]);
+    expect(enterpriseJmxPoints(enterprise.enterpriseJmx!, 'system')).toEqual([
+      { metric: 'neo4j_transactions_committed', labels: {}, value: 99 },
+    ]);
+  });
+
+  it('should give nothing when metrics are off', () => {
+    expect(enterpriseJmxPoints(enterprise.enterpriseJmxMetricsOff!, 'neo4j')).toEqual([]);
+  });
+});

@@ -1,0 +1,368 @@
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../../src/lib/clock.js';
+import { MemoryLogger } from '../../../../src/lib/logger.js';
+import type { Neo4jClient, Row, RunOptions } from '../../../../src/probes/neo4j/client.js';
+import {
+  Neo4jCollector,
+  backoffMs,
+  boltAddress,
+  isLocalUri,
+} from '../../../../src/probes/neo4j/collector.js';
+import type { Neo4jSettings } from '../../../../src/probes/neo4j/collector.js';
+import { Q } from '../../../../src/probes/neo4j/sources.js';
+import { countStoreQuery } from '../../../../src/probes/neo4j/answers.js';
+import type { MetricPoint } from '../../../../src/probes/probe.js';
+
+type Answers = Record<string, Row[]>;
+const load = (name: string): Answers =>
+  JSON.parse(fs.readFileSync(new URL(`../../../fixtures/neo4j/${name}`, import.meta.url), 'utf8')) as Answers;
+const community = load('community-5.26.json');
+// Shaped from Enterprise documentation, not recorded from a server.
+const enterpriseDocs = load('enterprise-5.26-from-docs.json');
+
+/** Answers by query text; throws what `fail` says for a query, or everything when `down`. */
+class FakeClient implements Neo4jClient {
+  down: { code: string; message: string } | undefined;
+  calls: string[] = [];
+  closed = 0;
+  constructor(
+    readonly answers: Map<string, Row[]>,
+    readonly fail: Map<string, { code: string; message: string }>,
+  ) {}
+  run(query: string, _params: Record<string, unknown>, _opts: RunOptions): Promise<Row[]> {
+    this.calls.push(query);
+    if (this.down !== undefined)
+      return Promise.reject(Object.assign(new Error(this.down.message), this.down));
+    const f = this.fail.get(query);
+    if (f !== undefined) return Promise.reject(Object.assign(new Error(f.message), f));
+    const rows = this.answers.get(query);
+    if (rows === undefined) return Promise.reject(new Error(`no answer recorded for ${query}`));
+    return Promise.resolve(rows);
+  }
+  close(): Promise<void> {
+    this.closed++;
+    return Promise.resolve();
+  }
+}
+
+function communityAnswers(): Map<string, Row[]> {
+  return new Map<string, Row[]>([
+    [Q.components, community.components!],
+    [Q.tokens, community.tokens!],
+    [countStoreQuery(['Camera', 'Zone', 'Area'], ['SEES']).query, community.counts!],
+    [Q.connections, community.connections!],
+    [Q.transactions, community.transactions!],
+    [Q.queryStatsStatus, community.queryStatsStatus!],
+    [Q.queryStats, community.queryStats!],
+    [Q.storeDirs, community.storeDirs!],
+  ]);
+}
+
+const ALL = [
+  'neo4j_query_duration_p50',
+  'neo4j_query_duration_p95',
+  'neo4j_query_duration_p99',
+  'neo4j_database_size_bytes',
+  'neo4j_transactions_active',
+  'neo4j_transactions_committed',
+  'neo4j_transactions_rolled_back',
+  'neo4j_connection_pool_total',
+  'neo4j_connection_pool_idle',
+  'neo4j_node_count',
+  'neo4j_relationship_count',
+  'neo4j_label_count',
+  'neo4j_relationship_type_count',
+];
+
+function settings(over: Partial<Neo4jSettings> = {}): Neo4jSettings {
+  return {
+    uri: 'bolt://db.example:7687',
+    user: 'neo4j',
+    password: 'secret-password',
+    database: 'neo4j',
+    maxConnectionPoolSize: 5,
+    connectionTimeoutMs: 1000,
+    queryTimeoutMs: 1000,
+    intervalMs: 10_000,
+    queryStatsIntervalMs: 0,
+    enabledMetrics: new Set(ALL),
+    customQueries: [],
+    ...over,
+  };
+}
+
+function setup(
+  s: Neo4jSettings = settings(),
+  answers = communityAnswers(),
+  fail = new Map<string, { code: string; message: string }>(),
+) {
+  const clock = new ManualClock();
+  const logger = new MemoryLogger();
+  const clients: FakeClient[] = [];
+  let down: { code: string; message: string } | undefined;
+  const collector = new Neo4jCollector({
+    settings: s,
+    clock,
+    logger,
+    agentVersion: '0.1.0',
+    random: () => 1,
+    createClient: () => {
+      const c = new FakeClient(answers, fail);
+      c.down = down;
+      clients.push(c);
+      return c;
+    },
+  });
+  return {
+    clock,
+    logger,
+    clients,
+    collector,
+    setDown: (d: { code: string; message: string } | undefined): void => {
+      down = d;
+      for (const c of clients) c.down = d;
+    },
+  };
+}
+
+const value = (
+  points: MetricPoint[],
+  metric: string,
+  labels: Record<string, string> = {},
+): number | undefined =>
+  points.find((p) => p.metric === metric && JSON.stringify(p.labels) === JSON.stringify(labels))?.value;
+
+const UNAVAILABLE = { code: 'ServiceUnavailable', message: 'Failed to connect to server' };
+
+describe('Neo4jCollector', () => {
+  it('should read the Community catalog from recorded answers, leaving Enterprise-only metrics absent', async () => {
+    const { collector } = setup();
+    await collector.collectNow();
+    const snap = await collector.collect();
+    expect(snap.status).toBe('ok');
+    const p = snap.points;
+    expect(value(p, 'neo4j_up')).toBe(1);
+    expect(value(p, 'neo4j_node_count')).toBe(11);
+    expect(value(p, 'neo4j_label_count', { label: 'Camera' })).toBe(6);
+    expect(value(p, 'neo4j_relationship_type_count', { type: 'SEES' })).toBe(5);
+    expect(value(p, 'neo4j_transactions_active')).toBe(1);
+    expect(value(p, 'neo4j_connection_pool_total')).toBe(2);
+    expect(value(p, 'neo4j_connection_pool_idle')).toBe(1);
+    expect(value(p, 'neo4j_query_duration_p99')).toBeGreaterThan(0);
+    expect(p.some((x) => x.metric === 'neo4j_transactions_committed')).toBe(false);
+    expect(p.some((x) => x.metric === 'neo4j_database_size_bytes')).toBe(false);
+    const states = collector.sourceStates();
+    expect(states.get('enterprise_metrics')).toEqual({
+      state: 'unavailable',
+      detail: expect.stringContaining('community edition 5.26.30') as string,
+    });
+    // Not on this host: the store files cannot be read.
+    expect(states.get('store_files')?.detail).toContain('not on this host');
+  });
+
+  it('should read committed, rolled back and store size from Enterprise metrics (answers shaped from docs)', async () => {
+    const answers = communityAnswers();
+    answers.set(Q.components, enterpriseDocs.components!);
+    answers.set(Q.enterpriseJmx, enterpriseDocs.enterpriseJmx!);
+    const { collector } = setup(settings({ uri: 'bolt://127.0.0.1:7687' }), answers);
+    await collector.collectNow();
+    const p = (await collector.collect()).points;
+    expect(value(p, 'neo4j_transactions_committed')).toBe(4521);
+    expect(value(p, 'neo4j_transactions_rolled_back')).toBe(17);
+    // Enterprise metrics win over the store files, and the size is reported once.
+    expect(p.filter((x) => x.metric === 'neo4j_database_size_bytes')).toEqual([
+      { metric: 'neo4j_database_size_bytes', labels: {}, value: 268435456 },
+    ]);
+    expect(collector.producedBy().get('neo4j_database_size_bytes')).toBe('enterprise_metrics');
+  });
+
+  it('should say how to turn Enterprise metrics on when the beans are missing (answers shaped from docs)', async () => {
+    const answers = communityAnswers();
+    answers.set(Q.components, enterpriseDocs.components!);
+    answers.set(Q.enterpriseJmx, enterpriseDocs.enterpriseJmxMetricsOff!);
+    const { collector } = setup(settings(), answers);
+    await collector.collectNow();
+    expect(collector.sourceStates().get('enterprise_metrics')?.detail).toContain(
+      'server.metrics.jmx.enabled',
+    );
+  });
+
+  it('should ask for every count in one count-store query, asked beside the tokens once they are known', async () => {
+    const answers = communityAnswers();
+    const { collector, clients } = setup(settings(), answers);
+    const union = countStoreQuery(['Camera', 'Zone', 'Area'], ['SEES']).query;
+    await collector.collectNow();
+    expect(clients[0]!.calls.filter((q) => q === union)).toHaveLength(1);
+    expect(collector.sourceStates().get('counts')?.detail).toContain('count store');
+    // A new label: the counts asked with the old tokens are replaced by a second query with the new ones.
+    const withGone = countStoreQuery(['Camera', 'Zone', 'Area', 'Gone'], ['SEES']);
+    answers.set(Q.tokens, [...community.tokens!, { kind: 'label', name: 'Gone' }]);
+    answers.set(withGone.query, [{ ...community.counts![0], c5: 0, c6: 5 }]);
+    const before = clients[0]!.calls.length;
+    await collector.collectNow();
+    const calls = clients[0]!.calls.slice(before);
+    expect(calls.filter((q) => q === union)).toHaveLength(1);
+    expect(calls.filter((q) => q === withGone.query)).toHaveLength(1);
+    const p = (await collector.collect()).points;
+    expect(value(p, 'neo4j_label_count', { label: 'Gone' })).toBe(0);
+    expect(value(p, 'neo4j_relationship_type_count', { type: 'SEES' })).toBe(5);
+  });
+
+  it('should read the server’s query statistics at most once per query_stats_interval, reporting the last meanwhile', async () => {
+    const { collector, clients, clock } = setup(settings({ queryStatsIntervalMs: 60_000 }));
+    await collector.collectNow();
+    const first = (await collector.collect()).points.filter((p) =>
+      p.metric.startsWith('neo4j_query_duration'),
+    );
+    expect(first).toHaveLength(3);
+    await clock.advance(30_000);
+    await collector.collectNow();
+    expect(clients[0]!.calls.filter((q) => q === Q.queryStats)).toHaveLength(1);
+    const meanwhile = (await collector.collect()).points.filter((p) =>
+      p.metric.startsWith('neo4j_query_duration'),
+    );
+    expect(meanwhile).toEqual(first);
+    await clock.advance(30_000);
+    await collector.collectNow();
+    expect(clients[0]!.calls.filter((q) => q === Q.queryStats)).toHaveLength(2);
+    // Nothing new since the previous read: no percentiles rather than old ones.
+    expect((await collector.collect()).points.some((p) => p.metric.startsWith('neo4j_query_duration'))).toBe(
+      false,
+    );
+  });
+
+  it('should not query disabled metrics', async () => {
+    const { collector, clients } = setup(settings({ enabledMetrics: new Set(['neo4j_node_count']) }));
+    await collector.collectNow();
+    expect(clients[0]!.calls.sort()).toEqual(
+      [Q.components, Q.tokens, countStoreQuery(['Camera', 'Zone', 'Area'], ['SEES']).query].sort(),
+    );
+    const metrics = (await collector.collect()).points.map((p) => p.metric);
+    expect(metrics).toContain('neo4j_node_count');
+    expect(metrics).not.toContain('neo4j_label_count');
+  });
+
+  it('should log one warning going down, one info coming back, and back off up to the interval', async () => {
+    const { collector, clock, logger, setDown, clients } = setup(settings({ intervalMs: 10_000 }));
+    await collector.start();
+    await clock.advance(0);
+    expect(collector.up).toBe(true);
+    setDown(UNAVAILABLE);
+    await clock.advance(10_000);
+    expect(collector.up).toBe(false);
+    const snap = await collector.collect();
+    expect(snap.status).toBe('unavailable');
+    expect(value(snap.points, 'neo4j_up')).toBe(0);
+    expect(value(snap.points, 'neo4j_node_count')).toBeUndefined();
+    expect(value(snap.points, 'monitor_neo4j_query_failures', { query: 'connect' })).toBe(1);
+    // Attempts at 1 s, 2 s, 4 s, 8 s, then every 10 s (random = 1: no jitter reduction).
+    const attemptsBefore = clients.length;
+    await clock.advance(1000 + 2000 + 4000 + 8000 + 10_000 + 10_000);
+    expect(clients.length - attemptsBefore).toBe(6);
+    expect(value((await collector.collect()).points, 'neo4j_snapshot_age_seconds')).toBe(45);
+    setDown(undefined);
+    await clock.advance(10_000);
+    expect(collector.up).toBe(true);
+    const lines = logger.records.filter((r) => r.level !== 'debug').map((r) => `${r.level} ${r.msg}`);
+    expect(lines).toEqual([
+      'info Neo4j connected',
+      'warn Neo4j not reachable; its metrics are absent until it answers',
+      'info Neo4j reachable again; collecting',
+    ]);
+    expect(JSON.stringify(logger.records)).not.toContain('secret-password');
+    // Every failed attempt closed its client: no stale pooled connection survives an outage.
+    expect(clients.slice(0, -1).every((c) => c.closed === 1)).toBe(true);
+    await collector.shutdown();
+  });
+
+  it('should log refused credentials as an error naming the user, never the password', async () => {
+    const { collector, logger, setDown } = setup();
+    setDown({ code: 'Neo.ClientError.Security.Unauthorized', message: 'The client is unauthorized' });
+    await collector.collectNow();
+    await collector.collectNow();
+    const errors = logger.find('error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.msg).toContain('refused the credentials');
+    expect(errors[0]!.fields).toMatchObject({ user: 'neo4j', uri: 'bolt://db.example:7687' });
+    expect(JSON.stringify(logger.records)).not.toContain('secret-password');
+  });
+
+  it('should run configured queries, count failures per query and log each failure once', async () => {
+    const answers = communityAnswers();
+    answers.set('RETURN 42 AS value', [{ value: 42 }]);
+    answers.set('RETURN "x" AS value', [{ value: 'x' }]);
+    const s = settings({
+      customQueries: [
+        { name: 'answer', query: 'RETURN 42 AS value', labels: [], timeoutMs: 500 },
+        { name: 'texty', query: 'RETURN "x" AS value', labels: [], timeoutMs: 500 },
+        { name: 'broken', query: 'MATCH (n RETURN n', labels: [], timeoutMs: 500 },
+      ],
+    });
+    const fail = new Map([
+      ['MATCH (n RETURN n', { code: 'Neo.ClientError.Statement.SyntaxError', message: 'Invalid input' }],
+    ]);
+    const { collector, logger } = setup(s, answers, fail);
+    await collector.collectNow();
+    await collector.collectNow();
+    await collector.collectNow();
+    const p = (await collector.collect()).points;
+    expect(value(p, 'answer')).toBe(42);
+    expect(value(p, 'monitor_neo4j_query_failures', { query: 'texty' })).toBe(3);
+    expect(value(p, 'monitor_neo4j_query_failures', { query: 'broken' })).toBe(3);
+    expect(value(p, 'neo4j_up')).toBe(1);
+    const warns = logger.find('warn', 'Neo4j query failed');
+    expect(warns.map((w) => [w.fields.query, w.fields.error])).toEqual([
+      ['texty', 'query result column "value" is "x", expected a number'],
+      ['broken', 'Neo.ClientError.Statement.SyntaxError: Invalid input'],
+    ]);
+  });
+
+  it('should let a configured query replace a catalog metric’s built-in source', async () => {
+    const answers = communityAnswers();
+    answers.set('RETURN 7 AS value', [{ value: 7 }]);
+    const s = settings({
+      customQueries: [{ name: 'neo4j_node_count', query: 'RETURN 7 AS value', labels: [], timeoutMs: 500 }],
+    });
+    const { collector } = setup(s, answers);
+    await collector.collectNow();
+    const p = (await collector.collect()).points;
+    expect(p.filter((x) => x.metric === 'neo4j_node_count')).toEqual([
+      { metric: 'neo4j_node_count', labels: {}, value: 7 },
+    ]);
+    expect(value(p, 'neo4j_label_count', { label: 'Camera' })).toBe(6);
+  });
+
+  it('should be safe to shut down twice and before start', async () => {
+    const { collector, clock } = setup();
+    await collector.shutdown();
+    await collector.shutdown();
+    await collector.start();
+    await clock.advance(60_000);
+    expect(collector.up).toBeUndefined();
+  });
+});
+
+describe('backoffMs', () => {
+  it('should double from 1 s, cap at the interval and jitter down to half', () => {
+    expect([1, 2, 3, 4, 5, 6].map((n) => backoffMs(n, 10_000, 1))).toEqual([
+      1000, 2000, 4000, 8000, 10_000, 10_000,
+    ]);
+    expect(backoffMs(3, 10_000, 0)).toBe(2000);
+    expect(backoffMs(1, 500, 1)).toBe(500);
+  });
+});
+
+describe('isLocalUri / boltAddress', () => {
+  it('should recognise loopback hosts', () => {
+    expect(isLocalUri('bolt://127.0.0.1:7687')).toBe(true);
+    expect(isLocalUri('neo4j://localhost')).toBe(true);
+    expect(isLocalUri('neo4j+s://db.example:7687')).toBe(false);
+    expect(isLocalUri('not a uri')).toBe(false);
+  });
+
+  it('should drop credentials and routing context from a URI', () => {
+    expect(boltAddress('neo4j+s://u:p@db.example:7687?policy=x')).toBe('neo4j+s://db.example:7687');
+    expect(boltAddress('::')).toBe('<unparsable URI>');
+  });
+});
