@@ -26,6 +26,8 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   E_SHUTDOWN: 1,
   E_STATE: 1,
   E_EXPORT: 1,
+  E_ALERT_STATE: 1,
+  E_RULE_TEST: 2,
 };
 
 /** Runs the command line `argv` (without node and script); resolves with the exit code. */
@@ -52,13 +54,14 @@ export async function main(
   const rest = [...argv];
   for (const w of command.name.split(' ')) rest.splice(rest.indexOf(w), 1);
   let values: Record<string, string | boolean | undefined>;
+  let positionals: string[] = [];
   try {
-    values = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: rest,
       options: parseArgsConfig(command),
-      allowPositionals: false,
+      allowPositionals: command.positionals !== undefined,
       strict: true,
-    }).values;
+    }));
   } catch (err) {
     io.err(`perf-monitor ${command.name}: ${errorMessage(err)}`);
     return 2;
@@ -81,6 +84,16 @@ export async function main(
         return await (
           await import('./commands/config-print.js')
         ).configPrintCommand(file, env, values.json === true, io);
+      case 'rules export':
+        return await (
+          await import('./commands/rules.js')
+        ).rulesExportCommand(file, env, values.output as string | undefined, io);
+      case 'rules test':
+        return await (await import('./commands/rules.js')).rulesTestCommand(positionals, env, io);
+      case 'alerts':
+        return await (
+          await import('./commands/alerts.js')
+        ).alertsCommand(file, env, values.url as string | undefined, values.json === true, io);
       case 'run':
         diag.setLogger(
           {

@@ -14,6 +14,8 @@ export interface CliOption {
 export interface CliCommand {
   /** Words that select it: `run`, `config print`. */
   name: string;
+  /** Name of the positional arguments it takes (`FILE...`), if any. */
+  positionals?: string;
   summary: string;
   options: readonly CliOption[];
 }
@@ -46,6 +48,36 @@ export const COMMANDS: readonly CliCommand[] = [
     options: [CONFIG_OPTION, { long: 'json', description: 'print JSON instead of YAML' }, HELP_OPTION],
   },
   { name: 'version', summary: 'print the agent version', options: [HELP_OPTION] },
+  {
+    name: 'rules export',
+    summary: 'write the alert rules as a Prometheus rule file (PromQL over the exported metric names)',
+    options: [
+      CONFIG_OPTION,
+      { long: 'output', short: 'o', arg: 'OUT', description: 'write to OUT instead of stdout' },
+      HELP_OPTION,
+    ],
+  },
+  {
+    name: 'rules test',
+    summary:
+      "run rule unit tests written in promtool's test-file format against this engine; exit 1 on a failure",
+    positionals: 'FILE...',
+    options: [HELP_OPTION],
+  },
+  {
+    name: 'alerts',
+    summary: 'list the pending and firing alerts of a running agent (GET /api/v1/alerts)',
+    options: [
+      CONFIG_OPTION,
+      {
+        long: 'url',
+        arg: 'URL',
+        description: 'agent endpoint (default: host and port from the configuration)',
+      },
+      { long: 'json', description: 'print the alerts as JSON' },
+      HELP_OPTION,
+    ],
+  },
 ];
 
 export function parseArgsConfig(command: CliCommand): ParseArgsConfig['options'] {
@@ -66,7 +98,7 @@ function optionLine(o: CliOption): string {
 
 export function commandHelp(command: CliCommand): string {
   return [
-    `Usage: perf-monitor ${command.name} [options]`,
+    `Usage: perf-monitor ${command.name} [options]${command.positionals === undefined ? '' : ` ${command.positionals}`}`,
     '',
     command.summary,
     '',

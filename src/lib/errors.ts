@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   E_SHUTDOWN: 'a component failed to shut down',
   E_STATE: 'an operation was called in the wrong lifecycle state',
   E_EXPORT: 'an export failed',
+  E_ALERT_STATE: 'the alert state file cannot be read',
+  E_RULE_TEST: 'a rule test file is wrong',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,162 @@
+/**
+ * Evaluates one compiled rule's expression at one time over the series store: one value per output series,
+ * before the threshold is applied, with the labels PromQL would give the result (metric name and `le`
+ * dropped). Selections are cached per rule and refreshed when the metric's series set changes.
+ */
+import {
+  avgOverTime,
+  bucketQuantile,
+  extrapolatedRate,
+  maxOverTime,
+  minOverTime,
+  quantileOverTime,
+} from './promql-functions.js';
+import type { Bucket } from './promql-functions.js';
+import type { CompiledRule } from './rules.js';
+import { seriesKey } from './series-store.js';
+import type { Labels, SeriesStore, StoredSeries } from './series-store.js';
+
+export interface RuleValue {
+  labels: Labels;
+  value: number;
+}
+
+interface BucketGroup {
+  labels: Labels;
+  buckets: { series: StoredSeries; upperBound: number }[];
+}
+
+interface Selection {
+  version: number;
+  version2: number;
+  series: StoredSeries[];
+  /** histogram_mean: the `_count` series matching each `_sum` series (same index). */
+  partners: (StoredSeries | undefined)[];
+  groups: BucketGroup[];
+}
+
+function matches(s: StoredSeries, matchers: CompiledRule['matchers']): boolean {
+  for (const [name, value] of matchers) if ((s.labels[name] ?? '') !== value) return false;
+  return true;
+}
+
+function withoutLe(labels: Labels): Labels {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) if (k !== 'le') out[k] = v;
+  return out;
+}
+
+export class RuleEvaluator {
+  private readonly _rule: CompiledRule;
+  private _selection: Selection | undefined;
+
+  constructor(rule: CompiledRule) {
+    this._rule = rule;
+  }
+
+  /** The expression's value for every output series at `t` (ms). */
+  evaluate(store: SeriesStore, t: number): RuleValue[] {
+    const r = this._rule;
+    const sel = this._select(store);
+    const out: RuleValue[] = [];
+    const from = t - r.rangeMs;
+    switch (r.fn) {
+      case 'instant':
+        for (const s of sel.series) {
+          const v = s.instant(t);
+          if (v !== undefined) out.push({ labels: s.labels, value: v });
+        }
+        break;
+      case 'histogram_quantile':
+        for (const g of sel.groups) {
+          const buckets: Bucket[] = [];
+          for (const b of g.buckets) {
+            const v = extrapolatedRate(b.series.range(from, t), r.rangeMs, t, true);
+            if (v !== undefined) buckets.push({ upperBound: b.upperBound, count: v });
+          }
+          if (buckets.length > 0) out.push({ labels: g.labels, value: bucketQuantile(r.quantile, buckets) });
+        }
+        break;
+      case 'histogram_mean':
+        sel.series.forEach((sum, i) => {
+          const count = sel.partners[i];
+          if (count === undefined) return;
+          const a = extrapolatedRate(sum.range(from, t), r.rangeMs, t, true);
+          const b = extrapolatedRate(count.range(from, t), r.rangeMs, t, true);
+          if (a !== undefined && b !== undefined) out.push({ labels: sum.labels, value: a / b });
+        });
+        break;
+      default:
+        for (const s of sel.series) {
+          const v = this._overTime(s, from, t);
+          if (v !== undefined) out.push({ labels: s.labels, value: v });
+        }
+    }
+    return out;
+  }
+
+  private _overTime(s: StoredSeries, from: number, t: number): number | undefined {
+    const r = this._rule;
+    const points = s.range(from, t);
+    switch (r.fn) {
+      case 'avg_over_time':
+        return avgOverTime(points);
+      case 'max_over_time':
+        return maxOverTime(points);
+      case 'min_over_time':
+        return minOverTime(points);
+      case 'quantile_over_time':
+        return quantileOverTime(r.quantile, points);
+      case 'rate':
+        return extrapolatedRate(points, r.rangeMs, t, true);
+      case 'increase':
+        return extrapolatedRate(points, r.rangeMs, t, false);
+      default:
+        return undefined;
+    }
+  }
+
+  private _select(store: SeriesStore): Selection {
+    const r = this._rule;
+    const name = r.fn === 'histogram_mean' ? `${r.metric.name}_sum` : r.seriesName;
+    const name2 = r.fn === 'histogram_mean' ? `${r.metric.name}_count` : name;
+    const version = store.version(name);
+    const version2 = store.version(name2);
+    const cached = this._selection;
+    if (cached !== undefined && cached.version === version && cached.version2 === version2) return cached;
+    const series = store.seriesOf(name).filter((s) => matches(s, r.matchers));
+    const sel: Selection = { version, version2, series, partners: [], groups: [] };
+    if (r.fn === 'histogram_mean') {
+      const counts = new Map(
+        store
+          .seriesOf(name2)
+          .filter((s) => matches(s, r.matchers))
+          .map((s) => [seriesKey('', s.labels), s]),
+      );
+      sel.partners = series.map((s) => counts.get(seriesKey('', s.labels)));
+    }
+    if (r.fn === 'histogram_quantile') {
+      const groups = new Map<string, BucketGroup>();
+      for (const s of series) {
+        const le = s.labels.le;
+        if (le === undefined) continue;
+        const labels = withoutLe(s.labels);
+        const key = seriesKey('', labels);
+        let g = groups.get(key);
+        if (g === undefined) {
+          g = { labels, buckets: [] };
+          groups.set(key, g);
+        }
+        g.buckets.push({ series: s, upperBound: parseLe(le) });
+      }
+      sel.groups = [...groups.values()];
+    }
+    this._selection = sel;
+    return sel;
+  }
+}
+
+function parseLe(le: string): number {
+  if (le === '+Inf' || le === 'Inf' || le === '+inf' || le === 'inf') return Infinity;
+  return Number(le);
+}
