@@ -5,9 +5,16 @@
  * code base knows every part.
  */
 import os from 'node:os';
+import path from 'node:path';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { RuleEngine } from './alerts/engine.js';
+import type { AlertView, RuleStatus } from './alerts/engine.js';
+import { alertsRoute } from './alerts/http-api.js';
+import { compileRules } from './alerts/rules.js';
+import { AlertStateStore } from './alerts/state-store.js';
+import type { AlertSink } from './alerts/types.js';
 import { CollectionReader, deliverBatch } from './analysis/collection-reader.js';
 import type { CollectionBatch, CollectionSubscriber } from './analysis/collection-reader.js';
 import type { Sample } from './analysis/samples.js';
@@ -116,6 +123,8 @@ export class PerformanceMonitorAgent {
   private _reloading: Promise<void> | undefined;
   private _starting: Promise<void> | undefined;
   private _agentVersion: string | undefined;
+  private _alerting: RuleEngine | undefined;
+  private readonly _alertSinks: AlertSink[] = [];
 
   constructor(opts: AgentOptions = {}) {
     this._opts = opts;
@@ -165,6 +174,7 @@ export class PerformanceMonitorAgent {
     try {
       const config = this._opts.config ?? (await this._loadConfig(this._configPath(), this._env)).config;
       this._configureLogger(config);
+      await this._configureAlerting(config);
       const pipeline = this._buildPipeline(config);
       this._pipeline = pipeline;
       await pipeline.runner.start();
@@ -263,6 +273,24 @@ export class PerformanceMonitorAgent {
   onCollection(name: string, subscriber: CollectionSubscriber): () => void {
     this._subscribers.set(name, subscriber);
     return () => this._subscribers.delete(name);
+  }
+
+  /**
+   * Adds a receiver of every alert evaluation round (the notification dispatcher). Survives reloads.
+   */
+  addAlertSink(sink: AlertSink): void {
+    this._alertSinks.push(sink);
+    this._alerting?.addSink(sink);
+  }
+
+  /** Pending and firing alerts (empty when alerting is off). */
+  getActiveAlerts(): AlertView[] {
+    return this._alerting?.activeAlerts() ?? [];
+  }
+
+  /** Health of each alert rule. */
+  getRuleStatuses(): RuleStatus[] {
+    return this._alerting?.ruleStatuses() ?? [];
   }
 
   /** Adds an HTTP route (before start). */
@@ -368,6 +396,7 @@ export class PerformanceMonitorAgent {
     registerObservables(meter, prefix, enabledEntries(config, groups), [
       () => runner.points(),
       () => this._selfPoints(pipeline),
+      () => this._alerting?.points() ?? [],
     ]);
     this._application.bind(meter, config);
 
@@ -375,6 +404,8 @@ export class PerformanceMonitorAgent {
       pipeline.latest = batch;
       snapshot.update(batch.resourceMetrics, batch.timestampMs);
     });
+    // The rule engine sees the same collection; its alert gauge goes out with the next one (as ALERTS does).
+    reader.subscribe('alerts', (batch) => this._alerting?.onCollection(batch));
     if (otlp !== undefined)
       pipeline.detachOtlp = reader.subscribe('otlp', (batch) => otlp.offer(batch.resourceMetrics));
     // The agent's own subscribers outlive a reload, so they hang off the agent, not the reader.
@@ -440,6 +471,39 @@ export class PerformanceMonitorAgent {
     }
   }
 
+  /**
+   * Starts, updates or stops the rule engine for `config`. The engine outlives reloads: a rule whose
+   * expression is unchanged keeps its alerts. A state file that cannot be read is reported and set aside.
+   */
+  private async _configureAlerting(config: AgentConfig): Promise<void> {
+    const alerting = config.performance_monitor.alerting;
+    const rules = alerting.enabled ? compileRules(config) : [];
+    const current = this._alerting;
+    const file = stateFilePath(config);
+    if (current !== undefined && rules.length > 0 && current.stateFile === file) {
+      current.setRules(rules);
+      return;
+    }
+    this._alerting = undefined;
+    await current?.shutdown();
+    if (rules.length === 0) return;
+    const logger = this._logger.child({ component: 'alerting' });
+    const engine = new RuleEngine({
+      clock: this._clock,
+      logger,
+      rules,
+      sinks: this._alertSinks,
+      stateStore: file === undefined ? undefined : new AlertStateStore(file),
+      evaluationIntervalMs: alerting.evaluation_interval?.ms,
+    });
+    try {
+      await engine.start();
+    } catch (err) {
+      logger.error('alert state not restored; starting without it', { file, error: errorMessage(err) });
+    }
+    this._alerting = engine;
+  }
+
   private _buildServer(config: AgentConfig): HttpServer {
     const prom = config.performance_monitor.prometheus;
     const routes: Route[] = [
@@ -469,6 +533,7 @@ export class PerformanceMonitorAgent {
           res.end(ready ? 'ready\n' : 'not ready\n');
         },
       },
+      alertsRoute(() => this._alerting),
       ...this._extraRoutes,
     ];
     routes.push({
@@ -542,6 +607,7 @@ export class PerformanceMonitorAgent {
         throw err;
       }
     }
+    await this._configureAlerting(config);
     old.reader.stopSchedule();
     this._pipeline = next;
     next.reader.startSchedule();
@@ -601,8 +667,11 @@ export class PerformanceMonitorAgent {
     }
     const server = this._server;
     this._server = undefined;
+    const alerting = this._alerting;
+    this._alerting = undefined;
     await shutdownAll(
       [
+        { name: 'alerting', shutdown: () => alerting?.shutdown() ?? Promise.resolve() },
         { name: 'http server', shutdown: () => server?.shutdown() ?? Promise.resolve() },
         ...(p === undefined
           ? []
@@ -612,6 +681,12 @@ export class PerformanceMonitorAgent {
       this._logger,
     );
   }
+}
+
+/** The alert state file of a configuration, absolute; undefined when persistence is off. */
+function stateFilePath(config: AgentConfig): string | undefined {
+  const file = config.performance_monitor.alerting.state_file;
+  return file === '' ? undefined : path.resolve(file);
 }
 
 /** What the HTTP endpoint is built from; a reload restarts the endpoint only when this changes. */

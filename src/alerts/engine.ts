@@ -112,7 +112,13 @@ export class RuleEngine {
     const store = this._opts.stateStore;
     if (store === undefined || !this._started) return;
     await store.flush();
-    if (this._evaluations > 0) store.saveSync(this._persisted());
+    // The last round's state is on disk unless that write failed: then try once more.
+    if (store.lastError !== undefined) store.saveSync(this._persisted());
+  }
+
+  /** The state file, when the state is persisted. */
+  get stateFile(): string | undefined {
+    return this._opts.stateStore?.file;
   }
 
   addSink(sink: AlertSink): void {
@@ -447,7 +453,7 @@ export function fingerprint(labels: Readonly<Record<string, string>>): string {
   for (const name of Object.keys(labels).sort()) {
     add(enc.encode(name));
     add(sep);
-    add(enc.encode(labels[name]!));
+    add(enc.encode(labels[name]));
     add(sep);
   }
   return h.toString(16).padStart(16, '0');

@@ -54,7 +54,7 @@ export async function main(
   const rest = [...argv];
   for (const w of command.name.split(' ')) rest.splice(rest.indexOf(w), 1);
   let values: Record<string, string | boolean | undefined>;
-  let positionals: string[] = [];
+  let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
       args: rest,

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { CATALOG, catalogEntry } from '../catalog/catalog.js';
 import { formatDurationMs, parseDurationMs } from '../lib/duration.js';
+import { RuleCompileError, compileRule, metricDirectory } from '../alerts/rules.js';
 
 /** A parsed duration: milliseconds plus the canonical text for printing. */
 export interface Duration {
@@ -309,6 +310,7 @@ const alertingSection = z.strictObject({
     })
     .prefault({}),
   rules: uniqueByName(alertRule).default([]),
+  state_file: z.string().default('data/alert_state.json'),
 });
 
 const performanceMonitor = z
@@ -402,6 +404,7 @@ export const configSchema = z
   // These run even when unrelated parts of the file are wrong, so that every problem is reported at once;
   // each is skipped when a section it reads is wrong (or performance_monitor is not a mapping at all).
   .superRefine(checkRuleMetrics, { when: sectionsValid(RULE_INPUTS) })
+  .superRefine(checkRuleExpressions, { when: sectionsValid(RULE_INPUTS) })
   .superRefine(checkLabelCollisions, { when: sectionsValid(LABEL_INPUTS) });
 
 /** Skips a cross-section check when one of the sections it reads is itself wrong. */
@@ -466,6 +469,25 @@ function checkRuleMetrics(cfg: RuleInputs, ctx: z.RefinementCtx): void {
         path: ['performance_monitor', 'alerting', 'rules', i, 'metric'],
         message: `rule ${r.name}: unknown metric ${JSON.stringify(r.metric)}`,
         params: { suggestFrom: [...known] },
+      });
+    }
+  });
+}
+
+/** Aggregations a rule's metric cannot take (max on a histogram) and templates the engine cannot expand. */
+function checkRuleExpressions(cfg: unknown, ctx: z.RefinementCtx): void {
+  const config = cfg as AgentConfig;
+  const dir = metricDirectory(config);
+  config.performance_monitor.alerting.rules.forEach((r, i) => {
+    if (!dir.has(r.metric)) return; // reported by checkRuleMetrics
+    try {
+      compileRule(r, dir);
+    } catch (err) {
+      if (!(err instanceof RuleCompileError)) throw err;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['performance_monitor', 'alerting', 'rules', i, ...err.field.split('.')],
+        message: err.message,
       });
     }
   });
