@@ -404,8 +404,17 @@ export const configSchema = z
   // These run even when unrelated parts of the file are wrong, so that every problem is reported at once;
   // each is skipped when a section it reads is wrong (or performance_monitor is not a mapping at all).
   .superRefine(checkRuleMetrics, { when: sectionsValid(RULE_INPUTS) })
-  .superRefine(checkRuleExpressions, { when: sectionsValid(RULE_INPUTS) })
+  .superRefine(checkRuleExpressions, { when: rulesValidButMetrics })
   .superRefine(checkLabelCollisions, { when: sectionsValid(LABEL_INPUTS) });
+
+/** Like sectionsValid(RULE_INPUTS), but an unknown rule metric (reported by checkRuleMetrics) does not count. */
+function rulesValidButMetrics(payload: { issues: readonly { path?: readonly PropertyKey[] }[] }): boolean {
+  return sectionsValid(RULE_INPUTS)({
+    issues: payload.issues.filter(
+      (i) => !(i.path?.[1] === 'alerting' && i.path[2] === 'rules' && i.path[4] === 'metric'),
+    ),
+  });
+}
 
 /** Skips a cross-section check when one of the sections it reads is itself wrong. */
 function sectionsValid(sections: ReadonlySet<string>) {
