@@ -75,7 +75,9 @@ describeService(
         const body = JSON.parse((await getText(`${url}/api/v1/alerts`)).text) as ApiAlerts;
         return body.data.alerts.length === 2 ? body.data.alerts : undefined;
       });
-      const byName = Object.fromEntries(alerts.map((a) => [a.labels.alertname, a]));
+      const byName: Record<string, ApiAlerts['data']['alerts'][number]> = Object.fromEntries(
+        alerts.map((a): [string, ApiAlerts['data']['alerts'][number]] => [a.labels.alertname ?? '', a]),
+      );
       expect(byName.collections_seen).toMatchObject({ state: 'firing', labels: { severity: 'info' } });
       expect(byName.collections_seen!.value).toMatch(/^\d(\.\d+)?e\+\d\d$/);
       expect(byName.cpu_measured_for_an_hour).toMatchObject({ state: 'pending' });
@@ -115,7 +117,7 @@ describeService(
       );
       expect(listed.stdout).toMatch(/^pending +cpu_measured_for_an_hour \{severity="warning"\}/m);
 
-      await waitFor('the state file', async () => (fs.existsSync(stateFile) ? true : undefined));
+      await waitFor('the state file', () => Promise.resolve(fs.existsSync(stateFile) ? true : undefined));
       handle.process.kill('SIGKILL');
       await new Promise((r) => handle!.process.once('exit', r));
       handle = await startCliAgent(file, port);

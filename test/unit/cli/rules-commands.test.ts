@@ -48,9 +48,16 @@ describe('rules export', () => {
   it('should print the default rules as a Prometheus rule file on stdout', async () => {
     const r = await run(['rules', 'export', '-c', DEFAULT_CONFIG]);
     expect(r.code).toBe(0);
-    const doc = parse(r.out.join('\n')) as { groups: { name: string; rules: Record<string, unknown>[] }[] };
+    interface Exported {
+      alert: string;
+      expr: string;
+      annotations?: Record<string, string>;
+    }
+    const doc = parse(r.out.join('\n')) as { groups: { name: string; rules: Exported[] }[] };
     expect(doc.groups).toHaveLength(1);
-    const byName = Object.fromEntries(doc.groups[0]!.rules.map((x) => [x.alert, x]));
+    const byName: Record<string, Exported> = Object.fromEntries(
+      doc.groups[0]!.rules.map((x) => [x.alert, x]),
+    );
     expect(Object.keys(byName)).toHaveLength(11);
     expect(byName.high_cpu_usage).toEqual({
       alert: 'high_cpu_usage',
