@@ -41,13 +41,28 @@ export interface ActiveAlert {
   keepFiringSinceMs?: number;
   /** Restored from the state file and not yet seen with data since. */
   restored?: boolean;
+  /** Evaluation stamp of the last round whose result held this alert's condition. */
+  resultStamp?: number;
+  /** Evaluation stamp of the last round that had a value for this alert's series. */
+  dataStamp?: number;
   fingerprint?: string;
 }
+
+interface AlertIdentity {
+  labels: Readonly<Record<string, string>>;
+  key: string;
+}
+
+const NO_ANNOTATIONS: Readonly<Record<string, string>> = Object.freeze({});
 
 interface RuleRuntime {
   rule: CompiledRule;
   evaluator: RuleEvaluator;
   active: Map<string, ActiveAlert>;
+  /** Alert labels and key per output series labels (the series' own, stable, objects). */
+  identities: WeakMap<object, AlertIdentity>;
+  /** The stamp of the round in which each key was last seen, to find duplicate label sets. */
+  lastStamp: Map<string, number>;
   failures: number;
   /** The rule failed in its last evaluation (it is logged once per run of failures). */
   failing: boolean;
@@ -87,6 +102,8 @@ export class RuleEngine {
   private _lastEvalMs: number | undefined;
   private _lastDurationMs = 0;
   private _evaluations = 0;
+  private _stamp = 0;
+  private _retentionMs = LOOKBACK_MS;
   private _started = false;
   private _closed = false;
 
@@ -128,17 +145,28 @@ export class RuleEngine {
   /** Replaces the rules (a reload); a rule with the same name and expression keeps its alerts. */
   setRules(rules: readonly CompiledRule[]): void {
     const old = new Map(this._rules.map((r) => [r.rule.name, r]));
+    const evaluators = new Map<string, RuleEvaluator>();
     this._rules = rules.map((rule) => {
       const prev = old.get(rule.name);
       const keep = prev !== undefined && prev.rule.identity === rule.identity;
+      let evaluator = evaluators.get(rule.valueKey);
+      if (evaluator === undefined) {
+        evaluator = new RuleEvaluator(rule);
+        evaluators.set(rule.valueKey, evaluator);
+      }
       return {
         rule,
-        evaluator: keep ? prev.evaluator : new RuleEvaluator(rule),
+        evaluator,
         active: keep ? prev.active : new Map(),
+        identities: new WeakMap(),
+        lastStamp: new Map(),
         failures: prev?.failures ?? 0,
         failing: false,
       };
     });
+    let max = 0;
+    for (const r of rules) if (r.rangeMs > max) max = r.rangeMs;
+    this._retentionMs = max + LOOKBACK_MS;
   }
 
   get rules(): readonly CompiledRule[] {
@@ -174,9 +202,7 @@ export class RuleEngine {
 
   /** How much history the rules need: the longest window plus the lookback of an instant selector. */
   retentionMs(): number {
-    let max = 0;
-    for (const r of this._rules) if (r.rule.rangeMs > max) max = r.rule.rangeMs;
-    return max + LOOKBACK_MS;
+    return this._retentionMs;
   }
 
   /** Evaluates every rule at `t`; hands the result to the sinks and returns it. */
@@ -223,51 +249,51 @@ export class RuleEngine {
   private _evaluateRule(rt: RuleRuntime, t: number, out: Alert[]): boolean {
     const rule = rt.rule;
     const values = rt.evaluator.evaluate(this._store, t);
-    const results = new Map<string, { labels: Record<string, string>; value: number }>();
-    const withData = new Set<string>();
-    for (const { labels, value } of values) {
-      const alertLabels: Record<string, string> = {
-        ...labels,
-        severity: rule.severity,
-        alertname: rule.name,
-      };
-      const key = seriesKey('', alertLabels);
-      if (withData.has(key))
+    const stamp = ++this._stamp;
+    if (rt.lastStamp.size > 2 * values.length + 64) rt.lastStamp.clear();
+    // First the check that can fail the rule, so that a failing rule changes nothing (as in Prometheus).
+    for (const { labels } of values) {
+      const id = this._identity(rt, labels);
+      if (rt.lastStamp.get(id.key) === stamp)
         throw new Error('several series have the same labels once alertname and severity are set');
-      withData.add(key);
-      const current = rt.active.get(key);
-      const active = current !== undefined && current.state !== 'inactive';
+      rt.lastStamp.set(id.key, stamp);
+    }
+    let changed = false;
+    for (const { labels, value } of values) {
+      const id = this._identity(rt, labels);
+      const a = rt.active.get(id.key);
+      if (a !== undefined) a.dataStamp = stamp;
+      const active = a !== undefined && a.state !== 'inactive';
       const threshold =
         active && rule.resolveThreshold !== undefined ? rule.resolveThreshold : rule.threshold;
-      if (compare(rule.condition, value, threshold)) results.set(key, { labels: alertLabels, value });
-    }
-
-    let changed = false;
-    for (const [key, r] of results) {
-      const a = rt.active.get(key);
-      const annotations = expandAnnotations(rule, r.labels, r.value);
-      if (a !== undefined && a.state !== 'inactive') {
-        a.value = r.value;
+      if (!compare(rule.condition, value, threshold)) continue;
+      const annotations =
+        rule.annotations.length === 0 ? NO_ANNOTATIONS : expandAnnotations(rule, id.labels, value);
+      if (active) {
+        a.value = value;
         a.annotations = annotations;
+        a.resultStamp = stamp;
         if (a.restored === true) a.restored = false;
         continue;
       }
-      rt.active.set(key, {
-        key,
-        labels: r.labels,
+      rt.active.set(id.key, {
+        key: id.key,
+        labels: id.labels,
         annotations,
         state: 'pending',
-        value: r.value,
+        value,
         activeAtMs: t,
+        resultStamp: stamp,
+        dataStamp: stamp,
       });
       changed = true;
     }
 
     const warmingUp = t - (this._firstIngestMs ?? t) < rule.rangeMs;
     for (const [key, a] of rt.active) {
-      if (!results.has(key)) {
+      if (a.resultStamp !== stamp) {
         // Restored before the window had data again: hold it as it was until the data can decide.
-        if (a.restored === true && !withData.has(key) && warmingUp) {
+        if (a.restored === true && a.dataStamp !== stamp && warmingUp) {
           out.push(toAlert(a));
           continue;
         }
@@ -302,6 +328,17 @@ export class RuleEngine {
       out.push(toAlert(a));
     }
     return changed;
+  }
+
+  /** The alert labels and key of an output series for a rule, computed once per series. */
+  private _identity(rt: RuleRuntime, labels: Readonly<Record<string, string>>): AlertIdentity {
+    let id = rt.identities.get(labels);
+    if (id === undefined) {
+      const alertLabels = { ...labels, severity: rt.rule.severity, alertname: rt.rule.name };
+      id = { labels: alertLabels, key: seriesKey('', alertLabels) };
+      rt.identities.set(labels, id);
+    }
+    return id;
   }
 
   /** Pending and firing alerts, by rule. */

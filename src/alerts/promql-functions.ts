@@ -97,18 +97,77 @@ export function minOverTime(p: RangePoints): number | undefined {
   return min;
 }
 
-/** quantile_over_time(q, …): linear interpolation between the two closest ranks. */
-export function quantileOverTime(q: number, p: RangePoints): number | undefined {
+/**
+ * quantile_over_time(q, …): linear interpolation between the two closest ranks. The two ranks are found by
+ * selection (O(n)) rather than a full sort; `scratch` is reused between calls when given.
+ */
+export function quantileOverTime(
+  q: number,
+  p: RangePoints,
+  scratch?: { buf: Float64Array },
+): number | undefined {
   const n = p.to - p.from;
   if (n <= 0) return undefined;
   if (q < 0) return -Infinity;
   if (q > 1) return Infinity;
-  const sorted = Array.from({ length: n }, (_, i) => p.values[p.from + i]!).sort(byValue);
+  let buf = scratch?.buf;
+  if (buf === undefined || buf.length < n) {
+    buf = new Float64Array(Math.max(n, 64));
+    if (scratch !== undefined) scratch.buf = buf;
+  }
+  let nan = false;
+  for (let i = 0; i < n; i++) {
+    const v = p.values[p.from + i]!;
+    if (Number.isNaN(v)) nan = true;
+    buf[i] = v;
+  }
   const rank = q * (n - 1);
   const lower = Math.max(0, Math.floor(rank));
   const upper = Math.min(n - 1, lower + 1);
   const weight = rank - Math.floor(rank);
-  return sorted[lower]! * (1 - weight) + sorted[upper]! * weight;
+  let lo: number;
+  let hi: number;
+  if (nan) {
+    // Go's order puts NaN first; a comparator sort keeps that exact.
+    const sorted = Array.from(buf.subarray(0, n)).sort(byValue);
+    lo = sorted[lower]!;
+    hi = sorted[upper]!;
+  } else {
+    lo = select(buf, n, lower);
+    hi = lo;
+    if (upper > lower) {
+      // After selection everything past `lower` is ≥ it; the next rank is their minimum.
+      hi = Infinity;
+      for (let i = lower + 1; i < n; i++) if (buf[i]! < hi) hi = buf[i]!;
+    }
+  }
+  return lo * (1 - weight) + hi * weight;
+}
+
+/** Hoare's selection: reorders a[0..n) so that a[k] is the k-th smallest; returns it. */
+function select(a: Float64Array, n: number, k: number): number {
+  let left = 0;
+  let right = n - 1;
+  while (right > left) {
+    const pivot = a[(left + right) >>> 1]!;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const tmp = a[i]!;
+        a[i] = a[j]!;
+        a[j] = tmp;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else break;
+  }
+  return a[k]!;
 }
 
 /** Go's sort order for float64 values: NaN first, then ascending. */

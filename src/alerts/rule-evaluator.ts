@@ -14,7 +14,7 @@ import {
 import type { Bucket } from './promql-functions.js';
 import type { CompiledRule } from './rules.js';
 import { seriesKey } from './series-store.js';
-import type { Labels, SeriesStore, StoredSeries } from './series-store.js';
+import type { Labels, MutableRange, SeriesStore, StoredSeries } from './series-store.js';
 
 export interface RuleValue {
   labels: Labels;
@@ -49,13 +49,27 @@ function withoutLe(labels: Labels): Labels {
 export class RuleEvaluator {
   private readonly _rule: CompiledRule;
   private _selection: Selection | undefined;
+  private _cachedAt: { t: number; generation: number; values: RuleValue[] } | undefined;
+  private readonly _scratch: MutableRange = { times: [], values: [], from: 0, to: 0 };
+  private readonly _sortBuffer = { buf: new Float64Array(0) };
 
   constructor(rule: CompiledRule) {
     this._rule = rule;
   }
 
-  /** The expression's value for every output series at `t` (ms). */
+  /**
+   * The expression's value for every output series at `t` (ms). Rules with the same value expression share
+   * one evaluator, so the result is kept until the time or the store's data changes.
+   */
   evaluate(store: SeriesStore, t: number): RuleValue[] {
+    const c = this._cachedAt;
+    if (c !== undefined && c.t === t && c.generation === store.generation) return c.values;
+    const values = this._evaluate(store, t);
+    this._cachedAt = { t, generation: store.generation, values };
+    return values;
+  }
+
+  private _evaluate(store: SeriesStore, t: number): RuleValue[] {
     const r = this._rule;
     const sel = this._select(store);
     const out: RuleValue[] = [];
@@ -97,7 +111,7 @@ export class RuleEvaluator {
 
   private _overTime(s: StoredSeries, from: number, t: number): number | undefined {
     const r = this._rule;
-    const points = s.range(from, t);
+    const points = s.rangeInto(from, t, this._scratch);
     switch (r.fn) {
       case 'avg_over_time':
         return avgOverTime(points);
@@ -106,7 +120,7 @@ export class RuleEvaluator {
       case 'min_over_time':
         return minOverTime(points);
       case 'quantile_over_time':
-        return quantileOverTime(r.quantile, points);
+        return quantileOverTime(r.quantile, points, this._sortBuffer);
       case 'rate':
         return extrapolatedRate(points, r.rangeMs, t, true);
       case 'increase':

@@ -61,6 +61,8 @@ export interface CompiledRule {
   readonly annotations: readonly (readonly [string, CompiledTemplate])[];
   /** Changes when anything that decides the rule's alerts changes. */
   readonly identity: string;
+  /** The same for rules whose value expression (before the threshold) is the same: they share one evaluation. */
+  readonly valueKey: string;
 }
 
 /** A rule that cannot be compiled; `field` names the rule's key at fault. */
@@ -173,6 +175,7 @@ export function compileRule(rule: AlertRuleConfig, directory: ReadonlyMap<string
   };
   return {
     ...compiled,
+    valueKey: JSON.stringify([metric.name, fn, seriesName, quantile, compiled.rangeMs, matchers]),
     identity: JSON.stringify([
       metric.name,
       fn,

@@ -15,6 +15,13 @@ export type Labels = Readonly<Record<string, string>>;
 /** How far back an instant selector looks for the latest sample (Prometheus' default lookback delta). */
 export const LOOKBACK_MS = 5 * 60_000;
 
+export interface MutableRange {
+  times: readonly number[];
+  values: readonly number[];
+  from: number;
+  to: number;
+}
+
 export class StoredSeries {
   readonly key: string;
   readonly metric: string;
@@ -59,6 +66,15 @@ export class StoredSeries {
       from: lowerBound(this.times, fromMs, this.start),
       to: upperBound(this.times, toMs, this.start),
     };
+  }
+
+  /** Like range(), filling `target` instead of allocating (rule evaluation runs this for every rule). */
+  rangeInto(fromMs: number, toMs: number, target: MutableRange): RangePoints {
+    target.times = this.times;
+    target.values = this.values;
+    target.from = lowerBound(this.times, fromMs, this.start);
+    target.to = upperBound(this.times, toMs, this.start);
+    return target;
   }
 
   /** The value an instant selector sees at `t`: the latest sample in [t - lookback, t], unless it is stale. */
@@ -139,6 +155,12 @@ export class SeriesStore {
   /** Bumped whenever a metric gains or loses a series, so cached selections can be refreshed. */
   private readonly _versions = new Map<string, number>();
   private _round = 0;
+  private _generation = 0;
+
+  /** Changes with every change of the data (cached rule results are keyed on it). */
+  get generation(): number {
+    return this._generation;
+  }
 
   get size(): number {
     return this._series.size;
@@ -156,12 +178,14 @@ export class SeriesStore {
 
   /** Adds one point (rule tests feed input series this way). */
   append(metric: string, labels: Labels, t: number, v: number): StoredSeries {
+    this._generation++;
     const s = this._get(metric, labels);
     s.append(t, v);
     return s;
   }
 
   markStale(metric: string, labels: Labels, t: number): void {
+    this._generation++;
     this._get(metric, labels).markStale(t);
   }
 
@@ -171,6 +195,7 @@ export class SeriesStore {
    */
   ingest(samples: readonly Sample[], t: number): void {
     const round = ++this._round;
+    this._generation++;
     const put = (metric: string, labels: Labels, v: number): void => {
       const s = this._get(metric, labels);
       s.append(t, v);
@@ -200,6 +225,7 @@ export class SeriesStore {
 
   /** Drops points before `beforeMs`, and series left without points or markers. */
   prune(beforeMs: number): void {
+    this._generation++;
     for (const [key, s] of this._series) {
       s.prune(beforeMs);
       if (s.pointCount === 0 && s.staleTimes.length === 0) {

@@ -226,7 +226,12 @@ interface DescribedIssue {
 /** Names the alert rule an issue is about (`rule high_cpu: …`), so that the rule is found by name too. */
 function withRuleName(keyPath: readonly (string | number)[], message: string, input: unknown): string {
   const [pm, section, rules, index] = keyPath;
-  if (pm !== 'performance_monitor' || section !== 'alerting' || rules !== 'rules' || typeof index !== 'number')
+  if (
+    pm !== 'performance_monitor' ||
+    section !== 'alerting' ||
+    rules !== 'rules' ||
+    typeof index !== 'number'
+  )
     return message;
   const name = valueAt(input, [pm, section, rules, index, 'name']);
   if (typeof name !== 'string' || message.startsWith('rule ')) return message;

@@ -161,3 +161,31 @@ describe('bucketQuantile', () => {
     ).toBe(-1);
   });
 });
+
+describe('quantileOverTime by selection', () => {
+  it('should equal the sort-based definition on random inputs', () => {
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const scratch = { buf: new Float64Array(0) };
+    for (let trial = 0; trial < 300; trial++) {
+      const n = 1 + Math.floor(rand() * 60);
+      const values = Array.from({ length: n }, () => Math.round(rand() * 20) / 2);
+      const q = [0, 0.1, 0.5, 0.9, 0.95, 0.99, 1][trial % 7]!;
+      const sorted = [...values].sort((a, b) => a - b);
+      const rank = q * (n - 1);
+      const lo = Math.floor(rank);
+      const hi = Math.min(n - 1, lo + 1);
+      const w = rank - lo;
+      const expected = sorted[lo]! * (1 - w) + sorted[hi]! * w;
+      expect(quantileOverTime(q, pts(values), scratch)).toBe(expected);
+    }
+  });
+
+  it('should put NaN first, as Go sorts', () => {
+    expect(quantileOverTime(0, pts([3, NaN, 1]))).toBeNaN();
+    expect(quantileOverTime(1, pts([3, NaN, 1]))).toBe(3);
+  });
+});
