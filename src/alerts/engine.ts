@@ -250,17 +250,19 @@ export class RuleEngine {
     const rule = rt.rule;
     const values = rt.evaluator.evaluate(this._store, t);
     const stamp = ++this._stamp;
-    if (rt.lastStamp.size > 2 * values.length + 64) rt.lastStamp.clear();
+    const n = values.length;
+    if (rt.lastStamp.size > 2 * n + 64) rt.lastStamp.clear();
     // First the check that can fail the rule, so that a failing rule changes nothing (as in Prometheus).
-    for (const { labels } of values) {
-      const id = this._identity(rt, labels);
+    for (let i = 0; i < n; i++) {
+      const id = this._identity(rt, values.labels[i]!);
       if (rt.lastStamp.get(id.key) === stamp)
         throw new Error('several series have the same labels once alertname and severity are set');
       rt.lastStamp.set(id.key, stamp);
     }
     let changed = false;
-    for (const { labels, value } of values) {
-      const id = this._identity(rt, labels);
+    for (let i = 0; i < n; i++) {
+      const id = this._identity(rt, values.labels[i]!);
+      const value = values.values[i]!;
       const a = rt.active.get(id.key);
       if (a !== undefined) a.dataStamp = stamp;
       const active = a !== undefined && a.state !== 'inactive';
@@ -463,6 +465,7 @@ function expandAnnotations(
 
 function toAlert(a: ActiveAlert): Alert {
   a.fingerprint ??= fingerprint(a.labels);
+  // One object shape for every alert (optional times left undefined) keeps this cheap per round.
   return {
     fingerprint: a.fingerprint,
     labels: a.labels,
@@ -470,8 +473,8 @@ function toAlert(a: ActiveAlert): Alert {
     state: a.state,
     value: a.value,
     activeAtMs: a.activeAtMs,
-    ...(a.firedAtMs === undefined ? {} : { firedAtMs: a.firedAtMs }),
-    ...(a.resolvedAtMs === undefined ? {} : { resolvedAtMs: a.resolvedAtMs }),
+    firedAtMs: a.firedAtMs,
+    resolvedAtMs: a.resolvedAtMs,
   };
 }
 

@@ -16,9 +16,11 @@ import type { CompiledRule } from './rules.js';
 import { seriesKey } from './series-store.js';
 import type { Labels, MutableRange, SeriesStore, StoredSeries } from './series-store.js';
 
-export interface RuleValue {
-  labels: Labels;
-  value: number;
+/** The output of one evaluation: `labels[i]` has `values[i]`, for i < length. Reused between evaluations. */
+export interface RuleValues {
+  labels: Labels[];
+  values: number[];
+  length: number;
 }
 
 interface BucketGroup {
@@ -49,7 +51,8 @@ function withoutLe(labels: Labels): Labels {
 export class RuleEvaluator {
   private readonly _rule: CompiledRule;
   private _selection: Selection | undefined;
-  private _cachedAt: { t: number; generation: number; values: RuleValue[] } | undefined;
+  private _cachedAt: { t: number; generation: number } | undefined;
+  private readonly _out: RuleValues = { labels: [], values: [], length: 0 };
   private readonly _scratch: MutableRange = { times: [], values: [], from: 0, to: 0 };
   private readonly _sortBuffer = { buf: new Float64Array(0) };
 
@@ -61,24 +64,32 @@ export class RuleEvaluator {
    * The expression's value for every output series at `t` (ms). Rules with the same value expression share
    * one evaluator, so the result is kept until the time or the store's data changes.
    */
-  evaluate(store: SeriesStore, t: number): RuleValue[] {
+  evaluate(store: SeriesStore, t: number): RuleValues {
     const c = this._cachedAt;
-    if (c !== undefined && c.t === t && c.generation === store.generation) return c.values;
-    const values = this._evaluate(store, t);
-    this._cachedAt = { t, generation: store.generation, values };
-    return values;
+    if (c !== undefined && c.t === t && c.generation === store.generation) return this._out;
+    this._cachedAt = undefined;
+    this._out.length = 0;
+    this._evaluate(store, t);
+    this._cachedAt = { t, generation: store.generation };
+    return this._out;
   }
 
-  private _evaluate(store: SeriesStore, t: number): RuleValue[] {
+  private _push(labels: Labels, value: number): void {
+    const o = this._out;
+    o.labels[o.length] = labels;
+    o.values[o.length] = value;
+    o.length++;
+  }
+
+  private _evaluate(store: SeriesStore, t: number): void {
     const r = this._rule;
     const sel = this._select(store);
-    const out: RuleValue[] = [];
     const from = t - r.rangeMs;
     switch (r.fn) {
       case 'instant':
         for (const s of sel.series) {
           const v = s.instant(t);
-          if (v !== undefined) out.push({ labels: s.labels, value: v });
+          if (v !== undefined) this._push(s.labels, v);
         }
         break;
       case 'histogram_quantile':
@@ -88,7 +99,7 @@ export class RuleEvaluator {
             const v = extrapolatedRate(b.series.range(from, t), r.rangeMs, t, true);
             if (v !== undefined) buckets.push({ upperBound: b.upperBound, count: v });
           }
-          if (buckets.length > 0) out.push({ labels: g.labels, value: bucketQuantile(r.quantile, buckets) });
+          if (buckets.length > 0) this._push(g.labels, bucketQuantile(r.quantile, buckets));
         }
         break;
       case 'histogram_mean':
@@ -97,16 +108,15 @@ export class RuleEvaluator {
           if (count === undefined) return;
           const a = extrapolatedRate(sum.range(from, t), r.rangeMs, t, true);
           const b = extrapolatedRate(count.range(from, t), r.rangeMs, t, true);
-          if (a !== undefined && b !== undefined) out.push({ labels: sum.labels, value: a / b });
+          if (a !== undefined && b !== undefined) this._push(sum.labels, a / b);
         });
         break;
       default:
         for (const s of sel.series) {
           const v = this._overTime(s, from, t);
-          if (v !== undefined) out.push({ labels: s.labels, value: v });
+          if (v !== undefined) this._push(s.labels, v);
         }
     }
-    return out;
   }
 
   private _overTime(s: StoredSeries, from: number, t: number): number | undefined {

@@ -9,14 +9,17 @@
  * create-blocks-from openmetrics) evaluates the `rules export` of the same rules as one group every 15 s;
  * its prometheus_rule_group_last_duration_seconds is the peer figure. Target: 10,000 rules < 10 ms/cycle.
  *
- *   npm run build && node --expose-gc test/bench/alert-rules.js
+ *   npm run build && node test/bench/alert-rules.js
  */
 import { execFileSync } from 'node:child_process';
 import console from 'node:console';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import {
   DIST,
   fmt,
@@ -128,6 +131,12 @@ function makeData(startMs, points) {
   return cycles;
 }
 
+// Heap figures need a full GC before each reading; expose it when the script was started without --expose-gc.
+if (globalThis.gc === undefined) {
+  v8.setFlagsFromString('--expose-gc');
+  globalThis.gc = vm.runInNewContext('gc');
+}
+
 function heapMb() {
   globalThis.gc?.();
   globalThis.gc?.();
@@ -144,33 +153,43 @@ function runOurs(nRules, data) {
     engine.ingest(c.samples, c.t);
     if (i % 20 === 0 || i >= HOUR_POINTS - 20) engine.evaluate(c.t);
   }
-  const windowMb = heapMb() - before;
+  const engineMb = heapMb() - before;
+  // Pending and firing at the end of the hour: what Prometheus, fed the same hour, shows after one evaluation.
+  const activeAtHour = engine.activeAlerts().length;
   const points = engine.store.pointCount();
   const evalMs = [];
+  const evalCpuMs = [];
   const ingestMs = [];
-  let firing = 0;
+  // Main-thread CPU time as well as wall time: the machine may be shared, and CPU time is what a cycle costs.
+  const cpu = () => {
+    const u = process.threadCpuUsage();
+    return (u.user + u.system) / 1000;
+  };
   for (const c of data.slice(HOUR_POINTS)) {
     const t0 = performance.now();
     engine.ingest(c.samples, c.t);
     const t1 = performance.now();
-    const r = engine.evaluate(c.t);
+    const c1 = cpu();
+    engine.evaluate(c.t);
+    evalCpuMs.push(cpu() - c1);
     evalMs.push(performance.now() - t1);
     ingestMs.push(t1 - t0);
-    firing = r.alerts.filter((a) => a.state === 'firing').length;
   }
   return {
     rules: nRules,
     evalMs,
+    evalCpuMs,
     ingestMs,
-    windowMb,
+    engineMb,
     points,
     seriesStored: engine.store.size,
-    firing,
+    activeAtHour,
     config,
   };
 }
 
 async function runPrometheus(result, data) {
+  if (process.env.BENCH_NO_PEER === '1') return undefined;
   if (!hasCommand('prometheus') || !hasCommand('promtool')) {
     console.log('prometheus/promtool not on PATH (apt-get install prometheus): peer skipped');
     return undefined;
@@ -231,19 +250,33 @@ async function runPrometheus(result, data) {
     const text = (await httpGet(port, '/metrics')).body.toString('utf8');
     const line = text.split('\n').find((l) => l.startsWith('prometheus_rule_group_last_duration_seconds{'));
     const evals = text.split('\n').find((l) => l.startsWith('prometheus_rule_group_iterations_total{'));
-    if (line !== undefined && evals !== undefined && evals !== lastSeen && !evals.endsWith(' 0')) {
+    const ms = line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1)) * 1000;
+    if (evals !== undefined && evals !== lastSeen && ms > 0) {
       lastSeen = evals;
-      durations.push(Number(line.slice(line.lastIndexOf(' ') + 1)) * 1000);
+      durations.push(ms);
     }
     await sleep(1000);
   }
   const alertsText = (await httpGet(port, '/api/v1/alerts')).body.toString('utf8');
-  const promFiring = JSON.parse(alertsText).data.alerts.filter((a) => a.state === 'firing').length;
+  const promActive = JSON.parse(alertsText).data.alerts.length;
   await proc.stop();
-  return { durations, promFiring };
+  return { durations, promActive };
 }
 
 const data = makeData(Date.UTC(2026, 0, 1), HOUR_POINTS + MEASURED);
+
+// Memory of the series windows alone: one hour of the 1,000 series in a store, no rules.
+{
+  const { SeriesStore } = await import(path.join(DIST, 'alerts', 'series-store.js'));
+  const before = heapMb();
+  const store = new SeriesStore();
+  for (const c of data.slice(0, HOUR_POINTS)) store.ingest(c.samples, c.t);
+  const mb = heapMb() - before;
+  console.log(
+    `series windows alone: ${store.size} series × ${HOUR_POINTS} points = ${fmt(mb, 2)} MB heap, ` +
+      `${fmt((mb * 1024 * 1024) / store.size, 0)} B per 1 h window (${fmt((mb * 1024 * 1024) / store.pointCount(), 1)} B per point)`,
+  );
+}
 const rows = [];
 for (const n of [1000, 10_000]) {
   const ours = runOurs(n, data);
@@ -254,15 +287,15 @@ for (const n of [1000, 10_000]) {
     n.toLocaleString('en'),
     fmt(oursMs),
     fmt(quantile(ours.evalMs, 0.95)),
+    fmt(median(ours.evalCpuMs)),
     fmt(median(ours.ingestMs)),
     fmt(promMs),
     `${fmt(promMs / oursMs, 1)}×`,
-    `${ours.firing} / ${peer?.promFiring ?? 'n/a'}`,
+    `${ours.activeAtHour} / ${peer?.promActive ?? 'n/a'}`,
   ]);
   console.log(
-    `${n} rules: ${ours.seriesStored} series, ${ours.points} points held, series windows ${fmt(ours.windowMb, 1)} MB ` +
-      `(${fmt((ours.windowMb * 1024 * 1024) / ours.seriesStored, 0)} B per 1 h series window, ` +
-      `${fmt((ours.windowMb * 1024 * 1024) / ours.points, 1)} B per point)` +
+    `${n} rules: ${ours.seriesStored} series, ${ours.points} points held; engine heap ${fmt(ours.engineMb, 1)} MB ` +
+      `(series windows + rule state)` +
       `${peer === undefined ? '' : `; Prometheus evaluations sampled: ${peer.durations.map((d) => fmt(d)).join(', ')} ms`}`,
   );
 }
@@ -271,14 +304,18 @@ printTable(
     'rules',
     'ours median ms/cycle',
     'ours p95 ms',
+    'ours CPU ms/cycle',
     'ingest ms/cycle',
     'Prometheus ms/eval',
     'Prometheus / ours',
-    'firing ours / Prometheus',
+    'active alerts ours / Prometheus',
   ],
   rows,
 );
 const ten = rows[1];
 const ok = Number(ten[1]) < 10;
-console.log(`target 10,000 rules < 10 ms per cycle: ${ok ? 'met' : 'MISSED'} (${ten[1]} ms)`);
+console.log(
+  `target 10,000 rules < 10 ms per cycle: ${ok ? 'met' : 'MISSED'} (median ${ten[1]} ms wall, ${ten[3]} ms CPU; ` +
+    `load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs)`,
+);
 process.exit(0);
