@@ -262,3 +262,49 @@ describe('RuleEngine', () => {
     });
   });
 });
+
+describe('SeriesStore', () => {
+  it('should mark a series stale once when it leaves the collections and prune old points', async () => {
+    const { SeriesStore } = await import('../../../src/alerts/series-store.js');
+    const store = new SeriesStore();
+    store.ingest([gauge('x', 1, { a: '1' }), gauge('x', 2, { a: '2' })], 0);
+    store.ingest([gauge('x', 1, { a: '1' })], 60_000);
+    store.ingest([gauge('x', 1, { a: '1' })], 120_000);
+    const [one, two] = store.seriesOf('x');
+    expect(two!.staleTimes).toEqual([60_000]);
+    expect(two!.instant(90_000)).toBeUndefined();
+    expect(one!.instant(90_000)).toBe(1);
+    expect(one!.instant(60_000 + 5 * 60_000)).toBe(1);
+    expect(one!.instant(120_000 + 5 * 60_000 + 1)).toBeUndefined();
+    const v = store.version('x');
+    store.prune(100_000);
+    expect(store.seriesOf('x')).toHaveLength(1);
+    expect(store.version('x')).toBeGreaterThan(v);
+    expect(store.pointCount()).toBe(1);
+  });
+
+  it('should turn a histogram into cumulative bucket, sum and count series', async () => {
+    const { SeriesStore } = await import('../../../src/alerts/series-store.js');
+    const store = new SeriesStore();
+    store.ingest(
+      [
+        {
+          metric: 'h',
+          labels: { e: '/' },
+          value: 6,
+          timestampMs: 0,
+          kind: 'histogram',
+          histogram: { boundaries: [0.1, 1], counts: [1, 2, 3], sum: 4.5, count: 6 },
+        },
+      ],
+      0,
+    );
+    expect(store.seriesOf('h_bucket').map((s) => [s.labels.le, s.instant(0)])).toEqual([
+      ['0.1', 1],
+      ['1', 3],
+      ['+Inf', 6],
+    ]);
+    expect(store.seriesOf('h_sum')[0]!.instant(0)).toBe(4.5);
+    expect(store.seriesOf('h_count')[0]!.instant(0)).toBe(6);
+  });
+});
