@@ -85,6 +85,19 @@ describe('agent with alert rules', () => {
     expect(after.filter((a) => a.rule === 'memory_used')).toEqual([]);
   });
 
+  it('should report a state file it cannot read and go on without it', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-monitor-agent-alerts-'));
+    const stateFile = path.join(dir, 'state.json');
+    fs.writeFileSync(stateFile, '{"version": 1, "rules": [');
+    const fx = fixtureAgent('linux-vm', { extra: alertingYaml(stateFile) });
+    running = fx.agent;
+    await fx.agent.start();
+    const [record] = fx.logger.find('error', 'alert state not restored');
+    expect(record?.fields).toMatchObject({ file: stateFile });
+    expect(String(record?.fields.error)).toMatch(/is not JSON/);
+    expect(fx.agent.getActiveAlerts().length).toBeGreaterThan(0);
+  });
+
   it('should run without alerting when it is disabled', async () => {
     const fx = fixtureAgent('linux-vm', {
       extra: `  alerting:\n    enabled: false\n    rules:\n      - {name: r, metric: cpu_percent, condition: '>', threshold: 0}\n`,
