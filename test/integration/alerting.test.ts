@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { AlertStateStore } from '../../src/alerts/state-store.js';
 import { describeService } from '../services/availability.js';
 import { PROMTOOL_BIN, promtoolAvailable } from '../services/prometheus.js';
@@ -154,8 +154,11 @@ describeService(
   'perf-monitor executable (dist/)',
 );
 
-describe('state file writes killed with SIGKILL', () => {
-  const writer = `
+describeService(
+  'perf-monitor build',
+  builtCliAvailable(),
+  () => {
+    const writer = `
     import { AlertStateStore } from ${JSON.stringify(path.join(REPO_ROOT, 'dist/src/alerts/state-store.js'))};
     const store = new AlertStateStore(process.argv[1]);
     for (let i = 1; ; i++) {
@@ -168,27 +171,31 @@ describe('state file writes killed with SIGKILL', () => {
     }
   `;
 
-  it.runIf(builtCliAvailable().ok)('should always leave a state that loads', async () => {
-    const dir = tempDir('state-crash');
-    const file = path.join(dir, 'alerts.json');
-    let lastSeen = 0;
-    for (let round = 0; round < 8; round++) {
-      const child = spawn(NODE, ['--input-type=module', '-e', writer, file], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-      await new Promise((r) => setTimeout(r, 20 + round * 37));
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
-      const state = new AlertStateStore(file).load();
-      expect(state?.version).toBe(1);
-      expect(state!.rules[0]!.alerts.length).toBe((state!.savedAtMs % 400) + 1);
-      expect(state!.rules[0]!.alerts.every((a) => a.value === state!.savedAtMs)).toBe(true);
-      lastSeen = state!.savedAtMs;
-    }
-    expect(lastSeen).toBeGreaterThan(1);
-  });
-});
+    it('should always leave a state file that loads after a writer is killed with SIGKILL', async () => {
+      const dir = tempDir('state-crash');
+      const file = path.join(dir, 'alerts.json');
+      let lastSeen = 0;
+      for (let round = 0; round < 8; round++) {
+        const child = spawn(NODE, ['--input-type=module', '-e', writer, file], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+        await new Promise((r) => setTimeout(r, 20 + round * 37));
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+        const state = new AlertStateStore(file).load();
+        expect(state?.version).toBe(1);
+        expect(state!.rules[0]!.alerts.length).toBe((state!.savedAtMs % 400) + 1);
+        expect(state!.rules[0]!.alerts.every((a) => a.value === state!.savedAtMs)).toBe(true);
+        lastSeen = state!.savedAtMs;
+      }
+      expect(lastSeen).toBeGreaterThan(1);
+      // Temporary files left behind show that kills landed in the middle of writes, not between them.
+      expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')).length).toBeGreaterThan(0);
+    });
+  },
+  'state file writes killed with SIGKILL (dist/)',
+);
 
 describeService('promtool', await promtoolAvailable(), () => {
   it('should accept the export of the default configuration and of every test configuration', async () => {
