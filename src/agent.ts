@@ -7,9 +7,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
 import { isMainThread } from 'node:worker_threads';
+import path from 'node:path';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { RuleEngine } from './alerts/engine.js';
+import type { AlertView, RuleStatus } from './alerts/engine.js';
+import { alertsRoute } from './alerts/http-api.js';
+import { createAlertDispatcher } from './alerts/create-dispatcher.js';
+import type { AlertDispatcher } from './alerts/dispatcher.js';
+import { silenceRoutes } from './alerts/silences-api.js';
+import { compileRules } from './alerts/rules.js';
+import { AlertStateStore } from './alerts/state-store.js';
+import type { AlertSink } from './alerts/types.js';
 import { CollectionReader, deliverBatch } from './analysis/collection-reader.js';
 import type { CollectionBatch, CollectionSubscriber } from './analysis/collection-reader.js';
 import type { Sample } from './analysis/samples.js';
@@ -153,6 +163,11 @@ export class PerformanceMonitorAgent {
   private _agentVersion: string | undefined;
   private _trends: TrendService | undefined;
   private _activeAlerts: (() => readonly Alert[]) | undefined;
+  private _alerting: RuleEngine | undefined;
+  private readonly _alertSinks: AlertSink[] = [];
+  /** Notification side of alerting; replaced when a reload changes its settings. */
+  private _dispatcher: AlertDispatcher | undefined;
+  private _dispatcherSettings: string | undefined;
 
   constructor(opts: AgentOptions = {}) {
     this._opts = opts;
@@ -160,6 +175,8 @@ export class PerformanceMonitorAgent {
     this._env = opts.env ?? process.env;
     this._loadConfig = opts.loadConfig ?? loadConfigIsolated;
     this._activeAlerts = opts.activeAlerts;
+    // Every evaluation round reaches the dispatcher in force at that moment.
+    this._alertSinks.push({ handle: (result) => this._dispatcher?.handle(result) });
     this._logger =
       opts.logger ??
       createLogger({
@@ -205,6 +222,8 @@ export class PerformanceMonitorAgent {
       const config = this._opts.config ?? (await this._loadConfig(this._configPath(), this._env)).config;
       this._configureLogger(config);
       await this._startTrends(config);
+      await this._configureNotifications(config);
+      await this._configureAlerting(config);
       const pipeline = this._buildPipeline(config);
       this._pipeline = pipeline;
       await pipeline.runner.start();
@@ -306,6 +325,24 @@ export class PerformanceMonitorAgent {
     return () => this._subscribers.delete(name);
   }
 
+  /**
+   * Adds a receiver of every alert evaluation round (the notification dispatcher). Survives reloads.
+   */
+  addAlertSink(sink: AlertSink): void {
+    this._alertSinks.push(sink);
+    this._alerting?.addSink(sink);
+  }
+
+  /** Pending and firing alerts (empty when alerting is off). */
+  getActiveAlerts(): AlertView[] {
+    return this._alerting?.activeAlerts() ?? [];
+  }
+
+  /** Health of each alert rule. */
+  getRuleStatuses(): RuleStatus[] {
+    return this._alerting?.ruleStatuses() ?? [];
+  }
+
   /** Adds an HTTP route (before start). */
   addRoute(route: Route): void {
     this._extraRoutes.push(route);
@@ -367,7 +404,7 @@ export class PerformanceMonitorAgent {
   private async _statusSections(): Promise<string> {
     let alerts: readonly Alert[] | undefined;
     try {
-      alerts = this._activeAlerts?.();
+      alerts = this._activeAlerts === undefined ? this.getActiveAlerts() : this._activeAlerts();
     } catch (err) {
       this._logger.warn('active alerts provider failed', { error: errorMessage(err) });
     }
@@ -504,6 +541,7 @@ export class PerformanceMonitorAgent {
       () => runner.points(),
       () => this._selfPoints(pipeline),
       () => this._trends?.points() ?? [],
+      () => this._alerting?.points() ?? [],
     ]);
     this._application.bind(config, { clock: this._clock, logger: this._logger });
     if (pm.enabled_collectors.includes('neo4j'))
@@ -513,6 +551,8 @@ export class PerformanceMonitorAgent {
       pipeline.latest = batch;
       snapshot.update(batch.resourceMetrics, batch.timestampMs);
     });
+    // The rule engine sees the same collection; its alert gauge goes out with the next one (as ALERTS does).
+    reader.subscribe('alerts', (batch) => this._alerting?.onCollection(batch));
     if (otlp !== undefined)
       pipeline.detachOtlp = reader.subscribe('otlp', (batch) => otlp.offer(batch.resourceMetrics));
     // The agent's own subscribers outlive a reload, so they hang off the agent, not the reader.
@@ -672,10 +712,69 @@ export class PerformanceMonitorAgent {
       yield { metric: 'monitor_collection_duration_seconds', labels: {}, value: stats.lastCycleMs / 1000 };
     yield { metric: 'monitor_collections', labels: {}, value: stats.cycles };
     yield { metric: 'monitor_scrapes', labels: {}, value: this._scrapes };
+    if (this._dispatcher !== undefined) yield* this._dispatcher.points();
     if (p.otlp !== undefined) {
       yield { metric: 'monitor_otlp_exports', labels: {}, value: p.otlp.stats.exports };
       yield { metric: 'monitor_otlp_export_failures', labels: {}, value: p.otlp.stats.failures };
     }
+  }
+
+  /**
+   * Starts, updates or stops the rule engine for `config`. The engine outlives reloads: a rule whose
+   * expression is unchanged keeps its alerts. A state file that cannot be read is reported and set aside.
+   */
+  private async _configureAlerting(config: AgentConfig): Promise<void> {
+    const alerting = config.performance_monitor.alerting;
+    const rules = alerting.enabled ? compileRules(config) : [];
+    const current = this._alerting;
+    const file = stateFilePath(config);
+    if (current !== undefined && rules.length > 0 && current.stateFile === file) {
+      current.setRules(rules);
+      return;
+    }
+    this._alerting = undefined;
+    await current?.shutdown();
+    if (rules.length === 0) return;
+    const logger = this._logger.child({ component: 'alerting' });
+    const engine = new RuleEngine({
+      clock: this._clock,
+      logger,
+      rules,
+      sinks: this._alertSinks,
+      stateStore: file === undefined ? undefined : new AlertStateStore(file),
+      evaluationIntervalMs: alerting.evaluation_interval?.ms,
+    });
+    try {
+      await engine.start();
+    } catch (err) {
+      logger.error('alert state not restored; starting without it', { file, error: errorMessage(err) });
+    }
+    this._alerting = engine;
+  }
+
+  /**
+   * Starts the notification dispatcher for `config`, or replaces it when a reload changed its settings (the
+   * new one starts first, on the same outbox, so a failing reload leaves the running one in place).
+   */
+  private async _configureNotifications(config: AgentConfig): Promise<void> {
+    const pm = config.performance_monitor;
+    const wanted = pm.alerting.enabled && pm.alerting.rules.some((r) => r.enabled);
+    const settings = wanted
+      ? JSON.stringify([pm.alerting.notifications, pm.prometheus.host, pm.prometheus.port, pm.prometheus.tls])
+      : undefined;
+    if (settings === this._dispatcherSettings) return;
+    const previous = this._dispatcher;
+    let next: AlertDispatcher | undefined;
+    if (wanted) {
+      next = createAlertDispatcher(config, {
+        clock: this._clock,
+        logger: this._logger.child({ component: 'notifications' }),
+      });
+      await next.start();
+    }
+    this._dispatcher = next;
+    this._dispatcherSettings = settings;
+    await previous?.shutdown();
   }
 
   private _buildServer(config: AgentConfig): HttpServer {
@@ -717,6 +816,8 @@ export class PerformanceMonitorAgent {
           res.end('{"status":"error","error":"trend analysis is not enabled"}\n');
         },
       })),
+      alertsRoute(() => this._alerting),
+      ...silenceRoutes(() => this._dispatcher?.silences, this._clock),
       ...this._extraRoutes,
     ];
     routes.push({
@@ -800,6 +901,8 @@ export class PerformanceMonitorAgent {
         throw err;
       }
     }
+    await this._configureNotifications(config);
+    await this._configureAlerting(config);
     old.reader.stopSchedule();
     this._pipeline = next;
     next.reader.startSchedule();
@@ -865,11 +968,18 @@ export class PerformanceMonitorAgent {
     this._neo4jDriver = undefined;
     const trends = this._trends;
     this._trends = undefined;
+    const alerting = this._alerting;
+    this._alerting = undefined;
+    const dispatcher = this._dispatcher;
+    this._dispatcher = undefined;
+    this._dispatcherSettings = undefined;
     await shutdownAll(
       [
         { name: 'worker bridge', shutdown: () => this._bridge.shutdown() },
         { name: 'http requests', shutdown: () => httpRequests?.shutdown() ?? Promise.resolve() },
         { name: 'neo4j driver', shutdown: () => neo4jDriver?.shutdown() ?? Promise.resolve() },
+        { name: 'alerting', shutdown: () => alerting?.shutdown() ?? Promise.resolve() },
+        { name: 'notifications', shutdown: () => dispatcher?.shutdown() ?? Promise.resolve() },
         { name: 'http server', shutdown: () => server?.shutdown() ?? Promise.resolve() },
         ...(p === undefined
           ? []
@@ -880,6 +990,12 @@ export class PerformanceMonitorAgent {
       this._logger,
     );
   }
+}
+
+/** The alert state file of a configuration, absolute; undefined when persistence is off. */
+function stateFilePath(config: AgentConfig): string | undefined {
+  const file = config.performance_monitor.alerting.state_file;
+  return file === '' ? undefined : path.resolve(file);
 }
 
 /** What the HTTP endpoint is built from; a reload restarts the endpoint only when this changes. */

@@ -21,6 +21,8 @@ export type { Clock, TimerHandle } from './lib/clock.js';
 export type { LogFields, LogLevel, Logger } from './lib/logger.js';
 export type { CollectionBatch, CollectionSubscriber } from './analysis/collection-reader.js';
 export type { HistogramValue, Sample, SampleKind } from './analysis/samples.js';
+export type { Alert, AlertSink, AlertState, EvaluationResult } from './alerts/types.js';
+export type { AlertView, RuleStatus } from './alerts/engine.js';
 export type { ProbeStatus } from './probes/probe-runner.js';
 export type {
   FsStats,

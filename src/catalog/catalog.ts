@@ -444,6 +444,30 @@ export const CATALOG: readonly CatalogEntry[] = [
     'Neo4j reads that failed: a catalog source, a configured query (by name), or the connection (connect).',
     ['query'],
   ),
+  // Alert rule engine
+  entry(
+    'self',
+    'alerts',
+    'gauge',
+    '1',
+    "1 for each pending or firing alert, as Prometheus' ALERTS; the other labels are the alerted series' own.",
+    ['alertname', 'alertstate', 'severity'],
+  ),
+  entry(
+    'self',
+    'monitor_rule_evaluation_duration_seconds',
+    'gauge',
+    's',
+    'Wall time of the last evaluation of all alert rules.',
+  ),
+  entry(
+    'self',
+    'monitor_rule_evaluation_failures',
+    'counter',
+    '{evaluation}',
+    'Alert rule evaluations that failed (the rule is skipped; the others go on).',
+    ['rule'],
+  ),
 ];
 
 const BY_NAME = new Map(CATALOG.map((e) => [e.name, e]));

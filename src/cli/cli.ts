@@ -31,6 +31,8 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   E_AGENT_API: 1,
   E_HISTORY_STORE: 2,
   E_HISTORY_QUERY: 1,
+  E_ALERT_STATE: 1,
+  E_RULE_TEST: 2,
 };
 
 /** Runs the command line `argv` (without node and script); resolves with the exit code. */
@@ -91,6 +93,16 @@ export async function main(
         return await (await import('./commands/trends.js')).trendsCommand(file, env, positionals, values, io);
       case 'neo4j check':
         return await (await import('./commands/neo4j-check.js')).neo4jCheckCommand(file, env, io);
+      case 'rules export':
+        return await (
+          await import('./commands/rules.js')
+        ).rulesExportCommand(file, env, values.output as string | undefined, io);
+      case 'rules test':
+        return await (await import('./commands/rules.js')).rulesTestCommand(positionals, env, io);
+      case 'alerts':
+        return await (
+          await import('./commands/alerts.js')
+        ).alertsCommand(file, env, values.url as string | undefined, values.json === true, io);
       case 'run':
         diag.setLogger(
           {

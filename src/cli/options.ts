@@ -14,10 +14,10 @@ export interface CliOption {
 export interface CliCommand {
   /** Words that select it: `run`, `config print`. */
   name: string;
+  /** Name of the positional arguments it takes (`FILE...`), if any. */
+  positionals?: string;
   summary: string;
   options: readonly CliOption[];
-  /** Positional arguments the command takes, as shown in its usage line (`<metric>`). */
-  positionals?: string;
 }
 
 const CONFIG_OPTION: CliOption = {
@@ -88,10 +88,40 @@ export const COMMANDS: readonly CliCommand[] = [
     ],
   },
   {
+    name: 'rules export',
+    summary: 'write the alert rules as a Prometheus rule file (PromQL over the exported metric names)',
+    options: [
+      CONFIG_OPTION,
+      { long: 'output', short: 'o', arg: 'OUT', description: 'write to OUT instead of stdout' },
+      HELP_OPTION,
+    ],
+  },
+  {
     name: 'neo4j check',
     summary:
       'connect to neo4j_metrics.uri and print, per Neo4j metric, its source on this server or why it is unavailable',
     options: [CONFIG_OPTION, HELP_OPTION],
+  },
+  {
+    name: 'rules test',
+    summary:
+      "run rule unit tests written in promtool's test-file format against this engine; exit 1 on a failure",
+    positionals: 'FILE...',
+    options: [HELP_OPTION],
+  },
+  {
+    name: 'alerts',
+    summary: 'list the pending and firing alerts of a running agent (GET /api/v1/alerts)',
+    options: [
+      CONFIG_OPTION,
+      {
+        long: 'url',
+        arg: 'URL',
+        description: 'agent endpoint (default: host and port from the configuration)',
+      },
+      { long: 'json', description: 'print the alerts as JSON' },
+      HELP_OPTION,
+    ],
   },
 ];
 

@@ -100,6 +100,7 @@ export function parseConfigText(text: string, file: string, env: Env = process.e
     for (const zi of result.error.issues) {
       for (const issue of describeIssue(zi, input)) {
         if (unsetPaths.has(issue.path)) continue; // already reported as an unset variable
+        issue.message = withRuleName(issue.keyPath, issue.message, input);
         issues.push({ file, ...issue, ...locate(offsetOf(doc, issue.keyPath, issue.atKey)) });
       }
     }
@@ -220,6 +221,21 @@ interface DescribedIssue {
   message: string;
   /** Point at the key itself rather than its value (unknown keys). */
   atKey: boolean;
+}
+
+/** Names the alert rule an issue is about (`rule high_cpu: …`), so that the rule is found by name too. */
+function withRuleName(keyPath: readonly (string | number)[], message: string, input: unknown): string {
+  const [pm, section, rules, index] = keyPath;
+  if (
+    pm !== 'performance_monitor' ||
+    section !== 'alerting' ||
+    rules !== 'rules' ||
+    typeof index !== 'number'
+  )
+    return message;
+  const name = valueAt(input, [pm, section, rules, index, 'name']);
+  if (typeof name !== 'string' || message.startsWith('rule ')) return message;
+  return `rule ${name}: ${message}`;
 }
 
 export function formatPath(parts: readonly (string | number | symbol)[]): string {

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { CATALOG, catalogEntry } from '../catalog/catalog.js';
 import { formatDurationMs, parseDurationMs } from '../lib/duration.js';
+import { RuleCompileError, compileRule, metricDirectory } from '../alerts/rules.js';
 
 /** A parsed duration: milliseconds plus the canonical text for printing. */
 export interface Duration {
@@ -423,6 +424,7 @@ const alertingSection = z.strictObject({
     })
     .prefault({}),
   rules: uniqueByName(alertRule).default([]),
+  state_file: z.string().default('data/alert_state.json'),
 });
 
 const performanceMonitor = z
@@ -570,6 +572,7 @@ export const configSchema = z
   // These run even when unrelated parts of the file are wrong, so that every problem is reported at once;
   // each is skipped when a section it reads is wrong (or performance_monitor is not a mapping at all).
   .superRefine(checkRuleMetrics, { when: sectionsValid(RULE_INPUTS) })
+  .superRefine(checkRuleExpressions, { when: rulesValidButMetrics })
   .superRefine(checkLabelCollisions, { when: sectionsValid(LABEL_INPUTS) })
   .superRefine(checkTrendMetrics, { when: trendInputsValid });
 
@@ -602,6 +605,15 @@ function checkTrendMetrics(cfg: TrendInputs, ctx: z.RefinementCtx): void {
   t.anomaly_detection.metrics.forEach((m, i) => check(m, ['anomaly_detection', 'metrics', i]));
   t.forecasts.forEach((f, i) => check(f.metric, ['forecasts', i, 'metric']));
   t.sparkline_metrics.forEach((m, i) => check(m, ['sparkline_metrics', i]));
+}
+
+/** Like sectionsValid(RULE_INPUTS), but an unknown rule metric (reported by checkRuleMetrics) does not count. */
+function rulesValidButMetrics(payload: { issues: readonly { path?: readonly PropertyKey[] }[] }): boolean {
+  return sectionsValid(RULE_INPUTS)({
+    issues: payload.issues.filter(
+      (i) => !(i.path?.[1] === 'alerting' && i.path[2] === 'rules' && i.path[4] === 'metric'),
+    ),
+  });
 }
 
 /** Skips a cross-section check when one of the sections it reads is itself wrong. */
@@ -669,6 +681,25 @@ function checkRuleMetrics(cfg: RuleInputs, ctx: z.RefinementCtx): void {
         path: ['performance_monitor', 'alerting', 'rules', i, 'metric'],
         message: `rule ${r.name}: unknown metric ${JSON.stringify(r.metric)}`,
         params: { suggestFrom: [...known] },
+      });
+    }
+  });
+}
+
+/** Aggregations a rule's metric cannot take (max on a histogram) and templates the engine cannot expand. */
+function checkRuleExpressions(cfg: unknown, ctx: z.RefinementCtx): void {
+  const config = cfg as AgentConfig;
+  const dir = metricDirectory(config);
+  config.performance_monitor.alerting.rules.forEach((r, i) => {
+    if (!dir.has(r.metric)) return; // reported by checkRuleMetrics
+    try {
+      compileRule(r, dir);
+    } catch (err) {
+      if (!(err instanceof RuleCompileError)) throw err;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['performance_monitor', 'alerting', 'rules', i, ...err.field.split('.')],
+        message: err.message,
       });
     }
   });

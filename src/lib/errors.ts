@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   E_AGENT_API: "the running agent's HTTP API could not be reached or refused the request",
   E_HISTORY_STORE: 'the trend history file cannot be used (foreign, corrupt or unreadable)',
   E_HISTORY_QUERY: 'a trend history query failed',
+  E_ALERT_STATE: 'the alert state file cannot be read',
+  E_RULE_TEST: 'a rule test file is wrong',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -7,7 +7,7 @@ import { redactConfig } from '../../../src/config/redact.js';
 import { ManualClock } from '../../../src/lib/clock.js';
 import { ConfigError } from '../../../src/lib/errors.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
-import { alert, round } from './helpers.js';
+import { alert, round } from './notify-helpers.js';
 
 const CONFIG = `
 performance_monitor:

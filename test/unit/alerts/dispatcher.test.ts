@@ -9,7 +9,7 @@ import { parseMatchers } from '../../../src/alerts/matchers.js';
 import { ManualClock } from '../../../src/lib/clock.js';
 import type { AgentError } from '../../../src/lib/errors.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
-import { RecordingNotifier, alert, round } from './helpers.js';
+import { RecordingNotifier, alert, round } from './notify-helpers.js';
 
 const S = 1000;
 const M = 60 * S;

@@ -9,7 +9,7 @@ import type { NotificationBatch } from '../../../src/alerts/types.js';
 import { ManualClock } from '../../../src/lib/clock.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
 import { WebhookReceiver } from '../../services/webhook-receiver.js';
-import { alert } from './helpers.js';
+import { alert } from './notify-helpers.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const receivers: WebhookReceiver[] = [];

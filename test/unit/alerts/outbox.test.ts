@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openNotificationDb } from '../../../src/alerts/notification-store.js';
 import { Outbox, backoffMs } from '../../../src/alerts/outbox.js';
 import type { NotificationBatch } from '../../../src/alerts/types.js';
-import { alert } from './helpers.js';
+import { alert } from './notify-helpers.js';
 
 function batch(group: string, status: 'firing' | 'resolved' = 'firing'): NotificationBatch {
   return { groupKey: group, groupLabels: {}, status, alerts: [alert(group)] };

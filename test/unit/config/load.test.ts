@@ -249,6 +249,22 @@ const INVALID: InvalidCase[] = [
     ],
   },
   {
+    fixture: 'rule-field-errors.yaml',
+    issues: [
+      issue(`${RULES}[0].duration`, 9, 19, 'rule bad_for: invalid duration "5 minutes"'),
+      issue(`${RULES}[1].condition`, 12, 20, 'rule bad_condition: expected one of ">"'),
+      issue(`${RULES}[2].keep_firing_for`, 18, 26, 'rule bad_keep_firing: invalid duration "soon"'),
+    ],
+  },
+  {
+    fixture: 'rule-expression-errors.yaml',
+    issues: [
+      issue(`${RULES}[0].metric`, 7, 17, 'rule cpu_typo: unknown metric "cpu_percnt"'),
+      issue(`${RULES}[1].aggregation`, 12, 22, 'rule max_of_histogram: max is not defined on histogram'),
+      issue(`${RULES}[2].message`, 19, 18, 'rule bad_template: unsupported template action'),
+    ],
+  },
+  {
     fixture: 'rule-missing-fields.yaml',
     issues: [
       issue(`${RULES}[0].condition`, 5, 9, 'is required'),
