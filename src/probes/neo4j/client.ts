@@ -2,8 +2,9 @@
  * The collector's view of a Neo4j server: run one read query, get plain rows back. The driver-backed
  * client is the only code that touches neo4j-driver; tests inject recorded answers instead.
  */
-import neo4j from 'neo4j-driver';
+import { createRequire } from 'node:module';
 import type { Driver } from 'neo4j-driver';
+import type neo4jDefault from 'neo4j-driver';
 import type { Clock } from '../../lib/clock.js';
 import { AgentError, errorMessage } from '../../lib/errors.js';
 
@@ -73,6 +74,18 @@ export function describeNeo4jError(err: unknown): string {
   return code === undefined || message.includes(code) ? message : `${code}: ${message}`;
 }
 
+/**
+ * neo4j-driver, loaded when the first client is made rather than when this module is imported: the agent
+ * imports this module at start, and a preloaded agent must install its neo4j-driver hook before the
+ * application (or anything) loads the driver, or the application's queries would not be measured.
+ */
+type Neo4jModule = typeof neo4jDefault;
+let driverModule: Neo4jModule | undefined;
+function neo4jDriver(): Neo4jModule {
+  driverModule ??= (createRequire(import.meta.url)('neo4j-driver') as { default: Neo4jModule }).default;
+  return driverModule;
+}
+
 /** The client over neo4j-driver: one driver, one short session per query. */
 export class DriverNeo4jClient implements Neo4jClient {
   private readonly _driver: Driver;
@@ -82,6 +95,7 @@ export class DriverNeo4jClient implements Neo4jClient {
   constructor(opts: DriverClientOptions) {
     this._database = opts.database;
     this._clock = opts.clock;
+    const neo4j = neo4jDriver();
     this._driver = neo4j.driver(opts.uri, neo4j.auth.basic(opts.user, opts.password ?? ''), {
       maxConnectionPoolSize: opts.maxConnectionPoolSize,
       connectionTimeout: opts.connectionTimeoutMs,
@@ -96,7 +110,7 @@ export class DriverNeo4jClient implements Neo4jClient {
   async run(query: string, params: Record<string, unknown>, opts: RunOptions): Promise<Row[]> {
     const session = this._driver.session({
       database: opts.database ?? this._database,
-      defaultAccessMode: neo4j.session.READ,
+      defaultAccessMode: neo4jDriver().session.READ,
     });
     let timer: { cancel(): void } | undefined;
     const timedOut = new Promise<never>((_, reject) => {
