@@ -275,6 +275,14 @@ export class Neo4jCollector implements Probe {
     const all = [...builtIn, ...custom];
     const lost = all.find((r) => r.status === 'rejected' && isConnectionError(r.reason));
     if (lost !== undefined) throw (lost as PromiseRejectedResult).reason;
+    // A server that dies during a collection can fail some queries with errors that do not name the
+    // connection (a timeout, a closed stream). Before blaming the queries, ask whether the server is still
+    // there: if not, this is an outage (one warning), not several failing queries.
+    const failed = all.some(
+      (r) =>
+        r.status === 'rejected' && !(r.reason instanceof Unavailable) && !(r.reason instanceof RowShapeError),
+    );
+    if (failed) await this._run(Q.ping);
 
     const points: MetricPoint[] = [];
     const seen = new Set<string>();

@@ -24,6 +24,8 @@ export class Unavailable extends Error {}
 
 export const Q = {
   components: 'CALL dbms.components() YIELD name, versions, edition RETURN name, versions, edition',
+  /** Is the server still there (asked after a query failed, to tell an outage from a bad query). */
+  ping: 'RETURN 1 AS ok',
   tokens:
     "CALL db.labels() YIELD label RETURN 'label' AS kind, label AS name UNION ALL CALL db.relationshipTypes() YIELD relationshipType RETURN 'type' AS kind, relationshipType AS name",
   transactions: 'SHOW TRANSACTIONS YIELD database, connectionId RETURN database, connectionId',

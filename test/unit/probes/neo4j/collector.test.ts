@@ -49,6 +49,7 @@ class FakeClient implements Neo4jClient {
 function communityAnswers(): Map<string, Row[]> {
   return new Map<string, Row[]>([
     [Q.components, community.components!],
+    [Q.ping, [{ ok: 1 }]],
     [Q.tokens, community.tokens!],
     [countStoreQuery(['Camera', 'Zone', 'Area'], ['SEES']).query, community.counts!],
     [Q.connections, community.connections!],
@@ -316,6 +317,21 @@ describe('Neo4jCollector', () => {
       ['texty', 'query result column "value" is "x", expected a number'],
       ['broken', 'Neo.ClientError.Statement.SyntaxError: Invalid input'],
     ]);
+  });
+
+  it('should count a server that dies mid-collection as one outage, not as failing queries', async () => {
+    const fail = new Map<string, { code: string; message: string }>();
+    const { collector, logger } = setup(settings(), communityAnswers(), fail);
+    await collector.collectNow();
+    // The server goes away while a collection runs: one query times out without naming the connection,
+    // and the check that follows finds the server gone.
+    fail.set(Q.transactions, { code: 'E_TIMEOUT', message: 'no answer within 500 ms' });
+    fail.set(Q.ping, { code: 'ServiceUnavailable', message: 'Connection refused' });
+    await collector.collectNow();
+    const p = (await collector.collect()).points;
+    expect(value(p, 'neo4j_up')).toBe(0);
+    expect(logger.find('warn', 'Neo4j query failed')).toEqual([]);
+    expect(logger.find('warn', 'Neo4j not reachable')).toHaveLength(1);
   });
 
   it('should let a configured query replace a catalog metric’s built-in source', async () => {
