@@ -7,6 +7,7 @@
  */
 import type { SeriesWindow } from './history-store.js';
 import { counterIncrease, rollupIncrease } from './history-store.js';
+import { linearFit } from './forecast.js';
 
 export interface TrendStatistics {
   metric: string;
@@ -66,27 +67,9 @@ export function histogramQuantile(q: number, le: readonly number[], cum: readonl
   return lower + ((upper - lower) * (rank - below)) / inBucket;
 }
 
-/** Least-squares slope of v over t (t in ms), in units per second. */
+/** Least-squares slope of v over t (t in ms), in units per second; 0 for fewer than two distinct times. */
 export function slopePerSecond(t: ArrayLike<number>, v: ArrayLike<number>): number {
-  const n = t.length;
-  if (n < 2) return 0;
-  const t0 = t[0]!;
-  let sx = 0;
-  let sy = 0;
-  for (let i = 0; i < n; i++) {
-    sx += (t[i]! - t0) / 1000;
-    sy += v[i]!;
-  }
-  const mx = sx / n;
-  const my = sy / n;
-  let sxy = 0;
-  let sxx = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = (t[i]! - t0) / 1000 - mx;
-    sxy += dx * (v[i]! - my);
-    sxx += dx * dx;
-  }
-  return sxx === 0 ? 0 : sxy / sxx;
+  return linearFit(t, v)?.slope ?? 0;
 }
 
 /** Reset-aware increase between consecutive values. */
