@@ -168,6 +168,8 @@ export class PerformanceMonitorAgent {
   /** Notification side of alerting; replaced when a reload changes its settings. */
   private _dispatcher: AlertDispatcher | undefined;
   private _dispatcherSettings: string | undefined;
+  /** The working directory at start: relative state_file and store_path are taken from it. */
+  private _baseDir = '.';
 
   constructor(opts: AgentOptions = {}) {
     this._opts = opts;
@@ -217,6 +219,7 @@ export class PerformanceMonitorAgent {
   }
 
   private async _start(): Promise<void> {
+    this._baseDir = process.cwd();
     try {
       this._startEarlySources();
       const config = this._opts.config ?? (await this._loadConfig(this._configPath(), this._env)).config;
@@ -727,7 +730,7 @@ export class PerformanceMonitorAgent {
     const alerting = config.performance_monitor.alerting;
     const rules = alerting.enabled ? compileRules(config) : [];
     const current = this._alerting;
-    const file = stateFilePath(config);
+    const file = stateFilePath(config, this._baseDir);
     if (current !== undefined && rules.length > 0 && current.stateFile === file) {
       current.setRules(rules);
       return;
@@ -759,14 +762,21 @@ export class PerformanceMonitorAgent {
   private async _configureNotifications(config: AgentConfig): Promise<void> {
     const pm = config.performance_monitor;
     const wanted = pm.alerting.enabled && pm.alerting.rules.some((r) => r.enabled);
+    // A relative store_path (like state_file) is taken from the working directory at start, so that an
+    // application that changes directory later (the preload) does not move the outbox on a reload.
+    const notifications = { ...pm.alerting.notifications, store_path: storePath(config, this._baseDir) };
     const settings = wanted
-      ? JSON.stringify([pm.alerting.notifications, pm.prometheus.host, pm.prometheus.port, pm.prometheus.tls])
+      ? JSON.stringify([notifications, pm.prometheus.host, pm.prometheus.port, pm.prometheus.tls])
       : undefined;
     if (settings === this._dispatcherSettings) return;
     const previous = this._dispatcher;
     let next: AlertDispatcher | undefined;
     if (wanted) {
-      next = createAlertDispatcher(config, {
+      const resolved = {
+        ...config,
+        performance_monitor: { ...pm, alerting: { ...pm.alerting, notifications } },
+      };
+      next = createAlertDispatcher(resolved, {
         clock: this._clock,
         logger: this._logger.child({ component: 'notifications' }),
       });
@@ -887,6 +897,8 @@ export class PerformanceMonitorAgent {
       if (!config.trend_analysis.enabled) this._trends = undefined;
       await previous?.shutdown();
     }
+    // Before the new pipeline: a dispatcher that cannot start fails the reload with nothing else replaced.
+    await this._configureNotifications(config);
     const next = this._buildPipeline(config);
     await next.runner.start();
     // With TLS on, the endpoint restarts on every reload so that renewed certificate files are read.
@@ -901,7 +913,6 @@ export class PerformanceMonitorAgent {
         throw err;
       }
     }
-    await this._configureNotifications(config);
     await this._configureAlerting(config);
     old.reader.stopSchedule();
     this._pipeline = next;
@@ -978,8 +989,10 @@ export class PerformanceMonitorAgent {
         { name: 'worker bridge', shutdown: () => this._bridge.shutdown() },
         { name: 'http requests', shutdown: () => httpRequests?.shutdown() ?? Promise.resolve() },
         { name: 'neo4j driver', shutdown: () => neo4jDriver?.shutdown() ?? Promise.resolve() },
-        { name: 'alerting', shutdown: () => alerting?.shutdown() ?? Promise.resolve() },
+        // shutdownAll stops in reverse order: the engine (no more rounds) before the dispatcher, which then
+        // writes what the last round changed to its outbox (see AlertDispatcher.shutdown).
         { name: 'notifications', shutdown: () => dispatcher?.shutdown() ?? Promise.resolve() },
+        { name: 'alerting', shutdown: () => alerting?.shutdown() ?? Promise.resolve() },
         { name: 'http server', shutdown: () => server?.shutdown() ?? Promise.resolve() },
         ...(p === undefined
           ? []
@@ -993,9 +1006,15 @@ export class PerformanceMonitorAgent {
 }
 
 /** The alert state file of a configuration, absolute; undefined when persistence is off. */
-function stateFilePath(config: AgentConfig): string | undefined {
+function stateFilePath(config: AgentConfig, baseDir: string): string | undefined {
   const file = config.performance_monitor.alerting.state_file;
-  return file === '' ? undefined : path.resolve(file);
+  return file === '' ? undefined : path.resolve(baseDir, file);
+}
+
+/** The outbox file of a configuration: relative paths against `baseDir`. */
+function storePath(config: AgentConfig, baseDir: string): string {
+  const file = config.performance_monitor.alerting.notifications.store_path;
+  return file === ':memory:' ? file : path.resolve(baseDir, file);
 }
 
 /** What the HTTP endpoint is built from; a reload restarts the endpoint only when this changes. */
