@@ -168,6 +168,8 @@ export class PerformanceMonitorAgent {
   /** Notification side of alerting; replaced when a reload changes its settings. */
   private _dispatcher: AlertDispatcher | undefined;
   private _dispatcherSettings: string | undefined;
+  /** What the running dispatcher was built from, to bring it back when a reload cannot start a new one. */
+  private _dispatcherConfig: { config: AgentConfig; settings: string } | undefined;
   /** The working directory at start: relative state_file and store_path are taken from it. */
   private _baseDir = '.';
 
@@ -225,7 +227,14 @@ export class PerformanceMonitorAgent {
       const config = this._opts.config ?? (await this._loadConfig(this._configPath(), this._env)).config;
       this._configureLogger(config);
       await this._startTrends(config);
-      await this._configureNotifications(config);
+      await this._configureNotifications(config).catch((err: unknown) => {
+        // Inside an application, an outbox that cannot open (a read-only working directory) must not cost
+        // the application its metrics: alerts are still evaluated and served, only not sent.
+        if (this._opts.embedded !== true) throw err;
+        this._logger.error('alert notifications not started; alerts are evaluated but not sent', {
+          error: errorMessage(err),
+        });
+      });
       await this._configureAlerting(config);
       const pipeline = this._buildPipeline(config);
       this._pipeline = pipeline;
@@ -756,8 +765,10 @@ export class PerformanceMonitorAgent {
   }
 
   /**
-   * Starts the notification dispatcher for `config`, or replaces it when a reload changed its settings (the
-   * new one starts first, on the same outbox, so a failing reload leaves the running one in place).
+   * Starts the notification dispatcher for `config`, or replaces it when a reload changed its settings. The
+   * running one stops first (it writes the last round's resolutions and lets its deliveries finish), so that
+   * two dispatchers never deliver from one outbox; a new one that cannot start fails the reload, and one with
+   * the previous settings (whose store opened before) takes over again.
    */
   private async _configureNotifications(config: AgentConfig): Promise<void> {
     const pm = config.performance_monitor;
@@ -770,21 +781,37 @@ export class PerformanceMonitorAgent {
       : undefined;
     if (settings === this._dispatcherSettings) return;
     const previous = this._dispatcher;
-    let next: AlertDispatcher | undefined;
-    if (wanted) {
-      const resolved = {
-        ...config,
-        performance_monitor: { ...pm, alerting: { ...pm.alerting, notifications } },
-      };
-      next = createAlertDispatcher(resolved, {
-        clock: this._clock,
-        logger: this._logger.child({ component: 'notifications' }),
-      });
-      await next.start();
-    }
-    this._dispatcher = next;
-    this._dispatcherSettings = settings;
+    const previousConfig = this._dispatcherConfig;
+    this._dispatcher = undefined;
+    this._dispatcherSettings = undefined;
+    this._dispatcherConfig = undefined;
     await previous?.shutdown();
+    if (!wanted) return;
+    const resolved = {
+      ...config,
+      performance_monitor: { ...pm, alerting: { ...pm.alerting, notifications } },
+    };
+    try {
+      this._dispatcher = await this._startDispatcher(resolved);
+    } catch (err) {
+      if (previous !== undefined && previousConfig !== undefined) {
+        this._dispatcher = await this._startDispatcher(previousConfig.config);
+        this._dispatcherSettings = previousConfig.settings;
+        this._dispatcherConfig = previousConfig;
+      }
+      throw err;
+    }
+    this._dispatcherSettings = settings;
+    this._dispatcherConfig = { config: resolved, settings: settings! };
+  }
+
+  private async _startDispatcher(config: AgentConfig): Promise<AlertDispatcher> {
+    const dispatcher = createAlertDispatcher(config, {
+      clock: this._clock,
+      logger: this._logger.child({ component: 'notifications' }),
+    });
+    await dispatcher.start();
+    return dispatcher;
   }
 
   private _buildServer(config: AgentConfig): HttpServer {
@@ -984,6 +1011,7 @@ export class PerformanceMonitorAgent {
     const dispatcher = this._dispatcher;
     this._dispatcher = undefined;
     this._dispatcherSettings = undefined;
+    this._dispatcherConfig = undefined;
     await shutdownAll(
       [
         { name: 'worker bridge', shutdown: () => this._bridge.shutdown() },

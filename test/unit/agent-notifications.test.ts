@@ -89,10 +89,55 @@ describe('agent with notifications', () => {
     const before = await collections();
     await advanceAndCollect(fx, 15_000);
     expect(await collections()).toBe(before + 1);
-    // The running dispatcher still takes the rounds and serves silences.
+    // A dispatcher with the previous settings took over: it knows the alert was notified and serves silences.
     expect(fx.logger.find('error', 'notification dispatch failed')).toHaveLength(0);
+    await advanceAndCollect(fx, 15_000);
+    expect(fx.logger.find('warn', 'alert firing')).toHaveLength(1);
     const silences = await scrape(fx.agent, '/api/v1/silences');
     expect(silences.status).toBe(200);
+  });
+
+  it('should replace the dispatcher on a reload that changes its settings, without notifying again', async () => {
+    const { file, fx } = setup(0);
+    await fx.agent.start();
+    await advanceAndCollect(fx, 15_000);
+    expect(fx.logger.find('warn', 'alert firing')).toHaveLength(1);
+    fs.writeFileSync(
+      file,
+      fixtureConfigText('linux-vm', yaml(dir!, 0).replace('group_interval: 1h', 'group_interval: 1m')),
+    );
+    await fx.agent.reload();
+    await advanceAndCollect(fx, 60_000);
+    await advanceAndCollect(fx, 60_000);
+    expect(fx.logger.find('warn', 'alert firing')).toHaveLength(1);
+    // The new dispatcher is the one the rounds reach: a resolution is sent at its 1m group_interval.
+    fs.writeFileSync(
+      file,
+      fixtureConfigText('linux-vm', yaml(dir!, 101).replace('group_interval: 1h', 'group_interval: 1m')),
+    );
+    await fx.agent.reload();
+    await advanceAndCollect(fx, 60_000);
+    expect(fx.logger.find('info', 'alert resolved')).toHaveLength(1);
+  });
+
+  it('should refuse to start when the outbox cannot open, unless it runs inside an application', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-monitor-agent-notify-'));
+    const blocker = path.join(dir, 'blocker');
+    fs.writeFileSync(blocker, '');
+    const text = fixtureConfigText('linux-vm', yaml(dir, 0, path.join(blocker, 'notifications.db')));
+    const file = path.join(dir, 'agent.yaml');
+    fs.writeFileSync(file, text);
+
+    const standalone = fixtureAgent('linux-vm', { configPath: file, config: undefined });
+    await expect(standalone.agent.start()).rejects.toThrow();
+    expect(standalone.agent.url).toBeUndefined();
+
+    const embedded = fixtureAgent('linux-vm', { configPath: file, config: undefined, embedded: true });
+    running = embedded.agent;
+    await embedded.agent.start();
+    expect(embedded.logger.find('error', 'alert notifications not started')).toHaveLength(1);
+    expect(embedded.agent.getActiveAlerts().map((a) => a.rule)).toEqual(['memory_used']);
+    expect((await scrape(embedded.agent, '/api/v1/silences')).status).toBe(503);
   });
 
   it('should resolve a relative store_path against the working directory at start', async () => {
