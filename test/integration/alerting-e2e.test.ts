@@ -3,6 +3,7 @@
  * notification channels the configuration names. A rule fires after two
  * collections (on `cpu_count > threshold`, surely crossed at 0); a SIGHUP reload that raises its threshold resolves it.
  * - webhook channel: the receiver checks the HMAC signature of each body, gets the alert, then the resolution;
+ *   a resolution made just before SIGTERM is sent on the way out, not left for a group_interval an hour away;
  * - fault: the receiver is down while the alert fires, the agent is stopped (SIGTERM) and started again on the
  *   same outbox and state file, the receiver comes back: the notification arrives, and the resolution after it;
  * - `perf-monitor silence add|list|expire` against the running agent: nothing is sent while silenced;
@@ -39,12 +40,12 @@ const RULE = 'e2e_cpu_cores';
 const HMAC_SECRET = 'e2e-signing-secret';
 
 /** The alerting section: one rule that fires after two 1 s collections unless `threshold` is out of reach. */
-function alertingYaml(dir: string, threshold: number, channels: string): string {
+function alertingYaml(dir: string, threshold: number, channels: string, groupInterval = '1s'): string {
   return `  alerting:
     state_file: ${JSON.stringify(path.join(dir, 'alert_state.json'))}
     notifications:
       group_wait: 0s
-      group_interval: 1s
+      group_interval: ${groupInterval}
       store_path: ${JSON.stringify(path.join(dir, 'notifications.db'))}
       outbox:
         initial_backoff: 200ms
@@ -70,11 +71,16 @@ interface E2eAgent {
   stop(): Promise<void>;
 }
 
-async function e2eAgent(dir: string, channels: string, threshold: number): Promise<E2eAgent> {
+async function e2eAgent(
+  dir: string,
+  channels: string,
+  threshold: number,
+  groupInterval?: string,
+): Promise<E2eAgent> {
   const port = await freePort();
   const file = path.join(dir, 'agent.yaml');
   const write = (t: number): void =>
-    fs.writeFileSync(file, agentConfigText({ port, extra: alertingYaml(dir, t, channels) }));
+    fs.writeFileSync(file, agentConfigText({ port, extra: alertingYaml(dir, t, channels, groupInterval) }));
   write(threshold);
   let handle: ServerHandle | undefined;
   return {
@@ -129,6 +135,7 @@ describeService(
 
     async function setup(
       threshold: number,
+      groupInterval?: string,
     ): Promise<{ agent: E2eAgent; receiver: WebhookReceiver; dir: string }> {
       const dir = tempDir('alerting-e2e');
       const receiver = new WebhookReceiver();
@@ -137,7 +144,7 @@ describeService(
         await receiver.stop();
         fs.rmSync(dir, { recursive: true, force: true });
       });
-      const agent = await e2eAgent(dir, webhookChannel(receiver.url()), threshold);
+      const agent = await e2eAgent(dir, webhookChannel(receiver.url()), threshold, groupInterval);
       cleanup.push(() => agent.stop());
       return { agent, receiver, dir };
     }
@@ -164,6 +171,19 @@ describeService(
       expect(
         seriesValue(metrics, 'multi_agent_system_monitor_notifications_sent_total', 'channel="hook"'),
       ).toBeGreaterThanOrEqual(1);
+    });
+
+    it('should send the resolution of the last round when stopped (SIGTERM), not at the next group_interval', async () => {
+      const { agent, receiver } = await setup(0, '1h');
+      await agent.start();
+      await receiver.waitFor((r) => statuses(r).includes('firing'));
+      agent.setThreshold(1e12);
+      await waitFor('the reload to resolve the alert', async () =>
+        (await activeState(agent.url)) === undefined ? true : undefined,
+      );
+      expect(statuses(receiver.received)).toEqual(['firing']); // group_interval is an hour away
+      await agent.stop();
+      expect(statuses(receiver.received)).toEqual(['firing', 'resolved']);
     });
 
     it('should deliver, in order, what fired while the receiver was down and the agent restarted', async () => {
