@@ -168,6 +168,10 @@ export class PerformanceMonitorAgent {
   /** Notification side of alerting; replaced when a reload changes its settings. */
   private _dispatcher: AlertDispatcher | undefined;
   private _dispatcherSettings: string | undefined;
+  /** What the running dispatcher was built from, to bring it back when a reload cannot start a new one. */
+  private _dispatcherConfig: { config: AgentConfig; settings: string } | undefined;
+  /** The working directory at start: relative state_file and store_path are taken from it. */
+  private _baseDir = '.';
 
   constructor(opts: AgentOptions = {}) {
     this._opts = opts;
@@ -217,12 +221,20 @@ export class PerformanceMonitorAgent {
   }
 
   private async _start(): Promise<void> {
+    this._baseDir = process.cwd();
     try {
       this._startEarlySources();
       const config = this._opts.config ?? (await this._loadConfig(this._configPath(), this._env)).config;
       this._configureLogger(config);
       await this._startTrends(config);
-      await this._configureNotifications(config);
+      await this._configureNotifications(config).catch((err: unknown) => {
+        // Inside an application, an outbox that cannot open (a read-only working directory) must not cost
+        // the application its metrics: alerts are still evaluated and served, only not sent.
+        if (this._opts.embedded !== true) throw err;
+        this._logger.error('alert notifications not started; alerts are evaluated but not sent', {
+          error: errorMessage(err),
+        });
+      });
       await this._configureAlerting(config);
       const pipeline = this._buildPipeline(config);
       this._pipeline = pipeline;
@@ -727,7 +739,7 @@ export class PerformanceMonitorAgent {
     const alerting = config.performance_monitor.alerting;
     const rules = alerting.enabled ? compileRules(config) : [];
     const current = this._alerting;
-    const file = stateFilePath(config);
+    const file = stateFilePath(config, this._baseDir);
     if (current !== undefined && rules.length > 0 && current.stateFile === file) {
       current.setRules(rules);
       return;
@@ -753,28 +765,53 @@ export class PerformanceMonitorAgent {
   }
 
   /**
-   * Starts the notification dispatcher for `config`, or replaces it when a reload changed its settings (the
-   * new one starts first, on the same outbox, so a failing reload leaves the running one in place).
+   * Starts the notification dispatcher for `config`, or replaces it when a reload changed its settings. The
+   * running one stops first (it writes the last round's resolutions and lets its deliveries finish), so that
+   * two dispatchers never deliver from one outbox; a new one that cannot start fails the reload, and one with
+   * the previous settings (whose store opened before) takes over again.
    */
   private async _configureNotifications(config: AgentConfig): Promise<void> {
     const pm = config.performance_monitor;
     const wanted = pm.alerting.enabled && pm.alerting.rules.some((r) => r.enabled);
+    // A relative store_path (like state_file) is taken from the working directory at start, so that an
+    // application that changes directory later (the preload) does not move the outbox on a reload.
+    const notifications = { ...pm.alerting.notifications, store_path: storePath(config, this._baseDir) };
     const settings = wanted
-      ? JSON.stringify([pm.alerting.notifications, pm.prometheus.host, pm.prometheus.port, pm.prometheus.tls])
+      ? JSON.stringify([notifications, pm.prometheus.host, pm.prometheus.port, pm.prometheus.tls])
       : undefined;
     if (settings === this._dispatcherSettings) return;
     const previous = this._dispatcher;
-    let next: AlertDispatcher | undefined;
-    if (wanted) {
-      next = createAlertDispatcher(config, {
-        clock: this._clock,
-        logger: this._logger.child({ component: 'notifications' }),
-      });
-      await next.start();
-    }
-    this._dispatcher = next;
-    this._dispatcherSettings = settings;
+    const previousConfig = this._dispatcherConfig;
+    this._dispatcher = undefined;
+    this._dispatcherSettings = undefined;
+    this._dispatcherConfig = undefined;
     await previous?.shutdown();
+    if (!wanted) return;
+    const resolved = {
+      ...config,
+      performance_monitor: { ...pm, alerting: { ...pm.alerting, notifications } },
+    };
+    try {
+      this._dispatcher = await this._startDispatcher(resolved);
+    } catch (err) {
+      if (previous !== undefined && previousConfig !== undefined) {
+        this._dispatcher = await this._startDispatcher(previousConfig.config);
+        this._dispatcherSettings = previousConfig.settings;
+        this._dispatcherConfig = previousConfig;
+      }
+      throw err;
+    }
+    this._dispatcherSettings = settings;
+    this._dispatcherConfig = { config: resolved, settings: settings! };
+  }
+
+  private async _startDispatcher(config: AgentConfig): Promise<AlertDispatcher> {
+    const dispatcher = createAlertDispatcher(config, {
+      clock: this._clock,
+      logger: this._logger.child({ component: 'notifications' }),
+    });
+    await dispatcher.start();
+    return dispatcher;
   }
 
   private _buildServer(config: AgentConfig): HttpServer {
@@ -887,6 +924,8 @@ export class PerformanceMonitorAgent {
       if (!config.trend_analysis.enabled) this._trends = undefined;
       await previous?.shutdown();
     }
+    // Before the new pipeline: a dispatcher that cannot start fails the reload with nothing else replaced.
+    await this._configureNotifications(config);
     const next = this._buildPipeline(config);
     await next.runner.start();
     // With TLS on, the endpoint restarts on every reload so that renewed certificate files are read.
@@ -901,7 +940,6 @@ export class PerformanceMonitorAgent {
         throw err;
       }
     }
-    await this._configureNotifications(config);
     await this._configureAlerting(config);
     old.reader.stopSchedule();
     this._pipeline = next;
@@ -973,13 +1011,16 @@ export class PerformanceMonitorAgent {
     const dispatcher = this._dispatcher;
     this._dispatcher = undefined;
     this._dispatcherSettings = undefined;
+    this._dispatcherConfig = undefined;
     await shutdownAll(
       [
         { name: 'worker bridge', shutdown: () => this._bridge.shutdown() },
         { name: 'http requests', shutdown: () => httpRequests?.shutdown() ?? Promise.resolve() },
         { name: 'neo4j driver', shutdown: () => neo4jDriver?.shutdown() ?? Promise.resolve() },
-        { name: 'alerting', shutdown: () => alerting?.shutdown() ?? Promise.resolve() },
+        // shutdownAll stops in reverse order: the engine (no more rounds) before the dispatcher, which then
+        // writes what the last round changed to its outbox (see AlertDispatcher.shutdown).
         { name: 'notifications', shutdown: () => dispatcher?.shutdown() ?? Promise.resolve() },
+        { name: 'alerting', shutdown: () => alerting?.shutdown() ?? Promise.resolve() },
         { name: 'http server', shutdown: () => server?.shutdown() ?? Promise.resolve() },
         ...(p === undefined
           ? []
@@ -993,9 +1034,15 @@ export class PerformanceMonitorAgent {
 }
 
 /** The alert state file of a configuration, absolute; undefined when persistence is off. */
-function stateFilePath(config: AgentConfig): string | undefined {
+function stateFilePath(config: AgentConfig, baseDir: string): string | undefined {
   const file = config.performance_monitor.alerting.state_file;
-  return file === '' ? undefined : path.resolve(file);
+  return file === '' ? undefined : path.resolve(baseDir, file);
+}
+
+/** The outbox file of a configuration: relative paths against `baseDir`. */
+function storePath(config: AgentConfig, baseDir: string): string {
+  const file = config.performance_monitor.alerting.notifications.store_path;
+  return file === ':memory:' ? file : path.resolve(baseDir, file);
 }
 
 /** What the HTTP endpoint is built from; a reload restarts the endpoint only when this changes. */

@@ -156,6 +156,13 @@ export class AlertDispatcher implements AlertSink {
 
   async shutdown(): Promise<void> {
     if (this._state === 'stopped') return;
+    if (this._state === 'running') {
+      // A resolution the last round reported goes to the outbox now instead of waiting for a group_interval
+      // that will not come: delivered on the way out when the receiver answers in time, else after the next start.
+      for (const g of [...this._groups.values()]) {
+        if ([...g.resolved.keys()].some((fp) => g.announced.has(fp))) this._flush(g);
+      }
+    }
     this._state = 'stopped';
     for (const t of this._groupTimers.values()) t.cancel();
     this._groupTimers.clear();

@@ -29,6 +29,7 @@ import {
 
 const RULES = `  alerting:
     state_file: STATE
+    notifications: {store_path: STORE}
     rules:
       - name: collections_seen
         metric: monitor_collections
@@ -66,7 +67,13 @@ describeService(
       const file = path.join(dir, 'agent.yaml');
       fs.writeFileSync(
         file,
-        agentConfigText({ port, extra: RULES.replace('STATE', JSON.stringify(stateFile)) }),
+        agentConfigText({
+          port,
+          extra: RULES.replace('STATE', JSON.stringify(stateFile)).replace(
+            'STORE',
+            JSON.stringify(path.join(dir, 'notifications.db')),
+          ),
+        }),
       );
       const url = `http://127.0.0.1:${port}`;
       handle = await startCliAgent(file, port);

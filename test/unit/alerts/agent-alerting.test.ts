@@ -7,8 +7,11 @@ import type { EvaluationResult } from '../../../src/alerts/types.js';
 import { advanceAndCollect, fixtureAgent, fixtureConfigText, scrape } from '../helpers/fixture-agent.js';
 
 function alertingYaml(stateFile: string, memoryThreshold = 0): string {
+  // The outbox next to the state file, never in the working directory shared by parallel tests.
+  const store = path.join(path.dirname(stateFile), 'notifications.db');
   return `  alerting:
     state_file: ${JSON.stringify(stateFile)}
+    notifications: {store_path: ${JSON.stringify(store)}}
     rules:
       - {name: memory_used, metric: memory_percent, condition: '>=', threshold: ${memoryThreshold}, severity: info}
       - {name: disk_seen, metric: disk_usage_percent, condition: '>=', threshold: 0, message: '{{ $labels.mount_point }}'}

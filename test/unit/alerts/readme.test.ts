@@ -3,7 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { createAlertDispatcher } from '../../../src/alerts/create-dispatcher.js';
 import { runRuleTestFile } from '../../../src/alerts/rule-test.js';
+import { compileRules } from '../../../src/alerts/rules.js';
+import { parseConfigText } from '../../../src/config/load.js';
+import { ManualClock } from '../../../src/lib/clock.js';
+import { MemoryLogger } from '../../../src/lib/logger.js';
 
 const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 
@@ -32,5 +37,26 @@ describe('README alerting examples', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('README notifications example', () => {
+  it('should validate the rule and channels example, with the HMAC secret from the environment', async () => {
+    const text = fs.readFileSync(README, 'utf8');
+    const yaml = yamlAfter(text, 'A rule and two channels');
+    const config = parseConfigText(yaml, 'README.md', { HOOK_HMAC_SECRET: 'from-env' });
+    const alerting = config.performance_monitor.alerting;
+    expect(alerting.rules.map((r) => [r.name, r.metric, r.duration.ms])).toEqual([
+      ['few_cpu_cores', 'cpu_count', 60_000],
+    ]);
+    expect(compileRules(config).map((r) => r.name)).toEqual(['few_cpu_cores']);
+    expect(alerting.notifications.channels.map((c) => c.type)).toEqual(['webhook', 'alertmanager']);
+    expect(alerting.notifications.channels[0]!.hmac_secret).toBe('from-env');
+    const dispatcher = createAlertDispatcher(config, {
+      clock: new ManualClock(0),
+      logger: new MemoryLogger(),
+    });
+    expect([...dispatcher.stats().keys()]).toEqual(['webhook', 'alertmanager']);
+    await dispatcher.shutdown();
   });
 });

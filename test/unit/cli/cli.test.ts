@@ -77,6 +77,24 @@ describe('main', () => {
       expect(r.err[7]).toBe(`${file}: 7 problem(s)`);
     });
 
+    it('should name the rule and the field of a bad alert rule (unknown metric, duration, condition)', async () => {
+      const metric = invalidFixture('rule-unknown-metric.yaml');
+      const m = await run(['validate', '-c', metric]);
+      expect(m.code).toBe(2);
+      expect(m.err[0]).toBe(
+        `${metric}:6:17: performance_monitor.alerting.rules[0].metric: rule high_cpu_usage: unknown metric "cpu_precent" (did you mean "cpu_percent"?)`,
+      );
+      const fields = invalidFixture('rule-field-errors.yaml');
+      const f = await run(['validate', '-c', fields]);
+      expect(f.code).toBe(2);
+      expect(f.err[0]).toBe(
+        `${fields}:9:19: performance_monitor.alerting.rules[0].duration: rule bad_for: invalid duration "5 minutes": use seconds (30) or a number with a unit (500ms, 15s, 5m, 1h, 7d)`,
+      );
+      expect(f.err[1]).toMatch(
+        /^.+:12:20: performance_monitor\.alerting\.rules\[1\]\.condition: rule bad_condition: expected one of ">"/,
+      );
+    });
+
     it('should print a YAML syntax error as file:line:col: message', async () => {
       const file = invalidFixture('duplicate-yaml-key.yaml');
       const r = await run(['validate', '-c', file]);
