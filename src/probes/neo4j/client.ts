@@ -2,8 +2,10 @@
  * The collector's view of a Neo4j server: run one read query, get plain rows back. The driver-backed
  * client is the only code that touches neo4j-driver; tests inject recorded answers instead.
  */
-import neo4j from 'neo4j-driver';
+import { createRequire } from 'node:module';
+import type neo4jModule from 'neo4j-driver';
 import type { Driver } from 'neo4j-driver';
+import { AGENT_SESSION } from '../runtime/neo4j-driver.js';
 import type { Clock } from '../../lib/clock.js';
 import { AgentError, errorMessage } from '../../lib/errors.js';
 
@@ -73,6 +75,18 @@ export function describeNeo4jError(err: unknown): string {
   return code === undefined || message.includes(code) ? message : `${code}: ${message}`;
 }
 
+let loadedDriver: typeof neo4jModule | undefined;
+
+/**
+ * neo4j-driver, loaded when the first client is built rather than when the agent is imported: an agent
+ * preloaded into an application (or the demo) installs its neo4j-driver hook first, so the application's
+ * driver (often the same module) is instrumented; the collector's own sessions are marked and not recorded.
+ */
+function neo4jDriver(): typeof neo4jModule {
+  loadedDriver ??= createRequire(import.meta.url)('neo4j-driver') as typeof neo4jModule;
+  return loadedDriver;
+}
+
 /** The client over neo4j-driver: one driver, one short session per query. */
 export class DriverNeo4jClient implements Neo4jClient {
   private readonly _driver: Driver;
@@ -82,6 +96,7 @@ export class DriverNeo4jClient implements Neo4jClient {
   constructor(opts: DriverClientOptions) {
     this._database = opts.database;
     this._clock = opts.clock;
+    const neo4j = neo4jDriver();
     this._driver = neo4j.driver(opts.uri, neo4j.auth.basic(opts.user, opts.password ?? ''), {
       maxConnectionPoolSize: opts.maxConnectionPoolSize,
       connectionTimeout: opts.connectionTimeoutMs,
@@ -96,8 +111,9 @@ export class DriverNeo4jClient implements Neo4jClient {
   async run(query: string, params: Record<string, unknown>, opts: RunOptions): Promise<Row[]> {
     const session = this._driver.session({
       database: opts.database ?? this._database,
-      defaultAccessMode: neo4j.session.READ,
+      defaultAccessMode: neo4jDriver().session.READ,
     });
+    (session as unknown as Record<symbol, boolean>)[AGENT_SESSION] = true;
     let timer: { cancel(): void } | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = this._clock.setTimeout(

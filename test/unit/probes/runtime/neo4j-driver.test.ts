@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ManualClock, SystemClock } from '../../../../src/lib/clock.js';
 import {
+  AGENT_SESSION,
   Neo4jDriverMetrics,
   classifyCypher,
   kindOfQueryType,
@@ -79,6 +80,19 @@ describe('wrapRun', () => {
     restore();
     await session.run('MATCH (m) RETURN m');
     expect(calls).toHaveLength(3);
+  });
+
+  it("should not record the queries of the agent's own sessions (marked AGENT_SESSION)", async () => {
+    const clock = new ManualClock();
+    const calls: string[] = [];
+    const mod = freshStub();
+    const restore = wrapRun(mod.default.prototype, clock, (db) => calls.push(db));
+    const own = new mod.default({ database: 'system' });
+    (own as unknown as Record<symbol, boolean>)[AGENT_SESSION] = true;
+    await own.run('MATCH (n) RETURN count(n)');
+    await new mod.default({ database: 'app' }).run('MATCH (n) RETURN count(n)');
+    expect(calls).toEqual(['app']);
+    restore();
   });
 });
 
