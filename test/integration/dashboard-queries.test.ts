@@ -3,8 +3,9 @@
  * `perf-monitor demo` (the real executable: agent plus synthetic workload, a spike and an alert triggered),
  * which also pushes OTLP to the real Collector on the shipped config. The demo's agent also collects from
  * the real Neo4j test server, evaluates the default alert rules (the alert trigger makes them pending),
- * sends notifications, detects anomalies and forecasts; a small application started with the preload
- * runs Cypher through neo4j-driver against the same Neo4j (the driver query panel). Every query must
+ * sends notifications, detects anomalies and forecasts, and runs read-only Cypher through neo4j-driver
+ * (recorded by its driver hook); a small application started with the preload does the same against the
+ * same Neo4j (the driver query panel, with two instances). Every query must
  * parse and return data; the table of panel, query and series count is printed (there is no Grafana here
  * to render it).
  */
@@ -219,6 +220,8 @@ describeService('Prometheus, OpenTelemetry Collector and perf-monitor demo', ava
       'multi_agent_system_anomaly_score',
       'multi_agent_system_neo4j_query_duration_p95',
       'rate(multi_agent_system_neo4j_query_duration_count[10s]) > 0',
+      // The demo's own read-only Cypher, through its neo4j-driver, recorded by its agent.
+      'multi_agent_system_neo4j_query_duration_count{agent_instance="demo-host", query_kind="read"} > 0',
     ])
       await prometheus.waitFor(expr, (v) => v.length > 0, 60_000);
     const end = Math.floor(Date.now() / 1000);
@@ -264,6 +267,7 @@ describeService('Prometheus, OpenTelemetry Collector and perf-monitor demo', ava
     expect(demo.output()).toContain('spike started (--spike-at 2s)');
     expect(demo.output()).toContain('alert values started (--alert-at 6s)');
     expect(demo.output()).toContain('spike started (SIGUSR2)');
+    expect(demo.output()).toContain(`read-only Cypher queries against ${neo4j.boltUrl}`);
   });
 
   it.each(panels.map((p) => [`${p.title ?? ''} (panel ${p.id})`, p.id!] as const))(
