@@ -224,7 +224,7 @@ performance_monitor:
     ]);
   });
 
-  it('should export the overflow counter of every enabled metric at 0 before anything overflows', async () => {
+  it('should export the overflow counter of every enabled metric at 0 before anything overflows', () => {
     const { app } = bound();
     app.recordApiRequest('/e0', 'GET', 0.1, 200);
     const overflow = [...app.selfPoints()].filter(

@@ -14,8 +14,8 @@ import {
 import type { QueryKind } from '../../../../src/probes/runtime/neo4j-driver.js';
 
 // A stand-in for neo4j-driver-core's lib/session.js (same public Session/Result shape) for exact timings;
-// the last test uses the installed neo4j-driver. No Neo4j server runs in the unit tests: a test of
-// successful queries against a real server is pending the Neo4j test server script.
+// the last test uses the installed neo4j-driver. No Neo4j server runs in the unit tests: successful queries
+// against the Neo4j test server are recorded in test/integration/dashboard-queries.test.ts.
 const STUB = fileURLToPath(
   new URL('../../../fixtures/neo4j-driver-stub/neo4j-driver-core/lib/session.js', import.meta.url),
 );
