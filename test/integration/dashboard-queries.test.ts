@@ -226,6 +226,9 @@ describeService('Prometheus, OpenTelemetry Collector and perf-monitor demo', ava
       'multi_agent_system_alerts{alertname="queue_backlog", alertstate="pending", agent_instance="demo-host"}',
     ])
       await prometheus.waitFor(expr, (v) => v.length > 0, 60_000);
+    // The last series waited for may be a single scrape old: a few more scrapes, so the window's last
+    // steps hold it.
+    await new Promise((r) => setTimeout(r, 4000));
     const end = Math.floor(Date.now() / 1000);
     const lines: string[] = [];
     for (const p of panels) {
