@@ -266,16 +266,22 @@ export const ROWS: readonly RowSpec[] = [
         '95th percentile of query time seen by the application driver.',
         [q(p95('neo4j_query_duration', 'query_kind'), '{{query_kind}}')],
       ),
-      graph('Neo4j Transactions', 'ops', 'Transactions committed and rolled back per second.', [
-        q(
-          `sum by (agent_instance) (${rate('neo4j_transactions_committed_total')})`,
-          '{{agent_instance}} committed',
-        ),
-        q(
-          `sum by (agent_instance) (${rate('neo4j_transactions_rolled_back_total')})`,
-          '{{agent_instance}} rolled back',
-        ),
-      ]),
+      graph(
+        'Neo4j Transactions',
+        'ops',
+        "Transactions committed and rolled back per second (server counters: Enterprise only); queries per second by kind as the application's driver sees them (any edition).",
+        [
+          q(
+            `sum by (agent_instance) (${rate('neo4j_transactions_committed_total')})`,
+            '{{agent_instance}} committed',
+          ),
+          q(
+            `sum by (agent_instance) (${rate('neo4j_transactions_rolled_back_total')})`,
+            '{{agent_instance}} rolled back',
+          ),
+          q(`sum by (query_kind) (${rate('neo4j_query_duration_count')})`, 'driver {{query_kind}}'),
+        ],
+      ),
       graph('Neo4j Connection Pool', 'short', 'Connections open and idle.', [
         q(m('neo4j_connection_pool_size'), '{{agent_instance}} open'),
         q(m('neo4j_connection_pool_idle'), '{{agent_instance}} idle'),

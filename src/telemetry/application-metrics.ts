@@ -184,7 +184,11 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
     return n;
   }
 
-  /** The self-metrics: drops by metric and reason, overflow measurements by metric. */
+  /**
+   * The self-metrics: drops by metric and reason, overflow measurements by metric. The overflow counter
+   * of every enabled application metric is exported from the start, at 0 until the first overflow (the
+   * label sets are known, so rates and alerts on it work before anything overflows).
+   */
   *selfPoints(): IterableIterator<MetricPoint> {
     for (const d of this._drops.values()) {
       yield {
@@ -194,13 +198,11 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
       };
     }
     for (const b of this._allBound()) {
-      if (b.table.overflowed > 0) {
-        yield {
-          metric: 'monitor_application_overflow_measurements',
-          labels: { metric: b.name },
-          value: b.table.overflowed,
-        };
-      }
+      yield {
+        metric: 'monitor_application_overflow_measurements',
+        labels: { metric: b.name },
+        value: b.table.overflowed,
+      };
     }
   }
 

@@ -15,6 +15,9 @@ import { tempDir } from './agent-harness.js';
 
 const UNIT = fileURLToPath(new URL('../../config/systemd/perf-monitor.service', import.meta.url));
 const PROMETHEUS_YML = fileURLToPath(new URL('../../config/prometheus/prometheus.yml', import.meta.url));
+const SHIPPED_RULES = fileURLToPath(
+  new URL('../../config/prometheus/rules/perf-monitor.rules.yml', import.meta.url),
+);
 /** `systemd-analyze security` exposure (0 = locked down, 10 = none); 2.0 is well inside "OK". */
 const MAX_EXPOSURE = 2;
 
@@ -113,5 +116,17 @@ describeService('promtool', await promtoolAvailable(), () => {
     ]);
     expect(output).toContain('broken.rules.yml');
     expect(exitCode).not.toBe(0);
+  });
+
+  it('should accept the shipped rules (exported from the default config) with promtool check rules', async () => {
+    const { exitCode, output } = await runCommand(PROMTOOL_BIN, ['check', 'rules', SHIPPED_RULES]);
+    expect(output).toContain('SUCCESS: 11 rules found');
+    expect(exitCode).toBe(0);
+    // The same check fails on a copy with one expression broken.
+    const dir = tempDir('prometheus-rules');
+    const broken = path.join(dir, 'perf-monitor.rules.yml');
+    writeFileSync(broken, readFileSync(SHIPPED_RULES, 'utf8').replace(/expr: (.*)\n/, 'expr: rate($1\n'));
+    const bad = await runCommand(PROMTOOL_BIN, ['check', 'rules', broken]);
+    expect(bad.exitCode).not.toBe(0);
   });
 });

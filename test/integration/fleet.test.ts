@@ -2,8 +2,13 @@
  * From one host to a fleet: five agents on the shipped default config (each with its own host name, as
  * five machines would have) push OTLP to one Collector on the shipped otel-collector/config.yaml; a real
  * Prometheus scrapes the Collector with the shipped prometheus.yml's Collector job relabeling. Queries per
- * instance see all five, each with its own values.
+ * instance see all five, each with its own values. That Prometheus also loads the alert rules exported by
+ * `perf-monitor rules export`: the shipped config/prometheus/rules/perf-monitor.rules.yml (the default
+ * rules, `for` of minutes) and an export of the same rules with `duration: 0` and a 1 s evaluation
+ * interval; one host's queue is past the queue_backlog threshold, and only that host alerts.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PerformanceMonitorAgent } from '../../src/agent.js';
@@ -14,13 +19,46 @@ import { collectorBinary, startShippedCollector } from '../services/otelcol.js';
 import type { CollectorServer } from '../services/otelcol.js';
 import { prometheusAvailable, startPrometheus } from '../services/prometheus.js';
 import type { PrometheusServer, PromVector } from '../services/prometheus.js';
-import { freePort } from './agent-harness.js';
+import { rulesExportCommand } from '../../src/cli/commands/rules.js';
+import { freePort, tempDir } from './agent-harness.js';
 import { shippedScrapeJob } from './series-compare.js';
 
 const DEFAULT_CONFIG = fileURLToPath(
   new URL('../../config/performance_monitor_config.yaml', import.meta.url),
 );
+const SHIPPED_RULES = fileURLToPath(
+  new URL('../../config/prometheus/rules/perf-monitor.rules.yml', import.meta.url),
+);
 const FLEET = [1, 2, 3, 4, 5].map((i) => ({ i, host: `fleet-host-${i}` }));
+/** The one host whose queue is past the queue_backlog rule's threshold (> 1000). */
+const BACKLOGGED = 'fleet-host-3';
+
+/**
+ * The default config with every rule's duration 0 and a 1 s evaluation interval, exported by
+ * `perf-monitor rules export` into dir: the default rules, firing on the first evaluation.
+ */
+async function exportImmediateRules(dir: string): Promise<string> {
+  const text = readFileSync(DEFAULT_CONFIG, 'utf8');
+  const immediate = text
+    .replace(/^( {4}rules:\n)/m, '    evaluation_interval: 1s\n$1')
+    .replaceAll(/^( +duration:) \d+$/gm, '$1 0');
+  if (immediate === text || !immediate.includes('evaluation_interval: 1s'))
+    throw new Error('the default config has no alerting.rules to rewrite');
+  const file = path.join(dir, 'immediate.yaml');
+  writeFileSync(file, immediate);
+  const out = path.join(dir, 'immediate.rules.yml');
+  const messages: string[] = [];
+  const code = await rulesExportCommand(file, {}, out, {
+    out: (l) => messages.push(l),
+    err: (l) => messages.push(l),
+  });
+  if (code !== 0) throw new Error(`rules export failed: ${messages.join('\n')}`);
+  return out;
+}
+
+interface RuleGroups {
+  groups: { file: string; rules: { name: string; health: string; lastError?: string }[] }[];
+}
 
 const availability = allAvailable(await collectorBinary(), await prometheusAvailable());
 
@@ -53,12 +91,14 @@ describeService('OpenTelemetry Collector and Prometheus (fleet of five agents)',
       app.setQueueLength('orders', 100 * i);
       for (let n = 0; n < i; n++) app.recordApiRequest('/checkout', 'POST', 0.05 * i, 200);
       for (let n = 0; n < 2 * i; n++) app.recordCacheHit('catalog');
+      if (host === BACKLOGGED) app.setQueueLength('ingest', 1500);
     }
     const { metric_relabel_configs } = shippedScrapeJob('perf-monitor-collector');
     prometheus = await startPrometheus({
       targets: [`127.0.0.1:${collector.prometheusPort}`],
       scrapeIntervalSeconds: 1,
       extraScrapeConfig: { metric_relabel_configs },
+      ruleFiles: [SHIPPED_RULES, await exportImmediateRules(tempDir('fleet-rules'))],
     });
   });
 
@@ -123,9 +163,62 @@ describeService('OpenTelemetry Collector and Prometheus (fleet of five agents)',
         ['__name__', 'agent_instance', 'environment', 'instance', 'job', 'version'].sort(),
       );
     }
-    // The queue_backlog rule's condition (> 1000) holds for no instance; > 250 for hosts 3, 4 and 5.
-    const over = await prometheus.query('multi_agent_system_queue_length{environment="fleet"} > 250');
+    // The orders queue is > 250 on hosts 3, 4 and 5; the queue_backlog rule's condition (> 1000) holds
+    // only for the backlogged host's ingest queue.
+    const over = await prometheus.query(
+      'multi_agent_system_queue_length{environment="fleet", queue_name="orders"} > 250',
+    );
     expect(Object.keys(byInstance(over)).sort()).toEqual(['fleet-host-3', 'fleet-host-4', 'fleet-host-5']);
-    expect(await prometheus.query('multi_agent_system_queue_length{environment="fleet"} > 1000')).toEqual([]);
+    const backlog = await prometheus.query('multi_agent_system_queue_length{environment="fleet"} > 1000');
+    expect(backlog.map((s) => [s.metric.agent_instance, s.metric.queue_name])).toEqual([
+      [BACKLOGGED, 'ingest'],
+    ]);
+  });
+
+  it('should load the exported rules and evaluate every one of them without error', async () => {
+    const url = `${prometheus.url}/api/v1/rules?type=alert`;
+    const deadline = Date.now() + 30_000;
+    let groups: RuleGroups['groups'] = [];
+    // Evaluated once at least: health leaves "unknown".
+    while (Date.now() < deadline) {
+      groups = ((await (await fetch(url)).json()) as { data: RuleGroups }).data.groups;
+      if (groups.length === 2 && groups.every((g) => g.rules.every((r) => r.health !== 'unknown'))) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(groups.map((g) => path.basename(g.file)).sort()).toEqual([
+      'immediate.rules.yml',
+      'perf-monitor.rules.yml',
+    ]);
+    for (const g of groups) {
+      expect(g.rules).toHaveLength(11);
+      for (const r of g.rules) expect(r.lastError ?? '', `${g.file} ${r.name}`).toBe('');
+      expect(g.rules.map((r) => r.health)).toEqual(Array(11).fill('ok'));
+    }
+  });
+
+  it('should alert on exactly the backlogged instance across the five (ALERTS)', async () => {
+    // The rules exported with duration 0 fire on the first evaluation.
+    const firing = await prometheus.waitFor(
+      'ALERTS{alertname="queue_backlog", alertstate="firing", environment="fleet"}',
+      (r) => r.length > 0,
+      30_000,
+    );
+    expect(firing.map((s) => [s.metric.agent_instance, s.metric.queue_name, s.metric.severity])).toEqual([
+      [BACKLOGGED, 'ingest', 'warning'],
+    ]);
+    // The shipped rules (for: 5m) hold the same alert pending, again for that instance only.
+    const pending = await prometheus.waitFor(
+      'ALERTS{alertname="queue_backlog", alertstate="pending", environment="fleet"}',
+      (r) => r.length > 0,
+      60_000,
+    );
+    expect(pending.map((s) => [s.metric.agent_instance, s.metric.queue_name])).toEqual([
+      [BACKLOGGED, 'ingest'],
+    ]);
+    // Every instance was evaluated: the rule's expression without its threshold sees all five.
+    const all = await prometheus.query(
+      'count by (agent_instance) (multi_agent_system_queue_length{environment="fleet"})',
+    );
+    expect(Object.keys(byInstance(all)).sort()).toEqual(FLEET.map((f) => f.host));
   });
 });

@@ -202,7 +202,7 @@ describeService('built package (dist/)', built, () => {
   it("should record the latency of an ESM application's neo4j-driver queries", async () => {
     // No Neo4j server here: the query fails to connect, which still goes through the driver's real
     // Session and Result code; successful queries against a real server are covered by the unit tests'
-    // stand-in and pending the Neo4j test server.
+    // stand-in, and against the Neo4j test server by dashboard-queries.test.ts (a preloaded application).
     const refused = await freePort();
     running = await startApp('--import', 'neo4j-app.mjs', { NEO4J_URI: `bolt://127.0.0.1:${refused}` });
     const res = await fetch(`http://127.0.0.1:${running.appPort}/query`);

@@ -50,6 +50,8 @@ export interface StartPrometheusOptions {
   extraScrapeConfig?: Record<string, unknown>;
   /** Startup timeout. Default 60 s. */
   timeoutMs?: number;
+  /** Absolute paths of rule files to load (`rule_files`); rules are evaluated every scrape interval. */
+  ruleFiles?: string[];
 }
 
 export interface QueryRangeOptions {
@@ -91,6 +93,7 @@ export function prometheusConfig(options: StartPrometheusOptions): Record<string
   }
   return {
     global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
+    ...(options.ruleFiles === undefined ? {} : { rule_files: options.ruleFiles }),
     scrape_configs: [
       {
         job_name: PROMETHEUS_JOB_NAME,

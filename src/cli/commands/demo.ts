@@ -6,6 +6,7 @@
  */
 import { PerformanceMonitorAgent } from '../../agent.js';
 import type { Env } from '../../config/load.js';
+import { DemoNeo4jQueries, driverRunner } from '../../demo/neo4j-queries.js';
 import { DemoWorkload } from '../../demo/workload.js';
 import { SystemClock } from '../../lib/clock.js';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
@@ -73,10 +74,23 @@ export async function demoCommand(
   const tickMs = durationOption('tick', options.tick) ?? 250;
   if (tickMs < 10) throw new AgentError('E_USAGE', `--tick: ${options.tick} is too short (at least 10ms)`);
 
-  const agent = new PerformanceMonitorAgent({ configPath: file, env, clock });
+  // The demo is the application: its neo4j-driver queries are recorded like a preloaded application's.
+  const agent = new PerformanceMonitorAgent({ configPath: file, env, clock, instrumentNeo4jDriver: true });
   await agent.start();
   const workload = new DemoWorkload({ recorder: agent.getApplicationCollector(), clock, tickMs });
   workload.start();
+  const pm = agent.config?.performance_monitor;
+  let neo4jQueries: DemoNeo4jQueries | undefined;
+  if (pm?.enabled_collectors.includes('neo4j') === true) {
+    const n = pm.neo4j_metrics;
+    neo4jQueries = new DemoNeo4jQueries({
+      ...driverRunner({ uri: n.uri, user: n.user, password: n.password ?? '', database: n.database }),
+      clock,
+      logger: agent.logger,
+    });
+    neo4jQueries.start();
+    io.out(`perf-monitor demo: read-only Cypher queries against ${n.uri} (database ${n.database})`);
+  }
   const where = agent.url === undefined ? 'no HTTP endpoint configured' : `${agent.url}/metrics`;
   io.out(`perf-monitor demo: agent and synthetic workload running; metrics at ${where}`);
   io.out(
@@ -111,6 +125,7 @@ export async function demoCommand(
       agent.logger.info('stopping', { signal: why });
       void workload
         .shutdown()
+        .then(() => neo4jQueries?.shutdown())
         .then(() => agent.stop())
         .then(
           () => {

@@ -3,8 +3,9 @@
  * client is the only code that touches neo4j-driver; tests inject recorded answers instead.
  */
 import { createRequire } from 'node:module';
+import type neo4jModule from 'neo4j-driver';
 import type { Driver } from 'neo4j-driver';
-import type neo4jDefault from 'neo4j-driver';
+import { AGENT_SESSION } from '../runtime/neo4j-driver.js';
 import type { Clock } from '../../lib/clock.js';
 import { AgentError, errorMessage } from '../../lib/errors.js';
 
@@ -74,16 +75,16 @@ export function describeNeo4jError(err: unknown): string {
   return code === undefined || message.includes(code) ? message : `${code}: ${message}`;
 }
 
+let loadedDriver: typeof neo4jModule | undefined;
+
 /**
- * neo4j-driver, loaded when the first client is made rather than when this module is imported: the agent
- * imports this module at start, and a preloaded agent must install its neo4j-driver hook before the
- * application (or anything) loads the driver, or the application's queries would not be measured.
+ * neo4j-driver, loaded when the first client is built rather than when the agent is imported: an agent
+ * preloaded into an application (or the demo) installs its neo4j-driver hook first, so the application's
+ * driver (often the same module) is instrumented; the collector's own sessions are marked and not recorded.
  */
-type Neo4jModule = typeof neo4jDefault;
-let driverModule: Neo4jModule | undefined;
-function neo4jDriver(): Neo4jModule {
-  driverModule ??= (createRequire(import.meta.url)('neo4j-driver') as { default: Neo4jModule }).default;
-  return driverModule;
+function neo4jDriver(): typeof neo4jModule {
+  loadedDriver ??= createRequire(import.meta.url)('neo4j-driver') as typeof neo4jModule;
+  return loadedDriver;
 }
 
 /** The client over neo4j-driver: one driver, one short session per query. */
@@ -112,6 +113,7 @@ export class DriverNeo4jClient implements Neo4jClient {
       database: opts.database ?? this._database,
       defaultAccessMode: neo4jDriver().session.READ,
     });
+    (session as unknown as Record<symbol, boolean>)[AGENT_SESSION] = true;
     let timer: { cancel(): void } | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = this._clock.setTimeout(

@@ -20,6 +20,11 @@ import { fileURLToPath } from 'node:url';
 import type { Clock } from '../../lib/clock.js';
 
 const SLOT = Symbol.for('perf-monitor-agent.neo4j-driver');
+/**
+ * Set on the sessions of the agent's own Neo4j collector: their queries are the agent's, not the
+ * application's, and are never recorded (the application and the agent may share one neo4j-driver).
+ */
+export const AGENT_SESSION = Symbol.for('perf-monitor-agent.neo4j-own-session');
 const PATCHED = Symbol('perf-monitor-agent.neo4j-patched');
 const DRIVER_FILE = /[\\/]neo4j-driver-core[\\/]lib[\\/](session|transaction)\.js$/;
 
@@ -74,6 +79,7 @@ export function wrapRun(proto: { run?: unknown }, clock: Clock, record: QueryRec
   if (typeof original !== 'function' || original[PATCHED] !== undefined) return () => undefined;
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
     const result = original.apply(this, args);
+    if ((this as { [AGENT_SESSION]?: boolean } | null)?.[AGENT_SESSION] === true) return result;
     try {
       watch(result as ResultLike, args[0], clock, record);
     } catch {

@@ -216,12 +216,24 @@ performance_monitor:
       status: OVERFLOW_LABEL_VALUE,
     });
     const overflow = [...app.selfPoints()].filter(
-      (p) => p.metric === 'monitor_application_overflow_measurements',
+      (p) => p.metric === 'monitor_application_overflow_measurements' && p.value > 0,
     );
     expect(overflow.map((p) => [p.labels, p.value])).toEqual([
       [{ metric: 'api_request_duration' }, 7],
       [{ metric: 'api_request_count' }, 7],
     ]);
+  });
+
+  it('should export the overflow counter of every enabled metric at 0 before anything overflows', () => {
+    const { app } = bound();
+    app.recordApiRequest('/e0', 'GET', 0.1, 200);
+    const overflow = [...app.selfPoints()].filter(
+      (p) => p.metric === 'monitor_application_overflow_measurements',
+    );
+    expect(overflow.map((p) => p.labels.metric)).toEqual(
+      expect.arrayContaining(['api_request_duration', 'api_request_count', 'queue_length', 'cache_size']),
+    );
+    expect(overflow.every((p) => p.value === 0)).toBe(true);
   });
 
   it('should keep memory flat when 1,000,000 distinct endpoints are recorded', async () => {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ManualClock, SystemClock } from '../../../../src/lib/clock.js';
 import {
+  AGENT_SESSION,
   Neo4jDriverMetrics,
   classifyCypher,
   kindOfQueryType,
@@ -13,8 +14,8 @@ import {
 import type { QueryKind } from '../../../../src/probes/runtime/neo4j-driver.js';
 
 // A stand-in for neo4j-driver-core's lib/session.js (same public Session/Result shape) for exact timings;
-// the last test uses the installed neo4j-driver. No Neo4j server runs in the unit tests: a test of
-// successful queries against a real server is pending the Neo4j test server script.
+// the last test uses the installed neo4j-driver. No Neo4j server runs in the unit tests: successful queries
+// against the Neo4j test server are recorded in test/integration/dashboard-queries.test.ts.
 const STUB = fileURLToPath(
   new URL('../../../fixtures/neo4j-driver-stub/neo4j-driver-core/lib/session.js', import.meta.url),
 );
@@ -79,6 +80,19 @@ describe('wrapRun', () => {
     restore();
     await session.run('MATCH (m) RETURN m');
     expect(calls).toHaveLength(3);
+  });
+
+  it("should not record the queries of the agent's own sessions (marked AGENT_SESSION)", async () => {
+    const clock = new ManualClock();
+    const calls: string[] = [];
+    const mod = freshStub();
+    const restore = wrapRun(mod.default.prototype, clock, (db) => calls.push(db));
+    const own = new mod.default({ database: 'system' });
+    (own as unknown as Record<symbol, boolean>)[AGENT_SESSION] = true;
+    await own.run('MATCH (n) RETURN count(n)');
+    await new mod.default({ database: 'app' }).run('MATCH (n) RETURN count(n)');
+    expect(calls).toEqual(['app']);
+    restore();
   });
 });
 
