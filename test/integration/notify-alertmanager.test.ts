@@ -128,7 +128,8 @@ describeService('Alertmanager', await alertmanagerAvailable(), () => {
       expect(first.alerts.map((x) => [x.status, x.labels, x.annotations])).toEqual([
         ['firing', a.labels, a.annotations],
       ]);
-      expect(first.alerts[0]!.startsAt).toBe(new Date(a.firedAtMs!).toISOString());
+      // Alertmanager writes times as Go's RFC 3339 with nanoseconds: trailing zeros dropped (.08Z, not .080Z).
+      expect(Date.parse(first.alerts[0]!.startsAt)).toBe(a.firedAtMs);
       expect((await am.alerts()).map((x) => x.labels.alertname)).toEqual(['high_cpu_usage']);
 
       const r = resolved(a);
@@ -136,7 +137,7 @@ describeService('Alertmanager', await alertmanagerAvailable(), () => {
       await sink.waitFor((rs) => rs.some((x) => (x.json as WebhookPayload).status === 'resolved'));
       const last = sink.received.at(-1)!.json as WebhookPayload;
       expect(last.alerts.map((x) => x.status)).toEqual(['resolved']);
-      expect(last.alerts[0]!.endsAt).toBe(new Date(r.resolvedAtMs!).toISOString());
+      expect(Date.parse(last.alerts[0]!.endsAt)).toBe(r.resolvedAtMs);
     });
   });
 
