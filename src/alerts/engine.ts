@@ -27,17 +27,11 @@ import { LOOKBACK_MS, SeriesStore, seriesKey } from './series-store.js';
 import type { AlertStateStore, PersistedAlert, PersistedState } from './state-store.js';
 import { STATE_FILE_VERSION } from './state-store.js';
 import { expandTemplate } from './template.js';
-import type { Alert, AlertSink, AlertState, EvaluationResult } from './types.js';
+import type { Alert, AlertSink, EvaluationResult } from './types.js';
 
-export interface ActiveAlert {
+/** An alert as the engine keeps it: the shared Alert fields plus its bookkeeping. */
+export interface ActiveAlert extends Omit<Alert, 'fingerprint'> {
   key: string;
-  labels: Readonly<Record<string, string>>;
-  annotations: Readonly<Record<string, string>>;
-  state: AlertState;
-  value: number;
-  activeAtMs: number;
-  firedAtMs?: number;
-  resolvedAtMs?: number;
   keepFiringSinceMs?: number;
   /** Restored from the state file and not yet seen with data since. */
   restored?: boolean;
@@ -45,6 +39,7 @@ export interface ActiveAlert {
   resultStamp?: number;
   /** Evaluation stamp of the last round that had a value for this alert's series. */
   dataStamp?: number;
+  /** Computed from the labels when first needed. */
   fingerprint?: string;
 }
 

@@ -11,8 +11,9 @@ import { DemoWorkload } from '../../demo/workload.js';
 import { SystemClock } from '../../lib/clock.js';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
 import { parseDurationMs } from '../../lib/duration.js';
-import { AgentError, errorMessage } from '../../lib/errors.js';
+import { AgentError } from '../../lib/errors.js';
 import type { CliIo } from '../io.js';
+import { exitCodeOfStop } from './run.js';
 
 export interface DemoOptions {
   /** When to trigger the spike, e.g. `60s`. */
@@ -123,21 +124,11 @@ export async function demoCommand(
       stopKeys();
       for (const t of timers) t.cancel();
       agent.logger.info('stopping', { signal: why });
-      void workload
+      const stopped = workload
         .shutdown()
         .then(() => neo4jQueries?.shutdown())
-        .then(() => agent.stop())
-        .then(
-          () => {
-            clearInterval(keepAlive);
-            resolve(0);
-          },
-          (err: unknown) => {
-            io.err(`perf-monitor: stop incomplete: ${errorMessage(err)}`);
-            clearInterval(keepAlive);
-            resolve(1);
-          },
-        );
+        .then(() => agent.stop());
+      void exitCodeOfStop(stopped, keepAlive, io).then(resolve);
     };
     const stopKeys = keys.onKey((key) => {
       if (key === 's') spike('key s');

@@ -24,17 +24,7 @@ export async function runCommand(file: string, env: Env, signals: RunSignals, io
       if (stopping) return;
       stopping = true;
       agent.logger.info('stopping', { signal });
-      agent.stop().then(
-        () => {
-          clearInterval(keepAlive);
-          resolve(0);
-        },
-        (err: unknown) => {
-          io.err(`perf-monitor: stop incomplete: ${errorMessage(err)}`);
-          clearInterval(keepAlive);
-          resolve(1);
-        },
-      );
+      void exitCodeOfStop(agent.stop(), keepAlive, io).then(resolve);
     };
     signals.on('SIGTERM', () => stop('SIGTERM'));
     signals.on('SIGINT', () => stop('SIGINT'));
@@ -51,4 +41,26 @@ export async function runCommand(file: string, env: Env, signals: RunSignals, io
       });
     });
   });
+}
+
+/**
+ * The exit code once `stopped` settles: 0, or 1 with one line on stderr. Either way the keep-alive timer
+ * is cleared so the process can end.
+ */
+export function exitCodeOfStop(
+  stopped: Promise<unknown>,
+  keepAlive: ReturnType<typeof setInterval>,
+  io: CliIo,
+): Promise<number> {
+  return stopped.then(
+    () => {
+      clearInterval(keepAlive);
+      return 0;
+    },
+    (err: unknown) => {
+      io.err(`perf-monitor: stop incomplete: ${errorMessage(err)}`);
+      clearInterval(keepAlive);
+      return 1;
+    },
+  );
 }
