@@ -152,6 +152,8 @@ trend_analysis:
       const page = await context.newPage();
       await page.goto(`${fx.agent.url!}/`);
       await page.addStyleTag({ content: '* { font-family: "DejaVu Sans", sans-serif !important; }' });
+      // The layout (and so the screenshot's height) is only final once the font swap has been applied.
+      await page.evaluate('document.fonts.ready.then(() => undefined)');
       const shot = await page.screenshot({
         fullPage: true,
         animations: 'disabled',
