@@ -86,7 +86,10 @@ export async function startKafka(options: { timeoutMs?: number } = {}): Promise<
     '-cp',
     `${lib}/*`,
   ];
-  const clusterId = randomBytes(16).toString('base64url');
+  // A cluster id is a base64url UUID; one that starts with '-' reads as an option to the
+  // storage tool's argument parser, so draw again (Kafka's own Uuid.randomUuid does the same).
+  let clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
   const format = await runCommand(
     'java',
     [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'],
