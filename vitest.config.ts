@@ -22,6 +22,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          setupFiles: ['test/integration/setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
           // Real servers on fixed loopback ports: one file at a time.

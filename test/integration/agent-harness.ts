@@ -57,8 +57,18 @@ export async function startInProcessAgent(
   return { agent, logger };
 }
 
+const createdTempDirs: string[] = [];
+
+/** A fresh directory under the system's temp dir, removed when the test file ends (test/integration/setup.ts). */
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `perf-monitor-${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `perf-monitor-${prefix}-`));
+  createdTempDirs.push(dir);
+  return dir;
+}
+
+/** Removes every directory tempDir made in this test file. */
+export function removeTempDirs(): void {
+  for (const dir of createdTempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 export function builtCliAvailable(): { ok: true } | { ok: false; reason: string } {

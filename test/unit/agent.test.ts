@@ -210,13 +210,16 @@ describe('PerformanceMonitorAgent', () => {
 
 describe('PerformanceMonitorAgent.reload', () => {
   let running: PerformanceMonitorAgent | undefined;
+  const dirs: string[] = [];
   afterEach(async () => {
     await running?.stop();
     running = undefined;
+    for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   function configFile(text: string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-monitor-reload-'));
+    dirs.push(dir);
     const file = path.join(dir, 'agent.yaml');
     fs.writeFileSync(file, text);
     return file;
