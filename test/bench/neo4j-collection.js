@@ -47,7 +47,7 @@ installSafetyNets(LIMIT_MS);
 printMachine('Neo4j collection cost (real Neo4j Community 5.26, 100k nodes / 500k relationships)');
 
 const { Neo4jCollector } = await import(path.join(DIST, 'probes', 'neo4j', 'collector.js'));
-const { Q } = await import(path.join(DIST, 'probes', 'neo4j', 'sources.js'));
+const { COLLECTED_METRICS, Q } = await import(path.join(DIST, 'probes', 'neo4j', 'sources.js'));
 const { countStoreQuery } = await import(path.join(DIST, 'probes', 'neo4j', 'answers.js'));
 const { SystemClock } = await import(path.join(DIST, 'lib', 'clock.js'));
 const { silentLogger } = await import(path.join(DIST, 'lib', 'logger.js'));
@@ -105,21 +105,6 @@ const run = async (query, params = {}) => {
   }
 };
 
-const ALL = [
-  'neo4j_query_duration_p50',
-  'neo4j_query_duration_p95',
-  'neo4j_query_duration_p99',
-  'neo4j_database_size_bytes',
-  'neo4j_transactions_active',
-  'neo4j_transactions_committed',
-  'neo4j_transactions_rolled_back',
-  'neo4j_connection_pool_total',
-  'neo4j_connection_pool_idle',
-  'neo4j_node_count',
-  'neo4j_relationship_count',
-  'neo4j_label_count',
-  'neo4j_relationship_type_count',
-];
 const QUERY_STATS = ['neo4j_query_duration_p50', 'neo4j_query_duration_p95', 'neo4j_query_duration_p99'];
 const makeCollector = (enabled) =>
   new Neo4jCollector({
@@ -140,9 +125,9 @@ const makeCollector = (enabled) =>
     logger: silentLogger,
     agentVersion: 'bench',
   });
-const collector = makeCollector(ALL);
+const collector = makeCollector(COLLECTED_METRICS);
 // The same without the query statistics (db.stats.retrieve('QUERIES')), whose cost is the procedure's own.
-const withoutStats = makeCollector(ALL.filter((m) => !QUERY_STATS.includes(m)));
+const withoutStats = makeCollector(COLLECTED_METRICS.filter((m) => !QUERY_STATS.includes(m)));
 
 async function timeCollections(rounds, c = collector) {
   const wall = [];

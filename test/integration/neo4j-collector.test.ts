@@ -12,6 +12,7 @@ import { MemoryLogger } from '../../src/lib/logger.js';
 import { Neo4jCollector } from '../../src/probes/neo4j/collector.js';
 import type { Neo4jSettings } from '../../src/probes/neo4j/collector.js';
 import { neo4jSettings } from '../../src/probes/neo4j/settings.js';
+import { COLLECTED_METRICS } from '../../src/probes/neo4j/sources.js';
 import { serviceGate } from '../services/availability.js';
 import { neo4jAvailable, startNeo4j } from '../services/neo4j.js';
 import type { Neo4jServer } from '../services/neo4j.js';
@@ -41,21 +42,7 @@ function settingsFor(server: Neo4jServer, over: Partial<Neo4jSettings> = {}): Ne
     queryTimeoutMs: 3000,
     intervalMs: 60_000,
     queryStatsIntervalMs: 0,
-    enabledMetrics: new Set([
-      'neo4j_query_duration_p50',
-      'neo4j_query_duration_p95',
-      'neo4j_query_duration_p99',
-      'neo4j_database_size_bytes',
-      'neo4j_transactions_active',
-      'neo4j_transactions_committed',
-      'neo4j_transactions_rolled_back',
-      'neo4j_connection_pool_total',
-      'neo4j_connection_pool_idle',
-      'neo4j_node_count',
-      'neo4j_relationship_count',
-      'neo4j_label_count',
-      'neo4j_relationship_type_count',
-    ]),
+    enabledMetrics: new Set(COLLECTED_METRICS),
     customQueries: [],
     ...over,
   };

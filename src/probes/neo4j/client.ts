@@ -24,13 +24,17 @@ export interface Neo4jClient {
   close(): Promise<void>;
 }
 
-export interface DriverClientOptions {
+/** Where and how to connect: shared by the collector's settings and the driver client's options. */
+export interface Neo4jConnectionSettings {
   uri: string;
   user: string;
   password: string | undefined;
   database: string;
   maxConnectionPoolSize: number;
   connectionTimeoutMs: number;
+}
+
+export interface DriverClientOptions extends Neo4jConnectionSettings {
   /** Sent to the server as the Bolt user agent; the collector recognises its own connections by it. */
   userAgent: string;
   clock: Clock;

@@ -17,19 +17,13 @@ import {
   isAuthError,
   isConnectionError,
 } from './client.js';
-import type { Neo4jClient, Row } from './client.js';
+import type { Neo4jClient, Neo4jConnectionSettings, Row } from './client.js';
 import { RowShapeError, customQueryPoints } from './custom-queries.js';
 import type { CustomQuery } from './custom-queries.js';
 import { Neo4jSources, Q, SOURCE_DEFINITIONS, Unavailable } from './sources.js';
 import type { QueryDurationFeed, SourceContext } from './sources.js';
 
-export interface Neo4jSettings {
-  uri: string;
-  user: string;
-  password: string | undefined;
-  database: string;
-  maxConnectionPoolSize: number;
-  connectionTimeoutMs: number;
+export interface Neo4jSettings extends Neo4jConnectionSettings {
   queryTimeoutMs: number;
   intervalMs: number;
   /**

@@ -79,6 +79,11 @@ export const SOURCE_DEFINITIONS: readonly SourceDefinition[] = [
   { id: 'store_files', metrics: ['neo4j_database_size_bytes'] },
 ];
 
+/** Every catalog metric some source can produce: what the collector collects when all are enabled. */
+export const COLLECTED_METRICS: readonly string[] = [
+  ...new Set(SOURCE_DEFINITIONS.flatMap((d) => d.metrics)),
+];
+
 export interface SourceResult {
   points: MetricPoint[];
   /** How the points were read, for `neo4j check`. */

@@ -10,7 +10,7 @@ import {
   isLocalUri,
 } from '../../../../src/probes/neo4j/collector.js';
 import type { Neo4jSettings } from '../../../../src/probes/neo4j/collector.js';
-import { Q } from '../../../../src/probes/neo4j/sources.js';
+import { COLLECTED_METRICS, Q } from '../../../../src/probes/neo4j/sources.js';
 import { countStoreQuery } from '../../../../src/probes/neo4j/answers.js';
 import type { MetricPoint } from '../../../../src/probes/probe.js';
 
@@ -60,22 +60,6 @@ function communityAnswers(): Map<string, Row[]> {
   ]);
 }
 
-const ALL = [
-  'neo4j_query_duration_p50',
-  'neo4j_query_duration_p95',
-  'neo4j_query_duration_p99',
-  'neo4j_database_size_bytes',
-  'neo4j_transactions_active',
-  'neo4j_transactions_committed',
-  'neo4j_transactions_rolled_back',
-  'neo4j_connection_pool_total',
-  'neo4j_connection_pool_idle',
-  'neo4j_node_count',
-  'neo4j_relationship_count',
-  'neo4j_label_count',
-  'neo4j_relationship_type_count',
-];
-
 function settings(over: Partial<Neo4jSettings> = {}): Neo4jSettings {
   return {
     uri: 'bolt://db.example:7687',
@@ -87,7 +71,7 @@ function settings(over: Partial<Neo4jSettings> = {}): Neo4jSettings {
     queryTimeoutMs: 1000,
     intervalMs: 10_000,
     queryStatsIntervalMs: 0,
-    enabledMetrics: new Set(ALL),
+    enabledMetrics: new Set(COLLECTED_METRICS),
     customQueries: [],
     ...over,
   };
