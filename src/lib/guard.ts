@@ -1,0 +1,95 @@
+/**
+ * Guards for the agent's own callbacks: timers, event listeners, diagnostics_channel subscribers, hooks
+ * and promises nobody awaits. Inside an application (the preload) an exception escaping one of them would
+ * become the application's uncaughtException or unhandledRejection and could end it. A guarded callback
+ * catches what it throws or rejects with, counts it by place, logs it the 1st, 10th, 100th, … time at that
+ * place (so a callback failing on every tick cannot flood the log), and returns undefined.
+ */
+import type { Logger } from './logger.js';
+
+/** Places are fixed strings in the code; the bound only keeps a caller that builds them from growing this. */
+const MAX_PLACES = 256;
+/** Where failures of places beyond MAX_PLACES are counted. */
+export const OVERFLOW_PLACE = 'other';
+const MAX_MESSAGE_LENGTH = 500;
+
+const failures = new Map<string, number>();
+
+/** Failures caught so far in this process, by place. */
+export function guardedFailures(): ReadonlyMap<string, number> {
+  return failures;
+}
+
+function describe(err: unknown): string {
+  try {
+    const text = err instanceof Error ? String(err.message) : String(err);
+    return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH)}…` : text;
+  } catch {
+    return '(an error that cannot be printed)';
+  }
+}
+
+function isLogged(n: number): boolean {
+  while (n >= 10 && n % 10 === 0) n /= 10;
+  return n === 1;
+}
+
+function report(logger: Logger | undefined, where: string, err: unknown): void {
+  try {
+    const place = failures.has(where) || failures.size < MAX_PLACES ? where : OVERFLOW_PLACE;
+    const n = (failures.get(place) ?? 0) + 1;
+    failures.set(place, n);
+    if (logger !== undefined && isLogged(n))
+      logger.error('internal error caught; the agent goes on', {
+        where,
+        occurrences: n,
+        error: describe(err),
+      });
+  } catch {
+    // A logger that throws must not make the guard the next thing that throws.
+  }
+}
+
+/**
+ * `fn` as a callback that never throws and never leaves a rejected promise behind: a synchronous throw and
+ * the rejection of a returned promise are caught and reported under `where`. `logger` may be undefined
+ * where none is at hand (the failure is then only counted).
+ */
+export function guarded<A extends unknown[]>(
+  logger: Logger | undefined,
+  where: string,
+  fn: (...args: A) => unknown,
+): (...args: A) => void {
+  const onRejected = (err: unknown): void => report(logger, where, err);
+  return function (this: unknown, ...args: A): void {
+    try {
+      const result = fn.apply(this, args);
+      if (
+        typeof result === 'object' &&
+        result !== null &&
+        typeof (result as PromiseLike<unknown>).then === 'function'
+      )
+        (result as PromiseLike<unknown>).then(undefined, onRejected);
+    } catch (err) {
+      report(logger, where, err);
+    }
+  };
+}
+
+/**
+ * `promise` for a caller that does not await it: resolves with its value, or with undefined once a
+ * rejection has been reported under `where`. Never rejects.
+ */
+export function guardPromise<T>(
+  logger: Logger | undefined,
+  where: string,
+  promise: PromiseLike<T>,
+): Promise<T | undefined> {
+  return Promise.resolve(promise).then(
+    (value) => value,
+    (err: unknown) => {
+      report(logger, where, err);
+      return undefined;
+    },
+  );
+}
