@@ -113,7 +113,13 @@ export class ProbeRunner {
     }
     const controller = new AbortController();
     const started = this._clock.monotonicMs();
-    const run = slot.probe.collect(controller.signal);
+    let run: Promise<Snapshot>;
+    try {
+      run = slot.probe.collect(controller.signal);
+    } catch (err) {
+      // A probe that throws instead of rejecting fails alone, not the whole collection.
+      run = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     slot.inFlight = run;
     let timer: { cancel(): void } | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {

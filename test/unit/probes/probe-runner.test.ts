@@ -47,6 +47,19 @@ describe('ProbeRunner', () => {
     expect(r.statuses().map((s) => s.state)).toEqual(['ok', 'ok']);
   });
 
+  it('should fail only the probe whose collect() throws instead of rejecting', async () => {
+    const bad = new ScriptedProbe('bad', () => {
+      throw new Error('parser broke');
+    });
+    const good = new ScriptedProbe('good', () => Promise.resolve(ok(1)));
+    const { runner: r, logger } = runner([bad, good]);
+    await r.refresh();
+    await r.refresh();
+    expect([...r.points()].map((p) => p.value)).toEqual([1]);
+    expect(r.statuses()[0]).toMatchObject({ name: 'bad', state: 'failed', reason: 'parser broke' });
+    expect(logger.find('error', 'probe failed')).toHaveLength(1);
+  });
+
   it('should drop the points of a failing probe, keep the others, and log the failure once', async () => {
     const bad = new ScriptedProbe('bad', () => Promise.reject(new Error('read failed')));
     const good = new ScriptedProbe('good', () => Promise.resolve(ok(1)));
