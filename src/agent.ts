@@ -37,6 +37,7 @@ import { renderLandingPage } from './export/landing-page.js';
 import { SystemClock } from './lib/clock.js';
 import type { Clock } from './lib/clock.js';
 import { AgentError, errorMessage } from './lib/errors.js';
+import { guardedFailures, guardPromise } from './lib/guard.js';
 import { shutdownAll, withTimeout } from './lib/lifecycle.js';
 import { createLogger, toLogLevel } from './lib/logger.js';
 import type { Logger, OwnedLogger } from './lib/logger.js';
@@ -685,15 +686,17 @@ export class PerformanceMonitorAgent {
         recorder: this._application,
         clock: this._clock,
         ignoreServer: (s) => s !== undefined && s === this._server?.nodeServer,
+        logger: () => this._logger,
       });
-      void this._httpRequests.start();
+      void guardPromise(() => this._logger, 'http request metrics start', this._httpRequests.start());
     }
     if (this._opts.instrumentNeo4jDriver ?? this._opts.embedded === true) {
       this._neo4jDriver = new Neo4jDriverMetrics({
         clock: this._clock,
         record: (db, kind, seconds) => this._recordNeo4jQuery(db, kind, seconds),
+        logger: () => this._logger,
       });
-      void this._neo4jDriver.start();
+      void guardPromise(() => this._logger, 'neo4j-driver metrics start', this._neo4jDriver.start());
     }
   }
 
@@ -724,6 +727,8 @@ export class PerformanceMonitorAgent {
       yield { metric: 'monitor_collection_duration_seconds', labels: {}, value: stats.lastCycleMs / 1000 };
     yield { metric: 'monitor_collections', labels: {}, value: stats.cycles };
     yield { metric: 'monitor_scrapes', labels: {}, value: this._scrapes };
+    for (const [where, n] of guardedFailures())
+      yield { metric: 'monitor_internal_errors', labels: { where }, value: n };
     if (this._dispatcher !== undefined) yield* this._dispatcher.points();
     if (p.otlp !== undefined) {
       yield { metric: 'monitor_otlp_exports', labels: {}, value: p.otlp.stats.exports };

@@ -17,13 +17,18 @@ import { isMainThread } from 'node:worker_threads';
 import { PerformanceMonitorAgent } from './agent.js';
 import { SystemClock } from './lib/clock.js';
 import { errorMessage } from './lib/errors.js';
+import { guarded } from './lib/guard.js';
 import { getPreloadedAgent, setPreloadedAgent, workerApplicationMetrics } from './preloaded.js';
 import { HttpRequestMetrics } from './probes/runtime/http-requests.js';
 
 const DEFAULT_PORT = 9091;
 
 function report(what: string, err: unknown): void {
-  process.stderr.write(`perf-monitor-agent: ${what}: ${errorMessage(err)}\n`);
+  try {
+    process.stderr.write(`perf-monitor-agent: ${what}: ${errorMessage(err)}\n`);
+  } catch {
+    // A closed stderr or an error that cannot be printed: nothing more to say, and nothing to throw.
+  }
 }
 
 /** The environment the agent's config is expanded with: a port of its own in a cluster worker. */
@@ -52,9 +57,14 @@ function startPreload(): void {
   });
   setPreloadedAgent(agent);
   agent.start().catch((err: unknown) => report('not started', err));
-  process.once('beforeExit', () => {
-    agent.stop().catch((err: unknown) => report('stop incomplete', err));
-  });
+  process.once(
+    'beforeExit',
+    guarded(
+      () => agent.logger,
+      'preload stop',
+      () => agent.stop().catch((err: unknown) => report('stop incomplete', err)),
+    ),
+  );
 }
 
 try {

@@ -11,6 +11,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
+import { guarded } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
 import { AggregationGroup, groupOf, planFlush } from './grouping.js';
 import type { GroupingOptions } from './grouping.js';
@@ -349,10 +350,13 @@ export class AlertDispatcher implements AlertSink {
     this._groupTimers.get(g.key)?.cancel();
     this._groupTimers.set(
       g.key,
-      this._opts.clock.setTimeout(() => {
-        this._groupTimers.delete(g.key);
-        this._flush(g);
-      }, delayMs),
+      this._opts.clock.setTimeout(
+        guarded(this._log, 'notification group flush', () => {
+          this._groupTimers.delete(g.key);
+          this._flush(g);
+        }),
+        delayMs,
+      ),
     );
   }
 
@@ -426,26 +430,29 @@ export class AlertDispatcher implements AlertSink {
 
   /** Alertmanager forgets a firing alert after its endsAt: re-send the firing ones while they fire. */
   private _scheduleResend(c: DispatchChannel, intervalMs: number): void {
-    const handle = this._opts.clock.setTimeout(() => {
-      if (this._state !== 'running') return;
-      const now = this._opts.clock.nowMs();
-      const name = c.notifier.name;
-      try {
-        transaction(this._db!, () => {
-          for (const batch of this._directBatches([...this._direct.values()], 'firing')) {
-            if (!this._outbox!.hasPending(name, batch.groupKey))
-              this._enqueue(name, c, batch, now, 'refresh');
-          }
-        });
-      } catch (err) {
-        this._log.error('cannot write notifications to the outbox', {
-          channel: name,
-          error: errorMessage(err),
-        });
-      }
-      this._pump();
-      this._scheduleResend(c, intervalMs);
-    }, intervalMs);
+    const handle = this._opts.clock.setTimeout(
+      guarded(this._log, 'notification resend', () => {
+        if (this._state !== 'running') return;
+        const now = this._opts.clock.nowMs();
+        const name = c.notifier.name;
+        try {
+          transaction(this._db!, () => {
+            for (const batch of this._directBatches([...this._direct.values()], 'firing')) {
+              if (!this._outbox!.hasPending(name, batch.groupKey))
+                this._enqueue(name, c, batch, now, 'refresh');
+            }
+          });
+        } catch (err) {
+          this._log.error('cannot write notifications to the outbox', {
+            channel: name,
+            error: errorMessage(err),
+          });
+        }
+        this._pump();
+        this._scheduleResend(c, intervalMs);
+      }),
+      intervalMs,
+    );
     this._resendTimers.set(c.notifier.name, handle);
   }
 
@@ -470,10 +477,12 @@ export class AlertDispatcher implements AlertSink {
         nextMs = Math.min(nextMs ?? Infinity, h.nextAttemptMs);
         continue;
       }
-      const p = this._deliver(channel, h).finally(() => {
-        this._inFlight.delete(queue);
-        this._pump();
-      });
+      const p = this._deliver(channel, h).finally(
+        guarded(this._log, 'notification pump', () => {
+          this._inFlight.delete(queue);
+          this._pump();
+        }),
+      );
       this._inFlight.set(queue, p);
     }
     if (nextMs !== undefined && (this._pumpTimer === undefined || this._pumpTimer.atMs > nextMs)) {
@@ -481,10 +490,13 @@ export class AlertDispatcher implements AlertSink {
       const atMs = nextMs;
       this._pumpTimer = {
         atMs,
-        handle: this._opts.clock.setTimeout(() => {
-          this._pumpTimer = undefined;
-          this._pump();
-        }, atMs - now),
+        handle: this._opts.clock.setTimeout(
+          guarded(this._log, 'notification pump', () => {
+            this._pumpTimer = undefined;
+            this._pump();
+          }),
+          atMs - now,
+        ),
       };
     }
   }

@@ -18,6 +18,7 @@ import type { CollectionBatch } from '../analysis/collection-reader.js';
 import type { Sample } from '../analysis/samples.js';
 import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
+import { guardPromise } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
 import type { MetricPoint } from '../probes/probe.js';
 import { RuleEvaluator } from './rule-evaluator.js';
@@ -235,7 +236,7 @@ export class RuleEngine {
       }
     }
     if (changed && this._opts.stateStore !== undefined && this._started && !this._closed)
-      void this._opts.stateStore.save(this._persisted());
+      void guardPromise(this._opts.logger, 'alert state save', this._opts.stateStore.save(this._persisted()));
     this._lastDurationMs = this._opts.clock.monotonicMs() - started;
     return result;
   }

@@ -8,6 +8,7 @@ import { AggregationTemporality, InstrumentType, MetricReader } from '@opentelem
 import type { MetricProducer, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
+import { guarded, guardPromise } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
 import { yieldToEventLoop } from '../lib/yield.js';
 import { toSamples } from './samples.js';
@@ -86,7 +87,7 @@ export class CollectionReader extends MetricReader {
   startSchedule(): void {
     if (this._timer !== undefined || this._stopped) return;
     this._nextDueMs = this._opts.clock.monotonicMs() + this._opts.intervalMs;
-    void this.runCycle();
+    void guardPromise(this._opts.logger, 'collection cycle', this.runCycle());
     this._arm(this._opts.intervalMs);
   }
 
@@ -119,10 +120,13 @@ export class CollectionReader extends MetricReader {
   }
 
   private _arm(delayMs: number): void {
-    this._timer = this._opts.clock.setTimeout(() => {
-      this._timer = undefined;
-      this._tick();
-    }, delayMs);
+    this._timer = this._opts.clock.setTimeout(
+      guarded(this._opts.logger, 'collection timer', () => {
+        this._timer = undefined;
+        this._tick();
+      }),
+      delayMs,
+    );
   }
 
   private _tick(): void {
@@ -131,7 +135,7 @@ export class CollectionReader extends MetricReader {
     if (this._running !== undefined) {
       this._stats.overruns++;
     } else {
-      void this.runCycle();
+      void guardPromise(this._opts.logger, 'collection cycle', this.runCycle());
     }
     // Keep the phase: the next tick is one interval after this one was due, skipping missed ones.
     this._nextDueMs += this._opts.intervalMs;

@@ -345,6 +345,14 @@ export const CATALOG: readonly CatalogEntry[] = [
     'Application measurements recorded into the overflow series because the metric reached its cardinality limit.',
     ['metric'],
   ),
+  entry(
+    'self',
+    'monitor_internal_errors',
+    'counter',
+    '{error}',
+    "Errors thrown in the agent's own timers, listeners and background tasks, caught before they could reach the process (where: the place).",
+    ['where'],
+  ),
   // Node.js runtime of the process the agent runs in (the application's, when preloaded)
   entry(
     'runtime',

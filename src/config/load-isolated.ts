@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { deepFreeze } from '../lib/deep-freeze.js';
 import { AgentError, ConfigError } from '../lib/errors.js';
+import { guardPromise } from '../lib/guard.js';
 import type { ConfigIssue } from '../lib/errors.js';
 import type { Env, LoadedConfig } from './load.js';
 import type { AgentConfig } from './schema.js';
@@ -29,7 +30,7 @@ export async function loadConfigIsolated(file: string, env: Env = process.env): 
     const worker = new Worker(WORKER, { workerData: { file, env: { ...env } } });
     worker.once('message', (m: WorkerReply) => {
       resolve(m);
-      void worker.terminate();
+      void guardPromise(undefined, 'configuration loader stop', worker.terminate());
     });
     worker.once('error', reject);
     worker.once('exit', (code) =>

@@ -10,6 +10,7 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import bcrypt from 'bcryptjs';
 import { AgentError, errorMessage, systemErrorCode } from '../lib/errors.js';
+import { guarded } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
 
 export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
@@ -80,11 +81,13 @@ export class HttpServer {
   async start(): Promise<void> {
     if (this._server !== undefined) return;
     const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-      this._handle(req, res).catch((err: unknown) => {
-        this._opts.logger.error('HTTP handler failed', { path: req.url, error: errorMessage(err) });
-        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
-        res.end('internal error\n');
-      });
+      this._handle(req, res).catch(
+        guarded(this._opts.logger, 'HTTP error answer', (err: unknown) => {
+          this._opts.logger.error('HTTP handler failed', { path: req.url, error: errorMessage(err) });
+          if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+          res.end('internal error\n');
+        }),
+      );
     };
     // Node checks request/headers timeouts only every connectionsCheckingInterval (30 s by default), which
     // would let a slow client hold a connection up to 30 s past requestTimeoutMs.
@@ -111,7 +114,12 @@ export class HttpServer {
       server.once('listening', onListening);
       server.listen(this._opts.port, this._opts.host);
     });
-    server.on('error', (err) => this._opts.logger.error('HTTP server error', { error: errorMessage(err) }));
+    server.on(
+      'error',
+      guarded(this._opts.logger, 'HTTP server error', (err: Error) =>
+        this._opts.logger.error('HTTP server error', { error: errorMessage(err) }),
+      ),
+    );
     if (this._opts.unref === true) {
       server.unref();
       // Open keep-alive connections would hold the process as well.
@@ -128,7 +136,10 @@ export class HttpServer {
     this._server = undefined;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    const timer = setTimeout(() => server.closeAllConnections(), 2000);
+    const timer = setTimeout(
+      guarded(this._opts.logger, 'HTTP close connections', () => server.closeAllConnections()),
+      2000,
+    );
     timer.unref();
     await closed;
     clearTimeout(timer);

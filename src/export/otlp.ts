@@ -12,6 +12,7 @@ import type { Env } from '../config/load.js';
 import type { OtlpConfig } from '../config/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
+import { guardPromise } from '../lib/guard.js';
 import { parseKeyValueList } from '../lib/key-value-list.js';
 import type { Logger } from '../lib/logger.js';
 import { redactUrl } from '../lib/redact-url.js';
@@ -120,7 +121,7 @@ export class OtlpPush {
       return;
     }
     this._lastExportMs = now;
-    this._inFlight = this._export(rm).finally(() => {
+    this._inFlight = guardPromise(this._logger, 'otlp export', this._export(rm)).finally(() => {
       this._inFlight = undefined;
     });
   }

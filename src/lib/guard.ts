@@ -34,8 +34,12 @@ function isLogged(n: number): boolean {
   return n === 1;
 }
 
-function report(logger: Logger | undefined, where: string, err: unknown): void {
+/** A logger, a function that returns the one in force when a failure happens (it may change), or none. */
+export type GuardLogger = Logger | (() => Logger | undefined) | undefined;
+
+function report(to: GuardLogger, where: string, err: unknown): void {
   try {
+    const logger = typeof to === 'function' ? to() : to;
     const place = failures.has(where) || failures.size < MAX_PLACES ? where : OVERFLOW_PLACE;
     const n = (failures.get(place) ?? 0) + 1;
     failures.set(place, n);
@@ -52,11 +56,11 @@ function report(logger: Logger | undefined, where: string, err: unknown): void {
 
 /**
  * `fn` as a callback that never throws and never leaves a rejected promise behind: a synchronous throw and
- * the rejection of a returned promise are caught and reported under `where`. `logger` may be undefined
- * where none is at hand (the failure is then only counted).
+ * the rejection of a returned promise are caught and reported under `where`. Without a logger at hand the
+ * failure is only counted.
  */
 export function guarded<A extends unknown[]>(
-  logger: Logger | undefined,
+  logger: GuardLogger,
   where: string,
   fn: (...args: A) => unknown,
 ): (...args: A) => void {
@@ -81,7 +85,7 @@ export function guarded<A extends unknown[]>(
  * rejection has been reported under `where`. Never rejects.
  */
 export function guardPromise<T>(
-  logger: Logger | undefined,
+  logger: GuardLogger,
   where: string,
   promise: PromiseLike<T>,
 ): Promise<T | undefined> {

@@ -10,6 +10,7 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import { SystemClock } from '../lib/clock.js';
 import type { Clock } from '../lib/clock.js';
+import { guarded } from '../lib/guard.js';
 import type { ApplicationRecorder, Status } from './application-recorder.js';
 import { ApplicationRecorderBase } from './application-recorder.js';
 
@@ -41,16 +42,20 @@ export class WorkerApplicationMetrics extends ApplicationRecorderBase {
   private readonly _channel: BroadcastChannel;
   private _buffer: unknown[] = [];
   private _scheduled = false;
-  private readonly _flush = (): void => {
+  // Runs in the application's worker thread, where a throw would end the thread.
+  private readonly _flush = guarded(undefined, 'worker metrics flush', (): void => {
     this._scheduled = false;
     this.flush();
-  };
+  });
 
   constructor() {
     super();
     this._channel = new BroadcastChannel(BRIDGE_CHANNEL);
     this._channel.unref();
-    process.once('exit', () => this.flush());
+    process.once(
+      'exit',
+      guarded(undefined, 'worker metrics flush on exit', () => this.flush()),
+    );
   }
 
   /** Posts what is buffered now. */
@@ -148,10 +153,10 @@ export class ApplicationBridge {
     if (this._channel !== undefined || slot[RECEIVER_SLOT] !== undefined) return Promise.resolve();
     slot[RECEIVER_SLOT] = this;
     const channel = new BroadcastChannel(BRIDGE_CHANNEL);
-    channel.onmessage = (event: unknown) => {
+    channel.onmessage = guarded(undefined, 'worker metrics receive', (event: unknown) => {
       this.batches++;
       replayBatch((event as { data: unknown }).data, this._target);
-    };
+    });
     channel.unref();
     this._channel = channel;
     return Promise.resolve();

@@ -6,6 +6,7 @@
  * `neo4j_up` is 0.
  */
 import type { Clock, TimerHandle } from '../../lib/clock.js';
+import { guarded, guardPromise } from '../../lib/guard.js';
 import type { Logger } from '../../lib/logger.js';
 import type { MetricPoint, Probe, Snapshot } from '../probe.js';
 import { parseComponents } from './answers.js';
@@ -216,12 +217,19 @@ export class Neo4jCollector implements Probe {
 
   private _schedule(delayMs: number): void {
     if (this._stopped) return;
-    this._timer = this._clock.setTimeout(() => {
-      this._timer = undefined;
-      this._cycle = this._runCycle();
-      // _runCycle never rejects.
-      void this._cycle.then(() => this._schedule(this._nextDelayMs()));
-    }, delayMs);
+    this._timer = this._clock.setTimeout(
+      guarded(this._logger, 'neo4j collection timer', () => {
+        this._timer = undefined;
+        this._cycle = this._runCycle();
+        // _runCycle is not meant to reject; if it does, that is reported and the schedule goes on.
+        void guardPromise(
+          this._logger,
+          'neo4j collection',
+          this._cycle.finally(() => this._schedule(this._nextDelayMs())),
+        );
+      }),
+      delayMs,
+    );
   }
 
   private _nextDelayMs(): number {

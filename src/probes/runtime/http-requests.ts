@@ -9,6 +9,8 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../lib/clock.js';
+import { guarded } from '../../lib/guard.js';
+import type { Logger } from '../../lib/logger.js';
 import type { ApplicationRecorder } from '../../telemetry/application-recorder.js';
 
 const STARTED = Symbol('perf-monitor-agent.requestStart');
@@ -84,32 +86,44 @@ export interface HttpRequestMetricsOptions {
   clock: Clock;
   /** Servers whose requests are not recorded (the agent's own endpoint). */
   ignoreServer?: (server: unknown) => boolean;
+  /** The logger in force, where a subscriber that failed (on a foreign publisher's message) is reported. */
+  logger?: () => Logger;
 }
 
 export class HttpRequestMetrics {
   private readonly _opts: HttpRequestMetricsOptions;
   private _started = false;
   private readonly _endpoints = new Map<string, string>();
-  private readonly _onStart = (message: unknown): void => {
-    const { request, server } = message as StartMessage;
-    if (this._opts.ignoreServer?.(server) === true) return;
-    request[STARTED] = this._opts.clock.monotonicMs();
-  };
-  private readonly _onFinish = (message: unknown): void => {
-    try {
-      const { request, response } = message as FinishMessage;
-      const t0 = request[STARTED];
-      if (t0 === undefined) return;
-      const seconds = (this._opts.clock.monotonicMs() - t0) / 1000;
-      const endpoint = routeOf(request) ?? this._endpoint(request.url);
-      const method = request.method ?? 'OTHER';
-      const status = response.statusCode;
-      this._opts.recorder.recordApiRequest(endpoint, method, seconds, status);
-      if (status >= 500) this._opts.recorder.recordApiError(endpoint, method, `http_${status}`);
-    } catch {
-      // Never into the application's request path; the recorder counts invalid input itself.
-    }
-  };
+  // Subscribers run inside the application's request path, and a throw there would be rethrown by
+  // diagnostics_channel as the application's uncaughtException.
+  private readonly _onStart = guarded(
+    () => this._opts.logger?.(),
+    'http request start',
+    (message: unknown): void => {
+      const { request, server } = message as StartMessage;
+      if (this._opts.ignoreServer?.(server) === true) return;
+      request[STARTED] = this._opts.clock.monotonicMs();
+    },
+  );
+  private readonly _onFinish = guarded(
+    () => this._opts.logger?.(),
+    'http request finish',
+    (message: unknown): void => {
+      try {
+        const { request, response } = message as FinishMessage;
+        const t0 = request[STARTED];
+        if (t0 === undefined) return;
+        const seconds = (this._opts.clock.monotonicMs() - t0) / 1000;
+        const endpoint = routeOf(request) ?? this._endpoint(request.url);
+        const method = request.method ?? 'OTHER';
+        const status = response.statusCode;
+        this._opts.recorder.recordApiRequest(endpoint, method, seconds, status);
+        if (status >= 500) this._opts.recorder.recordApiError(endpoint, method, `http_${status}`);
+      } catch {
+        // Never into the application's request path; the recorder counts invalid input itself.
+      }
+    },
+  );
 
   constructor(opts: HttpRequestMetricsOptions) {
     this._opts = opts;

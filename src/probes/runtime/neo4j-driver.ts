@@ -18,6 +18,8 @@ import fs from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../../lib/clock.js';
+import { guarded } from '../../lib/guard.js';
+import type { GuardLogger } from '../../lib/guard.js';
 
 const SLOT = Symbol.for('perf-monitor-agent.neo4j-driver');
 /**
@@ -108,24 +110,32 @@ function watch(result: ResultLike, query: unknown, clock: Clock, record: QueryRe
       // The recorder counts its own bad input.
     }
   };
+  // The agent's part runs in the application's query path: guarded, and the application's observer is
+  // called whatever happens to it.
+  const completed = guarded(undefined, 'neo4j-driver query completed', (summary: unknown): void => {
+    const s = summary as { queryType?: unknown; database?: { name?: unknown } } | undefined;
+    const name = s?.database?.name;
+    finish(
+      typeof name === 'string' && name !== '' ? name : 'default',
+      kindOfQueryType(s?.queryType) ?? classifyCypher(query),
+    );
+  });
+  const failed = guarded(undefined, 'neo4j-driver query failed', () =>
+    finish('default', classifyCypher(query)),
+  );
   // The driver decorates each observer a consumer of the result attaches (then(), subscribe(), keys(), the
   // async iterator); it calls the observer's onCompleted with the final ResultSummary and its onError only
   // for a final error (not for one it retries). The observer is wrapped before the driver decorates it.
   result._decorateObserver = function (this: unknown, observer: Observer, ...rest: unknown[]): Observer {
     const wrapped = Object.create(observer) as Observer;
     wrapped.onCompleted = (summary: unknown): void => {
-      const s = summary as { queryType?: unknown; database?: { name?: unknown } } | undefined;
-      const name = s?.database?.name;
-      finish(
-        typeof name === 'string' && name !== '' ? name : 'default',
-        kindOfQueryType(s?.queryType) ?? classifyCypher(query),
-      );
+      completed(summary);
       observer.onCompleted?.call(observer, summary);
     };
     if (typeof observer.onError === 'function') {
       // Without its own onError the driver's default (a log line) stays in place.
       wrapped.onError = (error: unknown): void => {
-        finish('default', classifyCypher(query));
+        failed();
         observer.onError!.call(observer, error);
       };
     }
@@ -138,6 +148,8 @@ type Slot = { [SLOT]?: (exports: unknown) => void };
 export interface Neo4jDriverMetricsOptions {
   clock: Clock;
   record: QueryRecorder;
+  /** Where a failure of the module hook's callback is reported. */
+  logger?: GuardLogger;
 }
 
 /** Installs the module hook; the application's neo4j-driver is instrumented when it loads it. */
@@ -158,17 +170,25 @@ export class Neo4jDriverMetrics {
 
   start(): Promise<void> {
     if (this._hooks !== undefined || typeof module.registerHooks !== 'function') return Promise.resolve();
-    (globalThis as Slot)[SLOT] = (exports) => this.patchExports(exports);
+    // Called from the application's require of the driver: a throw would fail that require.
+    (globalThis as Slot)[SLOT] = guarded(this._opts.logger, 'neo4j-driver patch', (exports: unknown) =>
+      this.patchExports(exports),
+    );
     this._hooks = module.registerHooks({
       load: (url, context, nextLoad) => {
         const loaded = nextLoad(url, context);
         if (!DRIVER_FILE.test(url) || !url.startsWith('file:')) return loaded;
-        const raw = loaded.source ?? fs.readFileSync(fileURLToPath(url));
-        const source = typeof raw === 'string' ? raw : Buffer.from(raw as Uint8Array).toString('utf8');
-        return {
-          ...loaded,
-          source: `${source}\n;globalThis[Symbol.for('perf-monitor-agent.neo4j-driver')]?.(module.exports);\n`,
-        };
+        try {
+          const raw = loaded.source ?? fs.readFileSync(fileURLToPath(url));
+          const source = typeof raw === 'string' ? raw : Buffer.from(raw as Uint8Array).toString('utf8');
+          return {
+            ...loaded,
+            source: `${source}\n;globalThis[Symbol.for('perf-monitor-agent.neo4j-driver')]?.(module.exports);\n`,
+          };
+        } catch {
+          // The module as the application would have had it: its queries are then not measured.
+          return loaded;
+        }
       },
     });
     return Promise.resolve();

@@ -5,7 +5,8 @@
  * kind (a PerformanceObserver on 'gc' entries, recorded into a histogram table).
  */
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
-import type { EventLoopUtilization, ELDHistogram } from 'node:perf_hooks';
+import type { EventLoopUtilization, ELDHistogram, PerformanceObserverEntryList } from 'node:perf_hooks';
+import { guarded } from '../../lib/guard.js';
 import type { MetricPoint, Probe, Snapshot } from '../probe.js';
 import type { SeriesTable } from '../../telemetry/series-store.js';
 
@@ -57,15 +58,17 @@ export class RuntimeProbe implements Probe {
     if (on.has('nodejs_eventloop_utilization')) this._elu = performance.eventLoopUtilization();
     const table = this._opts.gcTable;
     if (table !== undefined && this._gc === undefined) {
-      this._gc = new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) {
-          const kind =
-            GC_KINDS[((e as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind ?? -1] ??
-            'other';
-          const series = table.get3(kind, '', '') ?? table.create([kind]);
-          table.observe(series, e.duration / 1000);
-        }
-      });
+      this._gc = new PerformanceObserver(
+        guarded(undefined, 'gc observer', (list: PerformanceObserverEntryList) => {
+          for (const e of list.getEntries()) {
+            const kind =
+              GC_KINDS[((e as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind ?? -1] ??
+              'other';
+            const series = table.get3(kind, '', '') ?? table.create([kind]);
+            table.observe(series, e.duration / 1000);
+          }
+        }),
+      );
       this._gc.observe({ entryTypes: ['gc'] });
     }
     return Promise.resolve();
