@@ -255,6 +255,11 @@ describeService('perf-monitor executable', builtCliAvailable(), () => {
       expectJsonError(a, 401);
     });
 
+    it('should never print a password it was sent, right or wrong', () => {
+      const output = agent.handle!.output();
+      for (const secret of [users.admin, users.second, 'wrong-0-0']) expect(output).not.toContain(secret);
+    });
+
     it('should serve /healthz without credentials', async () => {
       const a = await request(agent.port, '/healthz');
       expect(a.status).toBe(200);
