@@ -5,17 +5,21 @@
  * RE2's (as in Prometheus and Alertmanager): backreferences and lookaround do not exist there and are refused
  * with a clear message.
  *
- * Memory is bounded too: the source is at most MAX_REGEX_LENGTH characters, the compiled program at most
- * MAX_REGEX_PROGRAM_SIZE instructions, and the lazily built DFA of each pattern gets a budget in proportion
- * to its program (past it the DFA starts over or the linear NFA takes over; the result is the same).
+ * Memory and compile time are bounded too: the source is at most MAX_REGEX_LENGTH characters, the compiled
+ * program at most MAX_REGEX_PROGRAM_SIZE instructions, and the lazily built DFA of each pattern gets a memory
+ * budget in proportion to its program instead of re2js's 8 MiB (past it the DFA starts over or the linear NFA
+ * takes over; the answer is the same).
  */
 import { RE2JS, RE2JSException } from 're2js';
 import { AgentError } from './errors.js';
 
 /** Longest source accepted, in characters. */
 export const MAX_REGEX_LENGTH = 1024;
-/** Largest compiled program accepted, in instructions (a literal of 1024 characters is about 1000). */
-export const MAX_REGEX_PROGRAM_SIZE = 10_000;
+/**
+ * Largest compiled program accepted, in instructions (a literal of 1024 characters is about 1000; `web-.*` is
+ * about 10). Compiling takes time in proportion, so this also bounds the time one pattern costs.
+ */
+export const MAX_REGEX_PROGRAM_SIZE = 2000;
 /** DFA bytes per program instruction, with a floor and a ceiling (re2js's own default is 8 MiB for every pattern). */
 const DFA_BYTES_PER_INSTRUCTION = 128;
 const MIN_DFA_BYTES = 8 * 1024;
@@ -75,17 +79,28 @@ export function compileSafeRegex(source: string, opts: { anchored: boolean }): S
       `regular expression too large: it compiles to ${programSize} instructions, at most ${MAX_REGEX_PROGRAM_SIZE}`,
     );
   }
-  const dfa = compiled.re2().dfa;
-  dfa.stateBudget = dfaBudgetBytes(programSize);
-  dfa.memBudget = dfa.stateBudget;
   const anchored = opts.anchored;
+  // The DFA is built lazily (for a large Unicode class that takes a while): its budget is set on first use.
+  let budgeted = false;
+  const dfaBudget = (): number => {
+    const dfa = compiled.re2().dfa;
+    if (!budgeted) {
+      dfa.stateBudget = dfaBudgetBytes(programSize);
+      dfa.memBudget = dfa.stateBudget;
+      budgeted = true;
+    }
+    return dfa.stateBudget;
+  };
   return {
     source,
     anchored,
     programSize,
     get dfaBudgetBytes() {
-      return dfa.stateBudget;
+      return dfaBudget();
     },
-    test: anchored ? (text) => compiled.testExact(text) : (text) => compiled.test(text),
+    test: (text) => {
+      if (!budgeted) dfaBudget();
+      return anchored ? compiled.testExact(text) : compiled.test(text);
+    },
   };
 }
