@@ -25,7 +25,12 @@ const DFA_BYTES_PER_INSTRUCTION = 128;
 const MIN_DFA_BYTES = 8 * 1024;
 const MAX_DFA_BYTES = 1024 * 1024;
 
-export interface SafeRegex {
+/** What a pattern-taking option needs: a built-in RegExp constant or a SafeRegex from outside. */
+export interface TextPattern {
+  test(text: string): boolean;
+}
+
+export interface SafeRegex extends TextPattern {
   readonly source: string;
   /** Whether `test` must match the whole text (`^(?:source)$`) or may match any part of it. */
   readonly anchored: boolean;
