@@ -21,8 +21,8 @@ export const MAX_REGEX_LENGTH = 1024;
  */
 export const MAX_REGEX_PROGRAM_SIZE = 2000;
 /** DFA bytes per program instruction, with a floor and a ceiling (re2js's own default is 8 MiB for every pattern). */
-const DFA_BYTES_PER_INSTRUCTION = 128;
-const MIN_DFA_BYTES = 8 * 1024;
+const DFA_BYTES_PER_INSTRUCTION = 512;
+const MIN_DFA_BYTES = 16 * 1024;
 const MAX_DFA_BYTES = 1024 * 1024;
 
 /** What a pattern-taking option needs: a built-in RegExp constant or a SafeRegex from outside. */

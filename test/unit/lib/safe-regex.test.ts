@@ -77,8 +77,8 @@ describe('compileSafeRegex', () => {
   it('should give each pattern a DFA budget in proportion to its program', () => {
     const small = compileSafeRegex('web-.*', { anchored: true });
     const big = compileSafeRegex('[\\p{L}\\p{N}]{1000}', { anchored: true });
-    expect(small.dfaBudgetBytes).toBe(8 * 1024);
-    expect(big.dfaBudgetBytes).toBe(big.programSize * 128);
+    expect(small.dfaBudgetBytes).toBe(16 * 1024);
+    expect(big.dfaBudgetBytes).toBe(big.programSize * 512);
     expect(dfaBudgetBytes(small.programSize)).toBe(small.dfaBudgetBytes);
     expect(dfaBudgetBytes(100_000)).toBe(1024 * 1024);
   });
