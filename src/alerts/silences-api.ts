@@ -154,7 +154,13 @@ export function silenceRoutes(getStore: () => SilenceStore | undefined, clock: C
             send(res, 413, { error: `request body larger than ${MAX_BODY_BYTES} bytes` });
             return;
           }
-          const body = JSON.parse(text) as unknown;
+          let body: unknown;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            send(res, 400, { error: 'body is not valid JSON' });
+            return;
+          }
           if (body === null || typeof body !== 'object' || Array.isArray(body)) {
             throw new AgentError('E_USAGE', 'body: expected a JSON object');
           }
