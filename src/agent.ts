@@ -41,6 +41,8 @@ import { guardedFailures, guardPromise } from './lib/guard.js';
 import { shutdownAll, withTimeout } from './lib/lifecycle.js';
 import { createLogger, toLogLevel } from './lib/logger.js';
 import type { Logger, OwnedLogger } from './lib/logger.js';
+import { compileSafeRegex } from './lib/safe-regex.js';
+import type { SafeRegex } from './lib/safe-regex.js';
 import { packageInfo } from './package-root.js';
 import { ProbeRunner } from './probes/probe-runner.js';
 import type { ProbeStatus } from './probes/probe-runner.js';
@@ -605,8 +607,9 @@ export class PerformanceMonitorAgent {
       // A test's fake statfs replaces both paths.
       statfsSync: this._opts.statfs === undefined ? nodeStatFsSync : undefined,
     };
-    const regex = (s: string | undefined): RegExp | undefined =>
-      s === undefined ? undefined : new RegExp(s);
+    // Patterns from the configuration run on the linear-time engine (the schema has compiled them once already).
+    const regex = (s: string | undefined): SafeRegex | undefined =>
+      s === undefined ? undefined : compileSafeRegex(s, { anchored: false });
     const options = {
       excludeMountPoints: regex(sys.exclude_mount_points),
       excludeFsTypes: regex(sys.exclude_fs_types),

@@ -128,7 +128,7 @@ export class AlertDispatcher implements AlertSink {
     }
     this._db = db;
     this._outbox = new Outbox(db, { maxPerChannel: this._opts.maxOutboxPerChannel });
-    this._silences = new SilenceStore(db);
+    this._silences = new SilenceStore(db, this._log);
     this._outbox.allDue(this._opts.clock.nowMs());
     this._restoreGroups(db);
     this._state = 'running';

@@ -7,7 +7,10 @@
  */
 import { z } from 'zod';
 import { CATALOG, catalogEntry } from '../catalog/catalog.js';
-import { formatDurationMs, parseDurationMs } from '../lib/duration.js';
+import { formatDurationMs, isDurationTooLong, parseDurationMs } from '../lib/duration.js';
+import { errorMessage } from '../lib/errors.js';
+import { compileSafeRegex } from '../lib/safe-regex.js';
+import { parseMatcher } from '../alerts/matchers.js';
 import { RuleCompileError, compileRule, metricDirectory } from '../alerts/rules.js';
 
 /** A parsed duration: milliseconds plus the canonical text for printing. */
@@ -20,13 +23,23 @@ export function duration(ms: number): Duration {
   return { ms, text: formatDurationMs(ms) };
 }
 
+/**
+ * The default longest duration: what a timer can wait (Node.js fires a longer timeout after 1 ms). Durations
+ * that no timer waits for (retention, a rule's `duration`, ...) name their own maximum.
+ */
+const MAX_TIMER_MS = 24 * 86_400_000;
+const TEN_YEARS_MS = 10 * 365 * 86_400_000;
+
 function durationField(opts: { min?: number; max?: number } = {}) {
+  const max = opts.max ?? MAX_TIMER_MS;
   return z.union([z.number(), z.string()]).transform((value, ctx): Duration => {
     const ms = parseDurationMs(value);
     if (ms === undefined) {
       ctx.addIssue({
         code: 'custom',
-        message: `invalid duration ${JSON.stringify(value)}: use seconds (30) or a number with a unit (500ms, 15s, 5m, 1h, 7d)`,
+        message: isDurationTooLong(value)
+          ? `must be at most ${formatDurationMs(max)}`
+          : `invalid duration ${JSON.stringify(value).slice(0, 80)}: use seconds (30) or a number with a unit (500ms, 15s, 5m, 1h, 7d)`,
       });
       return z.NEVER;
     }
@@ -34,8 +47,8 @@ function durationField(opts: { min?: number; max?: number } = {}) {
       ctx.addIssue({ code: 'custom', message: `must be at least ${formatDurationMs(opts.min)}` });
       return z.NEVER;
     }
-    if (opts.max !== undefined && ms > opts.max) {
-      ctx.addIssue({ code: 'custom', message: `must be at most ${formatDurationMs(opts.max)}` });
+    if (ms > max) {
+      ctx.addIssue({ code: 'custom', message: `must be at most ${formatDurationMs(max)}` });
       return z.NEVER;
     }
     return duration(ms);
@@ -56,14 +69,14 @@ const labelName = z
   .regex(LABEL_NAME, 'label names use letters, digits and underscores and do not start with a digit')
   .refine((s) => !s.startsWith('__'), 'label names starting with __ are reserved by Prometheus');
 
-const regexText = z.string().refine((s) => {
+/** A pattern run on the linear-time engine (RE2 syntax), found anywhere in the text as node_exporter does. */
+const regexText = z.string().superRefine((s, ctx) => {
   try {
-    new RegExp(s);
-    return true;
-  } catch {
-    return false;
+    compileSafeRegex(s, { anchored: false });
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: errorMessage(err) });
   }
-}, 'not a valid regular expression');
+});
 
 export const COLLECTORS = ['system', 'application', 'neo4j'] as const;
 export const METRIC_TYPES = ['gauge', 'counter', 'histogram'] as const;
@@ -294,12 +307,14 @@ const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM 
 const isoTimestamp = z
   .string()
   .refine((s) => !Number.isNaN(Date.parse(s)), 'expected a timestamp such as 2026-12-01T02:00:00Z');
-const matcherText = z
-  .string()
-  .regex(
-    /^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=~|!~|!=|=)/,
-    'expected a matcher: name="value", name!="value", name=~"regex" or name!~"regex"',
-  );
+/** A matcher as silences write it, checked in full (a regex runs on the linear-time engine). */
+const matcherText = z.string().superRefine((s, ctx) => {
+  try {
+    parseMatcher(s);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: errorMessage(err) });
+  }
+});
 
 const maintenanceWindow = z
   .strictObject({
@@ -356,7 +371,7 @@ const notificationSettings = {
   group_by: z.array(z.union([labelName, z.literal('...')])).default(['alertname']),
   group_wait: durationField().default(duration(30_000)),
   group_interval: durationField({ min: 100 }).default(duration(300_000)),
-  repeat_interval: durationField({ min: 100 }).default(duration(4 * 3_600_000)),
+  repeat_interval: durationField({ min: 100, max: TEN_YEARS_MS }).default(duration(4 * 3_600_000)),
   external_url: z.string().url().optional(),
   store_path: z.string().min(1).default('data/notifications.db'),
   outbox: z
@@ -375,7 +390,7 @@ const alertRule = z
     metric: z.string().min(1),
     condition: z.enum(CONDITIONS),
     threshold: z.number().finite(),
-    duration: durationField().default(duration(0)),
+    duration: durationField({ max: TEN_YEARS_MS }).default(duration(0)),
     severity: z.enum(SEVERITIES).default('warning'),
     message: z.string().optional(),
     enabled: z.boolean().default(true),
@@ -387,7 +402,7 @@ const alertRule = z
       )
       .optional(),
     labels: z.record(labelName, z.string()).optional(),
-    keep_firing_for: durationField().optional(),
+    keep_firing_for: durationField({ max: TEN_YEARS_MS }).optional(),
     resolve_threshold: z.number().finite().optional(),
     annotations: z.record(z.string(), z.string()).optional(),
   })
@@ -476,8 +491,10 @@ const trendAnalysis = z
         retention_days: z.number().positive().default(30),
         url: z.string().url().optional(),
         // Raw samples are kept this long, 1-minute rollups the next tier, 1-hour rollups retention_days.
-        raw_retention: durationField({ min: 3_600_000 }).default(duration(48 * 3_600_000)),
-        rollup_1m_retention: durationField({ min: 3_600_000 }).default(duration(14 * 86_400_000)),
+        raw_retention: durationField({ min: 3_600_000, max: TEN_YEARS_MS }).default(duration(48 * 3_600_000)),
+        rollup_1m_retention: durationField({ min: 3_600_000, max: TEN_YEARS_MS }).default(
+          duration(14 * 86_400_000),
+        ),
         maintenance_interval: durationField({ min: 1000 }).default(duration(300_000)),
         query_timeout: durationField({ min: 100 }).default(duration(10_000)),
       })
@@ -512,7 +529,7 @@ const trendAnalysis = z
         z.strictObject({
           metric: z.string().regex(METRIC_NAME),
           threshold: z.number(),
-          window: durationField({ min: 60_000 }).default(duration(6 * 3_600_000)),
+          window: durationField({ min: 60_000, max: TEN_YEARS_MS }).default(duration(6 * 3_600_000)),
           direction: z.enum(['up', 'down']).default('up'),
         }),
       )

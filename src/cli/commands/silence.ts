@@ -9,6 +9,8 @@ import type { Env } from '../../config/load.js';
 import { SILENCES_PATH } from '../../alerts/silences-api.js';
 import type { SilenceJson } from '../../alerts/silences-api.js';
 import { formatMatchers, parseMatchers } from '../../alerts/matchers.js';
+import { MAX_MATCHERS_PER_SILENCE, MAX_SILENCE_AHEAD_MS } from '../../alerts/silences.js';
+import { SystemClock } from '../../lib/clock.js';
 import { parseDurationMs } from '../../lib/duration.js';
 import { AgentError, errorMessage } from '../../lib/errors.js';
 import type { CliIo } from '../io.js';
@@ -84,20 +86,27 @@ async function call(
   return json;
 }
 
-function endOf(args: SilenceArgs): string {
+/** --end or --duration, checked here as the agent checks it: in the future and before now + 10 years. */
+function endOf(args: SilenceArgs, nowMs: number): string {
   if (args.end !== undefined && args.duration !== undefined) {
     throw new AgentError('E_USAGE', 'give --end or --duration, not both');
   }
   if (args.end !== undefined) {
-    if (Number.isNaN(Date.parse(args.end))) {
+    const ms = Date.parse(args.end);
+    if (Number.isNaN(ms)) {
       throw new AgentError('E_USAGE', `--end: not a timestamp: ${args.end} (e.g. 2026-12-01T06:00:00Z)`);
     }
-    return new Date(Date.parse(args.end)).toISOString();
+    if (ms <= nowMs || ms >= nowMs + MAX_SILENCE_AHEAD_MS) {
+      throw new AgentError('E_USAGE', `--end: must lie in the future and before now + 10 years: ${args.end}`);
+    }
+    return new Date(ms).toISOString();
   }
   const text = args.duration ?? '1h';
   const ms = parseDurationMs(text);
   if (ms === undefined || ms <= 0)
     throw new AgentError('E_USAGE', `--duration: not a duration: ${text} (e.g. 2h)`);
+  if (ms >= MAX_SILENCE_AHEAD_MS)
+    throw new AgentError('E_USAGE', `--duration: must be less than 10 years: ${text}`);
   return text;
 }
 
@@ -114,8 +123,8 @@ export async function silenceCommand(
         'silence add needs --matchers, e.g. --matchers \'alertname="high_cpu_usage"\'',
       );
     }
-    const matchers = parseMatchers(args.matchers);
-    const endsAt = endOf(args);
+    const matchers = parseMatchers(args.matchers, MAX_MATCHERS_PER_SILENCE);
+    const endsAt = endOf(args, new SystemClock().nowMs());
     const base = await agentUrl(args, env);
     const out = (await call(base, 'POST', SILENCES_PATH, args, env, {
       matchers,

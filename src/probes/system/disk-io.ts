@@ -5,6 +5,7 @@ import path from 'node:path';
 import { CounterTracker } from '../counter-tracker.js';
 import type { MetricPoint, ProbeContext, Snapshot } from '../probe.js';
 import { splitFields, SystemProbe } from './source.js';
+import type { TextPattern } from '../../lib/safe-regex.js';
 
 /** One line of /proc/diskstats, raw kernel values. */
 export interface DiskStatsLine {
@@ -48,11 +49,11 @@ export function parseDiskstats(text: string): DiskStatsLine[] {
 
 export interface DiskIoProbeOptions {
   /** Devices to skip; replaces DEFAULT_EXCLUDE_DEVICES. */
-  excludeDevices?: RegExp;
+  excludeDevices?: TextPattern;
 }
 
 export class DiskIoProbe extends SystemProbe {
-  private readonly _exclude: RegExp;
+  private readonly _exclude: TextPattern;
   private readonly _tracker = new CounterTracker();
 
   constructor(ctx: ProbeContext, options: DiskIoProbeOptions = {}) {

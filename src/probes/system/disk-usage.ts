@@ -8,6 +8,7 @@ import type { TimerHandle } from '../../lib/clock.js';
 import { systemErrorCode } from '../../lib/errors.js';
 import type { FsStats, MetricPoint, ProbeContext, Snapshot } from '../probe.js';
 import { splitFields, SystemProbe } from './source.js';
+import type { TextPattern } from '../../lib/safe-regex.js';
 
 export interface MountEntry {
   device: string;
@@ -98,9 +99,9 @@ export function parseMounts(text: string): MountEntry[] {
 
 export interface DiskUsageProbeOptions {
   /** Filesystem types to skip; replaces DEFAULT_EXCLUDE_FS_TYPES. */
-  excludeFsTypes?: RegExp;
+  excludeFsTypes?: TextPattern;
   /** Mount points to skip; replaces DEFAULT_EXCLUDE_MOUNT_POINTS. */
-  excludeMountPoints?: RegExp;
+  excludeMountPoints?: TextPattern;
   /** How long one statfs may take before the mount is skipped for this collection. */
   statfsTimeoutMs?: number;
 }
@@ -111,8 +112,8 @@ type MountResult =
   { kind: 'ok'; percent: number } | { kind: 'skipped' } | { kind: 'hung' } | { kind: 'failed'; code: string };
 
 export class DiskUsageProbe extends SystemProbe {
-  private readonly _excludeFsTypes: RegExp;
-  private readonly _excludeMountPoints: RegExp;
+  private readonly _excludeFsTypes: TextPattern;
+  private readonly _excludeMountPoints: TextPattern;
   private readonly _timeoutMs: number;
   /** statfs calls that outlived their timeout and have not returned yet, by mount point. */
   private readonly _hung = new Map<string, Promise<FsStats>>();

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { CounterTracker } from '../counter-tracker.js';
 import type { MetricPoint, ProbeContext, Snapshot } from '../probe.js';
 import { splitFields, SystemProbe } from './source.js';
+import type { TextPattern } from '../../lib/safe-regex.js';
 
 /** One interface line of /proc/net/dev, raw kernel values. */
 export interface NetDevLine {
@@ -44,11 +45,11 @@ export function parseNetDev(text: string): NetDevLine[] {
 
 export interface NetworkProbeOptions {
   /** Interfaces to skip; by default every interface is reported. */
-  excludeInterfaces?: RegExp;
+  excludeInterfaces?: TextPattern;
 }
 
 export class NetworkProbe extends SystemProbe {
-  private readonly _exclude: RegExp | undefined;
+  private readonly _exclude: TextPattern | undefined;
   private readonly _tracker = new CounterTracker();
 
   constructor(ctx: ProbeContext, options: NetworkProbeOptions = {}) {

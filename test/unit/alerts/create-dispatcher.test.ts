@@ -97,7 +97,14 @@ describe('notification config', () => {
       'start_time: "01:00"\n          end_time: "02:00"\n          time_zone: Mars/Olympus',
       'unknown time zone',
     ],
-    ['start_time: "01:00"\n          end_time: "02:00"\n          matchers: ["oops"]', 'expected a matcher'],
+    [
+      'start_time: "01:00"\n          end_time: "02:00"\n          matchers: ["oops"]',
+      'invalid matcher "oops": expected name=value',
+    ],
+    [
+      'start_time: "01:00"\n          end_time: "02:00"\n          matchers: [\'host=~"(a)\\\\1"\']',
+      'maintenance_windows[0].matchers[0]: invalid matcher "host=~\\"(a)\\\\\\\\1\\"": backreferences are not supported',
+    ],
   ])('should name the key of a bad maintenance window (%#)', (body, message) => {
     const text = `performance_monitor:\n  alerting:\n    notifications:\n      maintenance_windows:\n        - name: w\n          ${body}\n`;
     let err: unknown;

@@ -104,6 +104,81 @@ describe('silences HTTP API', () => {
     expect(put.headers.get('allow')).toBe('GET, HEAD, POST');
   });
 
+  it('should refuse an end 10 years or more ahead, or past what a Date holds, and store nothing', async () => {
+    const { url, store, clock } = await api();
+    const post = (body: unknown): Promise<Response> =>
+      fetch(`${url}/api/v1/silences`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    for (const endsAt of ['300000y', '10y', '3650d', '+275761-01-01T00:00:00Z', '9999999999999999999999s']) {
+      const res = await post({ matchers: 'a="1"', endsAt });
+      expect(res.status, endsAt).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(/^endsAt: /);
+    }
+    const start = await post({ matchers: 'a="1"', startsAt: '20y', endsAt: '1h' });
+    expect(start.status).toBe(400);
+    expect(((await start.json()) as { error: string }).error).toMatch(/^startsAt: /);
+    expect(store.list(clock.nowMs())).toEqual([]);
+    const list = await fetch(`${url}/api/v1/silences`);
+    expect(list.status).toBe(200);
+    expect(await list.json()).toEqual({ silences: [] });
+    expect((await post({ matchers: 'a="1"', endsAt: '9y' })).status).toBe(200);
+  });
+
+  it('should answer 413 to a body over 64 KiB and 400 naming the field to input past the limits', async () => {
+    const { url, store, clock } = await api();
+    const post = (body: string): Promise<Response> =>
+      fetch(`${url}/api/v1/silences`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body,
+      });
+    const huge = await post(JSON.stringify({ matchers: 'a="1"', endsAt: '1h', comment: 'x'.repeat(70_000) }));
+    expect(huge.status).toBe(413);
+    expect(((await huge.json()) as { error: string }).error).toMatch(/larger than 65536 bytes/);
+    const cases: [unknown, RegExp][] = [
+      [
+        { matchers: Array.from({ length: 17 }, (_, i) => `l${i}="x"`).join(','), endsAt: '1h' },
+        /^matchers: 17/,
+      ],
+      [
+        { matchers: Array.from({ length: 17 }, (_, i) => ({ name: `l${i}`, value: 'x' })), endsAt: '1h' },
+        /^matchers: 17/,
+      ],
+      [{ matchers: `a=~"${'x'.repeat(1025)}"`, endsAt: '1h' }, /^matchers: .*longer than 1024/],
+      [{ matchers: `${'n'.repeat(129)}="1"`, endsAt: '1h' }, /^matchers: .*longer than 128/],
+      [{ matchers: [{ name: 'a!', value: '1' }], endsAt: '1h' }, /^matchers: .*letters, digits/],
+      [
+        { matchers: [{ name: 'a', type: '=~', value: String.raw`(a)\1` }], endsAt: '1h' },
+        /^matchers: .*backreferences/,
+      ],
+      [{ matchers: 'a="1"', endsAt: '1h', createdBy: 'u'.repeat(257) }, /^createdBy: longer than 256/],
+      [{ matchers: 'a="1"', endsAt: '1h', comment: 'c'.repeat(4097) }, /^comment: longer than 4096/],
+      [{ matchers: 'a="1"', endsAt: '1h', comment: 5 }, /^comment: expected a string/],
+      [{ matchers: 'a="1"', endsAt: 5 }, /^endsAt: expected a timestamp or a duration/],
+      [null, /^body: expected a JSON object/],
+      [[1], /^body: expected a JSON object/],
+    ];
+    for (const [body, error] of cases) {
+      const res = await post(JSON.stringify(body));
+      expect(res.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(error);
+    }
+    expect(store.list(clock.nowMs())).toEqual([]);
+  });
+
+  it('should answer 400 to a silence id with a malformed percent-encoding', async () => {
+    const { url } = await api();
+    for (const method of ['GET', 'DELETE']) {
+      const res = await fetch(`${url}/api/v1/silences/%E0%A4%A`, { method });
+      expect(res.status, method).toBe(400);
+      expect(await res.json()).toEqual({ error: 'silence id: malformed percent-encoding' });
+    }
+    expect((await fetch(`${url}/api/v1/silences/no%20such`)).status).toBe(404);
+  });
+
   it('should need basic auth for every method when the server has users', async () => {
     const { url } = await api({ auth: true });
     const res = await fetch(`${url}/api/v1/silences`, {
@@ -173,6 +248,19 @@ describe('perf-monitor silence', () => {
     ).toBe(2);
     expect((await cli(['silence', 'add', '--url', 'http://127.0.0.1:1'])).code).toBe(2);
     expect((await cli(['silence', 'expire', '--url', 'http://127.0.0.1:1'])).code).toBe(2);
+  });
+
+  it('should exit 2 on an end 10 years or more ahead, or too many matchers, before calling the agent', async () => {
+    const add = (...extra: string[]): Promise<{ code: number; err: string[] }> =>
+      cli(['silence', 'add', '--url', 'http://127.0.0.1:1', ...extra]);
+    const long = await add('-m', 'a=1', '-d', '300000y');
+    expect(long.code).toBe(2);
+    expect((await add('-m', 'a=1', '-d', '10y')).err[0]).toContain('--duration: must be less than 10 years');
+    expect((await add('-m', 'a=1', '--end', '2999-01-01T00:00:00Z')).err[0]).toContain(
+      '--end: must lie in the future and before now + 10 years',
+    );
+    const many = Array.from({ length: 17 }, (_, i) => `l${i}=x`).join(',');
+    expect((await add('-m', many)).err[0]).toContain('17 matchers, at most 16');
   });
 
   it("should find the agent from the configuration's prometheus listener", async () => {

@@ -153,7 +153,7 @@ describe('main', () => {
       expect(r.code).toBe(2);
       expect(r.out).toEqual([]);
       expect(r.err).toEqual([
-        `${file}:4:27: performance_monitor.system.exclude_mount_points: not a valid regular expression`,
+        `${file}:4:27: performance_monitor.system.exclude_mount_points: not a valid regular expression (RE2 syntax): missing closing ): \`^/(proc|sys\``,
       ]);
     });
 

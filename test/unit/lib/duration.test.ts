@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { formatDurationMs, parseDurationMs } from '../../../src/lib/duration.js';
+import {
+  MAX_DURATION_MS,
+  formatDurationMs,
+  isDurationTooLong,
+  parseDurationMs,
+} from '../../../src/lib/duration.js';
 
 describe('parseDurationMs', () => {
   it.each([
@@ -32,6 +37,32 @@ describe('parseDurationMs', () => {
 
   it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])('should reject the number %d', (n) => {
     expect(parseDurationMs(n)).toBeUndefined();
+  });
+
+  it('should accept up to 100 years and nothing longer', () => {
+    expect(parseDurationMs('100y')).toBe(MAX_DURATION_MS);
+    expect(parseDurationMs(MAX_DURATION_MS / 1000)).toBe(MAX_DURATION_MS);
+    expect(new Date(Date.UTC(2200, 0, 1) + MAX_DURATION_MS).toISOString()).toMatch(/^2299-/);
+  });
+
+  it.each(['101y', '300000y', '100y1ms', `${'9'.repeat(400)}s`, '5300w', `${MAX_DURATION_MS / 1000 + 1}`])(
+    'should reject %j, longer than 100 years',
+    (text) => {
+      expect(parseDurationMs(text)).toBeUndefined();
+      expect(isDurationTooLong(text)).toBe(true);
+    },
+  );
+
+  it('should tell a duration that is too long from text that is no duration', () => {
+    expect(isDurationTooLong('100y')).toBe(false);
+    expect(isDurationTooLong('soon')).toBe(false);
+    expect(isDurationTooLong(-1)).toBe(false);
+    expect(isDurationTooLong(Number.POSITIVE_INFINITY)).toBe(true);
+  });
+
+  it('should reject a number of seconds longer than 100 years', () => {
+    expect(parseDurationMs(MAX_DURATION_MS / 1000 + 1)).toBeUndefined();
+    expect(parseDurationMs(1e300)).toBeUndefined();
   });
 });
 
