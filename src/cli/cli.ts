@@ -29,6 +29,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   E_NOTIFY: 1,
   E_OUTBOX: 1,
   E_AGENT_API: 1,
+  E_REDIRECT: 1,
   E_HISTORY_STORE: 2,
   E_HISTORY_QUERY: 1,
   E_ALERT_STATE: 1,

@@ -7,6 +7,7 @@
  */
 import { catalogEntry } from '../catalog/catalog.js';
 import { AgentError, errorMessage } from '../lib/errors.js';
+import { fetchSameOrigin } from '../lib/fetch-same-origin.js';
 import { redactUrl } from '../lib/redact-url.js';
 import { instrumentName } from '../telemetry/instruments.js';
 import { checkMetricName, promqlSelector } from './metric-query.js';
@@ -66,7 +67,10 @@ export class PrometheusHistory implements HistoryReader {
     const url = `${this._opts.url.replace(/\/$/, '')}${path}?${new URLSearchParams(params).toString()}`;
     let body: { status: string; data?: { resultType: string; result: unknown }; error?: string };
     try {
-      const res = await this._fetch(url, { signal: AbortSignal.timeout(this._opts.timeoutMs) });
+      const res = await fetchSameOrigin(url, {
+        signal: AbortSignal.timeout(this._opts.timeoutMs),
+        fetch: this._fetch,
+      });
       body = (await res.json()) as typeof body;
     } catch (err) {
       throw new AgentError(

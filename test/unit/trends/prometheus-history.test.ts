@@ -103,4 +103,29 @@ describe('PrometheusHistory', () => {
     await expect(h.query(metric, labels, 0, 1000)).rejects.toMatchObject({ code: 'E_USAGE' });
     expect(seen).toEqual([]);
   });
+
+  it('should not follow a redirect to another origin', async () => {
+    const seen: string[] = [];
+    const redirecting = ((url: string) => {
+      seen.push(url);
+      return Promise.resolve(
+        new Response(null, {
+          status: 302,
+          headers: { Location: 'http://elsewhere.example:9090/api/v1/query' },
+        }),
+      );
+    }) as typeof fetch;
+    const h = new PrometheusHistory({
+      url: 'http://127.0.0.1:9090',
+      prefix: 'p',
+      timeoutMs: 1000,
+      fetch: redirecting,
+    });
+    const err = (await h.query('cpu_percent', {}, 0, 1000).catch((e: unknown) => e)) as Error & {
+      code: string;
+    };
+    expect(err.code).toBe('E_HISTORY_QUERY');
+    expect(err.message).toContain('a redirect to http://elsewhere.example:9090/api/v1/query: not followed');
+    expect(seen).toHaveLength(1);
+  });
 });
