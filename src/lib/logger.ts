@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { APPEND_FILE_FLAGS, PRIVATE_FILE_MODE, ensurePrivateDir } from './private-files.js';
 import { redactUrlsIn } from './redact-url.js';
 import { isSecretKey } from './secrets.js';
 import type { Clock } from './clock.js';
@@ -149,7 +150,7 @@ export class RotatingFileSink implements LogSink {
 
   constructor(opts: RotatingFileSinkOptions) {
     this._opts = opts;
-    fs.mkdirSync(path.dirname(opts.file), { recursive: true });
+    ensurePrivateDir(path.dirname(opts.file));
     this._open();
   }
 
@@ -171,7 +172,7 @@ export class RotatingFileSink implements LogSink {
   }
 
   private _open(): void {
-    this._fd = fs.openSync(this._opts.file, 'a');
+    this._fd = fs.openSync(this._opts.file, APPEND_FILE_FLAGS, PRIVATE_FILE_MODE);
     this._size = fs.fstatSync(this._fd).size;
   }
 
