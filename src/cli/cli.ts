@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { defaultConfigPath } from '../config/default-path.js';
 import { AgentError, ConfigError, errorMessage, formatConfigIssue } from '../lib/errors.js';
+import { redactUrlsIn } from '../lib/redact-url.js';
 import type { ErrorCode } from '../lib/errors.js';
 import { packageInfo } from '../package-root.js';
 import { runCommand } from './commands/run.js';
@@ -146,10 +147,10 @@ export async function main(
       return EXIT_CODES[err.code];
     }
     if (err instanceof AgentError) {
-      io.err(`perf-monitor: ${err.message}`);
+      io.err(`perf-monitor: ${redactUrlsIn(err.message)}`);
       return EXIT_CODES[err.code];
     }
-    io.err(`perf-monitor: unexpected failure: ${errorMessage(err)}`);
+    io.err(`perf-monitor: unexpected failure: ${redactUrlsIn(errorMessage(err))}`);
     return 1;
   }
 }

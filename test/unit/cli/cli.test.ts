@@ -150,6 +150,18 @@ describe('main', () => {
     });
   });
 
+  describe('errors', () => {
+    it('should not print the credentials of a URL in an error', async () => {
+      const r = await run(['alerts', '--url', 'http://monitor:hunter2@127.0.0.1:1/?token=t0k3n']);
+      expect(r.code).toBe(1);
+      expect(r.err).toHaveLength(1);
+      expect(r.err[0]).toMatch(
+        /^perf-monitor: cannot read http:\/\/<redacted>@127\.0\.0\.1:1\/\?token=<redacted>/,
+      );
+      expect(r.err[0]).not.toMatch(/hunter2|t0k3n/);
+    });
+  });
+
   describe('config print', () => {
     it('should print the effective configuration as YAML with secrets redacted', async () => {
       const r = await run(['config', 'print', '-c', DEFAULT_CONFIG], { NEO4J_PASSWORD: NEO4J_SECRET });
