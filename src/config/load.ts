@@ -128,8 +128,9 @@ function parseConfig(text: string, file: string, env: Env): { config: AgentConfi
   const result = configSchema.safeParse(input);
   if (!result.success) {
     const unsetPaths = new Set(issues.map((i) => i.path));
+    const hints: HintBudget = { left: MAX_HINTS };
     for (const zi of result.error.issues) {
-      for (const issue of describeIssue(zi, input)) {
+      for (const issue of describeIssue(zi, input, hints)) {
         if (unsetPaths.has(issue.path)) continue; // already reported as an unset variable
         let message = withRuleName(issue.keyPath, issue.message, input);
         if (source.secretPaths.has(pathKey(issue.keyPath)) || isSecretPath(issue.keyPath))
@@ -373,13 +374,21 @@ const EXPECTED_NAMES: Record<string, string> = {
   int: 'a whole number',
 };
 
-function hint(value: unknown, candidates: readonly string[]): string {
-  if (typeof value !== 'string') return '';
+/** At most this many problems of one file get a "did you mean" hint (each costs edit distances). */
+const MAX_HINTS = 1000;
+
+interface HintBudget {
+  left: number;
+}
+
+function hint(value: unknown, candidates: readonly string[], budget: HintBudget): string {
+  if (typeof value !== 'string' || budget.left <= 0) return '';
+  budget.left--;
   const best = closest(value, candidates);
   return best === undefined ? '' : ` (did you mean ${JSON.stringify(best)}?)`;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, input: unknown): DescribedIssue[] {
+function describeIssue(issue: z.core.$ZodIssue, input: unknown, hints: HintBudget): DescribedIssue[] {
   const keyPath = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   const path = formatPath(keyPath);
   const value = valueAt(input, keyPath);
@@ -393,7 +402,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): DescribedIssue[
         return {
           path: formatPath(kp),
           keyPath: kp,
-          message: `unknown key ${JSON.stringify(key)}${hint(key, allowed)}`,
+          message: `unknown key ${JSON.stringify(key)}${hint(key, allowed, hints)}`,
           atKey: true,
         };
       });
@@ -405,7 +414,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): DescribedIssue[
       if (value === undefined) return one('is required');
       const values = issue.values.map((v) => String(v));
       return one(
-        `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}${hint(value, values)}`,
+        `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}${hint(value, values, hints)}`,
       );
     }
     case 'invalid_union': {
@@ -439,7 +448,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): DescribedIssue[
       return one(issue.issues.map((i) => i.message).join('; '), true);
     case 'custom': {
       const from = (issue.params as { suggestFrom?: string[] } | undefined)?.suggestFrom;
-      return one(`${issue.message}${from === undefined ? '' : hint(value, from)}`);
+      return one(`${issue.message}${from === undefined ? '' : hint(value, from, hints)}`);
     }
     default:
       return one(issue.message);

@@ -945,6 +945,14 @@ describe('work linear in the number of problems', () => {
     expect(large.scans / small.scans).toBeLessThan(2.5);
   });
 
+  it('should give "did you mean" hints to the first 1000 problems only, and list every problem', async () => {
+    const keys = Array.from({ length: 1100 }, (_, i) => `  collection_interv${i}: 1\n`).join('');
+    const err = await configErrorOf(() => parseConfigText(`performance_monitor:\n${keys}`, 'typos.yaml', {}));
+    expect(err.issues).toHaveLength(1100);
+    const hinted = err.issues.filter((i) => i.message.endsWith('(did you mean "collection_interval"?)'));
+    expect(hinted).toHaveLength(1000);
+  });
+
   it('should still report a key given twice in one mapping, at the second one', async () => {
     const err = await configErrorOf(() =>
       parseConfigText('performance_monitor:\n  prometheus:\n    port: 1\n    port: 2\n', 'dup.yaml', {}),
