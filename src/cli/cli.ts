@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { defaultConfigPath } from '../config/default-path.js';
-import { AgentError, ConfigError, errorMessage, formatConfigIssue } from '../lib/errors.js';
+import { AgentError, ConfigError, errorMessage } from '../lib/errors.js';
 import { redactUrlsIn } from '../lib/redact-url.js';
 import type { ErrorCode } from '../lib/errors.js';
 import { packageInfo } from '../package-root.js';
@@ -12,6 +12,7 @@ import { runCommand } from './commands/run.js';
 import { processIo } from './io.js';
 import type { CliIo } from './io.js';
 import { COMMANDS, commandHelp, mainHelp, parseArgsConfig } from './options.js';
+import { problemLines } from './problems.js';
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
   E_CONFIG_INVALID: 2,
@@ -143,7 +144,7 @@ export async function main(
     }
   } catch (err) {
     if (err instanceof ConfigError) {
-      for (const issue of err.issues) io.err(formatConfigIssue(issue));
+      for (const line of problemLines(err.issues)) io.err(line);
       return EXIT_CODES[err.code];
     }
     if (err instanceof AgentError) {

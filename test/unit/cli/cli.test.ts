@@ -198,6 +198,15 @@ describe('main', () => {
       expect(parseYaml(yaml.out.join('\n'))).toEqual(printed);
     });
 
+    it('should list the first 100 problems of a file that does not validate and count the rest', async () => {
+      const keys = Array.from({ length: 150 }, (_, i) => `  unknown_${i}: ${i}\n`).join('');
+      const r = await run(['config', 'print', '-c', tempConfig(`performance_monitor:\n${keys}`)]);
+      expect(r.code).toBe(2);
+      expect(r.out).toEqual([]);
+      expect(r.err).toHaveLength(101);
+      expect(r.err[100]).toBe('… and 50 more problem(s)');
+    });
+
     it('should exit 2 with the issues when the file does not validate', async () => {
       const file = invalidFixture('bad-regex.yaml');
       const r = await run(['config', 'print', '-c', file]);
