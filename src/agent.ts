@@ -28,6 +28,7 @@ import type { CatalogEntry } from './catalog/catalog.js';
 import { defaultConfigPath } from './config/default-path.js';
 import { loadConfigIsolated } from './config/load-isolated.js';
 import type { Env, LoadedConfig } from './config/load.js';
+import { knownMetricNames } from './config/schema.js';
 import type { AgentConfig } from './config/schema.js';
 import { HttpServer } from './export/http-server.js';
 import type { Route } from './export/http-server.js';
@@ -410,6 +411,7 @@ export class PerformanceMonitorAgent {
       metricPrefix: config.performance_monitor.prometheus.metric_prefix,
       clock: this._clock,
       logger: this._logger.child({ component: 'trends' }),
+      knownMetrics: knownMetricNames(config),
     });
     await trends.start();
     this._trends = trends;

@@ -9,10 +9,10 @@
  * synchronous=FULL makes a committed notification survive a kill -9 or a power cut. An append log would need
  * its own compaction, index and crash recovery to do the same.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { AgentError, errorMessage } from '../lib/errors.js';
+import { createPrivateFile, ensurePrivateDir } from '../lib/private-files.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (
@@ -60,7 +60,10 @@ export async function openNotificationDb(file: string): Promise<DatabaseSync> {
   // Loaded on demand so that an agent without alerting never loads SQLite.
   const { DatabaseSync } = await import('node:sqlite');
   try {
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    if (file !== ':memory:') {
+      ensurePrivateDir(path.dirname(path.resolve(file)));
+      createPrivateFile(file);
+    }
     const db = new DatabaseSync(file);
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');

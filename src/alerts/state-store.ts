@@ -7,6 +7,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AgentError, errorMessage, systemErrorCode } from '../lib/errors.js';
+import {
+  NEW_FILE_FLAGS,
+  PRIVATE_FILE_MODE,
+  ensurePrivateDir,
+  ensurePrivateDirAsync,
+} from '../lib/private-files.js';
 import type { AlertState } from './types.js';
 
 export const STATE_FILE_VERSION = 1;
@@ -113,9 +119,9 @@ function tempName(file: string, seq: number): string {
 
 async function writeAtomic(file: string, text: string, seq: number): Promise<void> {
   const dir = path.dirname(file);
-  await fs.promises.mkdir(dir, { recursive: true });
+  await ensurePrivateDirAsync(dir);
   const tmp = tempName(file, seq);
-  const handle = await fs.promises.open(tmp, 'w', 0o600);
+  const handle = await fs.promises.open(tmp, NEW_FILE_FLAGS, PRIVATE_FILE_MODE);
   try {
     await handle.writeFile(text);
     await handle.sync();
@@ -133,9 +139,9 @@ async function writeAtomic(file: string, text: string, seq: number): Promise<voi
 
 function writeAtomicSync(file: string, text: string, seq: number): void {
   const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(dir);
   const tmp = tempName(file, seq);
-  const fd = fs.openSync(tmp, 'w', 0o600);
+  const fd = fs.openSync(tmp, NEW_FILE_FLAGS, PRIVATE_FILE_MODE);
   try {
     fs.writeFileSync(fd, text);
     fs.fsyncSync(fd);

@@ -4,13 +4,15 @@
 import { parseArgs } from 'node:util';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { defaultConfigPath } from '../config/default-path.js';
-import { AgentError, ConfigError, errorMessage, formatConfigIssue } from '../lib/errors.js';
+import { AgentError, ConfigError, errorMessage } from '../lib/errors.js';
+import { redactUrlsIn } from '../lib/redact-url.js';
 import type { ErrorCode } from '../lib/errors.js';
 import { packageInfo } from '../package-root.js';
 import { runCommand } from './commands/run.js';
 import { processIo } from './io.js';
 import type { CliIo } from './io.js';
 import { COMMANDS, commandHelp, mainHelp, parseArgsConfig } from './options.js';
+import { problemLines } from './problems.js';
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
   E_CONFIG_INVALID: 2,
@@ -29,6 +31,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   E_NOTIFY: 1,
   E_OUTBOX: 1,
   E_AGENT_API: 1,
+  E_REDIRECT: 1,
   E_HISTORY_STORE: 2,
   E_HISTORY_QUERY: 1,
   E_ALERT_STATE: 1,
@@ -141,14 +144,14 @@ export async function main(
     }
   } catch (err) {
     if (err instanceof ConfigError) {
-      for (const issue of err.issues) io.err(formatConfigIssue(issue));
+      for (const line of problemLines(err.issues)) io.err(line);
       return EXIT_CODES[err.code];
     }
     if (err instanceof AgentError) {
-      io.err(`perf-monitor: ${err.message}`);
+      io.err(`perf-monitor: ${redactUrlsIn(err.message)}`);
       return EXIT_CODES[err.code];
     }
-    io.err(`perf-monitor: unexpected failure: ${errorMessage(err)}`);
+    io.err(`perf-monitor: unexpected failure: ${redactUrlsIn(errorMessage(err))}`);
     return 1;
   }
 }

@@ -3,14 +3,23 @@
  * environment (the only place that reads it), validate against the schema, and report every problem at
  * once as `file:line:column: key.path: message`, with a "did you mean" hint for misspelt keys and values.
  * The result is deep-frozen.
+ *
+ * The work is linear in the size of the file, also for a file with a hundred thousand problems: the source
+ * is walked once (duplicate keys, environment expansion and the position of every key and value), and
+ * problems are located through that index. A message never echoes a value that came from an environment
+ * variable whose name looks secret or that lands in a secret key, and URLs in messages lose their
+ * credentials.
  */
 import fs from 'node:fs/promises';
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
-import type { Document, Node as YamlNode } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import type { Document, Node as YamlNode, Scalar } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, errorMessage, systemErrorCode } from '../lib/errors.js';
 import { deepFreeze } from '../lib/deep-freeze.js';
 import type { ConfigIssue } from '../lib/errors.js';
+import { redactUrlsIn } from '../lib/redact-url.js';
+import { isSecretKey } from '../lib/secrets.js';
+import { REDACTED, isSecretEntry } from './redact.js';
 import { closest } from './suggest.js';
 import { configSchema } from './schema.js';
 import type { AgentConfig } from './schema.js';
@@ -21,6 +30,8 @@ export interface LoadedConfig {
   config: AgentConfig;
   /** The file it came from, as given. */
   file: string;
+  /** The file holds no settings (empty, or comments only): every setting has its default. */
+  empty?: boolean;
 }
 
 /** Reads and validates a configuration file. Throws ConfigError listing every issue. */
@@ -40,13 +51,20 @@ export async function loadConfigFile(file: string, env: Env = process.env): Prom
             : `cannot read (${code ?? 'error'})`;
     throw new ConfigError('E_CONFIG_READ', [{ file, path: '', message: why }], { cause: err });
   }
-  return { config: parseConfigText(text, file, env), file };
+  const { config, empty } = parseConfig(text, file, env);
+  return { config, file, empty };
 }
 
 /** Parses and validates configuration text; `file` is used in messages only. */
 export function parseConfigText(text: string, file: string, env: Env = process.env): AgentConfig {
+  return parseConfig(text, file, env).config;
+}
+
+function parseConfig(text: string, file: string, env: Env): { config: AgentConfig; empty: boolean } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // Duplicate keys are found by the source walk: yaml's own check compares each key with every earlier
+  // key of its mapping, quadratic in the size of a mapping.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const locate = (offset: number | undefined): { line?: number; column?: number } => {
     if (offset === undefined) return {};
     const pos = lineCounter.linePos(offset);
@@ -65,8 +83,21 @@ export function parseConfigText(text: string, file: string, env: Env = process.e
     );
   }
 
+  const source = walkSource(doc, env);
+  if (source.duplicateKeys.length > 0) {
+    throw new ConfigError(
+      'E_CONFIG_PARSE',
+      source.duplicateKeys.map((offset) => ({
+        file,
+        path: '',
+        message: 'Map keys must be unique',
+        ...locate(offset),
+      })),
+    );
+  }
+
   // Unset variables are reported with everything else; they expand to empty text meanwhile.
-  const issues: ConfigIssue[] = expandEnvironment(doc, env).map((i) => ({
+  const issues: ConfigIssue[] = source.envIssues.map((i) => ({
     file,
     path: i.path,
     message: i.message,
@@ -97,16 +128,20 @@ export function parseConfigText(text: string, file: string, env: Env = process.e
   const result = configSchema.safeParse(input);
   if (!result.success) {
     const unsetPaths = new Set(issues.map((i) => i.path));
+    const hints: HintBudget = { left: MAX_HINTS };
     for (const zi of result.error.issues) {
-      for (const issue of describeIssue(zi, input)) {
+      for (const issue of describeIssue(zi, input, hints)) {
         if (unsetPaths.has(issue.path)) continue; // already reported as an unset variable
-        issue.message = withRuleName(issue.keyPath, issue.message, input);
-        issues.push({ file, ...issue, ...locate(offsetOf(doc, issue.keyPath, issue.atKey)) });
+        let message = withRuleName(issue.keyPath, issue.message, input);
+        if (source.secretPaths.has(pathKey(issue.keyPath)) || isSecretPath(issue.keyPath))
+          message = conceal(message, valueAt(input, issue.keyPath));
+        issue.message = redactUrlsIn(message);
+        issues.push({ file, ...issue, ...locate(source.offsetOf(issue.keyPath, issue.atKey)) });
       }
     }
   } else if (issues.length === 0) {
     for (const issue of environmentRules(result.data, env)) {
-      issues.push({ file, ...issue, ...locate(offsetOf(doc, issue.keyPath, false)) });
+      issues.push({ file, ...issue, ...locate(source.offsetOf(issue.keyPath, false)) });
     }
   }
   if (issues.length > 0) {
@@ -116,11 +151,11 @@ export function parseConfigText(text: string, file: string, env: Env = process.e
       issues.map(({ file: f, path, message, line, column }) => ({ file: f, path, message, line, column })),
     );
   }
-  return deepFreeze(result.data!);
+  return { config: deepFreeze(result.data!), empty: doc.contents === null };
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Environment expansion
+// The source walk: duplicate keys, environment expansion, positions
 
 const ENV_REF = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}/g;
 
@@ -130,42 +165,123 @@ interface EnvIssue {
   offset: number | undefined;
 }
 
+interface SourceWalk {
+  envIssues: EnvIssue[];
+  /** Offsets of keys that repeat an earlier key of the same mapping. */
+  duplicateKeys: number[];
+  /** Keys (pathKey) of values that hold a secret from the environment: never echoed. */
+  secretPaths: Set<string>;
+  /** Source offset of the value (or key) at a key path, or of its nearest existing ancestor. */
+  offsetOf(keyPath: readonly (string | number)[], atKey: boolean): number | undefined;
+}
+
+/** A key path as a map key (unlike formatPath, `a.b` and `["a.b"]` differ). */
+function pathKey(parts: readonly (string | number)[]): string {
+  return JSON.stringify(parts);
+}
+
+/** Whether the value at `parts` is a secret by its key (password, token, a header value, …). */
+function isSecretPath(parts: readonly (string | number)[]): boolean {
+  const key = parts[parts.length - 1];
+  const parent = parts[parts.length - 2];
+  return isSecretEntry(typeof key === 'string' ? key : '', typeof parent === 'string' ? parent : '');
+}
+
+/** `message` with every spelling of `value` replaced by <redacted>. */
+function conceal(message: string, value: unknown): string {
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return message;
+  const text = String(value);
+  if (text === '') return message;
+  return message.split(JSON.stringify(value)).join(REDACTED).split(text).join(REDACTED);
+}
+
 /**
- * Expands environment references in every string scalar. An unquoted scalar that becomes a number or a
- * boolean after expansion takes that type, so `port: ${PORT:-9091}` is a number.
+ * Walks the document once, iteratively (no recursion to overflow on deep nesting): finds duplicate keys,
+ * expands environment references in every string scalar and records the offset of every key and value by
+ * key path. An unquoted scalar that becomes a number or a boolean after expansion takes that type, so
+ * `port: ${PORT:-9091}` is a number.
  */
-function expandEnvironment(doc: Document, env: Env): EnvIssue[] {
-  const issues: EnvIssue[] = [];
-  visit(doc, {
-    Scalar(_key, node, path) {
-      if (typeof node.value !== 'string' || !node.value.includes('$')) return;
-      const original = node.value;
-      let missing: string | undefined;
-      const expanded = original.replace(
-        ENV_REF,
-        (whole, name: string | undefined, op: string | undefined, fallback: string | undefined) => {
-          if (whole === '$$') return '$';
-          const value = env[name!];
-          if (op === ':-') return value === undefined || value === '' ? (fallback ?? '') : value;
-          if (op === '-') return value === undefined ? (fallback ?? '') : value;
-          if (value === undefined) {
-            missing ??= name;
-            return '';
-          }
-          return value;
-        },
-      );
-      if (missing !== undefined) {
-        issues.push({
-          path: keyPathOf(path, node),
-          message: `environment variable ${missing} is not set (write \${${missing}:-default} to give a default)`,
-          offset: node.range?.[0],
-        });
+function walkSource(doc: Document, env: Env): SourceWalk {
+  const envIssues: EnvIssue[] = [];
+  const duplicateKeys: number[] = [];
+  const secretPaths = new Set<string>();
+  const valueOffsets = new Map<string, number>();
+  const keyOffsets = new Map<string, number>();
+
+  const expand = (node: Scalar, parts: readonly (string | number)[], isKey: boolean): void => {
+    if (typeof node.value !== 'string' || !node.value.includes('$')) return;
+    const original = node.value;
+    let missing: string | undefined;
+    let fromSecretVariable = false;
+    const expanded = original.replace(
+      ENV_REF,
+      (whole, name: string | undefined, op: string | undefined, fallback: string | undefined) => {
+        if (whole === '$$') return '$';
+        const value = env[name!];
+        if (value !== undefined && value !== '' && isSecretKey(name!)) fromSecretVariable = true;
+        if (op === ':-') return value === undefined || value === '' ? (fallback ?? '') : value;
+        if (op === '-') return value === undefined ? (fallback ?? '') : value;
+        if (value === undefined) {
+          missing ??= name;
+          return '';
+        }
+        return value;
+      },
+    );
+    const path = formatPath(parts);
+    if (missing !== undefined) {
+      envIssues.push({
+        path,
+        message: `environment variable ${missing} is not set (write \${${missing}:-default} to give a default)`,
+        offset: node.range?.[0],
+      });
+    }
+    if (!isKey && expanded !== original && (fromSecretVariable || isSecretPath(parts)))
+      secretPaths.add(pathKey(parts));
+    node.value = node.type === 'PLAIN' ? retype(expanded) : expanded;
+  };
+
+  const stack: { node: unknown; parts: (string | number)[] }[] = [{ node: doc.contents, parts: [] }];
+  while (stack.length > 0) {
+    const { node, parts } = stack.pop()!;
+    if (node === null || typeof node !== 'object' || isAlias(node)) continue;
+    const range = (node as YamlNode).range;
+    if (range !== undefined && range !== null) valueOffsets.set(pathKey(parts), range[0]);
+    if (isScalar(node)) {
+      expand(node, parts, false);
+    } else if (isMap(node)) {
+      const seen = new Set<unknown>();
+      const children: { node: unknown; parts: (string | number)[] }[] = [];
+      for (const pair of node.items) {
+        const key = pair.key;
+        if (!isScalar(key)) continue;
+        if (seen.has(key.value)) duplicateKeys.push(key.range?.[0] ?? range?.[0] ?? 0);
+        else seen.add(key.value);
+        expand(key, parts, true);
+        const childParts = [...parts, String(key.value)];
+        if (key.range !== undefined && key.range !== null) keyOffsets.set(pathKey(childParts), key.range[0]);
+        children.push({ node: pair.value, parts: childParts });
       }
-      node.value = node.type === 'PLAIN' ? retype(expanded) : expanded;
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+    } else if (isSeq(node)) {
+      for (let i = node.items.length - 1; i >= 0; i--)
+        stack.push({ node: node.items[i], parts: [...parts, i] });
+    }
+  }
+
+  return {
+    envIssues,
+    duplicateKeys,
+    secretPaths,
+    offsetOf(keyPath, atKey) {
+      for (let n = keyPath.length; n >= 0; n--) {
+        const key = pathKey(keyPath.slice(0, n));
+        const offset = atKey && n === keyPath.length && n > 0 ? keyOffsets.get(key) : valueOffsets.get(key);
+        if (offset !== undefined) return offset;
+      }
+      return undefined;
     },
-  });
-  return issues;
+  };
 }
 
 function retype(text: string): string | number | boolean {
@@ -173,23 +289,6 @@ function retype(text: string): string | number | boolean {
   if (text === 'true') return true;
   if (text === 'false') return false;
   return text;
-}
-
-/** The key path of a node reached by yaml's visit(). */
-function keyPathOf(ancestors: readonly unknown[], node: unknown): string {
-  const parts: (string | number)[] = [];
-  const chain = [...ancestors, node];
-  for (let i = 1; i < chain.length; i++) {
-    const parent = chain[i - 1];
-    const child = chain[i];
-    if (isSeq(parent)) {
-      parts.push(parent.items.indexOf(child));
-    } else if (parent !== null && typeof parent === 'object' && 'key' in parent && 'value' in parent) {
-      const pair = parent;
-      if (pair.value === child && isScalar(pair.key)) parts.push(String(pair.key.value));
-    }
-  }
-  return formatPath(parts);
 }
 
 /** Checks that need the environment after the schema passed. */
@@ -275,13 +374,21 @@ const EXPECTED_NAMES: Record<string, string> = {
   int: 'a whole number',
 };
 
-function hint(value: unknown, candidates: readonly string[]): string {
-  if (typeof value !== 'string') return '';
+/** At most this many problems of one file get a "did you mean" hint (each costs edit distances). */
+const MAX_HINTS = 1000;
+
+interface HintBudget {
+  left: number;
+}
+
+function hint(value: unknown, candidates: readonly string[], budget: HintBudget): string {
+  if (typeof value !== 'string' || budget.left <= 0) return '';
+  budget.left--;
   const best = closest(value, candidates);
   return best === undefined ? '' : ` (did you mean ${JSON.stringify(best)}?)`;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, input: unknown): DescribedIssue[] {
+function describeIssue(issue: z.core.$ZodIssue, input: unknown, hints: HintBudget): DescribedIssue[] {
   const keyPath = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   const path = formatPath(keyPath);
   const value = valueAt(input, keyPath);
@@ -295,7 +402,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): DescribedIssue[
         return {
           path: formatPath(kp),
           keyPath: kp,
-          message: `unknown key ${JSON.stringify(key)}${hint(key, allowed)}`,
+          message: `unknown key ${JSON.stringify(key)}${hint(key, allowed, hints)}`,
           atKey: true,
         };
       });
@@ -307,7 +414,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): DescribedIssue[
       if (value === undefined) return one('is required');
       const values = issue.values.map((v) => String(v));
       return one(
-        `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}${hint(value, values)}`,
+        `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}${hint(value, values, hints)}`,
       );
     }
     case 'invalid_union': {
@@ -341,7 +448,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): DescribedIssue[
       return one(issue.issues.map((i) => i.message).join('; '), true);
     case 'custom': {
       const from = (issue.params as { suggestFrom?: string[] } | undefined)?.suggestFrom;
-      return one(`${issue.message}${from === undefined ? '' : hint(value, from)}`);
+      return one(`${issue.message}${from === undefined ? '' : hint(value, from, hints)}`);
     }
     default:
       return one(issue.message);
@@ -380,28 +487,6 @@ function allowedKeys(keyPath: readonly (string | number)[]): string[] {
   }
   const def = (schema as { _zod: { def: Record<string, unknown> } })._zod.def;
   return def.type === 'object' ? Object.keys(def.shape as Record<string, unknown>) : [];
-}
-
-/** Source offset of the value (or key) at `keyPath`, or of its nearest existing ancestor. */
-function offsetOf(doc: Document, keyPath: readonly (string | number)[], atKey: boolean): number | undefined {
-  for (let n = keyPath.length; n >= 0; n--) {
-    const prefix = keyPath.slice(0, n);
-    if (atKey && n === keyPath.length && n > 0) {
-      const parent = prefix.length === 1 ? doc.contents : doc.getIn(prefix.slice(0, -1), true);
-      if (isMap(parent)) {
-        const pair = parent.items.find(
-          (it) => isScalar(it.key) && String(it.key.value) === String(prefix[prefix.length - 1]),
-        );
-        const range = (pair?.key as YamlNode | undefined)?.range;
-        if (range !== undefined && range !== null) return range[0];
-      }
-      continue;
-    }
-    const node = n === 0 ? doc.contents : doc.getIn(prefix, true);
-    const range = (node as YamlNode | null | undefined)?.range;
-    if (range !== undefined && range !== null) return range[0];
-  }
-  return undefined;
 }
 
 export { defaultConfigPath } from './default-path.js';

@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   E_NOTIFY: 'a notification could not be delivered',
   E_OUTBOX: 'the notification store cannot be read or written',
   E_AGENT_API: "the running agent's HTTP API could not be reached or refused the request",
+  E_REDIRECT: 'a server redirected a request to another origin (or too often); it was not followed',
   E_HISTORY_STORE: 'the trend history file cannot be used (foreign, corrupt or unreadable)',
   E_HISTORY_QUERY: 'a trend history query failed',
   E_ALERT_STATE: 'the alert state file cannot be read',

@@ -1,10 +1,13 @@
 /**
  * Structured logging. Components receive a Logger and narrow it with child({ probe: 'cpu' }); messages
  * are fixed strings and the variable parts go in fields. Secrets never reach a sink: fields whose key
- * looks like a credential are replaced before formatting.
+ * looks like a credential are replaced before formatting, and so are the credentials inside URLs in any
+ * field (user information, `?token=`/`api_key=`/`sig=`… values).
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { APPEND_FILE_FLAGS, PRIVATE_FILE_MODE, ensurePrivateDir } from './private-files.js';
+import { redactUrlsIn } from './redact-url.js';
 import { isSecretKey } from './secrets.js';
 import type { Clock } from './clock.js';
 
@@ -23,10 +26,12 @@ const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, er
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
-/** Replaces the values of credential-like keys, at any depth. */
+/** Replaces the values of credential-like keys and the credentials in URLs, at any depth. */
 export function redactFields(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return redactUrlsIn(value);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return { message: value.message, code: (value as { code?: unknown }).code };
+  if (value instanceof Error)
+    return { message: redactUrlsIn(value.message), code: (value as { code?: unknown }).code };
   if (Array.isArray(value)) return value.map((v) => redactFields(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
@@ -145,7 +150,7 @@ export class RotatingFileSink implements LogSink {
 
   constructor(opts: RotatingFileSinkOptions) {
     this._opts = opts;
-    fs.mkdirSync(path.dirname(opts.file), { recursive: true });
+    ensurePrivateDir(path.dirname(opts.file));
     this._open();
   }
 
@@ -167,7 +172,7 @@ export class RotatingFileSink implements LogSink {
   }
 
   private _open(): void {
-    this._fd = fs.openSync(this._opts.file, 'a');
+    this._fd = fs.openSync(this._opts.file, APPEND_FILE_FLAGS, PRIVATE_FILE_MODE);
     this._size = fs.fstatSync(this._fd).size;
   }
 

@@ -13,6 +13,7 @@ import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
 import type { Sample, SampleKind } from '../analysis/samples.js';
 import { AgentError, errorMessage } from '../lib/errors.js';
+import { createPrivateFile, ensurePrivateDir } from '../lib/private-files.js';
 import { ChunkEncoder, decodeChunk } from './gorilla.js';
 
 export type Resolution = 'raw' | '1m' | '1h';
@@ -318,7 +319,12 @@ export class SqliteHistoryStore implements HistoryStore {
           'E_HISTORY_STORE',
           `${file}: no history file (is trend_analysis enabled with the sqlite backend?)`,
         );
-      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      try {
+        ensurePrivateDir(path.dirname(path.resolve(file)));
+        createPrivateFile(file);
+      } catch (cause) {
+        throw storeError(file, `cannot create the history file (${errorMessage(cause)})`, cause);
+      }
     }
     const readOnly = this._opts.readOnly === true;
     if (readOnly && !existing) throw new AgentError('E_HISTORY_STORE', `${file}: the history file is empty`);

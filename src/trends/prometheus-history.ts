@@ -7,8 +7,10 @@
  */
 import { catalogEntry } from '../catalog/catalog.js';
 import { AgentError, errorMessage } from '../lib/errors.js';
+import { fetchSameOrigin } from '../lib/fetch-same-origin.js';
 import { redactUrl } from '../lib/redact-url.js';
 import { instrumentName } from '../telemetry/instruments.js';
+import { checkMetricName, promqlSelector } from './metric-query.js';
 import type { HistoryReader, Resolution, SeriesWindow } from './history-store.js';
 import { counterIncrease } from './history-store.js';
 
@@ -26,15 +28,6 @@ export interface PrometheusHistoryOptions {
 interface MatrixSeries {
   metric: Record<string, string>;
   values: [number, string][];
-}
-
-function escapeLabelValue(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-function selector(name: string, labels: Readonly<Record<string, string>>): string {
-  const m = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabelValue(v)}"`);
-  return `${name}{${m.join(',')}}`;
 }
 
 function withoutName(metric: Record<string, string>, drop: readonly string[] = []): Record<string, string> {
@@ -74,7 +67,10 @@ export class PrometheusHistory implements HistoryReader {
     const url = `${this._opts.url.replace(/\/$/, '')}${path}?${new URLSearchParams(params).toString()}`;
     let body: { status: string; data?: { resultType: string; result: unknown }; error?: string };
     try {
-      const res = await this._fetch(url, { signal: AbortSignal.timeout(this._opts.timeoutMs) });
+      const res = await fetchSameOrigin(url, {
+        signal: AbortSignal.timeout(this._opts.timeoutMs),
+        fetch: this._fetch,
+      });
       body = (await res.json()) as typeof body;
     } catch (err) {
       throw new AgentError(
@@ -119,6 +115,7 @@ export class PrometheusHistory implements HistoryReader {
     toMs: number,
     opts: { resolution?: Resolution } = {},
   ): Promise<SeriesWindow[]> {
+    checkMetricName(metric);
     const entry = catalogEntry(metric);
     const kind = entry?.kind ?? 'gauge';
     const name = instrumentName(this._opts.prefix, { exportedName: entry?.exportedName ?? metric, kind });
@@ -127,15 +124,15 @@ export class PrometheusHistory implements HistoryReader {
       opts.resolution ?? (toMs - fromMs <= rawLimit ? 'raw' : toMs - fromMs <= 7 * 86_400_000 ? '1m' : '1h');
     const stepMs = resolution === 'raw' ? undefined : resolution === '1m' ? 60_000 : 3_600_000;
     if (kind !== 'histogram') {
-      const series = await this._matrix(selector(name, labels), fromMs, toMs, stepMs);
+      const series = await this._matrix(promqlSelector(name, labels), fromMs, toMs, stepMs);
       return series
         .map((s) => ({ metric, labels: withoutName(s.metric), kind, resolution, ...columns(s.values) }))
         .filter((w) => w.t.length > 0);
     }
     const [buckets, sums, counts] = await Promise.all([
-      this._matrix(selector(`${name}_bucket`, labels), fromMs, toMs, stepMs),
-      this._matrix(selector(`${name}_sum`, labels), fromMs, toMs, stepMs),
-      this._matrix(selector(`${name}_count`, labels), fromMs, toMs, stepMs),
+      this._matrix(promqlSelector(`${name}_bucket`, labels), fromMs, toMs, stepMs),
+      this._matrix(promqlSelector(`${name}_sum`, labels), fromMs, toMs, stepMs),
+      this._matrix(promqlSelector(`${name}_count`, labels), fromMs, toMs, stepMs),
     ]);
     const increase = (values: [number, string][]): number => {
       let inc = 0;

@@ -6,6 +6,7 @@
  * only sees the routes it hands over.
  */
 import type { CollectionBatch } from '../analysis/collection-reader.js';
+import { CATALOG } from '../catalog/catalog.js';
 import type { Sample } from '../analysis/samples.js';
 import type { TrendAnalysisConfig } from '../config/schema.js';
 import type { Route } from '../export/http-server.js';
@@ -20,6 +21,7 @@ import { SeriesForecaster, secondsToThreshold } from './forecast.js';
 import { SqliteHistoryStore } from './history-store.js';
 import type { HistoryReader, Resolution, SeriesWindow } from './history-store.js';
 import { PrometheusHistory } from './prometheus-history.js';
+import { checkMetricName } from './metric-query.js';
 import { computeStatistics } from './stats.js';
 import type { TrendStatistics } from './stats.js';
 import { counterIncrease } from './history-store.js';
@@ -34,6 +36,11 @@ export interface TrendServiceOptions {
   logger: Logger;
   /** Tests inject a fetch for the Prometheus backend. */
   fetch?: typeof fetch;
+  /**
+   * The metric names a query may ask for (the configuration's knownMetricNames); a query for any other
+   * name is refused with E_USAGE. Default: the catalog's metrics.
+   */
+  knownMetrics?: ReadonlySet<string>;
 }
 
 /** The online state of one monitored series. */
@@ -128,6 +135,7 @@ export class TrendService {
   private readonly _opts: TrendServiceOptions;
   private readonly _settings: DetectorSettings;
   private readonly _monitoredMetrics: ReadonlySet<string>;
+  private readonly _knownMetrics: ReadonlySet<string>;
   private readonly _store: SqliteHistoryStore | undefined;
   private readonly _reader: HistoryReader;
   private readonly _monitored = new Map<string, Monitored>();
@@ -148,6 +156,7 @@ export class TrendService {
       seasonality: ad.seasonality,
     };
     this._monitoredMetrics = new Set(ad.enabled ? ad.metrics : []);
+    this._knownMetrics = opts.knownMetrics ?? new Set(CATALOG.flatMap((e) => [e.name, e.exportedName]));
     if (c.storage.backend === 'prometheus') {
       this._reader = new PrometheusHistory({
         url: c.storage.url!,
@@ -400,6 +409,7 @@ export class TrendService {
         'E_USAGE',
         `bad window ${JSON.stringify(window)}: use a duration such as 1h, 24h or 7d`,
       );
+    checkMetricName(metric, this._knownMetrics);
     const toMs = opts.toMs ?? this._opts.clock.nowMs();
     const fromMs = toMs - windowMs;
     const windows = await this._reader.query(metric, labels, fromMs, toMs, { resolution: opts.resolution });
@@ -435,6 +445,7 @@ export class TrendService {
         'E_USAGE',
         `bad window ${JSON.stringify(opts.window)}: use a duration such as 1h or 24h`,
       );
+    checkMetricName(metric, this._knownMetrics);
     const toMs = this._opts.clock.nowMs();
     const windows = await this._reader.query(metric, opts.labels ?? {}, toMs - windowMs, toMs, {
       resolution: 'raw',

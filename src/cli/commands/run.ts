@@ -1,7 +1,8 @@
 import { PerformanceMonitorAgent } from '../../agent.js';
 import type { Env } from '../../config/load.js';
-import { ConfigError, errorMessage, formatConfigIssue } from '../../lib/errors.js';
+import { ConfigError, errorMessage } from '../../lib/errors.js';
 import type { CliIo } from '../io.js';
+import { problemLines } from '../problems.js';
 
 export interface RunSignals {
   /** Registers a handler for a process signal (main.ts passes process.on). */
@@ -32,8 +33,8 @@ export async function runCommand(file: string, env: Env, signals: RunSignals, io
       agent.logger.info('reloading configuration', { config: file });
       agent.reload().catch((err: unknown) => {
         if (err instanceof ConfigError) {
-          for (const issue of err.issues)
-            agent.logger.error('configuration not reloaded', { problem: formatConfigIssue(issue) });
+          for (const problem of problemLines(err.issues))
+            agent.logger.error('configuration not reloaded', { problem });
         } else {
           agent.logger.error('configuration not reloaded', { error: errorMessage(err) });
         }

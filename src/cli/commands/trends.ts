@@ -5,10 +5,12 @@
  */
 import { loadConfigFile } from '../../config/load.js';
 import type { Env } from '../../config/load.js';
+import { knownMetricNames } from '../../config/schema.js';
 import { SystemClock } from '../../lib/clock.js';
 import { AgentError } from '../../lib/errors.js';
 import { SqliteHistoryStore } from '../../trends/history-store.js';
 import type { HistoryReader, SeriesWindow } from '../../trends/history-store.js';
+import { checkMetricName } from '../../trends/metric-query.js';
 import { PrometheusHistory } from '../../trends/prometheus-history.js';
 import { textSparkline } from '../../trends/sparkline.js';
 import { computeStatistics } from '../../trends/stats.js';
@@ -80,6 +82,7 @@ export async function trendsCommand(
     );
   const labels = parseLabelMatchers(values.labels as string | undefined);
   const { config } = await loadConfigFile(file, env);
+  checkMetricName(metric, knownMetricNames(config));
   const t = config.trend_analysis;
   const clock = new SystemClock();
   let reader: HistoryReader;

@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlertmanagerNotifier, alertsApiUrl } from '../../../src/alerts/notifiers/alertmanager.js';
 import { LogNotifier } from '../../../src/alerts/notifiers/log.js';
@@ -124,6 +126,58 @@ describe('WebhookNotifier', () => {
     });
     const err = (await n.send(batch()).catch((e: unknown) => e)) as Error;
     expect(err.message).not.toContain('abc');
+  });
+});
+
+describe('redirects', () => {
+  /** A receiver that answers every request with a 307 to `location`. */
+  async function redirector(location: string): Promise<{ url: string; close: () => Promise<void> }> {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(307, { Location: location });
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  it('should not follow a webhook or Alertmanager receiver redirecting to another origin', async () => {
+    const thief = await receiver();
+    const r = await redirector(thief.url('/collect?token=t0k3n'));
+    try {
+      const webhook = new WebhookNotifier({
+        name: 'ops',
+        url: `${r.url}/hook`,
+        headers: { Authorization: 'Bearer s3cret' },
+        hmacSecret: 'shh',
+        timeoutMs: 5000,
+        externalUrl: '',
+      });
+      const am = new AlertmanagerNotifier({
+        name: 'am',
+        url: r.url,
+        headers: { Authorization: 'Bearer s3cret' },
+        timeoutMs: 5000,
+        resendIntervalMs: 60_000,
+        externalUrl: '',
+        clock: new ManualClock(T0),
+      });
+      for (const n of [webhook, am]) {
+        const err = (await n.send(batch()).catch((e: unknown) => e)) as NotifyError;
+        expect(err).toBeInstanceOf(NotifyError);
+        expect(err.permanent).toBe(true);
+        expect(err.message).toContain('not followed to another origin');
+        expect(err.message).toContain(`${thief.url('/collect')}?token=<redacted>`);
+        expect(err.message).not.toContain('t0k3n');
+      }
+      expect(thief.received).toEqual([]);
+    } finally {
+      await r.close();
+    }
   });
 });
 

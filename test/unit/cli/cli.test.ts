@@ -1,5 +1,7 @@
 import fs from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { EXIT_CODES, main } from '../../../src/cli/cli.js';
 import type { CliIo } from '../../../src/cli/io.js';
@@ -29,6 +31,20 @@ const PACKAGE_VERSION = (
 ).version;
 
 const NEO4J_SECRET = 'n3o4j-s3cret-from-env';
+
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Writes `text` to a config file in a fresh temporary directory. */
+function tempConfig(text: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-monitor-cli-'));
+  tempDirs.push(dir);
+  const file = path.join(dir, 'config.yaml');
+  fs.writeFileSync(file, text);
+  return file;
+}
 
 describe('main', () => {
   describe('validate', () => {
@@ -109,6 +125,41 @@ describe('main', () => {
       expect(r.err).toEqual([`${file}: no such file`]);
       expect(r.out).toEqual([]);
     });
+
+    it('should list the first 100 problems and count the rest', async () => {
+      const keys = Array.from({ length: 250 }, (_, i) => `  unknown_${i}: ${i}\n`).join('');
+      const file = tempConfig(`performance_monitor:\n${keys}`);
+      const r = await run(['validate', '-c', file]);
+      expect(r.code).toBe(2);
+      expect(r.err).toHaveLength(102);
+      expect(r.err[0]).toBe(`${file}:2:3: performance_monitor.unknown_0: unknown key "unknown_0"`);
+      expect(r.err[99]).toContain('performance_monitor.unknown_99: unknown key');
+      expect(r.err.slice(100)).toEqual(['… and 150 more problem(s)', `${file}: 250 problem(s)`]);
+    });
+
+    it.each([
+      ['empty', ''],
+      ['comments only', '# nothing set yet\n'],
+    ])('should say that defaults are used when the file is %s', async (_what, text) => {
+      const file = tempConfig(text);
+      const r = await run(['validate', '-c', file]);
+      expect(r.code).toBe(0);
+      expect(r.out).toEqual([
+        `${file}: valid (empty: every setting has its default; system, application collectors, every 30s, 0 alert rule(s))`,
+      ]);
+    });
+  });
+
+  describe('errors', () => {
+    it('should not print the credentials of a URL in an error', async () => {
+      const r = await run(['alerts', '--url', 'http://monitor:hunter2@127.0.0.1:1/?token=t0k3n']);
+      expect(r.code).toBe(1);
+      expect(r.err).toHaveLength(1);
+      expect(r.err[0]).toMatch(
+        /^perf-monitor: cannot read http:\/\/<redacted>@127\.0\.0\.1:1\/\?token=<redacted>/,
+      );
+      expect(r.err[0]).not.toMatch(/hunter2|t0k3n/);
+    });
   });
 
   describe('config print', () => {
@@ -145,6 +196,15 @@ describe('main', () => {
       expect(printed.performance_monitor.prometheus.port).toBe(9200);
       const yaml = await run(['config', 'print', '-c', DEFAULT_CONFIG], env);
       expect(parseYaml(yaml.out.join('\n'))).toEqual(printed);
+    });
+
+    it('should list the first 100 problems of a file that does not validate and count the rest', async () => {
+      const keys = Array.from({ length: 150 }, (_, i) => `  unknown_${i}: ${i}\n`).join('');
+      const r = await run(['config', 'print', '-c', tempConfig(`performance_monitor:\n${keys}`)]);
+      expect(r.code).toBe(2);
+      expect(r.out).toEqual([]);
+      expect(r.err).toHaveLength(101);
+      expect(r.err[100]).toBe('… and 50 more problem(s)');
     });
 
     it('should exit 2 with the issues when the file does not validate', async () => {

@@ -842,3 +842,124 @@ describe('unquoted environment values in text fields', () => {
     expect(cfg.performance_monitor.otlp.headers['X-Key']).toBe('true');
   });
 });
+
+describe('messages never echo secrets', () => {
+  const messagesOf = async (text: string, env: Env): Promise<string> => {
+    const err = await configErrorOf(() => parseConfigText(text, 'secret.yaml', env));
+    return err.issues.map((i) => `${i.path}: ${i.message}`).join('\n');
+  };
+
+  it('should not echo a value that came from an environment variable with a secret-looking name', async () => {
+    const text = [
+      'performance_monitor:',
+      '  collection_interval: ${API_SECRET}',
+      '  alerting:',
+      '    notifications:',
+      '      channels:',
+      '        - type: kafka',
+      '          brokers: [k:9092]',
+      '          topic: alerts',
+      '          sasl: { mechanism: "${KAFKA_TOKEN}", username: u, password: p }',
+    ].join('\n');
+    const messages = await messagesOf(text, { API_SECRET: 'sk-live-4242', KAFKA_TOKEN: 'tok-9f8e7d' });
+    expect(messages).toContain('performance_monitor.collection_interval: invalid duration <redacted>');
+    expect(messages).toContain('sasl.mechanism: expected one of "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"');
+    expect(messages).not.toContain('sk-live-4242');
+    expect(messages).not.toContain('tok-9f8e7d');
+  });
+
+  it('should still echo a value from an ordinary variable', async () => {
+    const messages = await messagesOf('performance_monitor:\n  collection_interval: ${INTERVAL}\n', {
+      INTERVAL: 'fast',
+    });
+    expect(messages).toContain('invalid duration "fast"');
+  });
+
+  it('should redact the credentials of a URL a message echoes', async () => {
+    const messages = await messagesOf(
+      'performance_monitor:\n  otlp:\n    compression: "https://u:hunter2@x.example/?token=abc123"\n',
+      {},
+    );
+    expect(messages).toContain('got "https://<redacted>@x.example/?token=<redacted>"');
+    expect(messages).not.toContain('hunter2');
+    expect(messages).not.toContain('abc123');
+  });
+});
+
+describe('work linear in the number of problems', () => {
+  /**
+   * Elements the Array search methods (some, find, indexOf, …) look at while `fn` runs: the way a loader
+   * turns quadratic is a search through a whole mapping per key, which this counts without a clock.
+   */
+  function arrayScans(fn: () => void): number {
+    const proto = Array.prototype as unknown as Record<
+      string,
+      (this: unknown[], ...args: unknown[]) => unknown
+    >;
+    const names = ['some', 'every', 'find', 'findIndex', 'indexOf', 'includes', 'filter'];
+    const originals = names.map((n) => proto[n]!);
+    let scanned = 0;
+    names.forEach((n, i) => {
+      proto[n] = function (this: unknown[], ...args: unknown[]) {
+        scanned += this.length;
+        return originals[i]!.apply(this, args);
+      };
+    });
+    try {
+      fn();
+    } finally {
+      names.forEach((n, i) => {
+        proto[n] = originals[i]!;
+      });
+    }
+    return scanned;
+  }
+
+  const unknownKeys = (n: number): string =>
+    `performance_monitor:\n${Array.from({ length: n }, (_, i) => `  unknown_key_${i}: ${i}\n`).join('')}`;
+  const badRules = (n: number): string =>
+    `performance_monitor:\n  alerting:\n    rules:\n${Array.from(
+      { length: n },
+      (_, i) => `      - { name: r${i}, metric: cpu_percent, condition: ">", threshold: "\${T${i}}" }\n`,
+    ).join('')}`;
+
+  it.each([
+    ['unknown keys in one mapping', unknownKeys],
+    ['bad rules with environment references in one list', badRules],
+  ])('should do twice the work for twice as many %s, not four times', (_what, generate) => {
+    const work = (n: number): { scans: number; issues: number } => {
+      let issues = 0;
+      const scans = arrayScans(() => {
+        try {
+          parseConfigText(generate(n), 'big.yaml', {});
+        } catch (err) {
+          issues = (err as { issues: unknown[] }).issues.length;
+        }
+      });
+      return { scans, issues };
+    };
+    const small = work(600);
+    const large = work(1200);
+    expect(small.issues).toBeGreaterThanOrEqual(600);
+    expect(large.issues).toBe(2 * small.issues);
+    expect(large.scans / small.scans).toBeLessThan(2.5);
+  });
+
+  it('should give "did you mean" hints to the first 1000 problems only, and list every problem', async () => {
+    const keys = Array.from({ length: 1100 }, (_, i) => `  collection_interv${i}: 1\n`).join('');
+    const err = await configErrorOf(() => parseConfigText(`performance_monitor:\n${keys}`, 'typos.yaml', {}));
+    expect(err.issues).toHaveLength(1100);
+    const hinted = err.issues.filter((i) => i.message.endsWith('(did you mean "collection_interval"?)'));
+    expect(hinted).toHaveLength(1000);
+  });
+
+  it('should still report a key given twice in one mapping, at the second one', async () => {
+    const err = await configErrorOf(() =>
+      parseConfigText('performance_monitor:\n  prometheus:\n    port: 1\n    port: 2\n', 'dup.yaml', {}),
+    );
+    expect(err.code).toBe('E_CONFIG_PARSE');
+    expect(err.issues).toEqual([
+      { file: 'dup.yaml', path: '', message: 'Map keys must be unique', line: 4, column: 5 },
+    ]);
+  });
+});

@@ -135,4 +135,50 @@ describe('redactConfig', () => {
       count: 3,
     });
   });
+
+  it('should redact credentials inside every URL-valued key and keep the URL readable', () => {
+    const text = [
+      'performance_monitor:',
+      '  neo4j_metrics:',
+      '    uri: ${NEO4J_URI}',
+      '  otlp:',
+      '    endpoint: https://tenant:otlp-pass@otel.example:4318/v1/metrics?api_key=otlp-key&region=eu',
+      '  alerting:',
+      '    notifications:',
+      '      external_url: https://ops:ext-pass@perf.example/',
+      '      channels:',
+      '        - type: webhook',
+      '          url: https://hooks.example/alert?token=hook-token&Signature=hook-sig',
+      'trend_analysis:',
+      '  storage:',
+      '    url: http://prom:prom-pass@prometheus:9090',
+    ].join('\n');
+    const config = parseConfigText(text, 'urls.yaml', { NEO4J_URI: 'bolt://monitor:neo-pass@db:7687' });
+    const out = redactConfig(config) as Printable;
+    const pm = out.performance_monitor!;
+    expect(pm.neo4j_metrics!.uri).toBe('bolt://<redacted>@db:7687');
+    expect(pm.otlp!.endpoint).toBe(
+      'https://<redacted>@otel.example:4318/v1/metrics?api_key=<redacted>&region=eu',
+    );
+    const notifications = pm.alerting!.notifications as Record<string, unknown> & {
+      channels: Record<string, unknown>[];
+    };
+    expect(notifications.external_url).toBe('https://<redacted>@perf.example/');
+    const channels = notifications.channels;
+    expect(channels[0]!.url).toBe('https://hooks.example/alert?token=<redacted>&Signature=<redacted>');
+    expect((out.trend_analysis as Record<string, Record<string, unknown>>).storage!.url).toBe(
+      'http://<redacted>@prometheus:9090',
+    );
+    const printed = JSON.stringify(out);
+    for (const secret of [
+      'neo-pass',
+      'otlp-pass',
+      'otlp-key',
+      'ext-pass',
+      'hook-token',
+      'hook-sig',
+      'prom-pass',
+    ])
+      expect(printed).not.toContain(secret);
+  });
 });

@@ -176,6 +176,21 @@ describe('redactFields', () => {
     expect(redactFields('text')).toBe('text');
     expect(redactFields(null)).toBeNull();
   });
+
+  it('should redact the credentials of URLs in any field and in error messages', () => {
+    const err = new Error('POST https://u:pw@hooks.example/a?token=t1 failed');
+    expect(
+      redactFields({
+        url: 'bolt://neo4j:hunter2@db:7687',
+        endpoints: ['https://otel.example/v1/metrics?api_key=k&region=eu'],
+        error: err,
+      }),
+    ).toEqual({
+      url: 'bolt://<redacted>@db:7687',
+      endpoints: ['https://otel.example/v1/metrics?api_key=<redacted>&region=eu'],
+      error: { message: 'POST https://<redacted>@hooks.example/a?token=<redacted> failed', code: undefined },
+    });
+  });
 });
 
 describe('formatRecord', () => {

@@ -89,6 +89,19 @@ describe('PerformanceMonitorAgent with trend analysis', () => {
     expect(bad.status).toBe(400);
     expect(String(bad.body.error)).toContain('soon');
     expect((await getJson(fx, '/api/v1/trends?metric=memory_percent&labels=nolabel')).status).toBe(400);
+    // Only metric names the configuration knows, in grammar and at most 200 characters.
+    for (const metric of [
+      'up',
+      'memory_percent{job=~".+"}',
+      'memory_percent or vector(1)',
+      'm'.repeat(201),
+    ]) {
+      const refused = await getJson(fx, `/api/v1/trends?metric=${encodeURIComponent(metric)}&window=1h`);
+      expect(refused.status).toBe(400);
+      expect(String(refused.body.error)).toMatch(/^(unknown metric|bad metric name|metric name longer)/);
+      const scanned = await getJson(fx, `/api/v1/anomalies?metric=${encodeURIComponent(metric)}&window=1h`);
+      expect(scanned.status).toBe(400);
+    }
 
     const anomalies = await getJson(fx, '/api/v1/anomalies');
     expect(anomalies.status).toBe(200);

@@ -88,4 +88,44 @@ describe('PrometheusHistory', () => {
     });
     await expect(bad.query('cpu_percent', {}, 0, 1000)).rejects.toThrow(/parse error at char 3/);
   });
+
+  it.each([
+    ['a metric that is PromQL', 'cpu_percent{job=~".+"} or vector(1)', {}],
+    ['a label name that is PromQL', 'cpu_percent', { 'a="1"} or up{b': 'x' }],
+  ])('should refuse %s with E_USAGE and never ask Prometheus', async (_what, metric, labels) => {
+    const seen: string[] = [];
+    const h = new PrometheusHistory({
+      url: 'http://127.0.0.1:9090',
+      prefix: 'p',
+      timeoutMs: 1000,
+      fetch: fakeFetch({ status: 'success', data: { resultType: 'matrix', result: [] } }, seen),
+    });
+    await expect(h.query(metric, labels, 0, 1000)).rejects.toMatchObject({ code: 'E_USAGE' });
+    expect(seen).toEqual([]);
+  });
+
+  it('should not follow a redirect to another origin', async () => {
+    const seen: string[] = [];
+    const redirecting = ((url: string) => {
+      seen.push(url);
+      return Promise.resolve(
+        new Response(null, {
+          status: 302,
+          headers: { Location: 'http://elsewhere.example:9090/api/v1/query' },
+        }),
+      );
+    }) as typeof fetch;
+    const h = new PrometheusHistory({
+      url: 'http://127.0.0.1:9090',
+      prefix: 'p',
+      timeoutMs: 1000,
+      fetch: redirecting,
+    });
+    const err = (await h.query('cpu_percent', {}, 0, 1000).catch((e: unknown) => e)) as Error & {
+      code: string;
+    };
+    expect(err.code).toBe('E_HISTORY_QUERY');
+    expect(err.message).toContain('a redirect to http://elsewhere.example:9090/api/v1/query: not followed');
+    expect(seen).toHaveLength(1);
+  });
 });

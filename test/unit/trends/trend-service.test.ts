@@ -155,4 +155,34 @@ describe('TrendService on histograms', () => {
     });
     await s.shutdown();
   });
+
+  it('should refuse a metric that is not a known metric name before asking Prometheus', async () => {
+    const config = parseConfigText(
+      'trend_analysis:\n  enabled: true\n  storage:\n    backend: prometheus\n    url: http://127.0.0.1:9090\n',
+      'x.yaml',
+      {},
+    );
+    const asked: string[] = [];
+    const fetch = ((url: string) => {
+      asked.push(new URL(url).searchParams.get('query') ?? '');
+      const body = { status: 'success', data: { resultType: 'matrix', result: [] } };
+      return Promise.resolve(new Response(JSON.stringify(body)));
+    }) as typeof globalThis.fetch;
+    const s = new TrendService({
+      config: config.trend_analysis,
+      intervalMs: 10_000,
+      metricPrefix: 'p',
+      clock: new ManualClock(Date.UTC(2026, 10, 1)),
+      logger: new MemoryLogger(),
+      fetch,
+      knownMetrics: new Set(['cpu_percent', 'queue_length']),
+    });
+    for (const metric of ['cpu_percent) or vector(1', 'up', 'x'.repeat(201)]) {
+      await expect(s.getTrendStatistics(metric, '1h')).rejects.toMatchObject({ code: 'E_USAGE' });
+      await expect(s.detectAnomalies(metric, { window: '1h' })).rejects.toMatchObject({ code: 'E_USAGE' });
+    }
+    expect(asked).toEqual([]);
+    await s.getTrendStatistics('queue_length', '1h', { job: '"} or up{"' });
+    expect(asked).toEqual(['p_queue_length{job="\\"} or up{\\""}[3600s]']);
+  });
 });

@@ -108,4 +108,14 @@ describe('perf-monitor trends', () => {
     expect(missing.err).toContain(`${history}: no history file`);
     expect(missing.err.split('\n')).toHaveLength(1);
   });
+
+  it('should exit 2 with one line for a metric the configuration does not know or that is not a name', async () => {
+    const { config } = setup();
+    const unknown = await run(['trends', 'up', '-c', config]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toBe('perf-monitor: unknown metric "up"');
+    const promql = await run(['trends', 'cpu_percent or vector(1)', '-c', config]);
+    expect(promql.code).toBe(2);
+    expect(promql.err).toMatch(/^perf-monitor: bad metric name "cpu_percent or vector\(1\)"/);
+  });
 });
