@@ -4,13 +4,17 @@
  *
  * - a successful check is remembered by digest (never the password), as Prometheus' exporter-toolkit does,
  *   so a scraper pays bcrypt once;
- * - bcrypt runs in one lazily started, unref'd worker thread (bcryptjs is pure JavaScript: a cost-10 compare
- *   blocks for 60–300 ms, and its async form still blocks in 100 ms slices), one compare at a time;
- * - at most `maxPending` checks wait (`maxPendingPerClient` per client address, an IPv6 client by its /64),
- *   the client served least recently goes first, so a flood from one address cannot starve a login from
- *   another (clients behind one address, a proxy say, share its places); the excess
- *   is answered `busy` (the server's 429); when the queue is full, a client with nothing waiting takes the
- *   place of the last waiting check of a client with two;
+ * - bcrypt runs in one lazily started, unref'd worker thread at the lowest CPU priority (bcryptjs is pure
+ *   JavaScript: a cost-10 compare blocks for 60–300 ms, and its async form still blocks in 100 ms slices), one
+ *   compare at a time;
+ * - at most `maxPending` checks wait (`maxPendingPerClient` per client address, an IPv6 client by its /64);
+ *   the excess is answered `busy` (the server's 429). When all places are taken, a client with none takes
+ *   one from the client with the most;
+ * - the next check is that of the client served least recently, so a flood from one address cannot starve
+ *   a login from another; among one client's waiting checks it is drawn at random. Requests are held, not
+ *   turned away, so a flooding client has one request per connection in the draw and a login sharing its
+ *   address (the same host, the same proxy) is drawn in turn: it waits, it is not starved. A check whose
+ *   request went away (its connection closed, its time ran out) leaves the queue;
  * - an unknown user is compared against a dummy hash of the configured users' (highest) cost: the same work
  *   as a wrong password, so timing does not tell which users exist.
  */
@@ -35,10 +39,12 @@ export interface BasicAuthOptions {
   maxPendingPerClient?: number;
   /** Successful credentials remembered. */
   cacheSize?: number;
+  /** Draws among a client's waiting checks (tests); Math.random by default. */
+  random?: () => number;
 }
 
-export const DEFAULT_MAX_PENDING = 32;
-export const DEFAULT_MAX_PENDING_PER_CLIENT = 2;
+export const DEFAULT_MAX_PENDING = 128;
+export const DEFAULT_MAX_PENDING_PER_CLIENT = 32;
 const DEFAULT_CACHE_SIZE = 64;
 const DEFAULT_COST = 10;
 const COST = /^\$2[abxy]?\$(\d{2})\$/;
@@ -93,7 +99,19 @@ interface Job {
   client: string;
   password: string;
   hash: string;
+  /** true/false: the password matched or not; busy: dropped before it ran. */
+  result: Promise<boolean | 'busy'>;
   settle: (ok: boolean | 'busy' | Error) => void;
+}
+
+/** A check under way or waiting, shared by the requests that carry the same credentials. */
+interface Inflight {
+  job: Job;
+  outcome: Promise<AuthOutcome>;
+  /** Requests waiting for it that may still go away. */
+  requests: number;
+  /** A request that cannot go away (no signal) waits for it too. */
+  kept: boolean;
 }
 
 /** A client with checks waiting or running. */
@@ -117,7 +135,8 @@ export class BasicAuth {
   /** Digests of credentials that passed, oldest first. */
   private readonly _cache = new Set<string>();
   /** Checks under way or waiting, by credential digest: a second identical request waits for the first. */
-  private readonly _inflight = new Map<string, Promise<AuthOutcome>>();
+  private readonly _inflight = new Map<string, Inflight>();
+  private readonly _random: () => number;
   /** Clients with checks waiting or running. */
   private readonly _clients = new Map<string, ClientChecks>();
   private _pending = 0;
@@ -135,14 +154,23 @@ export class BasicAuth {
     this._maxPending = opts.maxPending ?? DEFAULT_MAX_PENDING;
     this._maxPerClient = opts.maxPendingPerClient ?? DEFAULT_MAX_PENDING_PER_CLIENT;
     this._cacheSize = opts.cacheSize ?? DEFAULT_CACHE_SIZE;
+    this._random = opts.random ?? Math.random;
     const costs = Object.values(opts.users)
       .map(bcryptCost)
       .filter((c): c is number => c !== undefined);
     this.dummyHash = dummyHash(costs.length === 0 ? DEFAULT_COST : Math.max(...costs));
   }
 
-  /** Checks an Authorization header from the client at `address`. Rejects only if the check itself fails. */
-  verify(header: string | undefined, address: string | undefined): Promise<AuthOutcome> {
+  /**
+   * Checks an Authorization header from the client at `address`. When `signal` aborts (the request went
+   * away) before the check has started, the check is dropped and the answer is busy. Rejects only if the
+   * check itself fails.
+   */
+  verify(
+    header: string | undefined,
+    address: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<AuthOutcome> {
     const credential = parseBasicAuth(header);
     if (credential === undefined) return Promise.resolve('denied');
     const key = createHash('sha256').update(credential).digest('base64');
@@ -151,27 +179,57 @@ export class BasicAuth {
       this._cache.add(key);
       return Promise.resolve('ok');
     }
-    const inflight = this._inflight.get(key);
-    if (inflight !== undefined) return inflight;
-    const colon = credential.indexOf(':');
-    const user = credential.slice(0, colon);
-    // Own keys only: `constructor` or `__proto__` must not find Object.prototype's members.
-    const hash = Object.hasOwn(this._users, user) ? this._users[user] : undefined;
-    const outcome = this._enqueue(clientKey(address), credential.slice(colon + 1), hash ?? this.dummyHash);
-    if (outcome === undefined) return Promise.resolve('busy');
-    const result = outcome.then((ok): AuthOutcome => {
-      if (ok === 'busy') return 'busy';
-      if (!ok || hash === undefined) return 'denied';
-      if (this._cache.size >= this._cacheSize) this._cache.delete(this._cache.values().next().value!);
-      this._cache.add(key);
-      return 'ok';
-    });
-    this._inflight.set(key, result);
-    const forget = (): void => {
-      this._inflight.delete(key);
+    let inflight = this._inflight.get(key);
+    if (inflight === undefined) {
+      const colon = credential.indexOf(':');
+      const user = credential.slice(0, colon);
+      // Own keys only: `constructor` or `__proto__` must not find Object.prototype's members.
+      const hash = Object.hasOwn(this._users, user) ? this._users[user] : undefined;
+      const job = this._enqueue(clientKey(address), credential.slice(colon + 1), hash ?? this.dummyHash);
+      if (job === undefined) return Promise.resolve('busy');
+      const outcome = job.result.then((ok): AuthOutcome => {
+        if (ok === 'busy') return 'busy';
+        if (!ok || hash === undefined) return 'denied';
+        if (this._cache.size >= this._cacheSize) this._cache.delete(this._cache.values().next().value!);
+        this._cache.add(key);
+        return 'ok';
+      });
+      const entry: Inflight = { job, outcome, requests: 0, kept: false };
+      const forget = (): void => {
+        if (this._inflight.get(key) === entry) this._inflight.delete(key);
+      };
+      outcome.then(forget, forget);
+      this._inflight.set(key, entry);
+      inflight = entry;
+    }
+    if (signal === undefined) inflight.kept = true;
+    else this._watch(inflight, signal);
+    return inflight.outcome;
+  }
+
+  /** Drops the check once every request that waits for it and can go away has gone. */
+  private _watch(inflight: Inflight, signal: AbortSignal): void {
+    inflight.requests++;
+    const onAbort = (): void => {
+      if (--inflight.requests === 0 && !inflight.kept) this._drop(inflight.job);
     };
-    result.then(forget, forget);
-    return result;
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    const unwatch = (): void => signal.removeEventListener('abort', onAbort);
+    inflight.outcome.then(unwatch, unwatch);
+  }
+
+  /** Removes a check that has not started yet; it is answered busy. */
+  private _drop(job: Job): void {
+    const waiting = this._clients.get(job.client)?.waiting;
+    const i = waiting?.indexOf(job) ?? -1;
+    if (i < 0) return;
+    waiting!.splice(i, 1);
+    this._release(job.client);
+    job.settle('busy');
   }
 
   /** Checks waiting or running (for tests and diagnostics). */
@@ -185,42 +243,39 @@ export class BasicAuth {
   }
 
   /** Queues a check, or returns undefined when the client or the whole queue is at its bound. */
-  private _enqueue(client: string, password: string, hash: string): Promise<boolean | 'busy'> | undefined {
+  private _enqueue(client: string, password: string, hash: string): Job | undefined {
     const mine = this._clients.get(client);
     const count = mine?.pending ?? 0;
     if (count >= this._maxPerClient) return undefined;
     if (this._pending >= this._maxPending && (count > 0 || !this._evictForNewcomer())) return undefined;
-    return new Promise<boolean | 'busy'>((resolve, reject) => {
-      const job: Job = {
-        client,
-        password,
-        hash,
-        settle: (r) => (r instanceof Error ? reject(r) : resolve(r)),
-      };
-      if (mine === undefined) this._clients.set(client, { pending: 1, waiting: [job], lastServed: 0 });
-      else {
-        mine.pending++;
-        mine.waiting.push(job);
-      }
-      this._pending++;
-      this._pump();
+    let settle!: Job['settle'];
+    const result = new Promise<boolean | 'busy'>((resolve, reject) => {
+      settle = (r) => (r instanceof Error ? reject(r) : resolve(r));
     });
+    const job: Job = { client, password, hash, result, settle };
+    if (mine === undefined) this._clients.set(client, { pending: 1, waiting: [job], lastServed: 0 });
+    else {
+      mine.pending++;
+      mine.waiting.push(job);
+    }
+    this._pending++;
+    this._pump();
+    return job;
   }
 
   /**
-   * The queue is full and a client with nothing waiting asks: the last waiting check of a client with more
-   * than one is dropped (answered busy), so that a few addresses cannot hold every place.
+   * All places are taken and a client with none asks: the client with the most checks waiting gives up its
+   * newest one (answered busy), so that a few addresses cannot hold every place.
    */
   private _evictForNewcomer(): boolean {
-    for (const [client, checks] of this._clients) {
-      if (checks.pending > 1 && checks.waiting.length > 0) {
-        const job = checks.waiting.pop()!;
-        this._release(client);
-        job.settle('busy');
-        return true;
-      }
+    let most: ClientChecks | undefined;
+    for (const checks of this._clients.values()) {
+      if (checks.waiting.length > 0 && (most === undefined || checks.waiting.length > most.waiting.length))
+        most = checks;
     }
-    return false;
+    if (most === undefined) return false;
+    this._drop(most.waiting[most.waiting.length - 1]!);
+    return true;
   }
 
   private _release(client: string): void {
@@ -229,7 +284,7 @@ export class BasicAuth {
     if (checks !== undefined && --checks.pending === 0) this._clients.delete(client);
   }
 
-  /** Runs the next check, one at a time: the oldest waiting one of the client served least recently. */
+  /** Runs the next check, one at a time: one drawn among the waiting ones of the client served least recently. */
   private _pump(): void {
     if (this._running) return;
     let next: ClientChecks | undefined;
@@ -238,17 +293,18 @@ export class BasicAuth {
         next = checks;
     }
     if (next === undefined) return;
-    const job = next.waiting.shift()!;
+    const drawn = Math.min(next.waiting.length - 1, Math.floor(this._random() * next.waiting.length));
+    const [job] = next.waiting.splice(drawn, 1);
     next.lastServed = ++this._served;
     this._running = true;
     // Through a promise, so that a check that throws is a failed check too.
     Promise.resolve(job)
-      .then((j) => this._check(j.password, j.hash))
+      .then((j) => this._check(j!.password, j!.hash))
       .then(
-        (ok) => this._done(job, ok),
+        (ok) => this._done(job!, ok),
         (err: unknown) =>
           this._done(
-            job,
+            job!,
             err instanceof Error ? err : new AgentError('E_STATE', 'password check failed', { cause: err }),
           ),
       );
@@ -262,9 +318,19 @@ export class BasicAuth {
   }
 }
 
-/** The worker's code (CommonJS, evaluated): bcryptjs' synchronous compare, one message at a time. */
+/**
+ * The worker's code (CommonJS, evaluated): bcryptjs' synchronous compare, one message at a time. On Linux the
+ * nice value is per thread: the worker lowers its own to 19, so that password checks (a flood of wrong ones
+ * included) only use CPU time that the agent's main thread and the application leave over. (Elsewhere the
+ * same call would lower the whole process.)
+ */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+if (process.platform === 'linux') {
+  try {
+    require('node:os').setPriority(19);
+  } catch {}
+}
 const bcrypt = require(workerData.bcrypt);
 parentPort.on('message', ({ id, password, hash }) => {
   let ok = false;

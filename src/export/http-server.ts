@@ -281,7 +281,17 @@ export class HttpServer {
       }
     }
     if (route.public !== true && this._auth !== undefined) {
-      const outcome = await this._auth.verify(req.headers.authorization, req.socket.remoteAddress);
+      // A request that goes away while its password check waits (closed, timed out) leaves the queue.
+      const gone = new AbortController();
+      const onClose = (): void => gone.abort();
+      res.once('close', onClose);
+      const outcome = await this._auth.verify(
+        req.headers.authorization,
+        req.socket.remoteAddress,
+        gone.signal,
+      );
+      res.off('close', onClose);
+      if (gone.signal.aborted) return;
       if (outcome === 'busy') {
         res.shouldKeepAlive = false;
         sendError(res, 429, 'too many password checks at once; retry later', { 'Retry-After': '1' });

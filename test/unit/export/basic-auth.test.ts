@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import bcrypt from 'bcryptjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -97,8 +99,12 @@ describe('BasicAuth', () => {
     users = { alice: bcrypt.hashSync('right', 4) };
   });
 
-  function auth(check: PasswordCheck, opts: { maxPending?: number; maxPendingPerClient?: number } = {}) {
-    const a = new BasicAuth({ users, check, ...opts });
+  /** Draws the oldest waiting check of a client unless the test says otherwise. */
+  function auth(
+    check: PasswordCheck,
+    opts: { maxPending?: number; maxPendingPerClient?: number; random?: () => number } = {},
+  ) {
+    const a = new BasicAuth({ users, check, random: () => 0, ...opts });
     closers.push(a);
     return a;
   }
@@ -158,9 +164,9 @@ describe('BasicAuth', () => {
     expect(gate.asked).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'a3']);
   });
 
-  it('should make room for a new client when the queue is full, at the expense of a client with two', async () => {
+  it('should make room for a new client when all places are taken, at the expense of the client with the most waiting', async () => {
     const gate = gatedCheck();
-    const a = auth(gate.check, { maxPending: 4, maxPendingPerClient: 2 });
+    const a = auth(gate.check, { maxPending: 4, maxPendingPerClient: 3 });
     const flood = [
       a.verify(basicAuth('alice', 'a1'), '10.0.0.1'),
       a.verify(basicAuth('alice', 'a2'), '10.0.0.1'),
@@ -172,29 +178,74 @@ describe('BasicAuth', () => {
     const c1 = a.verify(basicAuth('alice', 'c1'), '10.0.0.3');
     expect(a.pending).toBe(4);
     expect(await a.verify(basicAuth('alice', 'c2'), '10.0.0.3')).toBe('busy');
-    // …and the newcomer took the last waiting place of the first client with two (a2: a1 is running).
-    expect(await flood[1]).toBe('busy');
+    // …and the newcomer took the newest waiting place of the client with the most waiting (b2: a1 runs).
+    expect(await flood[3]).toBe('busy');
     for (let i = 0; i < 4; i++) await gate.release();
-    expect(await Promise.all([flood[0], flood[2], flood[3], c1])).toEqual([
+    expect(await Promise.all([flood[0], flood[1], flood[2], c1])).toEqual([
       'denied',
       'denied',
       'denied',
       'denied',
     ]);
-    expect(gate.asked).toEqual(['a1', 'b1', 'c1', 'b2']);
+    expect(gate.asked).toEqual(['a1', 'b1', 'c1', 'a2']);
   });
 
-  it('should answer busy when every client holds one place and the queue is full', async () => {
+  it('should answer busy when every place is taken by a running check', async () => {
     const gate = gatedCheck();
-    const a = auth(gate.check, { maxPending: 2, maxPendingPerClient: 2 });
-    const held = [
-      a.verify(basicAuth('alice', 'x'), '10.0.0.1'),
-      a.verify(basicAuth('alice', 'y'), '10.0.0.2'),
+    const a = auth(gate.check, { maxPending: 1 });
+    const running = a.verify(basicAuth('alice', 'x'), '10.0.0.1');
+    expect(await a.verify(basicAuth('alice', 'right'), '10.0.0.2')).toBe('busy');
+    await gate.release();
+    expect(await running).toBe('denied');
+  });
+
+  it("should draw the next check among one client's waiting checks at random", async () => {
+    const gate = gatedCheck();
+    const draws = [0.99, 0.5, 0];
+    const a = auth(gate.check, { maxPendingPerClient: 5, random: () => draws.shift() ?? 0 });
+    // w0 starts at once (the only one waiting: drawn with 0.99); w1…w4 wait.
+    const all = [0, 1, 2, 3, 4].map((n) => a.verify(basicAuth('alice', `w${n}`), '10.0.0.1'));
+    for (let i = 0; i < 5; i++) await gate.release();
+    await Promise.all(all);
+    // 0.5 of [w1 w2 w3 w4] → w3; 0 of [w1 w2 w4] → w1; then 0 (the default) → w2, w4.
+    expect(gate.asked).toEqual(['w0', 'w3', 'w1', 'w2', 'w4']);
+  });
+
+  it('should drop a waiting check whose request went away, unless another request waits for it', async () => {
+    const gate = gatedCheck();
+    const a = auth(gate.check);
+    const running = a.verify(basicAuth('alice', 'first'), '10.0.0.1');
+    const gone = new AbortController();
+    const dropped = a.verify(basicAuth('alice', 'dropped'), '10.0.0.1', gone.signal);
+    const sharedGone = new AbortController();
+    const shared = [
+      a.verify(basicAuth('alice', 'right'), '10.0.0.1', sharedGone.signal),
+      a.verify(basicAuth('alice', 'right'), '10.0.0.1'),
     ];
-    expect(await a.verify(basicAuth('alice', 'right'), '10.0.0.3')).toBe('busy');
+    expect(a.pending).toBe(3);
+    gone.abort();
+    sharedGone.abort();
+    expect(await dropped).toBe('busy');
+    expect(a.pending).toBe(2);
     await gate.release();
     await gate.release();
-    expect(await Promise.all(held)).toEqual(['denied', 'denied']);
+    expect(await running).toBe('denied');
+    expect(await Promise.all(shared)).toEqual(['ok', 'ok']);
+    expect(gate.asked).toEqual(['first', 'right']);
+  });
+
+  it('should leave a check that has started alone when its request goes away', async () => {
+    const gate = gatedCheck();
+    const a = auth(gate.check);
+    const gone = new AbortController();
+    const running = a.verify(basicAuth('alice', 'right'), '10.0.0.1', gone.signal);
+    await settle();
+    gone.abort();
+    await gate.release();
+    expect(await running).toBe('ok');
+    // Remembered: the next request needs no check.
+    expect(await a.verify(basicAuth('alice', 'right'), '10.0.0.1')).toBe('ok');
+    expect(gate.asked).toEqual(['right']);
   });
 
   it('should compare an unknown user against its dummy hash, of the users cost', async () => {
@@ -237,6 +288,30 @@ describe('BcryptWorker', () => {
     expect(worker.running).toBe(true);
     expect(worker.started).toBe(1);
   });
+
+  it.runIf(process.platform === 'linux')(
+    'should run at the lowest CPU priority without changing the priority of the calling thread',
+    async () => {
+      /** Threads of this process at nice 19 (field 19 of /proc/self/task/TID/stat). */
+      const lowest = (): string[] =>
+        fs.readdirSync('/proc/self/task').filter((tid) => {
+          try {
+            const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+            return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19 - 3] === '19';
+          } catch {
+            return false; // the thread ended meanwhile
+          }
+        });
+      const before = new Set(lowest());
+      const priority = os.getPriority();
+      const worker = new BcryptWorker();
+      closers.push(worker);
+      expect(await worker.compare('pw', bcrypt.hashSync('pw', 4))).toBe(true);
+      // One new thread at nice 19: the worker (earlier tests' workers may still be ending).
+      expect(lowest().filter((tid) => !before.has(tid))).toHaveLength(1);
+      expect(os.getPriority()).toBe(priority);
+    },
+  );
 
   it('should answer false for a malformed hash', async () => {
     const worker = new BcryptWorker();

@@ -2,6 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import bcrypt from 'bcryptjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_MAX_PENDING_PER_CLIENT } from '../../../src/export/basic-auth.js';
 import type { PasswordCheck } from '../../../src/export/basic-auth.js';
 import { DEFAULT_MAX_CONNECTIONS, HttpServer } from '../../../src/export/http-server.js';
 import type { HttpServerOptions, Route, RouteHandler } from '../../../src/export/http-server.js';
@@ -306,6 +307,18 @@ describe('HttpServer', () => {
       expect(calls).toHaveLength(2);
     });
 
+    /** Releases gated checks one by one until `total` have been asked for and released. */
+    async function releaseAll(
+      gate: ReturnType<typeof gatedCheck>,
+      from: number,
+      total: number,
+    ): Promise<void> {
+      for (let n = from + 1; n <= total; n++) {
+        await until(() => gate.asked.length >= n);
+        gate.release();
+      }
+    }
+
     it('should answer 429 with Retry-After to checks beyond what one client may have waiting', async () => {
       const gate = gatedCheck();
       const handler = vi.fn(ok('metrics\n'));
@@ -316,28 +329,61 @@ describe('HttpServer', () => {
       });
       const wrong = (n: number): Promise<Reply> =>
         send(`${server.url}/metrics`, { headers: { Authorization: basicAuth('alice', `wrong${n}`) } });
-      // Two checks wait (one running, one queued); a third from the same address is turned away at once.
-      const first = wrong(1);
-      const second = wrong(2);
-      await until(() => server.pendingPasswordChecks === 2);
-      const third = await wrong(3);
-      expect(third.status).toBe(429);
-      expect(third.headers['retry-after']).toBe('1');
-      expect(third.headers.connection).toBe('close');
-      expect(third.headers['content-type']).toBe('application/json');
-      expect((JSON.parse(third.text) as { error: string }).error).toContain('password checks');
-      gate.release();
-      expect((await first).status).toBe(401);
-      await until(() => gate.asked.length === 2);
-      gate.release();
-      expect((await second).status).toBe(401);
-      expect(gate.asked).toEqual(['wrong1', 'wrong2']);
+      // DEFAULT_MAX_PENDING_PER_CLIENT checks wait (one runs); one more from the same address is turned away.
+      const held = Array.from({ length: DEFAULT_MAX_PENDING_PER_CLIENT }, (_, n) => wrong(n));
+      await until(() => server.pendingPasswordChecks === DEFAULT_MAX_PENDING_PER_CLIENT);
+      const busy = await wrong(DEFAULT_MAX_PENDING_PER_CLIENT);
+      expect(busy.status).toBe(429);
+      expect(busy.headers['retry-after']).toBe('1');
+      expect(busy.headers.connection).toBe('close');
+      expect(busy.headers['content-type']).toBe('application/json');
+      expect((JSON.parse(busy.text) as { error: string }).error).toContain('password checks');
+      await releaseAll(gate, 0, DEFAULT_MAX_PENDING_PER_CLIENT);
+      expect(new Set((await Promise.all(held)).map((r) => r.status))).toEqual(new Set([401]));
+      expect(gate.asked).toHaveLength(DEFAULT_MAX_PENDING_PER_CLIENT);
       expect(handler).not.toHaveBeenCalled();
       // Once the checks are done, the address may try again.
-      const fourth = wrong(4);
-      await until(() => gate.asked.length === 3);
+      const again = wrong(99);
+      await releaseAll(gate, DEFAULT_MAX_PENDING_PER_CLIENT, DEFAULT_MAX_PENDING_PER_CLIENT + 1);
+      expect((await again).status).toBe(401);
+    });
+
+    it('should get a login through a flood from its own address: it waits its turn, it is not turned away', async () => {
+      const gate = gatedCheck();
+      const server = await started({ basicAuthUsers: users, passwordCheck: gate.check });
+      const flood = Array.from({ length: 10 }, (_, n) =>
+        send(`${server.url}/metrics`, { headers: { Authorization: basicAuth('alice', `x${n}`) } }),
+      );
+      await until(() => server.pendingPasswordChecks === 10);
+      const login = send(`${server.url}/metrics`, {
+        headers: { Authorization: basicAuth('alice', 's3cret') },
+      });
+      await until(() => server.pendingPasswordChecks === 11);
+      await releaseAll(gate, 0, 11);
+      expect((await login).status).toBe(200);
+      expect(gate.asked).toContain('s3cret');
+      expect(new Set((await Promise.all(flood)).map((r) => r.status))).toEqual(new Set([401]));
+    });
+
+    it('should drop the waiting check of a request whose connection closed', async () => {
+      const gate = gatedCheck();
+      const server = await started({ basicAuthUsers: users, passwordCheck: gate.check });
+      const first = send(`${server.url}/metrics`, {
+        headers: { Authorization: basicAuth('alice', 'first') },
+      });
+      await until(() => server.pendingPasswordChecks === 1);
+      const socket = net.connect(server.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(
+        `GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: ${basicAuth('alice', 'abandoned')}\r\n\r\n`,
+      );
+      await until(() => server.pendingPasswordChecks === 2);
+      socket.destroy();
+      await until(() => server.pendingPasswordChecks === 1);
       gate.release();
-      expect((await fourth).status).toBe(401);
+      expect((await first).status).toBe(401);
+      expect(server.pendingPasswordChecks).toBe(0);
+      expect(gate.asked).toEqual(['first']);
     });
 
     it('should let a remembered login through while password checks are held up', async () => {
