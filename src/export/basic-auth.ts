@@ -11,10 +11,11 @@
  *   the excess is answered `busy` (the server's 429). When all places are taken, a client with none takes
  *   one from the client with the most;
  * - the next check is that of the client served least recently, so a flood from one address cannot starve
- *   a login from another; among one client's waiting checks it is drawn at random. Requests are held, not
- *   turned away, so a flooding client has one request per connection in the draw and a login sharing its
- *   address (the same host, the same proxy) is drawn in turn: it waits, it is not starved. A check whose
- *   request went away (its connection closed, its time ran out) leaves the queue;
+ *   a login from another; one client's checks run in arrival order. Requests are held, not turned away, so a
+ *   flooding client has one request per connection in line and a login sharing its address (the same host,
+ *   the same proxy) waits for at most the `maxPendingPerClient` checks ahead of it. Only a flood that keeps
+ *   more requests waiting than that from the very same address can turn such a login away: the two cannot be
+ *   told apart. A check whose request went away (its connection closed) leaves the queue;
  * - an unknown user is compared against a dummy hash of the configured users' (highest) cost: the same work
  *   as a wrong password, so timing does not tell which users exist.
  */
@@ -39,8 +40,6 @@ export interface BasicAuthOptions {
   maxPendingPerClient?: number;
   /** Successful credentials remembered. */
   cacheSize?: number;
-  /** Draws among a client's waiting checks (tests); Math.random by default. */
-  random?: () => number;
 }
 
 export const DEFAULT_MAX_PENDING = 128;
@@ -136,7 +135,6 @@ export class BasicAuth {
   private readonly _cache = new Set<string>();
   /** Checks under way or waiting, by credential digest: a second identical request waits for the first. */
   private readonly _inflight = new Map<string, Inflight>();
-  private readonly _random: () => number;
   /** Clients with checks waiting or running. */
   private readonly _clients = new Map<string, ClientChecks>();
   private _pending = 0;
@@ -154,7 +152,6 @@ export class BasicAuth {
     this._maxPending = opts.maxPending ?? DEFAULT_MAX_PENDING;
     this._maxPerClient = opts.maxPendingPerClient ?? DEFAULT_MAX_PENDING_PER_CLIENT;
     this._cacheSize = opts.cacheSize ?? DEFAULT_CACHE_SIZE;
-    this._random = opts.random ?? Math.random;
     const costs = Object.values(opts.users)
       .map(bcryptCost)
       .filter((c): c is number => c !== undefined);
@@ -284,7 +281,7 @@ export class BasicAuth {
     if (checks !== undefined && --checks.pending === 0) this._clients.delete(client);
   }
 
-  /** Runs the next check, one at a time: one drawn among the waiting ones of the client served least recently. */
+  /** Runs the next check, one at a time: the oldest waiting one of the client served least recently. */
   private _pump(): void {
     if (this._running) return;
     let next: ClientChecks | undefined;
@@ -293,8 +290,7 @@ export class BasicAuth {
         next = checks;
     }
     if (next === undefined) return;
-    const drawn = Math.min(next.waiting.length - 1, Math.floor(this._random() * next.waiting.length));
-    const [job] = next.waiting.splice(drawn, 1);
+    const job = next.waiting.shift();
     next.lastServed = ++this._served;
     this._running = true;
     // Through a promise, so that a check that throws is a failed check too.

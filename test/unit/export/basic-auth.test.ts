@@ -99,12 +99,8 @@ describe('BasicAuth', () => {
     users = { alice: bcrypt.hashSync('right', 4) };
   });
 
-  /** Draws the oldest waiting check of a client unless the test says otherwise. */
-  function auth(
-    check: PasswordCheck,
-    opts: { maxPending?: number; maxPendingPerClient?: number; random?: () => number } = {},
-  ) {
-    const a = new BasicAuth({ users, check, random: () => 0, ...opts });
+  function auth(check: PasswordCheck, opts: { maxPending?: number; maxPendingPerClient?: number } = {}) {
+    const a = new BasicAuth({ users, check, ...opts });
     closers.push(a);
     return a;
   }
@@ -199,16 +195,13 @@ describe('BasicAuth', () => {
     expect(await running).toBe('denied');
   });
 
-  it("should draw the next check among one client's waiting checks at random", async () => {
+  it("should run one client's checks in arrival order", async () => {
     const gate = gatedCheck();
-    const draws = [0.99, 0.5, 0];
-    const a = auth(gate.check, { maxPendingPerClient: 5, random: () => draws.shift() ?? 0 });
-    // w0 starts at once (the only one waiting: drawn with 0.99); w1…w4 wait.
+    const a = auth(gate.check, { maxPendingPerClient: 5 });
     const all = [0, 1, 2, 3, 4].map((n) => a.verify(basicAuth('alice', `w${n}`), '10.0.0.1'));
     for (let i = 0; i < 5; i++) await gate.release();
     await Promise.all(all);
-    // 0.5 of [w1 w2 w3 w4] → w3; 0 of [w1 w2 w4] → w1; then 0 (the default) → w2, w4.
-    expect(gate.asked).toEqual(['w0', 'w3', 'w1', 'w2', 'w4']);
+    expect(gate.asked).toEqual(['w0', 'w1', 'w2', 'w3', 'w4']);
   });
 
   it('should drop a waiting check whose request went away, unless another request waits for it', async () => {
