@@ -1,17 +1,24 @@
 /**
  * The agent's HTTP endpoint: plain or TLS, optional basic auth with bcrypt hashes (as Prometheus' web
- * config does it), GET and HEAD (plus the methods a route declares), bounded request time. It knows nothing of what it serves: the agent
- * hands it route handlers.
+ * config does it, see basic-auth.ts), GET and HEAD (plus the methods a route declares), bounded request time,
+ * bounded connections. It knows nothing of what it serves: the agent hands it route handlers.
+ *
+ * Against hostile clients: every answer carries `X-Content-Type-Options: nosniff` and a strict
+ * Content-Security-Policy; connections that have not authenticated get short header and keep-alive timeouts;
+ * a POST or DELETE from a browser page of another origin (CSRF) is refused, and so is one whose Host is a
+ * foreign DNS name while no basic auth protects the endpoint (DNS rebinding).
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
-import bcrypt from 'bcryptjs';
+import os from 'node:os';
 import { AgentError, errorMessage, systemErrorCode } from '../lib/errors.js';
 import { guarded } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
+import { BasicAuth } from './basic-auth.js';
+import type { PasswordCheck } from './basic-auth.js';
 
 export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
 
@@ -47,25 +54,79 @@ export interface HttpServerOptions {
   portSource?: string;
   /** Do not keep the process alive for this server (inside an application that should exit normally). */
   unref?: boolean;
+  /** Open connections at most (DEFAULT_MAX_CONNECTIONS); further ones are closed at once. */
+  maxConnections?: number;
+  /** How a password is compared with a bcrypt hash; by default bcryptjs in a worker thread. */
+  passwordCheck?: PasswordCheck;
 }
 
-const AUTH_CACHE_SIZE = 64;
-/** Compared against when the user is unknown, so that a wrong user costs the same time as a wrong password. */
-const DUMMY_HASH = '$2b$10$x63IW0e0lOs2b4Q/gDj8WOMaLPaovodZmNYyJjqkLgOLynJcmPgE6';
+export const DEFAULT_MAX_CONNECTIONS = 128;
+/** Keep-alive of a connection that carried an authenticated request (or of every one without basic auth). */
+const KEEP_ALIVE_MS = 65_000;
+/** Header time, and keep-alive of a connection that has not authenticated (both also at most the request timeout). */
+const SHORT_TIMEOUT_MS = 5_000;
+/** At most one warning a minute about connections dropped at the limit. */
+const DROP_WARNING_INTERVAL_MS = 60_000;
+
+/** On every answer: no content sniffing; HTML may use its inline styles and nothing else (no script, no frame). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'X-Content-Type-Options': 'nosniff',
+  'Content-Security-Policy':
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+};
+
+function sendError(
+  res: http.ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+  res.end(`${JSON.stringify({ error: message })}\n`);
+}
+
+/** A header value for an error message: quoted, at most 100 characters. */
+function quoted(text: string): string {
+  return JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text);
+}
+
+/** The host name of a Host header (lower case, no port, no brackets, no trailing dot). */
+export function hostName(host: string): string {
+  const h = host.trim().toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    return end < 0 ? h : h.slice(1, end);
+  }
+  const colon = h.lastIndexOf(':');
+  const name = colon < 0 ? h : h.slice(0, colon);
+  return name.endsWith('.') ? name.slice(0, -1) : name;
+}
 
 export class HttpServer {
   private readonly _opts: HttpServerOptions;
   private _server: http.Server | https.Server | undefined;
-  private readonly _authCache = new Map<string, true>();
+  private readonly _auth: BasicAuth | undefined;
+  /** Host names a mutating request may name without basic auth, besides IP addresses and *.localhost. */
+  private readonly _localNames: ReadonlySet<string>;
 
   constructor(opts: HttpServerOptions) {
     this._opts = opts;
+    this._auth =
+      opts.basicAuthUsers === undefined
+        ? undefined
+        : new BasicAuth({ users: opts.basicAuthUsers, check: opts.passwordCheck });
+    this._localNames = new Set(['localhost', hostName(opts.host), os.hostname().toLowerCase()]);
   }
 
   /** The port actually bound (useful with port 0). */
   /** The underlying Node.js server while listening. */
   get nodeServer(): http.Server | https.Server | undefined {
     return this._server;
+  }
+
+  /** Password checks waiting or running (diagnostics). */
+  get pendingPasswordChecks(): number {
+    return this._auth?.pending ?? 0;
   }
 
   get port(): number {
@@ -99,8 +160,18 @@ export class HttpServer {
         ? http.createServer(httpOpts, handler)
         : https.createServer({ ...httpOpts, ...this._tlsOptions(this._opts.tls) }, handler);
     server.requestTimeout = this._opts.requestTimeoutMs;
-    server.headersTimeout = Math.min(this._opts.requestTimeoutMs, 60_000);
-    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = Math.min(this._opts.requestTimeoutMs, SHORT_TIMEOUT_MS);
+    // With basic auth, only connections that authenticated are kept long (see _keepLong).
+    server.keepAliveTimeout =
+      this._auth === undefined ? KEEP_ALIVE_MS : Math.min(this._opts.requestTimeoutMs, SHORT_TIMEOUT_MS);
+    server.maxConnections = this._opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    let lastDropWarningMs = -Infinity;
+    server.on('drop', () => {
+      const now = Date.now();
+      if (now - lastDropWarningMs < DROP_WARNING_INTERVAL_MS) return;
+      lastDropWarningMs = now;
+      this._opts.logger.warn('HTTP connections refused: too many open', { max: server.maxConnections });
+    });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         server.off('listening', onListening);
@@ -134,6 +205,7 @@ export class HttpServer {
     const server = this._server;
     if (server === undefined) return;
     this._server = undefined;
+    this._auth?.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const timer = setTimeout(
@@ -193,6 +265,7 @@ export class HttpServer {
   }
 
   private async _handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = this._opts.routes.find((r) =>
       r.path.endsWith('/*') ? path.startsWith(r.path.slice(0, -1)) : r.path === path,
@@ -203,46 +276,91 @@ export class HttpServer {
       return;
     }
     const extra: readonly string[] = route.methods ?? [];
-    if (req.method !== 'GET' && req.method !== 'HEAD' && !extra.includes(req.method ?? '')) {
-      res.writeHead(405, {
-        Allow: ['GET', 'HEAD', ...extra].join(', '),
-        'Content-Type': 'text/plain; charset=utf-8',
-      });
-      res.end('method not allowed\n');
-      return;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      if (!extra.includes(req.method ?? '')) {
+        res.writeHead(405, {
+          Allow: ['GET', 'HEAD', ...extra].join(', '),
+          'Content-Type': 'text/plain; charset=utf-8',
+        });
+        res.end('method not allowed\n');
+        return;
+      }
+      const refusal = this._crossSiteRefusal(req);
+      if (refusal !== undefined) {
+        sendError(res, 403, refusal);
+        return;
+      }
     }
-    if (route.public !== true && this._opts.basicAuthUsers !== undefined && !(await this._authorized(req))) {
-      res.writeHead(401, {
-        'WWW-Authenticate': 'Basic realm="perf-monitor", charset="UTF-8"',
-        'Content-Type': 'text/plain; charset=utf-8',
-      });
-      res.end('unauthorized\n');
-      return;
+    if (route.public !== true && this._auth !== undefined) {
+      // A request that goes away while its password check waits (closed, timed out) leaves the queue.
+      const gone = new AbortController();
+      const onClose = (): void => gone.abort();
+      res.once('close', onClose);
+      const outcome = await this._auth.verify(
+        req.headers.authorization,
+        req.socket.remoteAddress,
+        gone.signal,
+      );
+      res.off('close', onClose);
+      if (gone.signal.aborted) return;
+      if (outcome === 'busy') {
+        res.shouldKeepAlive = false;
+        sendError(res, 429, 'too many password checks at once; retry later', { 'Retry-After': '1' });
+        return;
+      }
+      if (outcome === 'denied') {
+        res.writeHead(401, {
+          'WWW-Authenticate': 'Basic realm="perf-monitor", charset="UTF-8"',
+          'Content-Type': 'text/plain; charset=utf-8',
+        });
+        res.end('unauthorized\n');
+        return;
+      }
+      this._keepLong(req, res);
     }
     await route.handler(req, res);
   }
 
-  private async _authorized(req: http.IncomingMessage): Promise<boolean> {
-    const header = req.headers.authorization;
-    if (header === undefined || !header.startsWith('Basic ')) return false;
-    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) return false;
-    const user = decoded.slice(0, colon);
-    const password = decoded.slice(colon + 1);
-    // bcrypt is slow by design; a successful check is remembered (by digest, never the password itself).
-    const key = createHash('sha256').update(decoded).digest('base64');
-    if (this._authCache.has(key)) return true;
-    const users = this._opts.basicAuthUsers;
-    // Own keys only: `constructor` or `__proto__` must not find Object.prototype's members.
-    const hash = users !== undefined && Object.hasOwn(users, user) ? users[user] : undefined;
-    const ok = await bcrypt.compare(password, hash ?? DUMMY_HASH);
-    if (ok && hash !== undefined) {
-      if (this._authCache.size >= AUTH_CACHE_SIZE)
-        this._authCache.delete(this._authCache.keys().next().value!);
-      this._authCache.set(key, true);
-      return true;
+  /** After this answer, the connection (which authenticated) is kept alive as long as without basic auth. */
+  private _keepLong(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const socket = req.socket;
+    res.once('finish', () => {
+      // Node has just armed the (short) keep-alive timeout if the connection stays open.
+      if (!socket.destroyed && (socket.timeout ?? 0) > 0) socket.setTimeout(KEEP_ALIVE_MS);
+    });
+  }
+
+  /**
+   * Why a POST or DELETE is refused, or undefined. A browser page of another origin (its Origin does not
+   * name this Host) could otherwise change state with the user's network position and cached credentials
+   * (CSRF). Without basic auth, a Host that is a DNS name other than localhost, the listen host or this
+   * machine's name is refused too: a page whose name was rebound to this address (DNS rebinding) sends its
+   * own name. IP addresses pass: a browser sends those only to a page loaded from that very address.
+   */
+  private _crossSiteRefusal(req: http.IncomingMessage): string | undefined {
+    const host = req.headers.host;
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      let originHost: string | undefined;
+      try {
+        const url = new URL(origin);
+        if (url.protocol === 'http:' || url.protocol === 'https:') originHost = url.host;
+      } catch {
+        originHost = undefined;
+      }
+      if (originHost === undefined || host === undefined || originHost !== host.trim().toLowerCase()) {
+        return `cross-origin ${req.method} refused: Origin ${quoted(origin)} is not this endpoint (Host ${quoted(host ?? '')})`;
+      }
     }
-    return false;
+    if (this._auth === undefined && host !== undefined) {
+      const name = hostName(host);
+      if (net.isIP(name) === 0 && !name.endsWith('.localhost') && !this._localNames.has(name)) {
+        return (
+          `${req.method} refused for Host ${quoted(host)}: without basic auth, send it to an IP address, ` +
+          "localhost or this machine's name (DNS rebinding guard)"
+        );
+      }
+    }
+    return undefined;
   }
 }

@@ -2,12 +2,15 @@ import http from 'node:http';
 import net from 'node:net';
 import bcrypt from 'bcryptjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { HttpServer } from '../../../src/export/http-server.js';
+import { DEFAULT_MAX_PENDING_PER_CLIENT } from '../../../src/export/basic-auth.js';
+import type { PasswordCheck } from '../../../src/export/basic-auth.js';
+import { DEFAULT_MAX_CONNECTIONS, HttpServer } from '../../../src/export/http-server.js';
 import type { HttpServerOptions, Route, RouteHandler } from '../../../src/export/http-server.js';
 import { settle } from '../../../src/lib/clock.js';
 import { AgentError } from '../../../src/lib/errors.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
 import { basicAuth, send, tlsFile, tlsFixture } from './helpers.js';
+import type { Reply } from './helpers.js';
 
 const servers: HttpServer[] = [];
 
@@ -55,6 +58,12 @@ async function started(opts: Partial<HttpServerOptions> = {}): Promise<HttpServe
   const server = makeServer(opts);
   await server.start();
   return server;
+}
+
+/** Waits until `cond` holds, looking every few milliseconds, at most about 10 s. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !cond(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(cond()).toBe(true);
 }
 
 describe('HttpServer', () => {
@@ -124,6 +133,37 @@ describe('HttpServer', () => {
       users = { alice: bcrypt.hashSync('s3cret', 4), bob: bcrypt.hashSync('pa:ss', 4) };
     });
 
+    /** A password check that runs bcryptjs in-process and records what it was asked. */
+    function countingCheck(): { check: PasswordCheck; calls: { password: string; hash: string }[] } {
+      const calls: { password: string; hash: string }[] = [];
+      return {
+        calls,
+        check: (password, hash) => {
+          calls.push({ password, hash });
+          return bcrypt.compare(password, hash);
+        },
+      };
+    }
+
+    /** A password check whose answers wait until the test releases them, oldest first. */
+    function gatedCheck(): { check: PasswordCheck; asked: string[]; release: () => void } {
+      const asked: string[] = [];
+      const waiting: (() => void)[] = [];
+      return {
+        asked,
+        check: (password, hash) =>
+          new Promise<boolean>((resolve) => {
+            asked.push(password);
+            waiting.push(() => resolve(bcrypt.compareSync(password, hash)));
+          }),
+        release: () => {
+          const next = waiting.shift();
+          if (next === undefined) throw new Error('no password check is waiting');
+          next();
+        },
+      };
+    }
+
     it('should answer 401 with a Basic challenge when no credentials are sent', async () => {
       const server = await started({ basicAuthUsers: users });
       const reply = await send(`${server.url}/metrics`);
@@ -132,7 +172,7 @@ describe('HttpServer', () => {
       expect(reply.text).not.toContain('metrics');
     });
 
-    it('should answer 401 to a wrong password and 200 to the right one', async () => {
+    it('should answer 401 to a wrong password and 200 to the right one, checked in a worker thread', async () => {
       const server = await started({ basicAuthUsers: users });
       const wrong = await send(`${server.url}/metrics`, {
         headers: { Authorization: basicAuth('alice', 'wrong') },
@@ -146,6 +186,13 @@ describe('HttpServer', () => {
       expect(right.text).toBe('metrics\n');
     });
 
+    it.each(['basic', 'BASIC', 'bAsIc'])('should accept the scheme written %s (RFC 7617)', async (scheme) => {
+      const server = await started({ basicAuthUsers: users });
+      const token = Buffer.from('alice:s3cret').toString('base64');
+      const reply = await send(`${server.url}/metrics`, { headers: { Authorization: `${scheme} ${token}` } });
+      expect(reply.status).toBe(200);
+    });
+
     it('should split user and password at the first colon', async () => {
       const server = await started({ basicAuthUsers: users });
       const reply = await send(`${server.url}/metrics`, {
@@ -154,17 +201,31 @@ describe('HttpServer', () => {
       expect(reply.status).toBe(200);
     });
 
-    it('should answer 401 to an unknown user after comparing against a well-formed dummy hash', async () => {
-      const compare = vi.spyOn(bcrypt, 'compare');
-      const server = await started({ basicAuthUsers: users });
-      const reply = await send(`${server.url}/metrics`, {
-        headers: { Authorization: basicAuth('mallory', 's3cret') },
-      });
-      expect(reply.status).toBe(401);
-      // The same work as for a known user: one bcrypt comparison against a real 60-character hash.
-      expect(compare).toHaveBeenCalledTimes(1);
-      expect(compare.mock.calls[0]?.[1]).toMatch(/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/);
-      expect(Object.values(users)).not.toContain(compare.mock.calls[0]?.[1]);
+    it.each([4, 6])(
+      'should compare an unknown user once against a dummy hash of the configured cost %i',
+      async (cost) => {
+        const { check, calls } = countingCheck();
+        const costly = { carol: bcrypt.hashSync('pw', cost) };
+        const server = await started({ basicAuthUsers: costly, passwordCheck: check });
+        const reply = await send(`${server.url}/metrics`, {
+          headers: { Authorization: basicAuth('mallory', 'pw') },
+        });
+        expect(reply.status).toBe(401);
+        // The same work as for a known user: one bcrypt comparison against a real hash of the same cost.
+        expect(calls).toHaveLength(1);
+        const hash = calls[0]!.hash;
+        expect(hash).toMatch(/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/);
+        expect(hash.slice(4, 6)).toBe(String(cost).padStart(2, '0'));
+        expect(hash).not.toBe(costly.carol);
+      },
+    );
+
+    it('should take the highest cost of the configured users for the dummy hash', async () => {
+      const { check, calls } = countingCheck();
+      const mixed = { low: bcrypt.hashSync('a', 4), high: bcrypt.hashSync('b', 5) };
+      const server = await started({ basicAuthUsers: mixed, passwordCheck: check });
+      await send(`${server.url}/metrics`, { headers: { Authorization: basicAuth('nobody', 'x') } });
+      expect(calls.map((c) => c.hash.slice(4, 6))).toEqual(['05']);
     });
 
     it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
@@ -184,6 +245,7 @@ describe('HttpServer', () => {
       ['another scheme', 'Bearer abc'],
       ['no colon', `Basic ${Buffer.from('alice').toString('base64')}`],
       ['an empty value', 'Basic '],
+      ['no space after the scheme', `Basic${Buffer.from('alice:s3cret').toString('base64')}`],
     ])('should answer 401 to a header with %s', async (_what, header) => {
       const server = await started({ basicAuthUsers: users });
       const reply = await send(`${server.url}/metrics`, { headers: { Authorization: header } });
@@ -191,46 +253,415 @@ describe('HttpServer', () => {
     });
 
     it('should serve public routes without credentials and without a bcrypt comparison', async () => {
-      const compare = vi.spyOn(bcrypt, 'compare');
-      const server = await started({ basicAuthUsers: users });
+      const { check, calls } = countingCheck();
+      const server = await started({ basicAuthUsers: users, passwordCheck: check });
       const reply = await send(`${server.url}/healthz`);
       expect(reply.status).toBe(200);
       expect(reply.text).toBe('healthy\n');
-      expect(compare).not.toHaveBeenCalled();
+      expect(calls).toEqual([]);
     });
 
     it('should remember a successful check and still compare other credentials', async () => {
-      const compare = vi.spyOn(bcrypt, 'compare');
-      const server = await started({ basicAuthUsers: users });
+      const { check, calls } = countingCheck();
+      const server = await started({ basicAuthUsers: users, passwordCheck: check });
       const headers = { Authorization: basicAuth('alice', 's3cret') };
       expect((await send(`${server.url}/metrics`, { headers })).status).toBe(200);
       expect((await send(`${server.url}/metrics`, { headers })).status).toBe(200);
-      expect(compare).toHaveBeenCalledTimes(1);
+      expect(calls).toHaveLength(1);
       // The cache is keyed by the whole credential: a wrong password for the same user is checked again.
       const wrong = await send(`${server.url}/metrics`, {
         headers: { Authorization: basicAuth('alice', 's3cret2') },
       });
       expect(wrong.status).toBe(401);
-      expect(compare).toHaveBeenCalledTimes(2);
+      expect(calls).toHaveLength(2);
+    });
+
+    it('should check concurrent requests with the same credentials once', async () => {
+      const { check, calls } = countingCheck();
+      const server = await started({ basicAuthUsers: users, passwordCheck: check });
+      const headers = { Authorization: basicAuth('alice', 's3cret') };
+      const replies = await Promise.all([1, 2, 3, 4].map(() => send(`${server.url}/metrics`, { headers })));
+      expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      expect(calls).toHaveLength(1);
     });
 
     it('should not remember failures', async () => {
-      const compare = vi.spyOn(bcrypt, 'compare');
-      const server = await started({ basicAuthUsers: users });
+      const { check, calls } = countingCheck();
+      const server = await started({ basicAuthUsers: users, passwordCheck: check });
       const headers = { Authorization: basicAuth('alice', 'wrong') };
       expect((await send(`${server.url}/metrics`, { headers })).status).toBe(401);
       expect((await send(`${server.url}/metrics`, { headers })).status).toBe(401);
-      expect(compare).toHaveBeenCalledTimes(2);
+      expect(calls).toHaveLength(2);
     });
 
     it('should not share the cache between servers', async () => {
-      const compare = vi.spyOn(bcrypt, 'compare');
+      const { check, calls } = countingCheck();
       const headers = { Authorization: basicAuth('alice', 's3cret') };
-      const first = await started({ basicAuthUsers: users });
+      const first = await started({ basicAuthUsers: users, passwordCheck: check });
       expect((await send(`${first.url}/metrics`, { headers })).status).toBe(200);
-      const second = await started({ basicAuthUsers: { alice: bcrypt.hashSync('other', 4) } });
+      const second = await started({
+        basicAuthUsers: { alice: bcrypt.hashSync('other', 4) },
+        passwordCheck: check,
+      });
       expect((await send(`${second.url}/metrics`, { headers })).status).toBe(401);
-      expect(compare).toHaveBeenCalledTimes(2);
+      expect(calls).toHaveLength(2);
+    });
+
+    /** Releases gated checks one by one until `total` have been asked for and released. */
+    async function releaseAll(
+      gate: ReturnType<typeof gatedCheck>,
+      from: number,
+      total: number,
+    ): Promise<void> {
+      for (let n = from + 1; n <= total; n++) {
+        await until(() => gate.asked.length >= n);
+        gate.release();
+      }
+    }
+
+    it('should answer 429 with Retry-After to checks beyond what one client may have waiting', async () => {
+      const gate = gatedCheck();
+      const handler = vi.fn(ok('metrics\n'));
+      const server = await started({
+        basicAuthUsers: users,
+        passwordCheck: gate.check,
+        routes: [{ path: '/metrics', handler, description: 'm' }],
+      });
+      const wrong = (n: number): Promise<Reply> =>
+        send(`${server.url}/metrics`, { headers: { Authorization: basicAuth('alice', `wrong${n}`) } });
+      // DEFAULT_MAX_PENDING_PER_CLIENT checks wait (one runs); one more from the same address is turned away.
+      const held = Array.from({ length: DEFAULT_MAX_PENDING_PER_CLIENT }, (_, n) => wrong(n));
+      await until(() => server.pendingPasswordChecks === DEFAULT_MAX_PENDING_PER_CLIENT);
+      const busy = await wrong(DEFAULT_MAX_PENDING_PER_CLIENT);
+      expect(busy.status).toBe(429);
+      expect(busy.headers['retry-after']).toBe('1');
+      expect(busy.headers.connection).toBe('close');
+      expect(busy.headers['content-type']).toBe('application/json');
+      expect((JSON.parse(busy.text) as { error: string }).error).toContain('password checks');
+      await releaseAll(gate, 0, DEFAULT_MAX_PENDING_PER_CLIENT);
+      expect(new Set((await Promise.all(held)).map((r) => r.status))).toEqual(new Set([401]));
+      expect(gate.asked).toHaveLength(DEFAULT_MAX_PENDING_PER_CLIENT);
+      expect(handler).not.toHaveBeenCalled();
+      // Once the checks are done, the address may try again.
+      const again = wrong(99);
+      await releaseAll(gate, DEFAULT_MAX_PENDING_PER_CLIENT, DEFAULT_MAX_PENDING_PER_CLIENT + 1);
+      expect((await again).status).toBe(401);
+    });
+
+    it('should get a login through a flood from its own address: it waits its turn, it is not turned away', async () => {
+      const gate = gatedCheck();
+      const server = await started({ basicAuthUsers: users, passwordCheck: gate.check });
+      const flood = Array.from({ length: 10 }, (_, n) =>
+        send(`${server.url}/metrics`, { headers: { Authorization: basicAuth('alice', `x${n}`) } }),
+      );
+      await until(() => server.pendingPasswordChecks === 10);
+      const login = send(`${server.url}/metrics`, {
+        headers: { Authorization: basicAuth('alice', 's3cret') },
+      });
+      await until(() => server.pendingPasswordChecks === 11);
+      await releaseAll(gate, 0, 11);
+      expect((await login).status).toBe(200);
+      expect(gate.asked).toContain('s3cret');
+      expect(new Set((await Promise.all(flood)).map((r) => r.status))).toEqual(new Set([401]));
+    });
+
+    it('should drop the waiting check of a request whose connection closed', async () => {
+      const gate = gatedCheck();
+      const server = await started({ basicAuthUsers: users, passwordCheck: gate.check });
+      const first = send(`${server.url}/metrics`, {
+        headers: { Authorization: basicAuth('alice', 'first') },
+      });
+      await until(() => server.pendingPasswordChecks === 1);
+      const socket = net.connect(server.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(
+        `GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: ${basicAuth('alice', 'abandoned')}\r\n\r\n`,
+      );
+      await until(() => server.pendingPasswordChecks === 2);
+      socket.destroy();
+      await until(() => server.pendingPasswordChecks === 1);
+      gate.release();
+      expect((await first).status).toBe(401);
+      expect(server.pendingPasswordChecks).toBe(0);
+      expect(gate.asked).toEqual(['first']);
+    });
+
+    it('should let a remembered login through while password checks are held up', async () => {
+      const gate = gatedCheck();
+      const server = await started({ basicAuthUsers: users, passwordCheck: gate.check });
+      const headers = { Authorization: basicAuth('alice', 's3cret') };
+      const login = send(`${server.url}/metrics`, { headers });
+      await until(() => gate.asked.length === 1);
+      gate.release();
+      expect((await login).status).toBe(200);
+      const flood = [1, 2].map((n) =>
+        send(`${server.url}/metrics`, { headers: { Authorization: basicAuth('alice', `x${n}`) } }),
+      );
+      await until(() => server.pendingPasswordChecks === 2);
+      // The flood's checks wait at the gate; the remembered login does not.
+      expect((await send(`${server.url}/metrics`, { headers })).status).toBe(200);
+      gate.release();
+      await until(() => gate.asked.length === 3);
+      gate.release();
+      expect((await Promise.all(flood)).map((r) => r.status)).toEqual([401, 401]);
+    });
+
+    it("should check a login from another address before the rest of one address's flood", async () => {
+      const gate = gatedCheck();
+      const server = await started({ basicAuthUsers: users, passwordCheck: gate.check });
+      const other = new http.Agent({ localAddress: '127.0.0.2' });
+      try {
+        const flood = [1, 2].map((n) =>
+          send(`${server.url}/metrics`, { headers: { Authorization: basicAuth('alice', `x${n}`) } }),
+        );
+        await until(() => server.pendingPasswordChecks === 2);
+        const login = send(`${server.url}/metrics`, {
+          agent: other,
+          headers: { Authorization: basicAuth('alice', 's3cret') },
+        });
+        await until(() => server.pendingPasswordChecks === 3);
+        for (let n = 1; n <= 3; n++) {
+          await until(() => gate.asked.length === n);
+          gate.release();
+        }
+        expect((await login).status).toBe(200);
+        expect(gate.asked).toEqual(['x1', 's3cret', 'x2']);
+        expect((await Promise.all(flood)).map((r) => r.status)).toEqual([401, 401]);
+      } finally {
+        other.destroy();
+      }
+    });
+  });
+
+  describe('security headers', () => {
+    it.each([
+      ['a text answer', '/metrics', 200],
+      ['a JSON answer', '/json', 200],
+      ['an HTML answer', '/', 200],
+      ['a 404', '/nope', 404],
+    ])('should send nosniff and a Content-Security-Policy with %s', async (_what, path, status) => {
+      const server = await started({
+        routes: [
+          ...ROUTES,
+          {
+            path: '/json',
+            description: 'j',
+            handler: (_req, res) => {
+              res.writeHead(200, { 'Content-Type': 'application/json' });
+              res.end('{}\n');
+            },
+          },
+          {
+            path: '/',
+            description: 'page',
+            handler: (_req, res) => {
+              res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+              res.end('<!doctype html><p>hi</p>\n');
+            },
+          },
+        ],
+      });
+      const reply = await send(`${server.url}${path}`);
+      expect(reply.status).toBe(status);
+      expect(reply.headers['x-content-type-options']).toBe('nosniff');
+      const csp = reply.headers['content-security-policy'] ?? '';
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain('script-src');
+    });
+
+    it('should send them with 401 and 405 answers', async () => {
+      const server = await started({ basicAuthUsers: { alice: bcrypt.hashSync('pw', 4) } });
+      for (const reply of [
+        await send(`${server.url}/metrics`),
+        await send(`${server.url}/healthz`, { method: 'PUT' }),
+      ]) {
+        expect([401, 405]).toContain(reply.status);
+        expect(reply.headers['x-content-type-options']).toBe('nosniff');
+        expect(reply.headers['content-security-policy']).toContain("default-src 'none'");
+      }
+    });
+  });
+
+  describe('mutating requests from browsers', () => {
+    const posted = (): { route: Route; calls: string[] } => {
+      const calls: string[] = [];
+      return {
+        calls,
+        route: {
+          path: '/api/*',
+          description: 'API',
+          methods: ['POST', 'DELETE'],
+          handler: (req, res) => {
+            calls.push(`${req.method} ${req.headers.host}`);
+            res.writeHead(200, { 'Content-Type': 'application/json' });
+            res.end('{}\n');
+          },
+        },
+      };
+    };
+
+    it.each([
+      '127.0.0.1:PORT',
+      'localhost:PORT',
+      '[::1]:PORT',
+      'LOCALHOST:PORT',
+      '10.1.2.3:9091',
+      'app.localhost',
+    ])('should accept a POST whose Host is %s', async (host) => {
+      const { route, calls } = posted();
+      const server = await started({ routes: [route] });
+      const value = host.replace('PORT', String(server.port));
+      const reply = await send(`${server.url}/api/x`, { method: 'POST', headers: { Host: value } });
+      expect(reply.status).toBe(200);
+      expect(calls).toEqual([`POST ${value}`]);
+    });
+
+    it.each(['POST', 'DELETE'])(
+      'should refuse a %s whose Host is a foreign name when there is no basic auth (DNS rebinding)',
+      async (method) => {
+        const { route, calls } = posted();
+        const server = await started({ routes: [route] });
+        const reply = await send(`${server.url}/api/x`, {
+          method,
+          headers: { Host: `attacker.example:${server.port}` },
+        });
+        expect(reply.status).toBe(403);
+        expect(reply.headers['content-type']).toBe('application/json');
+        const { error } = JSON.parse(reply.text) as { error: string };
+        expect(error).toContain(`"attacker.example:${server.port}"`);
+        expect(error).toContain('DNS rebinding');
+        expect(calls).toEqual([]);
+      },
+    );
+
+    it('should serve a GET whatever the Host', async () => {
+      const { route, calls } = posted();
+      const server = await started({ routes: [route] });
+      const reply = await send(`${server.url}/api/x`, { headers: { Host: 'attacker.example' } });
+      expect(reply.status).toBe(200);
+      expect(calls).toEqual(['GET attacker.example']);
+    });
+
+    it('should leave a foreign Host to basic auth when it is configured', async () => {
+      const { route, calls } = posted();
+      const server = await started({ routes: [route], basicAuthUsers: { ops: bcrypt.hashSync('pw', 4) } });
+      const url = `${server.url}/api/x`;
+      const host = { Host: 'monitoring.example.org' };
+      expect((await send(url, { method: 'POST', headers: host })).status).toBe(401);
+      const reply = await send(url, {
+        method: 'POST',
+        headers: { ...host, Authorization: basicAuth('ops', 'pw') },
+      });
+      expect(reply.status).toBe(200);
+      expect(calls).toEqual(['POST monitoring.example.org']);
+    });
+
+    it.each([
+      ['another site', 'https://attacker.example'],
+      ['another port of this host', 'http://127.0.0.1:1'],
+      ['an opaque origin', 'null'],
+    ])('should refuse a POST from a page of %s (CSRF), with or without basic auth', async (_what, origin) => {
+      const { route, calls } = posted();
+      for (const auth of [undefined, { ops: bcrypt.hashSync('pw', 4) }]) {
+        const server = await started({ routes: [route], basicAuthUsers: auth });
+        const reply = await send(`${server.url}/api/x`, {
+          method: 'POST',
+          headers: { Origin: origin, Authorization: basicAuth('ops', 'pw') },
+        });
+        expect(reply.status).toBe(403);
+        expect((JSON.parse(reply.text) as { error: string }).error).toContain('cross-origin POST refused');
+      }
+      expect(calls).toEqual([]);
+    });
+
+    it('should accept a POST from a page of this endpoint', async () => {
+      const { route, calls } = posted();
+      const server = await started({ routes: [route] });
+      const reply = await send(`${server.url}/api/x`, { method: 'POST', headers: { Origin: server.url } });
+      expect(reply.status).toBe(200);
+      expect(calls).toHaveLength(1);
+    });
+  });
+
+  describe('connections', () => {
+    /** Opens a raw connection and resolves once the server has accepted it or closed it. */
+    function connect(port: number): Promise<{ socket: net.Socket; closed: Promise<void> }> {
+      return new Promise((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1');
+        const closed = new Promise<void>((r) => socket.on('close', () => r()));
+        socket.on('error', () => undefined);
+        socket.once('connect', () => resolve({ socket, closed }));
+        socket.once('error', reject);
+      });
+    }
+
+    it('should close connections beyond maxConnections at once and serve again when one closes', async () => {
+      const logger = new MemoryLogger();
+      const server = await started({ maxConnections: 2, logger });
+      const held = [await connect(server.port), await connect(server.port)];
+      // Both are accepted (a request on each is answered) before the third arrives.
+      for (const { socket } of held) socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      await Promise.all(held.map(({ socket }) => new Promise((r) => socket.once('data', r))));
+      const third = await connect(server.port);
+      await third.closed;
+      expect(logger.find('warn', 'HTTP connections refused: too many open')).toHaveLength(1);
+      held[0]!.socket.destroy();
+      await held[0]!.closed;
+      await settle();
+      expect((await send(`${server.url}/metrics`)).status).toBe(200);
+      held[1]!.socket.destroy();
+    });
+
+    it('should bound the header time and the keep-alive of unauthenticated connections', async () => {
+      const withAuth = await started({ basicAuthUsers: { alice: bcrypt.hashSync('pw', 4) } });
+      expect(withAuth.nodeServer?.headersTimeout).toBe(5000);
+      expect(withAuth.nodeServer?.keepAliveTimeout).toBe(5000);
+      expect(withAuth.nodeServer?.maxConnections).toBe(DEFAULT_MAX_CONNECTIONS);
+      const open = await started();
+      expect(open.nodeServer?.keepAliveTimeout).toBe(65_000);
+    });
+
+    /** Sends one request on a raw connection; resolves with the status once the whole answer is in. */
+    function request(socket: net.Socket, authorization: string): Promise<number> {
+      return new Promise((resolve) => {
+        let text = '';
+        const onData = (chunk: Buffer): void => {
+          text += chunk.toString('latin1');
+          const end = text.indexOf('\r\n\r\n');
+          const length = /\r\ncontent-length: (\d+)/i.exec(text);
+          const complete =
+            length === null ? text.endsWith('\r\n0\r\n\r\n') : text.length >= end + 4 + Number(length[1]);
+          if (end >= 0 && complete) {
+            socket.off('data', onData);
+            resolve(Number(text.slice(9, 12)));
+          }
+        };
+        socket.on('data', onData);
+        socket.write(`GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: ${authorization}\r\n\r\n`);
+      });
+    }
+
+    it('should close an idle connection that failed to authenticate, and keep one that authenticated', async () => {
+      const server = await started({
+        basicAuthUsers: { alice: bcrypt.hashSync('pw', 4) },
+        requestTimeoutMs: 300,
+        routes: [{ path: '/metrics', description: 'm', handler: ok('metrics\n') }],
+      });
+      const good = await connect(server.port);
+      const bad = await connect(server.port);
+      try {
+        expect(await request(good.socket, basicAuth('alice', 'pw'))).toBe(200);
+        expect(await request(bad.socket, basicAuth('alice', 'nope'))).toBe(401);
+        // The server closes the unauthenticated one after its short keep-alive (the request timeout here)…
+        await bad.closed;
+        // …while the other one stays open and serves.
+        expect(good.socket.destroyed).toBe(false);
+        expect(await request(good.socket, basicAuth('alice', 'pw'))).toBe(200);
+      } finally {
+        good.socket.destroy();
+        bad.socket.destroy();
+      }
     });
   });
 
