@@ -210,7 +210,11 @@ const tlsSection = z.strictObject({
   min_version: z.enum(['TLS12', 'TLS13']).default('TLS12'),
 });
 
-const BCRYPT_HASH = /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/;
+/**
+ * A bcrypt hash of cost 4 to 14. One check of cost 14 takes about a second in bcryptjs; a higher cost would
+ * hold the password-check thread long enough to keep new logins out (a remembered login costs nothing).
+ */
+const BCRYPT_HASH = /^\$2[abxy]?\$(0[4-9]|1[0-4])\$[./A-Za-z0-9]{53}$/;
 
 const prometheusSection = z.strictObject({
   enabled: z.boolean().default(true),
@@ -237,8 +241,10 @@ const prometheusSection = z.strictObject({
   tls: tlsSection.optional(),
   basic_auth_users: z
     .record(
-      z.string().min(1),
-      z.string().regex(BCRYPT_HASH, 'expected a bcrypt hash (htpasswd -nBC 10 "" | tr -d \':\\n\')'),
+      z.string().min(1).max(256),
+      z
+        .string()
+        .regex(BCRYPT_HASH, 'expected a bcrypt hash of cost 4 to 14 (htpasswd -nBC 10 "" | tr -d \':\\n\')'),
     )
     .optional(),
   request_timeout: durationField({ min: 100 }).default(duration(10_000)),

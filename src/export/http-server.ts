@@ -145,8 +145,8 @@ export class HttpServer {
       this._handle(req, res).catch(
         guarded(this._opts.logger, 'HTTP error answer', (err: unknown) => {
           this._opts.logger.error('HTTP handler failed', { path: req.url, error: errorMessage(err) });
-          if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
-          res.end('internal error\n');
+          if (res.headersSent) res.end();
+          else sendError(res, 500, 'internal error');
         }),
       );
     };
@@ -271,18 +271,15 @@ export class HttpServer {
       r.path.endsWith('/*') ? path.startsWith(r.path.slice(0, -1)) : r.path === path,
     );
     if (route === undefined) {
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('not found\n');
+      sendError(res, 404, 'not found');
       return;
     }
     const extra: readonly string[] = route.methods ?? [];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       if (!extra.includes(req.method ?? '')) {
-        res.writeHead(405, {
+        sendError(res, 405, `method ${quoted(req.method ?? '')} not allowed`, {
           Allow: ['GET', 'HEAD', ...extra].join(', '),
-          'Content-Type': 'text/plain; charset=utf-8',
         });
-        res.end('method not allowed\n');
         return;
       }
       const refusal = this._crossSiteRefusal(req);
@@ -309,11 +306,9 @@ export class HttpServer {
         return;
       }
       if (outcome === 'denied') {
-        res.writeHead(401, {
+        sendError(res, 401, 'unauthorized', {
           'WWW-Authenticate': 'Basic realm="perf-monitor", charset="UTF-8"',
-          'Content-Type': 'text/plain; charset=utf-8',
         });
-        res.end('unauthorized\n');
         return;
       }
       this._keepLong(req, res);

@@ -221,6 +221,10 @@ const INVALID: InvalidCase[] = [
     fixture: 'bad-bcrypt-hash.yaml',
     issues: [issue(`${PM}.prometheus.basic_auth_users.prometheus`, 5, 19, 'expected a bcrypt hash')],
   },
+  {
+    fixture: 'bcrypt-cost-too-high.yaml',
+    issues: [issue(`${PM}.prometheus.basic_auth_users.prometheus`, 5, 19, 'of cost 4 to 14')],
+  },
   // Alerting
   {
     fixture: 'webhook-channel-without-url.yaml',

@@ -87,7 +87,8 @@ describe('HttpServer', () => {
       const server = await started();
       const reply = await send(`${server.url}/nope`);
       expect(reply.status).toBe(404);
-      expect(reply.text).toBe('not found\n');
+      expect(reply.headers['content-type']).toBe('application/json');
+      expect(JSON.parse(reply.text)).toEqual({ error: 'not found' });
     });
 
     it.each(['POST', 'PUT', 'DELETE', 'PATCH'])(
@@ -98,6 +99,7 @@ describe('HttpServer', () => {
         const reply = await send(`${server.url}/metrics`, { method });
         expect(reply.status).toBe(405);
         expect(reply.headers.allow).toBe('GET, HEAD');
+        expect(JSON.parse(reply.text)).toEqual({ error: `method "${method}" not allowed` });
         expect(handler).not.toHaveBeenCalled();
       },
     );
@@ -169,7 +171,7 @@ describe('HttpServer', () => {
       const reply = await send(`${server.url}/metrics`);
       expect(reply.status).toBe(401);
       expect(reply.headers['www-authenticate']).toBe('Basic realm="perf-monitor", charset="UTF-8"');
-      expect(reply.text).not.toContain('metrics');
+      expect(JSON.parse(reply.text)).toEqual({ error: 'unauthorized' });
     });
 
     it('should answer 401 to a wrong password and 200 to the right one, checked in a worker thread', async () => {
@@ -789,7 +791,7 @@ describe('HttpServer', () => {
         });
         const reply = await send(`${server.url}/broken`);
         expect(reply.status).toBe(500);
-        expect(reply.text).toBe('internal error\n');
+        expect(JSON.parse(reply.text)).toEqual({ error: 'internal error' });
         expect(logger.find('error', 'HTTP handler failed')).toEqual([
           expect.objectContaining({ fields: { path: '/broken', error: 'boom' } }),
         ]);
