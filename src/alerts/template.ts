@@ -49,8 +49,10 @@ export function compileTemplate(source: string): CompiledTemplate {
       parts.push(value[1] === undefined ? { kind: 'value' } : { kind: 'value', fixed: Number(value[1]) });
       continue;
     }
+    // Line breaks are shown escaped: the error is one line.
+    const shown = action.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
     throw new Error(
-      `unsupported template action {{ ${action} }}: use {{ $labels.<name> }}, {{ $value }} or {{ $value | printf "%.2f" }}`,
+      `unsupported template action {{ ${shown} }}: use {{ $labels.<name> }}, {{ $value }} or {{ $value | printf "%.2f" }}`,
     );
   }
   if (last < source.length) parts.push({ kind: 'text', text: source.slice(last) });

@@ -22,7 +22,7 @@ function regexModel(source: string): TemplatePart[] | string {
     if (label !== null) parts.push({ kind: 'label', name: label[1]! });
     else if (value !== null)
       parts.push(value[1] === undefined ? { kind: 'value' } : { kind: 'value', fixed: Number(value[1]) });
-    else return `unsupported template action {{ ${action} }}`;
+    else return `unsupported template action {{ ${action.replace(/\r/g, '\\r').replace(/\n/g, '\\n')} }}`;
   }
   if (last < source.length) parts.push({ kind: 'text', text: source.slice(last) });
   if (parts.some((p) => p.kind === 'text' && p.text.includes('{{'))) return 'unclosed template action';
@@ -78,6 +78,7 @@ function compileOrError(source: string): CompiledTemplate | Error {
   } catch (err) {
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toMatch(/^(unsupported template action \{\{ |unclosed template action)/);
+    expect((err as Error).message, 'one line').not.toMatch(/[\n\r]/);
     return err as Error;
   }
 }
@@ -103,6 +104,8 @@ describe('compileTemplate and expandTemplate (fuzz)', () => {
         ['{{ x -}}'],
         ['{{- $value- }}'],
         ['{{{ $value }}}'],
+        // Found by the rule property: an action with a line break made a two-line error.
+        ['{{ a\nb\r }}'],
       ]),
     );
   });
