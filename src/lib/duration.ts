@@ -16,20 +16,27 @@ const UNIT_MS: Record<string, number> = {
 const DURATION_RE = /^(?:(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y))+$/;
 const PART_RE = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)/g;
 
-/** Parses a duration; returns undefined when the text is not one. */
+/**
+ * Parses a duration; returns undefined when the text is not one, or when it is too long to be a number of
+ * milliseconds (`1e306` seconds, a unit after 400 digits): such a duration would be Infinity.
+ */
 export function parseDurationMs(value: number | string): number | undefined {
   if (typeof value === 'number') {
-    return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
+    return value >= 0 ? finiteMs(value * 1000) : undefined;
   }
   const text = value.trim();
   if (text === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  if (/^\d+(\.\d+)?$/.test(text)) return finiteMs(Number(text) * 1000);
   if (!DURATION_RE.test(text)) return undefined;
   let total = 0;
   for (const m of text.matchAll(PART_RE)) {
     total += Number(m[1]) * UNIT_MS[m[2]!]!;
   }
-  return Math.round(total);
+  return finiteMs(total);
+}
+
+function finiteMs(ms: number): number | undefined {
+  return Number.isFinite(ms) ? Math.round(ms) : undefined;
 }
 
 /** Formats milliseconds the way Prometheus does (`1h30m`, `15s`, `250ms`). */
