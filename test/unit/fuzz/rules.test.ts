@@ -164,7 +164,10 @@ const rule = fc.oneof(
   plausibleRuleWithHysteresis,
   fc
     .tuple(plausibleRuleWithHysteresis, fc.array(hostileField, { minLength: 1, maxLength: 2 }))
-    .map(([r, fields]) => ({ ...r, ...Object.fromEntries(fields) })),
+    .map(([r, fields]): Record<string, unknown> => ({
+      ...r,
+      ...Object.fromEntries(fields as [string, unknown][]),
+    })),
 );
 
 /** The YAML of a configuration with these rules (NaN and ±Infinity become `.nan` and `±.inf`). */
