@@ -34,8 +34,17 @@ export function alertStatus(a: Alert): 'firing' | 'resolved' {
   return a.state === 'inactive' || a.resolvedAtMs !== undefined ? 'resolved' : 'firing';
 }
 
+/** The times an RFC 3339 timestamp can write (years 0000 to 9999). */
+const MIN_ISO_MS = Date.parse('0000-01-01T00:00:00Z');
+const MAX_ISO_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * RFC 3339 text of epoch milliseconds. A time it cannot write (NaN, ±Infinity, before year 0 or after 9999:
+ * only a damaged state file gives one) is ZERO_TIME, "not set", rather than an exception or a year that
+ * receivers refuse.
+ */
 export function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
+  return ms >= MIN_ISO_MS && ms <= MAX_ISO_MS ? new Date(ms).toISOString() : ZERO_TIME;
 }
 
 /** When the alert started firing (Prometheus sends FiredAt as startsAt). */

@@ -13,18 +13,32 @@ export interface CompiledTemplate {
   readonly parts: readonly TemplatePart[];
 }
 
-const ACTION_RE = /\{\{-?\s*(.*?)\s*-?\}\}/gs;
 const LABEL_RE = /^\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)$/;
 const VALUE_RE = /^\$value(?:\s*\|\s*printf\s+"%\.(\d)f")?$/;
+
+/**
+ * The text of an action between `{{` and `}}`, without the trim markers (`{{-`, `-}}`) and the spaces around
+ * it. Actions are found with indexOf, in time linear in the template's length (a regular expression with
+ * `\s*(.*?)\s*` between the braces took cubic time on a `{{` followed by thousands of spaces).
+ */
+function actionText(inner: string): string {
+  let s = inner.startsWith('-') ? inner.slice(1) : inner;
+  if (s.endsWith('-')) s = s.slice(0, -1);
+  return s.trim();
+}
 
 /** Parses a template; throws an Error naming the first action it does not support. */
 export function compileTemplate(source: string): CompiledTemplate {
   const parts: TemplatePart[] = [];
   let last = 0;
-  for (const m of source.matchAll(ACTION_RE)) {
-    const action = m[1]!;
-    if (m.index > last) parts.push({ kind: 'text', text: source.slice(last, m.index) });
-    last = m.index + m[0].length;
+  for (;;) {
+    const open = source.indexOf('{{', last);
+    if (open < 0) break;
+    const close = source.indexOf('}}', open + 2);
+    if (close < 0) break;
+    if (open > last) parts.push({ kind: 'text', text: source.slice(last, open) });
+    last = close + 2;
+    const action = actionText(source.slice(open + 2, close));
     const label = LABEL_RE.exec(action);
     if (label !== null) {
       parts.push({ kind: 'label', name: label[1]! });
@@ -35,8 +49,10 @@ export function compileTemplate(source: string): CompiledTemplate {
       parts.push(value[1] === undefined ? { kind: 'value' } : { kind: 'value', fixed: Number(value[1]) });
       continue;
     }
+    // Line breaks are shown escaped: the error is one line.
+    const shown = action.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
     throw new Error(
-      `unsupported template action {{ ${action} }}: use {{ $labels.<name> }}, {{ $value }} or {{ $value | printf "%.2f" }}`,
+      `unsupported template action {{ ${shown} }}: use {{ $labels.<name> }}, {{ $value }} or {{ $value | printf "%.2f" }}`,
     );
   }
   if (last < source.length) parts.push({ kind: 'text', text: source.slice(last) });
@@ -55,7 +71,8 @@ export function expandTemplate(
   let out = '';
   for (const p of t.parts) {
     if (p.kind === 'text') out += p.text;
-    else if (p.kind === 'label') out += labels[p.name] ?? '';
+    // Own labels only: `constructor` or `__proto__` is a missing label, not the object's prototype member.
+    else if (p.kind === 'label') out += Object.hasOwn(labels, p.name) ? labels[p.name]! : '';
     else out += p.fixed === undefined ? formatGoFloat(value) : formatFixed(value, p.fixed);
   }
   return out;

@@ -1,7 +1,8 @@
 /**
  * ResourceMetrics → Prometheus text format 0.0.4, written for this agent's collection tick. It produces the
  * same bytes as the SDK's PrometheusSerializer (without scope labels, with the identity labels as constant
- * labels; test/unit/export/prometheus-text.test.ts compares the two) at a fraction of the cost: the SDK's
+ * labels; test/unit/export/prometheus-text.test.ts compares the two), except that it ends the last line
+ * when nothing was recorded (the SDK does not, and promtool refuses that), at a fraction of the cost: the SDK's
  * rebuilds every label set for every bucket line, and importing it pulls @opentelemetry/exporter-prometheus
  * and the semantic-conventions package into the agent (7 MB of resident memory). Measured in BENCHMARKS.md.
  */
@@ -130,7 +131,8 @@ export function serializePrometheus(rm: ResourceMetrics, constantLabels: Readonl
     if (family.unit !== '') out += `# UNIT ${family.name} ${escapeHelp(family.unit)}\n`;
     out += `# TYPE ${family.name} ${family.type}\n${body}`;
   }
-  return any ? out : `${out}# no registered metrics`;
+  // Every line ends with a newline, this one too: parsers (promtool) refuse a last line without one.
+  return any ? out : `${out}# no registered metrics\n`;
 }
 
 function series(name: string, labels: string, value: number): string {

@@ -25,12 +25,27 @@ export class SystemClock implements Clock {
     return performance.now();
   }
 
+  /**
+   * Node runs a timer of more than 2^31 - 1 ms (24.8 days) after 1 ms, with a warning on the application's
+   * stderr: a long delay (repeat_interval: 30d) would fire at once and again and again. Such a delay is waited
+   * for in steps; an infinite one never fires.
+   */
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
-    const timer = setTimeout(fn, delayMs);
-    timer.unref();
+    let timer: NodeJS.Timeout;
+    const arm = (remainingMs: number): void => {
+      timer =
+        remainingMs > MAX_TIMER_MS
+          ? setTimeout(() => arm(remainingMs - MAX_TIMER_MS), MAX_TIMER_MS)
+          : setTimeout(fn, remainingMs);
+      timer.unref();
+    };
+    arm(delayMs);
     return { cancel: () => clearTimeout(timer) };
   }
 }
+
+/** The longest delay Node's setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface PendingTimer {
   dueMs: number;

@@ -35,7 +35,14 @@ describe('parseDurationMs', () => {
     },
   );
 
-  it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])('should reject the number %d', (n) => {
+  it.each([`${'9'.repeat(400)}ms`, `${'9'.repeat(400)}`, '1e308'])(
+    'should reject %j, which is no finite number of milliseconds',
+    (text) => {
+      expect(parseDurationMs(text)).toBeUndefined();
+    },
+  );
+
+  it.each([-1, Number.NaN, Number.POSITIVE_INFINITY, 1e306])('should reject the number %d', (n) => {
     expect(parseDurationMs(n)).toBeUndefined();
   });
 
