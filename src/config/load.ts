@@ -11,7 +11,7 @@
  * credentials.
  */
 import fs from 'node:fs/promises';
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document, Node as YamlNode, Scalar } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, errorMessage, systemErrorCode } from '../lib/errors.js';
@@ -110,7 +110,11 @@ function parseConfig(text: string, file: string, env: Env): { config: AgentConfi
   } catch (err) {
     // Unresolved aliases and alias bombs surface only here, as plain errors.
     const message = errorMessage(err).split('\n')[0] ?? '';
-    throw new ConfigError('E_CONFIG_PARSE', [{ file, path: '', message }], { cause: err });
+    throw new ConfigError(
+      'E_CONFIG_PARSE',
+      [{ file, path: '', message, line: 1, column: 1, ...locate(firstAliasOffset(doc)) }],
+      { cause: err },
+    );
   }
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new ConfigError('E_CONFIG_INVALID', [
@@ -320,6 +324,23 @@ interface DescribedIssue {
   message: string;
   /** Point at the key itself rather than its value (unknown keys). */
   atKey: boolean;
+}
+
+/** Where the first alias without its anchor stands, else the first alias (an alias bomb): toJS names neither. */
+function firstAliasOffset(doc: Document): number | undefined {
+  let first: number | undefined;
+  let unresolved: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      first ??= node.range?.[0];
+      if (node.resolve(doc) === undefined) {
+        unresolved = node.range?.[0];
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return unresolved ?? first;
 }
 
 /** Names the alert rule an issue is about (`rule high_cpu: …`), so that the rule is found by name too. */

@@ -64,6 +64,13 @@ export function formatConfigIssue(issue: ConfigIssue): string {
   return `${where}${path}${issue.message}`;
 }
 
+/** Text with its line breaks written as `\n`, `\r` (and U+2028/U+2029 as `\u2028`, `\u2029`). */
+export function oneLine(text: string): string {
+  return /[\n\r\u2028\u2029]/.test(text)
+    ? text.replace(/[\n\r\u2028\u2029]/g, (c) => JSON.stringify(c).slice(1, -1))
+    : text;
+}
+
 export class ConfigError extends AgentError {
   readonly issues: readonly ConfigIssue[];
 
@@ -72,11 +79,13 @@ export class ConfigError extends AgentError {
     issues: ConfigIssue[],
     options: AgentErrorOptions = {},
   ) {
-    const first = issues[0];
+    // A key or a rule name may hold a line break; each issue stays one line (`\n` written out).
+    const lines = issues.map((i) => ({ ...i, path: oneLine(i.path), message: oneLine(i.message) }));
+    const first = lines[0];
     const summary = first === undefined ? ERROR_CODES[code] : formatConfigIssue(first);
-    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+    const more = lines.length > 1 ? ` (and ${lines.length - 1} more)` : '';
     super(code, `${summary}${more}`, options);
-    this.issues = issues;
+    this.issues = lines;
   }
 }
 
