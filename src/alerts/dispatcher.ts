@@ -9,6 +9,7 @@
  * is no longer firing in the first round is notified as resolved.
  */
 import type { DatabaseSync } from 'node:sqlite';
+import { WallClockSteps } from '../lib/clock.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -93,9 +94,11 @@ export class AlertDispatcher implements AlertSink {
   /** What direct channels were last told is firing (persisted in direct_alerts). */
   private readonly _direct = new Map<string, Alert>();
   private readonly _hasDirect: boolean;
+  private readonly _steps: WallClockSteps;
 
   constructor(opts: AlertDispatcherOptions) {
     this._opts = opts;
+    this._steps = new WallClockSteps(opts.clock);
     this._log = opts.logger.child({ component: 'notifications' });
     this._channels = new Map(opts.channels.map((c) => [c.notifier.name, c]));
     for (const name of this._channels.keys()) this._stats.set(name, { sent: 0, failed: 0, dropped: 0 });
@@ -128,7 +131,7 @@ export class AlertDispatcher implements AlertSink {
     this._db = db;
     this._outbox = new Outbox(db, { maxPerChannel: this._opts.maxOutboxPerChannel });
     this._silences = new SilenceStore(db);
-    this._outbox.allDue(this._opts.clock.nowMs());
+    this._outbox.allDue(this._now());
     this._restoreGroups(db);
     this._state = 'running';
     for (const c of this._channels.values()) {
@@ -356,9 +359,28 @@ export class AlertDispatcher implements AlertSink {
     );
   }
 
+  /**
+   * The wall time. When the wall clock was stepped since the last look, the repeat and retry times move with
+   * it first, so that repeat_interval and backoffs measure the time that passed.
+   */
+  private _now(): number {
+    const now = this._opts.clock.nowMs();
+    const stepMs = this._steps.check(now);
+    if (stepMs !== 0) {
+      for (const g of this._groups.values()) if (g.lastSentMs !== undefined) g.lastSentMs += stepMs;
+      if (this._pumpTimer !== undefined) this._pumpTimer.atMs += stepMs;
+      try {
+        this._outbox?.shiftRetries(stepMs);
+      } catch (err) {
+        this._log.error('cannot update the outbox', { error: errorMessage(err) });
+      }
+    }
+    return now;
+  }
+
   private _flush(g: AggregationGroup): void {
     if (this._state !== 'running') return;
-    const now = this._opts.clock.nowMs();
+    const now = this._now();
     const plan = planFlush(
       g,
       now,
@@ -428,7 +450,7 @@ export class AlertDispatcher implements AlertSink {
   private _scheduleResend(c: DispatchChannel, intervalMs: number): void {
     const handle = this._opts.clock.setTimeout(() => {
       if (this._state !== 'running') return;
-      const now = this._opts.clock.nowMs();
+      const now = this._now();
       const name = c.notifier.name;
       try {
         transaction(this._db!, () => {
@@ -452,7 +474,7 @@ export class AlertDispatcher implements AlertSink {
   /** Starts delivery of every due sub-queue head and sets a timer for the next one that is not due yet. */
   private _pump(): void {
     if (this._state !== 'running') return;
-    const now = this._opts.clock.nowMs();
+    const now = this._now();
     let heads: OutboxEntry[];
     try {
       heads = this._outbox!.heads();
@@ -522,7 +544,7 @@ export class AlertDispatcher implements AlertSink {
         maxMs: this._opts.maxBackoffMs,
         random: this._opts.random ?? Math.random,
       });
-      outbox?.retryAt(entry.id, this._opts.clock.nowMs() + waitMs, errorMessage(error));
+      outbox?.retryAt(entry.id, this._now() + waitMs, errorMessage(error));
       this._log.warn('notification delivery failed; will retry', {
         ...fields,
         attempt: entry.attempts + 1,

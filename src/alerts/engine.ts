@@ -176,6 +176,7 @@ export class RuleEngine {
   /** A collection subscriber: ingests the batch and evaluates when due. */
   onCollection(batch: CollectionBatch): void {
     if (this._closed) return;
+    if (batch.clockStepMs !== undefined && batch.clockStepMs !== 0) this.shiftTime(batch.clockStepMs);
     this.ingest(batch.samples, batch.timestampMs);
     const every = this._opts.evaluationIntervalMs;
     // Collections drift by a few ms; up to a second (or half an interval) of slack keeps the cadence.
@@ -186,6 +187,25 @@ export class RuleEngine {
     )
       return;
     this.evaluate(batch.timestampMs);
+  }
+
+  /**
+   * The wall clock was stepped by `deltaMs`: moves the history, the pending and firing times and the
+   * evaluation cadence with it, so that windows, `for` and `keep_firing_for` measure the time that passed.
+   */
+  shiftTime(deltaMs: number): void {
+    this._store.shiftTimes(deltaMs);
+    for (const rt of this._rules) {
+      for (const a of rt.active.values()) {
+        a.activeAtMs += deltaMs;
+        if (a.firedAtMs !== undefined) a.firedAtMs += deltaMs;
+        if (a.keepFiringSinceMs !== undefined) a.keepFiringSinceMs += deltaMs;
+      }
+    }
+    if (this._firstIngestMs !== undefined) this._firstIngestMs += deltaMs;
+    if (this._lastEvalMs !== undefined) this._lastEvalMs += deltaMs;
+    if (this._opts.stateStore !== undefined && this._started && !this._closed)
+      void this._opts.stateStore.save(this._persisted());
   }
 
   /** Adds a collection to the history and prunes what no rule needs any more. */
