@@ -101,6 +101,8 @@ export class RuleEngine {
   private _retentionMs = LOOKBACK_MS;
   private _started = false;
   private _closed = false;
+  /** The last state write failed (logged once until a write succeeds again). */
+  private _saveFailing = false;
 
   constructor(opts: RuleEngineOptions) {
     this._opts = opts;
@@ -125,7 +127,12 @@ export class RuleEngine {
     if (store === undefined || !this._started) return;
     await store.flush();
     // The last round's state is on disk unless that write failed: then try once more.
-    if (store.lastError !== undefined) store.saveSync(this._persisted());
+    if (store.lastError === undefined) return;
+    try {
+      store.saveSync(this._persisted());
+    } catch (err) {
+      this._opts.logger.error('cannot write the alert state', { file: store.file, error: errorMessage(err) });
+    }
   }
 
   /** The state file, when the state is persisted. */
@@ -204,8 +211,21 @@ export class RuleEngine {
     }
     if (this._firstIngestMs !== undefined) this._firstIngestMs += deltaMs;
     if (this._lastEvalMs !== undefined) this._lastEvalMs += deltaMs;
-    if (this._opts.stateStore !== undefined && this._started && !this._closed)
-      void this._opts.stateStore.save(this._persisted());
+    this._save();
+  }
+
+  /** Queues a write of the state; logs the first failure of a run of failures, and the recovery. */
+  private _save(): void {
+    const store = this._opts.stateStore;
+    if (store === undefined || !this._started || this._closed) return;
+    void store.save(this._persisted()).then(() => {
+      const error = store.lastError;
+      if (error !== undefined && !this._saveFailing)
+        this._opts.logger.error('cannot write the alert state', { file: store.file, error });
+      else if (error === undefined && this._saveFailing)
+        this._opts.logger.info('the alert state is written again', { file: store.file });
+      this._saveFailing = error !== undefined;
+    });
   }
 
   /** Adds a collection to the history and prunes what no rule needs any more. */
@@ -254,8 +274,8 @@ export class RuleEngine {
         this._opts.logger.error('alert sink failed', { error: errorMessage(err) });
       }
     }
-    if (changed && this._opts.stateStore !== undefined && this._started && !this._closed)
-      void this._opts.stateStore.save(this._persisted());
+    // After a failed write (a full disk) every round tries again until the state is on disk.
+    if (changed || this._saveFailing) this._save();
     this._lastDurationMs = this._opts.clock.monotonicMs() - started;
     return result;
   }
