@@ -34,6 +34,7 @@ import { HttpServer } from './export/http-server.js';
 import type { Route } from './export/http-server.js';
 import { OtlpPush, resolveOtlpSettings } from './export/otlp.js';
 import { PrometheusSnapshot, serveMetrics } from './export/prometheus.js';
+import type { MetricsPayload } from './export/prometheus.js';
 import { renderLandingPage } from './export/landing-page.js';
 import { SystemClock } from './lib/clock.js';
 import type { Clock } from './lib/clock.js';
@@ -163,6 +164,10 @@ export class PerformanceMonitorAgent {
   private _scrapes = 0;
   private _state: AgentState = 'new';
   private _reloading: Promise<void> | undefined;
+  /** What /metrics serves while a reload waits for the new pipeline's first collection. */
+  private _swappedOut: MetricsPayload | undefined;
+  /** The reload that follows the running one, when one was asked for meanwhile. */
+  private _reloadAgain: Promise<void> | undefined;
   private _starting: Promise<void> | undefined;
   private _agentVersion: string | undefined;
   private _trends: TrendService | undefined;
@@ -298,10 +303,22 @@ export class PerformanceMonitorAgent {
   reload(): Promise<void> {
     if (this._state !== 'running')
       return Promise.reject(new AgentError('E_STATE', `cannot reload an agent that is ${this._state}`));
-    this._reloading ??= this._reload().finally(() => {
-      this._reloading = undefined;
-    });
-    return this._reloading;
+    const running = this._reloading;
+    if (running === undefined) {
+      this._reloading = this._reload().finally(() => {
+        this._reloading = undefined;
+      });
+      return this._reloading;
+    }
+    // The running reload may have read the file before it changed again: one more reload follows it, shared
+    // by every request made meanwhile (a SIGHUP storm costs two reloads, not fifty).
+    this._reloadAgain ??= running
+      .catch(() => undefined)
+      .then(() => {
+        this._reloadAgain = undefined;
+        return this.reload();
+      });
+    return this._reloadAgain;
   }
 
   /** The object applications record their metrics through; the same object across reloads. */
@@ -831,7 +848,12 @@ export class PerformanceMonitorAgent {
         path: '/metrics',
         description: 'metrics in the Prometheus text format',
         handler: (req, res) =>
-          serveMetrics(req, res, this._pipeline?.snapshot.current(), () => this._scrapes++),
+          serveMetrics(
+            req,
+            res,
+            this._pipeline?.snapshot.current() ?? this._swappedOut,
+            () => this._scrapes++,
+          ),
       },
       {
         path: '/healthz',
@@ -952,9 +974,15 @@ export class PerformanceMonitorAgent {
     }
     await this._configureAlerting(config);
     old.reader.stopSchedule();
+    // Until the new pipeline's first collection, scrapes get the old one's last (not a 503 on every reload).
+    this._swappedOut = old.snapshot.current();
     this._pipeline = next;
     next.reader.startSchedule();
-    await next.reader.runCycle();
+    try {
+      await next.reader.runCycle();
+    } finally {
+      this._swappedOut = undefined;
+    }
     await this._shutdownPipeline(old, undefined);
     this._configureLogger(config);
     this._logger.info('configuration reloaded', { config: path, serverRestarted: serverChanged });

@@ -9,6 +9,7 @@
  * is no longer firing in the first round is notified as resolved.
  */
 import type { DatabaseSync } from 'node:sqlite';
+import { WallClockSteps } from '../lib/clock.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import { guarded } from '../lib/guard.js';
@@ -83,6 +84,15 @@ export class AlertDispatcher implements AlertSink {
   private readonly _groups = new Map<string, AggregationGroup>();
   private readonly _groupTimers = new Map<string, TimerHandle>();
   private readonly _inFlight = new Map<string, Promise<void>>();
+  /**
+   * Sub-queues whose head could not be updated in the store (a full disk): not tried again before this wall
+   * time, so that a failing store does not turn retries into a busy loop. At most one per sub-queue.
+   */
+  private readonly _held = new Map<string, number>();
+  /** Heads a channel accepted (or rejected for good) whose removal from the store failed: removed, never re-sent. */
+  private readonly _done = new Set<number>();
+  /** The store failed its last write: the next failure is not logged again, the next success is. */
+  private _storeFailing = false;
   private readonly _resendTimers = new Map<string, TimerHandle>();
   private _db: DatabaseSync | undefined;
   private _outbox: Outbox | undefined;
@@ -94,9 +104,11 @@ export class AlertDispatcher implements AlertSink {
   /** What direct channels were last told is firing (persisted in direct_alerts). */
   private readonly _direct = new Map<string, Alert>();
   private readonly _hasDirect: boolean;
+  private readonly _steps: WallClockSteps;
 
   constructor(opts: AlertDispatcherOptions) {
     this._opts = opts;
+    this._steps = new WallClockSteps(opts.clock);
     this._log = opts.logger.child({ component: 'notifications' });
     this._channels = new Map(opts.channels.map((c) => [c.notifier.name, c]));
     for (const name of this._channels.keys()) this._stats.set(name, { sent: 0, failed: 0, dropped: 0 });
@@ -129,7 +141,7 @@ export class AlertDispatcher implements AlertSink {
     this._db = db;
     this._outbox = new Outbox(db, { maxPerChannel: this._opts.maxOutboxPerChannel });
     this._silences = new SilenceStore(db, this._log);
-    this._outbox.allDue(this._opts.clock.nowMs());
+    this._outbox.allDue(this._now());
     this._restoreGroups(db);
     this._state = 'running';
     for (const c of this._channels.values()) {
@@ -307,6 +319,20 @@ export class AlertDispatcher implements AlertSink {
     }
     if (started.length === 0 && stopped.length === 0) return;
     const db = this._db!;
+    try {
+      this._writeDirect(db, started, stopped, now);
+      this._storeWritable();
+    } catch (err) {
+      // Nothing was recorded: the next round tries again.
+      this._storeFailed('cannot write notifications to the outbox', {}, err);
+      return;
+    }
+    for (const a of started) this._direct.set(a.fingerprint, a);
+    for (const a of stopped) this._direct.delete(a.fingerprint);
+    this._pump();
+  }
+
+  private _writeDirect(db: DatabaseSync, started: Alert[], stopped: Alert[], now: number): void {
     transaction(db, () => {
       const insert = db.prepare(
         'INSERT OR REPLACE INTO direct_alerts (fingerprint, group_key, alert) VALUES (?, ?, ?)',
@@ -321,9 +347,6 @@ export class AlertDispatcher implements AlertSink {
         for (const a of batch.alerts) remove.run(a.fingerprint);
       }
     });
-    for (const a of started) this._direct.set(a.fingerprint, a);
-    for (const a of stopped) this._direct.delete(a.fingerprint);
-    this._pump();
   }
 
   /** Alerts as batches per group key, so that each alert keeps its one FIFO queue per channel. */
@@ -360,9 +383,29 @@ export class AlertDispatcher implements AlertSink {
     );
   }
 
+  /**
+   * The wall time. When the wall clock was stepped since the last look, the repeat and retry times move with
+   * it first, so that repeat_interval and backoffs measure the time that passed.
+   */
+  private _now(): number {
+    const now = this._opts.clock.nowMs();
+    const stepMs = this._steps.check(now);
+    if (stepMs !== 0) {
+      for (const g of this._groups.values()) if (g.lastSentMs !== undefined) g.lastSentMs += stepMs;
+      for (const [queue, untilMs] of this._held) this._held.set(queue, untilMs + stepMs);
+      if (this._pumpTimer !== undefined) this._pumpTimer.atMs += stepMs;
+      try {
+        this._outbox?.shiftRetries(stepMs);
+      } catch (err) {
+        this._log.error('cannot update the outbox', { error: errorMessage(err) });
+      }
+    }
+    return now;
+  }
+
   private _flush(g: AggregationGroup): void {
     if (this._state !== 'running') return;
-    const now = this._opts.clock.nowMs();
+    const now = this._now();
     const plan = planFlush(
       g,
       now,
@@ -382,8 +425,9 @@ export class AlertDispatcher implements AlertSink {
       g.announced = plan.announced;
       g.resolved.clear();
       g.hasFlushed = true;
+      this._storeWritable();
     } catch (err) {
-      this._log.error('cannot write notifications to the outbox', { group: g.key, error: errorMessage(err) });
+      this._storeFailed('cannot write notifications to the outbox', { group: g.key }, err);
     }
     if (g.firing.size === 0 && g.announced.size === 0 && g.resolved.size === 0) this._dropGroup(g);
     else this._scheduleFlush(g, this._opts.grouping.groupIntervalMs);
@@ -433,7 +477,7 @@ export class AlertDispatcher implements AlertSink {
     const handle = this._opts.clock.setTimeout(
       guarded(this._log, 'notification resend', () => {
         if (this._state !== 'running') return;
-        const now = this._opts.clock.nowMs();
+        const now = this._now();
         const name = c.notifier.name;
         try {
           transaction(this._db!, () => {
@@ -442,11 +486,9 @@ export class AlertDispatcher implements AlertSink {
                 this._enqueue(name, c, batch, now, 'refresh');
             }
           });
+          this._storeWritable();
         } catch (err) {
-          this._log.error('cannot write notifications to the outbox', {
-            channel: name,
-            error: errorMessage(err),
-          });
+          this._storeFailed('cannot write notifications to the outbox', { channel: name }, err);
         }
         this._pump();
         this._scheduleResend(c, intervalMs);
@@ -459,7 +501,7 @@ export class AlertDispatcher implements AlertSink {
   /** Starts delivery of every due sub-queue head and sets a timer for the next one that is not due yet. */
   private _pump(): void {
     if (this._state !== 'running') return;
-    const now = this._opts.clock.nowMs();
+    const now = this._now();
     let heads: OutboxEntry[];
     try {
       heads = this._outbox!.heads();
@@ -467,17 +509,42 @@ export class AlertDispatcher implements AlertSink {
       this._log.error('cannot read the outbox', { error: errorMessage(err) });
       return;
     }
+    if (this._done.size > 0) {
+      // An entry dropped meanwhile (outbox overflow) is no longer anyone's head.
+      const ids = new Set(heads.map((h) => h.id));
+      for (const id of this._done) if (!ids.has(id)) this._done.delete(id);
+    }
     let nextMs: number | undefined;
     for (const h of heads) {
       const queue = `${h.channel}\u0000${h.groupKey}`;
       if (this._inFlight.has(queue)) continue;
       const channel = this._channels.get(h.channel);
       if (channel === undefined) continue; // a channel removed from the config keeps its entries
+      const heldUntil = this._held.get(queue);
+      if (heldUntil !== undefined && heldUntil > now) {
+        nextMs = Math.min(nextMs ?? Infinity, heldUntil);
+        continue;
+      }
+      this._held.delete(queue);
+      if (this._done.has(h.id)) {
+        // Delivered before, but the store could not forget it: forget it now, without sending it again.
+        try {
+          this._outbox!.complete(h.id);
+          this._done.delete(h.id);
+          this._storeWritable();
+          nextMs = now; // the sub-queue's next head
+        } catch (err) {
+          this._storeFailed('cannot update the outbox', { channel: h.channel, group: h.groupKey }, err);
+          this._hold(queue, h, now);
+          nextMs = Math.min(nextMs ?? Infinity, this._held.get(queue)!);
+        }
+        continue;
+      }
       if (h.nextAttemptMs > now) {
         nextMs = Math.min(nextMs ?? Infinity, h.nextAttemptMs);
         continue;
       }
-      const p = this._deliver(channel, h).finally(
+      const p = this._deliver(channel, h, queue).finally(
         guarded(this._log, 'notification pump', () => {
           this._inFlight.delete(queue);
           this._pump();
@@ -502,7 +569,7 @@ export class AlertDispatcher implements AlertSink {
   }
 
   /** One attempt; never rejects. The store stays open until every attempt in flight has been recorded. */
-  private async _deliver(channel: DispatchChannel, entry: OutboxEntry): Promise<void> {
+  private async _deliver(channel: DispatchChannel, entry: OutboxEntry, queue: string): Promise<void> {
     const name = channel.notifier.name;
     const stats = this._stats.get(name)!;
     const fields = { channel: name, group: entry.groupKey, status: entry.status };
@@ -513,36 +580,68 @@ export class AlertDispatcher implements AlertSink {
       error = err ?? new Error('send failed');
     }
     const outbox = this._outbox;
+    if (outbox === undefined) return;
+    let done = error === undefined;
     try {
       if (error === undefined) {
         stats.sent++;
-        outbox?.complete(entry.id);
         this._log.debug('notification delivered', fields);
-        return;
+        outbox.complete(entry.id);
+      } else {
+        stats.failed++;
+        if (error instanceof NotifyError && error.permanent) {
+          done = true;
+          this._log.error('notification rejected by the receiver; dropped', {
+            ...fields,
+            error: errorMessage(error),
+          });
+          outbox.complete(entry.id);
+        } else {
+          const waitMs = this._backoff(entry);
+          this._log.warn('notification delivery failed; will retry', {
+            ...fields,
+            attempt: entry.attempts + 1,
+            retryInMs: waitMs,
+            error: errorMessage(error),
+          });
+          outbox.retryAt(entry.id, this._now() + waitMs, errorMessage(error));
+        }
       }
-      stats.failed++;
-      if (error instanceof NotifyError && error.permanent) {
-        outbox?.complete(entry.id);
-        this._log.error('notification rejected by the receiver; dropped', {
-          ...fields,
-          error: errorMessage(error),
-        });
-        return;
-      }
-      const waitMs = backoffMs(entry.attempts + 1, {
-        initialMs: this._opts.initialBackoffMs,
-        maxMs: this._opts.maxBackoffMs,
-        random: this._opts.random ?? Math.random,
-      });
-      outbox?.retryAt(entry.id, this._opts.clock.nowMs() + waitMs, errorMessage(error));
-      this._log.warn('notification delivery failed; will retry', {
-        ...fields,
-        attempt: entry.attempts + 1,
-        retryInMs: waitMs,
-        error: errorMessage(error),
-      });
+      this._storeWritable();
     } catch (dbErr) {
-      this._log.error('cannot update the outbox', { ...fields, error: errorMessage(dbErr) });
+      this._storeFailed('cannot update the outbox', fields, dbErr);
+      if (done) this._done.add(entry.id);
+      this._hold(queue, entry, this._now());
     }
+  }
+
+  private _backoff(entry: OutboxEntry): number {
+    return backoffMs(entry.attempts + 1, {
+      initialMs: this._opts.initialBackoffMs,
+      maxMs: this._opts.maxBackoffMs,
+      random: this._opts.random ?? Math.random,
+    });
+  }
+
+  /** The store could not record what happened to the head of `queue`: leave the sub-queue alone for a backoff. */
+  private _hold(queue: string, entry: OutboxEntry, now: number): void {
+    this._held.set(queue, now + this._backoff(entry));
+  }
+
+  /** Logs a failed store write, unless the previous one failed too. */
+  private _storeFailed(msg: string, fields: Record<string, string>, err: unknown): void {
+    if (this._storeFailing) {
+      this._log.debug(msg, { ...fields, error: errorMessage(err) });
+      return;
+    }
+    this._storeFailing = true;
+    this._log.error(msg, { ...fields, error: errorMessage(err) });
+  }
+
+  /** A store write succeeded: says so once after failures. */
+  private _storeWritable(): void {
+    if (!this._storeFailing) return;
+    this._storeFailing = false;
+    this._log.info('the notification store is writable again', { store: this._opts.storePath });
   }
 }

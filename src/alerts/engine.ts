@@ -102,6 +102,8 @@ export class RuleEngine {
   private _retentionMs = LOOKBACK_MS;
   private _started = false;
   private _closed = false;
+  /** The last state write failed (logged once until a write succeeds again). */
+  private _saveFailing = false;
 
   constructor(opts: RuleEngineOptions) {
     this._opts = opts;
@@ -126,7 +128,12 @@ export class RuleEngine {
     if (store === undefined || !this._started) return;
     await store.flush();
     // The last round's state is on disk unless that write failed: then try once more.
-    if (store.lastError !== undefined) store.saveSync(this._persisted());
+    if (store.lastError === undefined) return;
+    try {
+      store.saveSync(this._persisted());
+    } catch (err) {
+      this._opts.logger.error('cannot write the alert state', { file: store.file, error: errorMessage(err) });
+    }
   }
 
   /** The state file, when the state is persisted. */
@@ -177,6 +184,7 @@ export class RuleEngine {
   /** A collection subscriber: ingests the batch and evaluates when due. */
   onCollection(batch: CollectionBatch): void {
     if (this._closed) return;
+    if (batch.clockStepMs !== undefined && batch.clockStepMs !== 0) this.shiftTime(batch.clockStepMs);
     this.ingest(batch.samples, batch.timestampMs);
     const every = this._opts.evaluationIntervalMs;
     // Collections drift by a few ms; up to a second (or half an interval) of slack keeps the cadence.
@@ -187,6 +195,39 @@ export class RuleEngine {
     )
       return;
     this.evaluate(batch.timestampMs);
+  }
+
+  /**
+   * The wall clock was stepped by `deltaMs`: moves the history, the pending and firing times and the
+   * evaluation cadence with it, so that windows, `for` and `keep_firing_for` measure the time that passed.
+   */
+  shiftTime(deltaMs: number): void {
+    this._store.shiftTimes(deltaMs);
+    for (const rt of this._rules) {
+      for (const a of rt.active.values()) {
+        a.activeAtMs += deltaMs;
+        if (a.firedAtMs !== undefined) a.firedAtMs += deltaMs;
+        if (a.keepFiringSinceMs !== undefined) a.keepFiringSinceMs += deltaMs;
+      }
+    }
+    if (this._firstIngestMs !== undefined) this._firstIngestMs += deltaMs;
+    if (this._lastEvalMs !== undefined) this._lastEvalMs += deltaMs;
+    this._save();
+  }
+
+  /** Queues a write of the state; logs the first failure of a run of failures, and the recovery. */
+  private _save(): void {
+    const store = this._opts.stateStore;
+    if (store === undefined || !this._started || this._closed) return;
+    const saved = store.save(this._persisted()).then(() => {
+      const error = store.lastError;
+      if (error !== undefined && !this._saveFailing)
+        this._opts.logger.error('cannot write the alert state', { file: store.file, error });
+      else if (error === undefined && this._saveFailing)
+        this._opts.logger.info('the alert state is written again', { file: store.file });
+      this._saveFailing = error !== undefined;
+    });
+    void guardPromise(this._opts.logger, 'alert state save', saved);
   }
 
   /** Adds a collection to the history and prunes what no rule needs any more. */
@@ -235,8 +276,8 @@ export class RuleEngine {
         this._opts.logger.error('alert sink failed', { error: errorMessage(err) });
       }
     }
-    if (changed && this._opts.stateStore !== undefined && this._started && !this._closed)
-      void guardPromise(this._opts.logger, 'alert state save', this._opts.stateStore.save(this._persisted()));
+    // After a failed write (a full disk) every round tries again until the state is on disk.
+    if (changed || this._saveFailing) this._save();
     this._lastDurationMs = this._opts.clock.monotonicMs() - started;
     return result;
   }

@@ -85,7 +85,8 @@ export function transaction<T>(db: DatabaseSync, fn: () => T): T {
     db.exec('COMMIT');
     return out;
   } catch (err) {
-    db.exec('ROLLBACK');
+    // SQLite has already rolled back after some errors (a full disk): a second ROLLBACK would hide the cause.
+    if (db.isTransaction) db.exec('ROLLBACK');
     throw err;
   }
 }

@@ -121,6 +121,11 @@ export class Outbox {
     this._db.prepare('UPDATE outbox SET next_attempt_ms = ? WHERE next_attempt_ms > ?').run(nowMs, nowMs);
   }
 
+  /** Moves every retry time by `deltaMs` (the wall clock was stepped). */
+  shiftRetries(deltaMs: number): void {
+    this._db.prepare('UPDATE outbox SET next_attempt_ms = next_attempt_ms + ?').run(deltaMs);
+  }
+
   /** For tests and diagnostics: every entry in order. */
   all(): OutboxEntry[] {
     return (this._db.prepare('SELECT * FROM outbox ORDER BY id').all() as unknown as Row[]).map(toEntry);

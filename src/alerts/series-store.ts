@@ -240,6 +240,15 @@ export class SeriesStore {
     }
   }
 
+  /** Moves every point and staleness marker by `deltaMs` (the wall clock was stepped). */
+  shiftTimes(deltaMs: number): void {
+    this._generation++;
+    for (const s of this._series.values()) {
+      for (let i = 0; i < s.times.length; i++) s.times[i]! += deltaMs;
+      for (let i = 0; i < s.staleTimes.length; i++) s.staleTimes[i]! += deltaMs;
+    }
+  }
+
   /** Points held, over all series. */
   pointCount(): number {
     let n = 0;

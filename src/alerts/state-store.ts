@@ -123,14 +123,15 @@ async function writeAtomic(file: string, text: string, seq: number): Promise<voi
   const tmp = tempName(file, seq);
   const handle = await fs.promises.open(tmp, NEW_FILE_FLAGS, PRIVATE_FILE_MODE);
   try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await fs.promises.rename(tmp, file);
   } catch (err) {
+    // A failed write (a full disk) leaves no temporary file behind.
     await fs.promises.rm(tmp, { force: true });
     throw err;
   }
@@ -143,12 +144,17 @@ function writeAtomicSync(file: string, text: string, seq: number): void {
   const tmp = tempName(file, seq);
   const fd = fs.openSync(tmp, NEW_FILE_FLAGS, PRIVATE_FILE_MODE);
   try {
-    fs.writeFileSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    try {
+      fs.writeFileSync(fd, text);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
   }
-  fs.renameSync(tmp, file);
   try {
     const d = fs.openSync(dir, 'r');
     try {

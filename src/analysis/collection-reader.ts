@@ -6,6 +6,7 @@
  */
 import { AggregationTemporality, InstrumentType, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { MetricProducer, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { WallClockSteps } from '../lib/clock.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import { guarded, guardPromise } from '../lib/guard.js';
@@ -20,6 +21,12 @@ export interface CollectionBatch {
   readonly resourceMetrics: ResourceMetrics;
   /** The same data as Samples, computed on first access. */
   readonly samples: readonly Sample[];
+  /**
+   * How far the wall clock was stepped since the previous collection (positive: forward), beyond the time
+   * that passed; 0 or absent when it was not. Subscribers that keep timestamps shift them by this much, so
+   * that durations follow the monotonic clock.
+   */
+  readonly clockStepMs?: number;
 }
 
 /** Receives each collection. A subscriber that throws or rejects is logged; the others still run. */
@@ -56,6 +63,7 @@ export class CollectionReader extends MetricReader {
   private _stopped = false;
   private _closed = false;
   private readonly _stats: CollectionStats = { cycles: 0, overruns: 0, lastCycleMs: 0 };
+  private readonly _steps: WallClockSteps;
 
   constructor(opts: CollectionReaderOptions) {
     const limit = opts.cardinalityLimit ?? 10_000;
@@ -71,6 +79,7 @@ export class CollectionReader extends MetricReader {
       metricProducers: opts.metricProducers,
     });
     this._opts = opts;
+    this._steps = new WallClockSteps(opts.clock);
   }
 
   /** Adds a subscriber under a unique name; returns a function that removes it. */
@@ -158,7 +167,9 @@ export class CollectionReader extends MetricReader {
       await yieldToEventLoop();
       for (const err of errors) logger.warn('collection error', { error: errorMessage(err) });
       const timestampMs = clock.nowMs();
-      const batch = makeBatch(resourceMetrics, timestampMs, this._opts.nameOf);
+      const stepMs = this._steps.check(timestampMs);
+      if (stepMs !== 0) logger.warn('the wall clock was stepped', { stepMs });
+      const batch = makeBatch(resourceMetrics, timestampMs, this._opts.nameOf, stepMs);
       await deliverBatch(this._subscribers, batch, logger);
       this._stats.cycles++;
       this._stats.lastCollectionMs = timestampMs;
@@ -194,10 +205,12 @@ function makeBatch(
   resourceMetrics: ResourceMetrics,
   timestampMs: number,
   nameOf: NameResolver,
+  clockStepMs: number,
 ): CollectionBatch {
   let samples: Sample[] | undefined;
   return {
     timestampMs,
+    clockStepMs,
     resourceMetrics,
     get samples() {
       samples ??= toSamples(resourceMetrics, timestampMs, nameOf);

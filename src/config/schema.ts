@@ -29,6 +29,8 @@ export function duration(ms: number): Duration {
  */
 const MAX_TIMER_MS = 24 * 86_400_000;
 const TEN_YEARS_MS = 10 * 365 * 86_400_000;
+/** The longest window a rule's aggregation may read (`max_31d`): the engine holds that much history in memory. */
+const MAX_RULE_WINDOW_MS = 31 * 86_400_000;
 
 function durationField(opts: { min?: number; max?: number } = {}) {
   const max = opts.max ?? MAX_TIMER_MS;
@@ -405,6 +407,14 @@ const alertRule = z
       .regex(
         AGGREGATION_RE,
         'expected last, mean, max, min, p50, p90, p95, p99, or <function>_<window> such as rate_5m or mean_10m',
+      )
+      .refine(
+        (a) => {
+          const window = /_(\d+(?:ms|s|m|h|d))$/.exec(a)?.[1];
+          const ms = window === undefined ? 0 : parseDurationMs(window);
+          return ms !== undefined && ms <= MAX_RULE_WINDOW_MS;
+        },
+        `the window of an aggregation is at most ${formatDurationMs(MAX_RULE_WINDOW_MS)} (the engine keeps it in memory)`,
       )
       .optional(),
     labels: z.record(labelName, z.string()).optional(),

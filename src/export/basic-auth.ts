@@ -24,6 +24,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import { Worker } from 'node:worker_threads';
 import bcrypt from 'bcryptjs';
+import { guarded } from '../lib/guard.js';
 import { AgentError } from '../lib/errors.js';
 
 /** Compares a password with a bcrypt hash. */
@@ -207,9 +208,9 @@ export class BasicAuth {
   /** Drops the check once every request that waits for it and can go away has gone. */
   private _watch(inflight: Inflight, signal: AbortSignal): void {
     inflight.requests++;
-    const onAbort = (): void => {
+    const onAbort = guarded(undefined, 'password check abort', (): void => {
       if (--inflight.requests === 0 && !inflight.kept) this._drop(inflight.job);
-    };
+    });
     if (signal.aborted) {
       onAbort();
       return;
@@ -395,21 +396,30 @@ export class BcryptWorker {
       resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
     });
     worker.unref();
-    worker.on('message', ({ id, ok }: { id: number; ok: boolean }) => {
-      const waiting = this._waiting.get(id);
-      this._waiting.delete(id);
-      waiting?.resolve(ok);
-      if (this._waiting.size === 0 && this._worker === worker) {
-        this._idle = setTimeout(() => this._stop(), WORKER_IDLE_MS);
-        this._idle.unref();
-      }
-    });
-    const fail = (err: Error): void => {
+    worker.on(
+      'message',
+      guarded(undefined, 'password check worker', ({ id, ok }: { id: number; ok: boolean }) => {
+        const waiting = this._waiting.get(id);
+        this._waiting.delete(id);
+        waiting?.resolve(ok);
+        if (this._waiting.size === 0 && this._worker === worker) {
+          this._idle = setTimeout(
+            guarded(undefined, 'password check worker idle', () => this._stop()),
+            WORKER_IDLE_MS,
+          );
+          this._idle.unref();
+        }
+      }),
+    );
+    const fail = guarded(undefined, 'password check worker', (err: Error): void => {
       if (this._worker === worker) this._stop(err);
-    };
+    });
     worker.on('error', fail);
-    worker.on('exit', (code) =>
-      fail(new AgentError('E_STATE', `the password check worker stopped (exit code ${code})`)),
+    worker.on(
+      'exit',
+      guarded(undefined, 'password check worker', (code: number) =>
+        fail(new AgentError('E_STATE', `the password check worker stopped (exit code ${code})`)),
+      ),
     );
     this._worker = worker;
     this.started++;

@@ -166,12 +166,15 @@ export class HttpServer {
       this._auth === undefined ? KEEP_ALIVE_MS : Math.min(this._opts.requestTimeoutMs, SHORT_TIMEOUT_MS);
     server.maxConnections = this._opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     let lastDropWarningMs = -Infinity;
-    server.on('drop', () => {
-      const now = Date.now();
-      if (now - lastDropWarningMs < DROP_WARNING_INTERVAL_MS) return;
-      lastDropWarningMs = now;
-      this._opts.logger.warn('HTTP connections refused: too many open', { max: server.maxConnections });
-    });
+    server.on(
+      'drop',
+      guarded(this._opts.logger, 'HTTP connection limit', () => {
+        const now = Date.now();
+        if (now - lastDropWarningMs < DROP_WARNING_INTERVAL_MS) return;
+        lastDropWarningMs = now;
+        this._opts.logger.warn('HTTP connections refused: too many open', { max: server.maxConnections });
+      }),
+    );
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         server.off('listening', onListening);
@@ -291,7 +294,7 @@ export class HttpServer {
     if (route.public !== true && this._auth !== undefined) {
       // A request that goes away while its password check waits (closed, timed out) leaves the queue.
       const gone = new AbortController();
-      const onClose = (): void => gone.abort();
+      const onClose = guarded(this._opts.logger, 'HTTP request close', () => gone.abort());
       res.once('close', onClose);
       const outcome = await this._auth.verify(
         req.headers.authorization,
@@ -319,10 +322,13 @@ export class HttpServer {
   /** After this answer, the connection (which authenticated) is kept alive as long as without basic auth. */
   private _keepLong(req: http.IncomingMessage, res: http.ServerResponse): void {
     const socket = req.socket;
-    res.once('finish', () => {
-      // Node has just armed the (short) keep-alive timeout if the connection stays open.
-      if (!socket.destroyed && (socket.timeout ?? 0) > 0) socket.setTimeout(KEEP_ALIVE_MS);
-    });
+    res.once(
+      'finish',
+      guarded(this._opts.logger, 'HTTP keep-alive', () => {
+        // Node has just armed the (short) keep-alive timeout if the connection stays open.
+        if (!socket.destroyed && (socket.timeout ?? 0) > 0) socket.setTimeout(KEEP_ALIVE_MS);
+      }),
+    );
   }
 
   /**

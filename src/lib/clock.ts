@@ -82,6 +82,14 @@ export class ManualClock implements Clock {
     };
   }
 
+  /**
+   * Sets the wall clock forward (positive) or back (negative) by `ms` without moving the monotonic clock or
+   * firing timers, as an operator or NTP stepping the system time does.
+   */
+  stepWall(ms: number): void {
+    this._nowMs += ms;
+  }
+
   /** Number of timers waiting to fire. */
   get pendingTimers(): number {
     return this._timers.length;
@@ -115,6 +123,34 @@ export class ManualClock implements Clock {
         best = t;
     }
     return best;
+  }
+}
+
+/**
+ * Notices steps of the wall clock (an operator or NTP setting the time, a resumed suspend): between two looks
+ * the wall clock moved by a different amount than the monotonic clock. Returns the step in milliseconds
+ * (positive: the wall clock jumped forward), 0 when both moved together. Slewing (at most 0.05 % for NTP) is
+ * not a step: the tolerance is a second plus 0.1 % of the elapsed time.
+ */
+export class WallClockSteps {
+  private readonly _clock: Clock;
+  private _wallMs: number | undefined;
+  private _monoMs = 0;
+
+  constructor(clock: Clock) {
+    this._clock = clock;
+  }
+
+  /** The step since the last call, `wallMs` being the wall time just read (default: read now). */
+  check(wallMs: number = this._clock.nowMs()): number {
+    const mono = this._clock.monotonicMs();
+    const prevWall = this._wallMs;
+    const elapsed = mono - this._monoMs;
+    this._wallMs = wallMs;
+    this._monoMs = mono;
+    if (prevWall === undefined) return 0;
+    const step = wallMs - prevWall - elapsed;
+    return Math.abs(step) > 1000 + Math.abs(elapsed) / 1000 ? step : 0;
   }
 }
 

@@ -77,6 +77,11 @@ export class SeriesForecaster {
     }
   }
 
+  /** Moves the samples kept by `deltaMs` (the wall clock was stepped). */
+  shift(deltaMs: number): void {
+    for (let i = 0; i < this._t.length; i++) this._t[i]! += deltaMs;
+  }
+
   get size(): number {
     return this._t.length - this._start;
   }

@@ -491,7 +491,8 @@ export class SqliteHistoryStore implements HistoryStore {
       }
       db.exec('COMMIT');
     } catch (err) {
-      db.exec('ROLLBACK');
+      // SQLite has already rolled back after some errors (a full disk): a second ROLLBACK would hide the cause.
+      if (db.isTransaction) db.exec('ROLLBACK');
       throw err;
     }
   }
@@ -686,7 +687,7 @@ export class SqliteHistoryStore implements HistoryStore {
         this._stmts.setRolled!.run(cutoff, last, s.id);
         db.exec('COMMIT');
       } catch (err) {
-        db.exec('ROLLBACK');
+        if (db.isTransaction) db.exec('ROLLBACK');
         throw err;
       }
       rolledSeries++;

@@ -236,7 +236,19 @@ export class TrendService {
   /** Handles one collection: append to history, score, forecast, maintain on schedule. */
   onCollection(batch: CollectionBatch): void {
     if (!this._started) return;
+    if (batch.clockStepMs !== undefined && batch.clockStepMs !== 0) this.shiftTime(batch.clockStepMs);
     this.ingest(batch.samples, batch.timestampMs);
+  }
+
+  /**
+   * The wall clock was stepped by `deltaMs`: the last sample of each scored series and the forecast windows
+   * move with it, so that rates and slopes use the time that passed. The history store keeps its times: after
+   * a step back it takes samples again once the wall clock passes the last one it holds.
+   */
+  shiftTime(deltaMs: number): void {
+    for (const m of this._monitored.values()) m.lastT += deltaMs;
+    for (const f of this._forecasts.values()) f.f.shift(deltaMs);
+    if (this._lastMaintenanceMs !== undefined) this._lastMaintenanceMs += deltaMs;
   }
 
   /** The body of onCollection, for callers that hold samples rather than a batch. */

@@ -311,7 +311,7 @@ const INVALID: InvalidCase[] = [
   {
     fixture: 'unresolved-alias.yaml',
     code: 'E_CONFIG_PARSE',
-    issues: [{ path: '', line: undefined, column: undefined, message: 'Unresolved alias' }],
+    issues: [{ path: '', line: 3, column: 15, message: 'Unresolved alias' }],
   },
   {
     // Points at the list, below the comment line.

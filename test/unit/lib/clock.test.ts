@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ManualClock, SystemClock, delay } from '../../../src/lib/clock.js';
+import { ManualClock, SystemClock, WallClockSteps, delay } from '../../../src/lib/clock.js';
 
 describe('ManualClock', () => {
   it('should start at 2026-01-01 UTC, or the given time, with monotonic time at 0', () => {
@@ -131,5 +131,26 @@ describe('SystemClock', () => {
     expect(fired).toEqual([]);
     vi.advanceTimersByTime(1);
     expect(fired).toEqual(['kept']);
+  });
+});
+
+describe('WallClockSteps', () => {
+  it('should report a step of the wall clock, not time that passed or a slew', async () => {
+    const clock = new ManualClock(0);
+    const steps = new WallClockSteps(clock);
+    expect(steps.check()).toBe(0);
+    await clock.advance(60_000);
+    expect(steps.check()).toBe(0);
+    clock.stepWall(-7_200_000);
+    await clock.advance(15_000);
+    expect(steps.check()).toBe(-7_200_000);
+    expect(steps.check()).toBe(0);
+    clock.stepWall(900); // within a second: reading jitter, not a step
+    expect(steps.check()).toBe(0);
+    await clock.advance(3_600_000);
+    clock.stepWall(1_500); // 0.04 % of an hour: NTP slewing, not a step
+    expect(steps.check()).toBe(0);
+    clock.stepWall(5_000);
+    expect(steps.check()).toBe(5_000);
   });
 });

@@ -46,8 +46,48 @@ const ALLOWED: readonly Allowed[] = [
   },
   {
     file: 'lib/clock.ts',
-    line: 'const timer = setTimeout(fn, delayMs);',
+    line: '? setTimeout(() => arm(remainingMs - MAX_TIMER_MS), MAX_TIMER_MS)',
+    reason: 'the Clock primitive waiting out a long delay in steps: it only re-arms itself',
+  },
+  {
+    file: 'lib/clock.ts',
+    line: ': setTimeout(fn, remainingMs);',
     reason: 'the Clock primitive: every caller passes a guarded callback (checked at the call site)',
+  },
+  {
+    file: 'export/basic-auth.ts',
+    line: 'outcome.then(forget, forget);',
+    reason: 'both outcomes handled; forget only deletes a Map entry',
+  },
+  {
+    file: 'export/basic-auth.ts',
+    line: 'inflight.outcome.then(unwatch, unwatch);',
+    reason: 'both outcomes handled; unwatch only removes an abort listener',
+  },
+  {
+    file: 'export/basic-auth.ts',
+    line: "parentPort.on('message', ({ id, password, hash }) => {",
+    reason: 'source text of the password-check worker thread, which catches around its one call',
+  },
+  {
+    file: 'export/basic-auth.ts',
+    line: "signal.addEventListener('abort', onAbort, { once: true });",
+    reason: 'onAbort is made by guarded() just above',
+  },
+  {
+    file: 'export/basic-auth.ts',
+    line: "worker.on('error', fail);",
+    reason: 'fail is made by guarded() just above',
+  },
+  {
+    file: 'export/http-server.ts',
+    line: "res.once('close', onClose);",
+    reason: 'onClose is made by guarded() just above',
+  },
+  {
+    file: 'export/http-server.ts',
+    line: 'if (!socket.destroyed && (socket.timeout ?? 0) > 0) socket.setTimeout(KEEP_ALIVE_MS);',
+    reason: "a socket's idle timeout, no callback (inside a guarded 'finish' listener)",
   },
   {
     file: 'lib/clock.ts',
