@@ -284,6 +284,18 @@ describe('alert rules (fuzz)', () => {
             ],
           ],
           [[{ name: 'a', metric: 'cpu_percent', condition: '>', threshold: 1, duration: 1e306 }]],
+          // Found by this property: an aggregation window too long to be a duration compiled to no window.
+          [
+            [
+              {
+                name: 'a',
+                metric: 'cpu_percent',
+                condition: '>',
+                threshold: 0,
+                aggregation: 'rate_99999999999h',
+              },
+            ],
+          ],
           ...LINE_BREAK_RULES.map((r): [object[]] => [[r]]),
         ]),
       );
