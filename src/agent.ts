@@ -38,7 +38,7 @@ import type { MetricsPayload } from './export/prometheus.js';
 import { renderLandingPage } from './export/landing-page.js';
 import { SystemClock } from './lib/clock.js';
 import type { Clock } from './lib/clock.js';
-import { AgentError, errorMessage } from './lib/errors.js';
+import { AgentError, ConfigError, errorMessage } from './lib/errors.js';
 import { guardedFailures, guardPromise } from './lib/guard.js';
 import { shutdownAll, withTimeout } from './lib/lifecycle.js';
 import { createLogger, toLogLevel } from './lib/logger.js';
@@ -946,7 +946,19 @@ export class PerformanceMonitorAgent {
         'E_STATE',
         'this agent was given its configuration in memory; there is no file to reload',
       );
-    const { config } = await this._loadConfig(path, this._env);
+    const { config, empty } = await this._loadConfig(path, this._env);
+    if (empty) {
+      // Most likely caught while an editor or a deployment rewrites it in place; defaults would move the
+      // endpoint and drop every rule. Starting on an empty file still means defaults.
+      throw new ConfigError('E_CONFIG_INVALID', [
+        {
+          file: path,
+          path: '',
+          message:
+            'the file is empty (written in place just now?); the running configuration stays (restart to run on defaults)',
+        },
+      ]);
+    }
     const old = this._pipeline!;
     if (JSON.stringify(config.trend_analysis) !== JSON.stringify(old.config.trend_analysis)) {
       // Detectors and forecasts restart from the stored history; the HTTP routes appear with a new endpoint.

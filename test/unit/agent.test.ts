@@ -262,6 +262,22 @@ describe('PerformanceMonitorAgent.reload', () => {
     expect((await scrape(fx.agent)).status).toBe(200);
   });
 
+  it('should keep the running configuration when the file is empty (caught while written in place)', async () => {
+    const file = configFile(fixtureConfigText('linux-vm'));
+    const fx = fixtureAgent('linux-vm', { configPath: file, config: undefined });
+    running = fx.agent;
+    await fx.agent.start();
+    const url = fx.agent.url;
+    fs.writeFileSync(file, '# being rewritten\n');
+    await expect(fx.agent.reload()).rejects.toMatchObject({
+      code: 'E_CONFIG_INVALID',
+      message: expect.stringContaining('the file is empty') as unknown,
+    });
+    expect(fx.agent.url).toBe(url);
+    expect(fx.agent.config?.performance_monitor.collection_interval.ms).toBe(15_000);
+    expect((await scrape(fx.agent)).status).toBe(200);
+  });
+
   it('should move the endpoint when the port changes, and stay where it was when the new port is taken', async () => {
     const file = configFile(fixtureConfigText('linux-vm'));
     const fx = fixtureAgent('linux-vm', { configPath: file, config: undefined });
