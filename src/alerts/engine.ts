@@ -99,6 +99,8 @@ export class RuleEngine {
   private _evaluations = 0;
   private _stamp = 0;
   private _retentionMs = LOOKBACK_MS;
+  /** The metrics the rules read: only their series are kept (memory follows the rules, not the catalog). */
+  private _readMetrics: ReadonlySet<string> = new Set();
   private _started = false;
   private _closed = false;
 
@@ -162,6 +164,7 @@ export class RuleEngine {
     let max = 0;
     for (const r of rules) if (r.rangeMs > max) max = r.rangeMs;
     this._retentionMs = max + LOOKBACK_MS;
+    this._readMetrics = new Set(rules.map((r) => r.metric.name));
   }
 
   get rules(): readonly CompiledRule[] {
@@ -188,10 +191,14 @@ export class RuleEngine {
     this.evaluate(batch.timestampMs);
   }
 
-  /** Adds a collection to the history and prunes what no rule needs any more. */
+  /** Adds the series the rules read from a collection to the history and prunes what no rule needs any more. */
   ingest(samples: readonly Sample[], t: number): void {
     this._firstIngestMs ??= t;
-    this._store.ingest(samples, t);
+    const read = this._readMetrics;
+    this._store.ingest(
+      samples.filter((s) => read.has(s.metric)),
+      t,
+    );
     this._store.prune(t - this.retentionMs());
   }
 
