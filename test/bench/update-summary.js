@@ -38,10 +38,16 @@ export function parseResults(bench, text) {
 
 /** The Markdown of the generated block (without the markers). */
 export function renderBlock(results) {
-  const out = [];
-  out.push('| bench | key | value |', '| ----- | --- | ----- |');
-  for (const r of results)
-    for (const row of r.rows) out.push(`| ${r.bench} | \`${row.key}\` | ${row.value} |`);
+  const rows = [['bench', 'key', 'value']];
+  for (const r of results) for (const row of r.rows) rows.push([r.bench, `\`${row.key}\``, row.value]);
+  // Padded as Prettier formats a Markdown table, so that the file stays as `prettier --check` wants it.
+  const widths = rows[0].map((_, i) => Math.max(3, ...rows.map((cells) => cells[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  const out = [
+    line(rows[0]),
+    `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
+    ...rows.slice(1).map(line),
+  ];
   out.push('', 'Produced by:', '');
   for (const r of results)
     out.push(
