@@ -30,7 +30,7 @@ export function parseResults(bench, text) {
   const tryOut = lines.some((l) => l.startsWith('# TRY-OUT'));
   const rows = [];
   for (const line of lines) {
-    const m = HEADLINE.exec(line.trim());
+    const m = HEADLINE.exec(line);
     if (m) rows.push({ bench, key: m[1], value: m[2].trim() });
   }
   return { bench, command, tryOut, rows };
