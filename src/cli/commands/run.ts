@@ -14,7 +14,7 @@ export interface RunSignals {
  * already say `--optimize-for-size` or `--no-optimize-for-size`. With it V8 sizes the heap for memory rather
  * than speed and gives freed pages back: at a 100 ms interval the agent's resident memory stays near its idle
  * size instead of climbing by 40–100 MB as garbage promoted from the small young generation piles up, for
- * about a tenth more CPU (test/bench/soak.js). Only the daemon: the preload never changes the host's V8.
+ * 10–20 % more CPU (test/bench/soak.js). Only the daemon: the preload never changes the host's V8.
  */
 export function daemonV8Flags(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
   const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
