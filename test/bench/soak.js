@@ -13,14 +13,16 @@
  *
  * Every 10 s the script reads, for the agent: VmRSS, RssAnon (private memory), RssFile and RssShmem from
  * /proc/PID/status, and process.memoryUsage() (V8 heap used, external, ArrayBuffers), which only the process
- * itself knows: the agent runs with test/fixtures/memory-reporter.cjs preloaded, which writes it to a file. For
- * the application: VmRSS. The slope is a least-squares line over the samples after warm-up (the first third
- * of the run is warm-up), in MB per hour. Error-level log lines of both processes are counted.
+ * itself knows: both processes run with test/fixtures/memory-reporter.cjs preloaded, which writes it to a file.
+ * For the application: VmRSS and V8 heap used. The slope is a least-squares line over the samples after warm-up
+ * (the first third of the run is warm-up), in MB per hour. CPU of both processes over the measured time comes
+ * from /proc/PID/stat. Error-level log lines of both processes are counted.
  *
- * Options (for experiments; the headline run uses none): --minutes N (default 10; under 10 the output says it
- * is a try-out), --interval 100ms, --scrapes-per-s 5, --no-gzip, --no-trends, --no-alerting, --no-app,
- * --sample-s 10, --smaps (print the agent's largest anonymous mappings at the end). Extra node flags for the
- * agent: SOAK_AGENT_NODE_FLAGS; extra environment: e.g. MALLOC_ARENA_MAX is passed through.
+ * Options: --minutes N (default 10; under 10 the output says it is a try-out), --smaps (print the agent's
+ * largest anonymous mappings at the end), and for experiments, which change what is measured: --interval 100ms,
+ * --scrapes-per-s 5, --no-gzip, --no-trends, --no-alerting, --no-app, --sample-s 10. Extra node flags for the
+ * agent: SOAK_AGENT_NODE_FLAGS; extra environment such as MALLOC_ARENA_MAX is passed through. The first line of
+ * the output is the command with these.
  *
  * Ends with headline key=value lines (read by test/bench/update-summary.js).
  */
