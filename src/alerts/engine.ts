@@ -91,6 +91,8 @@ export interface AlertView extends Alert {
 export class RuleEngine {
   private readonly _opts: RuleEngineOptions;
   private readonly _store = new SeriesStore();
+  /** The metrics the rules read: only their series are kept (memory follows the rules, not the catalog). */
+  private _readMetrics: ReadonlySet<string> = new Set();
   private readonly _sinks: AlertSink[];
   private _rules: RuleRuntime[] = [];
   private _firstIngestMs: number | undefined;
@@ -99,8 +101,6 @@ export class RuleEngine {
   private _evaluations = 0;
   private _stamp = 0;
   private _retentionMs = LOOKBACK_MS;
-  /** The metrics the rules read: only their series are kept (memory follows the rules, not the catalog). */
-  private _readMetrics: ReadonlySet<string> = new Set();
   private _started = false;
   private _closed = false;
 
@@ -191,9 +191,10 @@ export class RuleEngine {
     this.evaluate(batch.timestampMs);
   }
 
-  /** Adds the series the rules read from a collection to the history and prunes what no rule needs any more. */
+  /** Adds a collection to the history and prunes what no rule needs any more. */
   ingest(samples: readonly Sample[], t: number): void {
     this._firstIngestMs ??= t;
+    // Only the series of metrics some rule reads: the rest would cost memory for nothing.
     const read = this._readMetrics;
     this._store.ingest(
       samples.filter((s) => read.has(s.metric)),

@@ -75,7 +75,9 @@ export class SeriesForecaster {
   private readonly _sxy: Float64Array;
   /** Values are summed relative to the first one, so that large values with small changes keep their precision. */
   private _y0 = NaN;
+  /** The latest sample time, in the buckets' time (the wall clock minus the steps shift() was told of). */
   private _latestMs = -Infinity;
+  private _shiftMs = 0;
 
   constructor(windowMs: number, buckets = FORECAST_BUCKETS) {
     this._windowMs = windowMs;
@@ -90,8 +92,9 @@ export class SeriesForecaster {
     this._sxy = new Float64Array(slots);
   }
 
-  add(tMs: number, v: number): void {
-    if (!Number.isFinite(v) || !Number.isFinite(tMs)) return;
+  add(wallMs: number, v: number): void {
+    if (!Number.isFinite(v) || !Number.isFinite(wallMs)) return;
+    const tMs = wallMs - this._shiftMs;
     if (tMs > this._latestMs) this._latestMs = tMs;
     const key = Math.floor(tMs / this._bucketMs);
     if (!this._overlapsWindow(key)) return;
@@ -112,6 +115,11 @@ export class SeriesForecaster {
     this._sxx[slot]! += x * x;
     this._sy[slot]! += y;
     this._sxy[slot]! += x * y;
+  }
+
+  /** Moves the samples kept by `deltaMs` (the wall clock was stepped). */
+  shift(deltaMs: number): void {
+    if (Number.isFinite(deltaMs)) this._shiftMs += deltaMs;
   }
 
   /** Samples in the buckets that overlap the window. */
@@ -154,8 +162,12 @@ export class SeriesForecaster {
     // All samples at one instant (rounding may leave a trace of spread): no line.
     if (!(sxx > 1e-12 * (mx * mx + 1) * n)) return undefined;
     const slope = sxy / sxx;
-    const at = atMs ?? this._latestMs;
-    return { slope, value: this._y0 + sy / n + slope * ((at - origin) / 1000 - mx), atMs: at };
+    const at = atMs === undefined ? this._latestMs : atMs - this._shiftMs;
+    return {
+      slope,
+      value: this._y0 + sy / n + slope * ((at - origin) / 1000 - mx),
+      atMs: at + this._shiftMs,
+    };
   }
 
   private _overlapsWindow(key: number): boolean {

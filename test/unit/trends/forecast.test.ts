@@ -39,6 +39,8 @@ describe('SeriesForecaster', () => {
 });
 
 describe('SeriesForecaster memory and accuracy', () => {
+  const T = Date.UTC(2026, 0, 1);
+
   /** Feeds `hours` of a slowly filling disk with noise, one sample every `stepMs`. */
   function feed(
     f: SeriesForecaster,
@@ -94,6 +96,28 @@ describe('SeriesForecaster memory and accuracy', () => {
     for (let s = 0; s <= 3600; s++) f.add(s * 1000, 1e12 + s);
     expect(f.fit()!.slope).toBeCloseTo(1, 9);
     expect(f.fit()!.value).toBe(1e12 + 3600);
+  });
+
+  it('should move the kept samples with a wall-clock step', () => {
+    const stepped = new SeriesForecaster(600_000);
+    const moved = new SeriesForecaster(600_000);
+    // Ten minutes of 1 unit per second, then the wall clock is set back an hour; the series goes on.
+    for (let s = 0; s < 600; s++) {
+      stepped.add(T + s * 1000, s);
+      moved.add(T - 3_600_000 + s * 1000, s);
+    }
+    stepped.shift(-3_600_000);
+    for (let s = 600; s < 660; s++) {
+      stepped.add(T - 3_600_000 + s * 1000, s);
+      moved.add(T - 3_600_000 + s * 1000, s);
+    }
+    // The same window, to a bucket (1/360 of it) at its start: the buckets keep their pre-step boundaries.
+    expect(Math.abs(stepped.size - moved.size)).toBeLessThanOrEqual(2);
+    expect(stepped.size).toBeGreaterThan(590);
+    expect(stepped.fit()!.slope).toBeCloseTo(1, 9);
+    expect(stepped.fit()!.atMs).toBe(moved.fit()!.atMs);
+    expect(stepped.fit()!.value).toBeCloseTo(659, 6);
+    expect(stepped.fit(T)!.value).toBeCloseTo(moved.fit(T)!.value, 6);
   });
 
   it('should give no line for a single instant and ignore non-finite values', () => {
