@@ -92,6 +92,8 @@ export interface AlertView extends Alert {
 export class RuleEngine {
   private readonly _opts: RuleEngineOptions;
   private readonly _store = new SeriesStore();
+  /** The metrics the rules read: only their series are kept (memory follows the rules, not the catalog). */
+  private _readMetrics: ReadonlySet<string> = new Set();
   private readonly _sinks: AlertSink[];
   private _rules: RuleRuntime[] = [];
   private _firstIngestMs: number | undefined;
@@ -170,6 +172,7 @@ export class RuleEngine {
     let max = 0;
     for (const r of rules) if (r.rangeMs > max) max = r.rangeMs;
     this._retentionMs = max + LOOKBACK_MS;
+    this._readMetrics = new Set(rules.map((r) => r.metric.name));
   }
 
   get rules(): readonly CompiledRule[] {
@@ -233,7 +236,12 @@ export class RuleEngine {
   /** Adds a collection to the history and prunes what no rule needs any more. */
   ingest(samples: readonly Sample[], t: number): void {
     this._firstIngestMs ??= t;
-    this._store.ingest(samples, t);
+    // Only the series of metrics some rule reads: the rest would cost memory for nothing.
+    const read = this._readMetrics;
+    this._store.ingest(
+      samples.filter((s) => read.has(s.metric)),
+      t,
+    );
     this._store.prune(t - this.retentionMs());
   }
 

@@ -53,40 +53,127 @@ export function secondsToThreshold(
   return (threshold - fit.value) / fit.slope;
 }
 
-/** Keeps the samples of the last `windowMs` of one series and fits them on demand. */
+/** Time buckets a forecast window is divided into: the memory of one forecast, whatever the collection rate. */
+export const FORECAST_BUCKETS = 360;
+
+/**
+ * The least-squares line of one series over the last `windowMs`, in memory that does not grow with the
+ * collection rate: the window is divided into FORECAST_BUCKETS time buckets, each keeping the running sums
+ * of its samples (count, Σx, Σx², Σy, Σxy, x measured from the bucket's start), so an add is O(1) and a fit
+ * reads the buckets, not the samples. The fit equals linearFit over the samples of the buckets that overlap
+ * the window: the window's start is resolved to one bucket (1/360 of the window; 1 minute of a 6-hour window).
+ */
 export class SeriesForecaster {
   private readonly _windowMs: number;
-  private _t: number[] = [];
-  private _v: number[] = [];
-  private _start = 0;
+  private readonly _bucketMs: number;
+  /** Per slot: the bucket number held (floor(t / bucketMs)), or NaN when empty. */
+  private readonly _key: Float64Array;
+  private readonly _n: Float64Array;
+  private readonly _sx: Float64Array;
+  private readonly _sxx: Float64Array;
+  private readonly _sy: Float64Array;
+  private readonly _sxy: Float64Array;
+  /** Values are summed relative to the first one, so that large values with small changes keep their precision. */
+  private _y0 = NaN;
+  /** The latest sample time, in the buckets' time (the wall clock minus the steps shift() was told of). */
+  private _latestMs = -Infinity;
+  private _shiftMs = 0;
 
-  constructor(windowMs: number) {
+  constructor(windowMs: number, buckets = FORECAST_BUCKETS) {
     this._windowMs = windowMs;
+    this._bucketMs = Math.max(1, Math.ceil(windowMs / buckets));
+    // Buckets overlapping a window: ceil(window / bucket) + 1; one more slot keeps the ring simple.
+    const slots = Math.ceil(windowMs / this._bucketMs) + 2;
+    this._key = new Float64Array(slots).fill(NaN);
+    this._n = new Float64Array(slots);
+    this._sx = new Float64Array(slots);
+    this._sxx = new Float64Array(slots);
+    this._sy = new Float64Array(slots);
+    this._sxy = new Float64Array(slots);
   }
 
-  add(tMs: number, v: number): void {
-    if (!Number.isFinite(v)) return;
-    this._t.push(tMs);
-    this._v.push(v);
-    while (this._start < this._t.length && this._t[this._start]! < tMs - this._windowMs) this._start++;
-    // Compact once the dropped prefix is as long as the live part.
-    if (this._start > 64 && this._start * 2 > this._t.length) {
-      this._t = this._t.slice(this._start);
-      this._v = this._v.slice(this._start);
-      this._start = 0;
+  add(wallMs: number, v: number): void {
+    if (!Number.isFinite(v) || !Number.isFinite(wallMs)) return;
+    const tMs = wallMs - this._shiftMs;
+    if (tMs > this._latestMs) this._latestMs = tMs;
+    const key = Math.floor(tMs / this._bucketMs);
+    if (!this._overlapsWindow(key)) return;
+    if (Number.isNaN(this._y0)) this._y0 = v;
+    const slot = ((key % this._key.length) + this._key.length) % this._key.length;
+    if (this._key[slot] !== key) {
+      this._key[slot] = key;
+      this._n[slot] = 0;
+      this._sx[slot] = 0;
+      this._sxx[slot] = 0;
+      this._sy[slot] = 0;
+      this._sxy[slot] = 0;
     }
+    const x = (tMs - key * this._bucketMs) / 1000;
+    const y = v - this._y0;
+    this._n[slot]! += 1;
+    this._sx[slot]! += x;
+    this._sxx[slot]! += x * x;
+    this._sy[slot]! += y;
+    this._sxy[slot]! += x * y;
   }
 
   /** Moves the samples kept by `deltaMs` (the wall clock was stepped). */
   shift(deltaMs: number): void {
-    for (let i = 0; i < this._t.length; i++) this._t[i]! += deltaMs;
+    if (Number.isFinite(deltaMs)) this._shiftMs += deltaMs;
   }
 
+  /** Samples in the buckets that overlap the window. */
   get size(): number {
-    return this._t.length - this._start;
+    let n = 0;
+    for (let i = 0; i < this._key.length; i++) if (this._overlapsWindow(this._key[i]!)) n += this._n[i]!;
+    return n;
   }
 
+  /** The line through the window's samples; the fitted value is given at `atMs` (default: the latest sample). */
   fit(atMs?: number): LinearFit | undefined {
-    return linearFit(this._t.slice(this._start), this._v.slice(this._start), atMs);
+    const slots = this._key.length;
+    let n = 0;
+    let sx = 0;
+    let sy = 0;
+    let origin = Infinity;
+    for (let i = 0; i < slots; i++) {
+      const key = this._key[i]!;
+      if (this._overlapsWindow(key) && key * this._bucketMs < origin) origin = key * this._bucketMs;
+    }
+    if (origin === Infinity) return undefined;
+    // x from the oldest bucket's start, in seconds; first the means, then the centred sums (no cancellation).
+    for (let i = 0; i < slots; i++) {
+      if (!this._overlapsWindow(this._key[i]!)) continue;
+      const c = (this._key[i]! * this._bucketMs - origin) / 1000;
+      n += this._n[i]!;
+      sx += this._sx[i]! + this._n[i]! * c;
+      sy += this._sy[i]!;
+    }
+    if (n < 2) return undefined;
+    const mx = sx / n;
+    let sxx = 0;
+    let sxy = 0;
+    for (let i = 0; i < slots; i++) {
+      if (!this._overlapsWindow(this._key[i]!)) continue;
+      const d = (this._key[i]! * this._bucketMs - origin) / 1000 - mx;
+      sxx += this._sxx[i]! + 2 * d * this._sx[i]! + this._n[i]! * d * d;
+      sxy += this._sxy[i]! + d * this._sy[i]!;
+    }
+    // All samples at one instant (rounding may leave a trace of spread): no line.
+    if (!(sxx > 1e-12 * (mx * mx + 1) * n)) return undefined;
+    const slope = sxy / sxx;
+    const at = atMs === undefined ? this._latestMs : atMs - this._shiftMs;
+    return {
+      slope,
+      value: this._y0 + sy / n + slope * ((at - origin) / 1000 - mx),
+      atMs: at + this._shiftMs,
+    };
+  }
+
+  private _overlapsWindow(key: number): boolean {
+    // NaN (an empty slot) compares false.
+    return (
+      (key + 1) * this._bucketMs > this._latestMs - this._windowMs && key * this._bucketMs <= this._latestMs
+    );
   }
 }

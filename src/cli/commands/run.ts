@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { PerformanceMonitorAgent } from '../../agent.js';
 import type { Env } from '../../config/load.js';
 import { ConfigError, errorMessage } from '../../lib/errors.js';
@@ -10,10 +11,23 @@ export interface RunSignals {
 }
 
 /**
+ * The V8 flags the daemon sets for itself: `--optimize-for-size`, unless the node command line or NODE_OPTIONS
+ * already say `--optimize-for-size` or `--no-optimize-for-size`. With it V8 sizes the heap for memory rather
+ * than speed and gives freed pages back: at a 100 ms interval the agent's resident memory stays near its idle
+ * size instead of climbing by 40–100 MB as garbage promoted from the small young generation piles up, for
+ * 10–20 % more CPU (test/bench/soak.js). Only the daemon: the preload never changes the host's V8.
+ */
+export function daemonV8Flags(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
+  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
+  return given.some((a) => /^--(no-)?optimize[-_]for[-_]size(=|$)/.test(a)) ? [] : ['--optimize-for-size'];
+}
+
+/**
  * Runs the agent until SIGTERM or SIGINT. SIGHUP reloads the configuration file; a file that does not
  * validate is reported and the running configuration stays. Resolves with the exit code.
  */
 export async function runCommand(file: string, env: Env, signals: RunSignals, io: CliIo): Promise<number> {
+  for (const flag of daemonV8Flags(process.execArgv, env.NODE_OPTIONS)) v8.setFlagsFromString(flag);
   const agent = new PerformanceMonitorAgent({ configPath: file, env });
   // Start errors (bad config, port in use) are reported by main.ts as one line with their exit code.
   await agent.start();

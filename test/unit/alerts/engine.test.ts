@@ -263,6 +263,46 @@ describe('RuleEngine', () => {
   });
 });
 
+describe('RuleEngine history', () => {
+  it('should keep only the series of the metrics its rules read', () => {
+    const { engine } = engineWith(CPU_FOR_2M);
+    for (let i = 0; i < 10; i++)
+      engine.ingest(
+        [
+          gauge('cpu_percent', 50 + i),
+          gauge('memory_percent', 40),
+          gauge('disk_usage_percent', 70, { mount_point: '/' }),
+          gauge('network_bytes_recv', i * 1000, { interface: 'eth0' }),
+        ],
+        T0 + i * 100,
+      );
+    expect(engine.store.seriesOf('cpu_percent')).toHaveLength(1);
+    expect(engine.store.size).toBe(1);
+    expect(engine.store.pointCount()).toBe(10);
+  });
+
+  it('should keep a metric once a reload adds a rule that reads it', () => {
+    const { engine } = engineWith(CPU_FOR_2M);
+    engine.ingest([gauge('cpu_percent', 50), gauge('memory_percent', 96)], T0);
+    expect(engine.store.seriesOf('memory_percent')).toHaveLength(0);
+    engine.setRules(
+      rulesOf(`${CPU_FOR_2M}
+      - name: memory_high
+        metric: memory_percent
+        condition: '>'
+        threshold: 95
+        duration: 0
+        severity: critical
+`),
+    );
+    engine.ingest([gauge('cpu_percent', 50), gauge('memory_percent', 96)], T0 + MINUTE);
+    expect(engine.store.seriesOf('memory_percent')).toHaveLength(1);
+    expect(engine.evaluate(T0 + MINUTE).alerts.map((a) => [a.labels.alertname, a.state])).toEqual([
+      ['memory_high', 'firing'],
+    ]);
+  });
+});
+
 describe('SeriesStore', () => {
   it('should mark a series stale once when it leaves the collections and prune old points', async () => {
     const { SeriesStore } = await import('../../../src/alerts/series-store.js');

@@ -1,5 +1,11 @@
+import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { SeriesForecaster, linearFit, secondsToThreshold } from '../../../src/trends/forecast.js';
+import {
+  FORECAST_BUCKETS,
+  SeriesForecaster,
+  linearFit,
+  secondsToThreshold,
+} from '../../../src/trends/forecast.js';
 
 describe('linearFit and secondsToThreshold', () => {
   it('should find when a linearly filling disk reaches 100 %', () => {
@@ -29,5 +35,97 @@ describe('SeriesForecaster', () => {
     for (let i = 0; i < 100; i++) f.add(i * 1000, i < 39 ? i * 100 : 4000 + (i - 40));
     expect(f.size).toBe(61);
     expect(f.fit()!.slope).toBeCloseTo(1, 9);
+  });
+});
+
+describe('SeriesForecaster memory and accuracy', () => {
+  const T = Date.UTC(2026, 0, 1);
+
+  /** Feeds `hours` of a slowly filling disk with noise, one sample every `stepMs`. */
+  function feed(
+    f: SeriesForecaster,
+    stepMs: number,
+    hours: number,
+    t: number[] = [],
+    v: number[] = [],
+  ): void {
+    for (let ms = 0; ms <= hours * 3_600_000; ms += stepMs) {
+      const value = 40 + ms / 3_600_000 + Math.sin(ms / 7_000) * 0.5;
+      f.add(ms, value);
+      t.push(ms);
+      v.push(value);
+    }
+  }
+
+  it('should keep the same state whether the series is collected every 100 ms or every minute', () => {
+    const fast = new SeriesForecaster(6 * 3_600_000);
+    const slow = new SeriesForecaster(6 * 3_600_000);
+    feed(fast, 100, 7);
+    feed(slow, 60_000, 7);
+    // 252,000 samples against 421: what is kept must not depend on how many samples came in.
+    expect(v8.serialize(fast).byteLength).toBe(v8.serialize(slow).byteLength);
+    expect(v8.serialize(fast).byteLength).toBeLessThan(30_000);
+  });
+
+  it('should fit like linearFit over the samples of its window, to a bucket at the window start', () => {
+    const window = 6 * 3_600_000;
+    const f = new SeriesForecaster(window);
+    const t: number[] = [];
+    const v: number[] = [];
+    feed(f, 1000, 7, t, v);
+    const last = t.at(-1)!;
+    // The buckets overlapping the window reach back at most one bucket (window / 360) before its start.
+    const bucket = Math.ceil(window / FORECAST_BUCKETS);
+    const from = Math.floor((last - window) / bucket) * bucket;
+    const keep = t.map((ms, i) => [ms, v[i]!] as const).filter(([ms]) => ms >= from);
+    const exact = linearFit(
+      keep.map(([ms]) => ms),
+      keep.map(([, x]) => x),
+    )!;
+    const fit = f.fit()!;
+    expect(f.size).toBe(keep.length);
+    expect(fit.slope).toBeCloseTo(exact.slope, 12);
+    expect(fit.value).toBeCloseTo(exact.value, 9);
+    expect(fit.atMs).toBe(last);
+    expect(fit.slope * 3600).toBeCloseTo(1, 2);
+  });
+
+  it('should keep full precision for large values with small changes', () => {
+    const f = new SeriesForecaster(3_600_000);
+    // A byte counter near 1 TB growing 1 byte per second.
+    for (let s = 0; s <= 3600; s++) f.add(s * 1000, 1e12 + s);
+    expect(f.fit()!.slope).toBeCloseTo(1, 9);
+    expect(f.fit()!.value).toBe(1e12 + 3600);
+  });
+
+  it('should move the kept samples with a wall-clock step', () => {
+    const stepped = new SeriesForecaster(600_000);
+    const moved = new SeriesForecaster(600_000);
+    // Ten minutes of 1 unit per second, then the wall clock is set back an hour; the series goes on.
+    for (let s = 0; s < 600; s++) {
+      stepped.add(T + s * 1000, s);
+      moved.add(T - 3_600_000 + s * 1000, s);
+    }
+    stepped.shift(-3_600_000);
+    for (let s = 600; s < 660; s++) {
+      stepped.add(T - 3_600_000 + s * 1000, s);
+      moved.add(T - 3_600_000 + s * 1000, s);
+    }
+    // The same window, to a bucket (1/360 of it) at its start: the buckets keep their pre-step boundaries.
+    expect(Math.abs(stepped.size - moved.size)).toBeLessThanOrEqual(2);
+    expect(stepped.size).toBeGreaterThan(590);
+    expect(stepped.fit()!.slope).toBeCloseTo(1, 9);
+    expect(stepped.fit()!.atMs).toBe(moved.fit()!.atMs);
+    expect(stepped.fit()!.value).toBeCloseTo(659, 6);
+    expect(stepped.fit(T)!.value).toBeCloseTo(moved.fit(T)!.value, 6);
+  });
+
+  it('should give no line for a single instant and ignore non-finite values', () => {
+    const f = new SeriesForecaster(60_000);
+    f.add(1000, 1);
+    f.add(1000, 2);
+    f.add(2000, NaN);
+    expect(f.fit()).toBeUndefined();
+    expect(f.size).toBe(2);
   });
 });
