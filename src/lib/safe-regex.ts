@@ -10,8 +10,17 @@
  * budget in proportion to its program instead of re2js's 8 MiB (past it the DFA starts over or the linear NFA
  * takes over; the answer is the same).
  */
-import { RE2JS, RE2JSException } from 're2js';
+import { createRequire } from 'node:module';
+import type * as Re2jsModule from 're2js';
+import type { RE2JS } from 're2js';
 import { AgentError } from './errors.js';
+
+type Re2js = typeof Re2jsModule;
+let re2js: Re2js | undefined;
+/** re2js (about 4.5 MB resident) is loaded when the first pattern from outside is compiled, not at import. */
+function engine(): Re2js {
+  return (re2js ??= createRequire(import.meta.url)('re2js') as Re2js);
+}
 
 /** Longest source accepted, in characters. */
 export const MAX_REGEX_LENGTH = 1024;
@@ -70,9 +79,10 @@ export function compileSafeRegex(source: string, opts: { anchored: boolean }): S
       `regular expression longer than ${MAX_REGEX_LENGTH} characters (${source.length})`,
     );
   }
+  const { RE2JS: Engine, RE2JSException } = engine();
   let compiled: RE2JS;
   try {
-    compiled = RE2JS.compile(source);
+    compiled = Engine.compile(source);
   } catch (err) {
     if (err instanceof RE2JSException) throw new AgentError('E_USAGE', describe(err), { cause: err });
     throw err;
