@@ -28,7 +28,7 @@ import type { CatalogEntry } from './catalog/catalog.js';
 import { defaultConfigPath } from './config/default-path.js';
 import { loadConfigIsolated } from './config/load-isolated.js';
 import type { Env, LoadedConfig } from './config/load.js';
-import { knownMetricNames } from './config/schema.js';
+import { knownMetricNames } from './catalog/known-metrics.js';
 import type { AgentConfig } from './config/schema.js';
 import { HttpServer } from './export/http-server.js';
 import type { Route } from './export/http-server.js';

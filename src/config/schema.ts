@@ -7,6 +7,8 @@
  */
 import { z } from 'zod';
 import { CATALOG, catalogEntry } from '../catalog/catalog.js';
+import { knownMetricNames } from '../catalog/known-metrics.js';
+import type { MetricDeclarations } from '../catalog/known-metrics.js';
 import { formatDurationMs, isDurationTooLong, parseDurationMs } from '../lib/duration.js';
 import { errorMessage } from '../lib/errors.js';
 import { compileSafeRegex } from '../lib/safe-regex.js';
@@ -685,24 +687,10 @@ interface LabelInputs {
   };
 }
 
-interface RuleInputs {
-  performance_monitor: {
-    application_metrics: readonly { name: string }[];
-    neo4j_metrics: { queries: readonly { name: string }[] };
+interface RuleInputs extends MetricDeclarations {
+  performance_monitor: MetricDeclarations['performance_monitor'] & {
     alerting: { rules: readonly { name: string; metric: string }[] };
   };
-}
-
-/** Names a rule's `metric` may use: catalog names (config or exported form) and configured custom metrics. */
-export function knownMetricNames(cfg: RuleInputs): Set<string> {
-  const names = new Set<string>();
-  for (const e of CATALOG) {
-    names.add(e.name);
-    names.add(e.exportedName);
-  }
-  for (const m of cfg.performance_monitor.application_metrics) names.add(m.name);
-  for (const q of cfg.performance_monitor.neo4j_metrics.queries) names.add(q.name);
-  return names;
 }
 
 function checkRuleMetrics(cfg: RuleInputs, ctx: z.RefinementCtx): void {

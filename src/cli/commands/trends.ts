@@ -5,7 +5,7 @@
  */
 import { loadConfigFile } from '../../config/load.js';
 import type { Env } from '../../config/load.js';
-import { knownMetricNames } from '../../config/schema.js';
+import { knownMetricNames } from '../../catalog/known-metrics.js';
 import { SystemClock } from '../../lib/clock.js';
 import { AgentError } from '../../lib/errors.js';
 import { SqliteHistoryStore } from '../../trends/history-store.js';
