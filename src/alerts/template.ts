@@ -4,6 +4,7 @@
  * Prometheus rule file expands to the same text there. A missing label expands to the empty string, and a
  * value prints as Go prints a float64 (`1.234567e+06`).
  */
+import { oneLine } from '../lib/errors.js';
 
 export type TemplatePart =
   { kind: 'text'; text: string } | { kind: 'label'; name: string } | { kind: 'value'; fixed?: number };
@@ -50,7 +51,7 @@ export function compileTemplate(source: string): CompiledTemplate {
       continue;
     }
     // Line breaks are shown escaped: the error is one line.
-    const shown = action.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+    const shown = oneLine(action);
     throw new Error(
       `unsupported template action {{ ${shown} }}: use {{ $labels.<name> }}, {{ $value }} or {{ $value | printf "%.2f" }}`,
     );
