@@ -13,26 +13,18 @@ export { defaultConfigPath } from './config/default-path.js';
 export type { Env, LoadedConfig } from './config/load.js';
 export type { AgentConfig, AlertRuleConfig, ApplicationMetricConfig, Duration } from './config/schema.js';
 export { CATALOG, catalogEntry, catalogGroup } from './catalog/catalog.js';
-export type { CatalogEntry, MetricGroup, MetricKind } from './catalog/catalog.js';
+export type { CatalogEntry, MetricGroup } from './catalog/catalog.js';
 export { AgentError, ConfigError, ERROR_CODES, TimeoutError, formatConfigIssue } from './lib/errors.js';
 export type { ConfigIssue, ErrorCode } from './lib/errors.js';
 export { ManualClock, SystemClock } from './lib/clock.js';
 export type { Clock, TimerHandle } from './lib/clock.js';
 export type { LogFields, LogLevel, Logger } from './lib/logger.js';
 export type { CollectionBatch, CollectionSubscriber } from './analysis/collection-reader.js';
-export type { HistogramValue, Sample, SampleKind } from './analysis/samples.js';
+export type { HistogramValue, Labels, MetricKind, MetricPoint, Sample } from './model/metric.js';
 export type { Alert, AlertSink, AlertState, EvaluationResult } from './alerts/types.js';
 export type { AlertView, RuleStatus } from './alerts/engine.js';
 export type { ProbeStatus } from './probes/probe-runner.js';
-export type {
-  FsStats,
-  HostPaths,
-  MetricPoint,
-  Probe,
-  ProbeContext,
-  Snapshot,
-  StatFs,
-} from './probes/probe.js';
+export type { FsStats, HostPaths, Probe, ProbeContext, Snapshot, StatFs } from './probes/probe.js';
 export { AlertDispatcher } from './alerts/dispatcher.js';
 export type { AlertDispatcherOptions, ChannelStats, DispatchChannel } from './alerts/dispatcher.js';
 export { createAlertDispatcher } from './alerts/create-dispatcher.js';

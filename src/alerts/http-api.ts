@@ -2,7 +2,7 @@
  * GET /api/v1/alerts: the pending and firing alerts, in the shape of Prometheus' own /api/v1/alerts answer
  * (`{status, data: {alerts: [{labels, annotations, state, activeAt, value}]}}`, value as Go's %e text).
  */
-import type { Route } from '../export/http-server.js';
+import type { Route } from '../model/route.js';
 import type { RuleEngine } from './engine.js';
 import { formatGoExp } from './template.js';
 

@@ -12,7 +12,7 @@
  * A window-less aggregation uses a 5 minute window.
  */
 import { CATALOG } from '../catalog/catalog.js';
-import type { MetricKind } from '../catalog/catalog.js';
+import type { MetricKind } from '../model/metric.js';
 import type { AgentConfig, AlertRuleConfig } from '../config/schema.js';
 import { parseDurationMs } from '../lib/duration.js';
 import { compileTemplate } from './template.js';

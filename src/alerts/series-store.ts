@@ -7,7 +7,7 @@
  * Points are kept in plain number arrays (16 bytes per point) and pruned to the longest window any rule needs
  * plus the lookback of an instant selector.
  */
-import type { Sample } from '../analysis/samples.js';
+import type { Sample } from '../model/metric.js';
 import type { RangePoints } from './promql-functions.js';
 
 export type Labels = Readonly<Record<string, string>>;

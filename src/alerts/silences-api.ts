@@ -6,7 +6,7 @@
  * a 400 whose `error` names the field; the store's limits (silences.ts) apply before anything is stored.
  */
 import type http from 'node:http';
-import type { Route } from '../export/http-server.js';
+import type { Route } from '../model/route.js';
 import type { Clock } from '../lib/clock.js';
 import { AgentError, errorMessage } from '../lib/errors.js';
 import { parseDurationMs } from '../lib/duration.js';

@@ -13,7 +13,8 @@ import { guarded, guardPromise } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
 import { yieldToEventLoop } from '../lib/yield.js';
 import { toSamples } from './samples.js';
-import type { NameResolver, Sample } from './samples.js';
+import type { NameResolver } from './samples.js';
+import type { Sample } from '../model/metric.js';
 
 export interface CollectionBatch {
   /** Wall-clock time of the collection. */

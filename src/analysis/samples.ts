@@ -5,28 +5,7 @@
  */
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
-
-export type SampleKind = 'gauge' | 'counter' | 'histogram';
-
-export interface HistogramValue {
-  /** Upper bounds, ascending; the last bucket (+Inf) has no bound. */
-  boundaries: readonly number[];
-  /** Per-bucket counts (not cumulative), `boundaries.length + 1` of them. */
-  counts: readonly number[];
-  sum: number;
-  count: number;
-}
-
-export interface Sample {
-  /** Config/catalog name, without the export prefix. */
-  metric: string;
-  labels: Readonly<Record<string, string>>;
-  /** Gauge value, counter total, or for histograms the observation count. */
-  value: number;
-  timestampMs: number;
-  kind: SampleKind;
-  histogram?: HistogramValue;
-}
+import type { MetricKind, Sample } from '../model/metric.js';
 
 /** Maps an exported instrument name back to its config name. */
 export type NameResolver = (instrumentName: string) => string;
@@ -45,7 +24,7 @@ export function toSamples(rm: ResourceMetrics, timestampMs: number, nameOf: Name
       switch (metric.dataPointType) {
         case DataPointType.GAUGE:
         case DataPointType.SUM: {
-          const kind: SampleKind =
+          const kind: MetricKind =
             metric.dataPointType === DataPointType.SUM && metric.isMonotonic ? 'counter' : 'gauge';
           for (const dp of metric.dataPoints) {
             out.push({

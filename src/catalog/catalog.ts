@@ -4,8 +4,8 @@
  * configuration and alert rules (the seed's name where one exists); `exportedName` is what Prometheus and
  * OTLP see after the prefix, where the seed's name breaks Prometheus naming rules.
  */
+import type { MetricKind } from '../model/metric.js';
 
-export type MetricKind = 'gauge' | 'counter' | 'histogram';
 export type MetricGroup = 'system' | 'container' | 'application' | 'neo4j' | 'self' | 'runtime';
 
 export interface CatalogEntry {
@@ -488,4 +488,14 @@ export function catalogEntry(name: string): CatalogEntry | undefined {
 /** Catalog entries of one group. */
 export function catalogGroup(group: MetricGroup): CatalogEntry[] {
   return CATALOG.filter((e) => e.group === group);
+}
+
+/**
+ * The exported instrument name of a metric under the configured prefix. Counters end in `_total` already
+ * in OTLP, so that the names are the same whether Prometheus scrapes the agent or an OpenTelemetry
+ * Collector that received them over OTLP (with suffixes off, see otel-collector/config.yaml).
+ */
+export function instrumentName(prefix: string, entry: Pick<CatalogEntry, 'exportedName' | 'kind'>): string {
+  const base = prefix === '' ? entry.exportedName : `${prefix}_${entry.exportedName}`;
+  return entry.kind === 'counter' && !base.endsWith('_total') ? `${base}_total` : base;
 }

@@ -2,8 +2,7 @@
  * The catalog as the README's metric table. The README holds the rendered table between markers; a test
  * fails when it is stale (UPDATE_GOLDEN=1 rewrites it).
  */
-import { instrumentName } from '../telemetry/instruments.js';
-import { CATALOG } from './catalog.js';
+import { CATALOG, instrumentName } from './catalog.js';
 import type { MetricGroup } from './catalog.js';
 
 export const TABLE_BEGIN = '<!-- metric-table:begin (generated from src/catalog/catalog.ts) -->';

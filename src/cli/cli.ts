@@ -7,7 +7,7 @@ import { defaultConfigPath } from '../config/default-path.js';
 import { AgentError, ConfigError, errorMessage } from '../lib/errors.js';
 import { redactUrlsIn } from '../lib/redact-url.js';
 import type { ErrorCode } from '../lib/errors.js';
-import { packageInfo } from '../package-root.js';
+import { packageInfo } from '../lib/package-root.js';
 import { runCommand } from './commands/run.js';
 import { processIo } from './io.js';
 import type { CliIo } from './io.js';

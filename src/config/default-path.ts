@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { packageInfo } from '../package-root.js';
+import { packageInfo } from '../lib/package-root.js';
 
 /** The configuration shipped with the package: the full catalog, the seed's layout. */
 export function defaultConfigPath(): string {

@@ -19,20 +19,7 @@ import { guarded } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
 import { BasicAuth } from './basic-auth.js';
 import type { PasswordCheck } from './basic-auth.js';
-
-export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
-
-export interface Route {
-  /** Exact path, or a prefix when it ends with `/*`. */
-  path: string;
-  handler: RouteHandler;
-  /** One line for the landing page. */
-  description: string;
-  /** Served without authentication (health checks). */
-  public?: boolean;
-  /** Methods besides GET and HEAD this route accepts (e.g. POST, DELETE for an API); auth applies alike. */
-  methods?: readonly ('POST' | 'DELETE')[];
-}
+import type { Route } from '../model/route.js';
 
 export interface TlsFiles {
   certFile: string;

@@ -2,7 +2,7 @@
  * The page at `/`: what this endpoint serves and how the probes are doing, in plain HTML with no external
  * assets, readable on a phone.
  */
-import type { Route } from './http-server.js';
+import type { Route } from '../model/route.js';
 
 export interface LandingPageInput {
   version: string;

@@ -7,7 +7,8 @@ import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { yieldToEventLoop } from '../lib/yield.js';
-import type { MetricPoint, Probe, Snapshot } from './probe.js';
+import type { Probe, Snapshot } from './probe.js';
+import type { MetricPoint } from '../model/metric.js';
 
 export interface ProbeStatus {
   name: string;

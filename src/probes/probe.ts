@@ -5,16 +5,7 @@
  */
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-
-export type Labels = Readonly<Record<string, string>>;
-
-/** One value of one catalog metric. Counters carry their cumulative total, never a rate. */
-export interface MetricPoint {
-  /** Catalog name, e.g. `cpu_percent`. */
-  metric: string;
-  labels: Labels;
-  value: number;
-}
+import type { MetricPoint } from '../model/metric.js';
 
 export type SnapshotStatus = 'ok' | 'partial' | 'unavailable';
 

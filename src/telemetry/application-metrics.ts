@@ -14,15 +14,16 @@ import { catalogEntry, catalogGroup } from '../catalog/catalog.js';
 import type { AgentConfig } from '../config/schema.js';
 import { SystemClock } from '../lib/clock.js';
 import type { Clock } from '../lib/clock.js';
+import type { MetricKind } from '../model/metric.js';
 import { silentLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
-import type { MetricPoint } from '../probes/probe.js';
+import type { MetricPoint } from '../model/metric.js';
 import { ApplicationRecorderBase } from './application-recorder.js';
 import type { Status } from './application-recorder.js';
-import { instrumentName } from './instruments.js';
+import { instrumentName } from '../catalog/catalog.js';
 import { SeriesTable } from './series-store.js';
 import { CALL_STRIDE, replayBatch } from './worker-bridge.js';
-import type { Series, SeriesKind } from './series-store.js';
+import type { Series } from './series-store.js';
 
 /** Default number of distinct label sets per metric before the overflow series takes over. */
 export const DEFAULT_CARDINALITY_LIMIT = 2000;
@@ -375,7 +376,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
     exported: string,
     description: string,
     unit: string,
-    kind: SeriesKind,
+    kind: MetricKind,
     methodLabels: readonly string[],
     labels: readonly string[],
     buckets: readonly number[] | undefined,

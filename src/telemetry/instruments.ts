@@ -4,20 +4,10 @@
  * collection reads memory only and never a probe.
  */
 import type { Meter, ObservableCounter, ObservableGauge } from '@opentelemetry/api';
-import { CATALOG } from '../catalog/catalog.js';
+import { CATALOG, instrumentName } from '../catalog/catalog.js';
 import type { CatalogEntry } from '../catalog/catalog.js';
 import type { AgentConfig } from '../config/schema.js';
-import type { MetricPoint } from '../probes/probe.js';
-
-/**
- * The exported instrument name of a metric under the configured prefix. Counters end in `_total` already
- * in OTLP, so that the names are the same whether Prometheus scrapes the agent or an OpenTelemetry
- * Collector that received them over OTLP (with suffixes off, see otel-collector/config.yaml).
- */
-export function instrumentName(prefix: string, entry: Pick<CatalogEntry, 'exportedName' | 'kind'>): string {
-  const base = prefix === '' ? entry.exportedName : `${prefix}_${entry.exportedName}`;
-  return entry.kind === 'counter' && !base.endsWith('_total') ? `${base}_total` : base;
-}
+import type { MetricPoint } from '../model/metric.js';
 
 /** Catalog entries of `groups` that the configuration leaves enabled (a metric not listed is enabled). */
 export function enabledEntries(

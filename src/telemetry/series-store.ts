@@ -13,18 +13,17 @@ import { ValueType } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
 import type { CollectionResult, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { Clock } from '../lib/clock.js';
+import type { MetricKind } from '../model/metric.js';
 
 /** The value of every label of the overflow series. */
 export const OVERFLOW_LABEL_VALUE = '__overflow__';
-
-export type SeriesKind = 'gauge' | 'counter' | 'histogram';
 
 export interface SeriesTableOptions {
   /** The exported instrument name (prefix and `_total` included). */
   name: string;
   description: string;
   unit: string;
-  kind: SeriesKind;
+  kind: MetricKind;
   labelNames: readonly string[];
   /** Histogram bucket upper bounds, strictly increasing. */
   boundaries?: readonly number[];

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
-import type { Sample, SampleKind } from '../analysis/samples.js';
+import type { MetricKind, Sample } from '../model/metric.js';
 import { AgentError, errorMessage } from '../lib/errors.js';
 import { createPrivateFile, ensurePrivateDir } from '../lib/private-files.js';
 import { ChunkEncoder, decodeChunk } from './gorilla.js';
@@ -45,7 +45,7 @@ export function rollupIncrease(cols: RollupColumns, last: ArrayLike<number>): nu
 export interface SeriesWindow {
   metric: string;
   labels: Readonly<Record<string, string>>;
-  kind: SampleKind;
+  kind: MetricKind;
   resolution: Resolution;
   /** Sample times (raw) or bucket starts (rollups), ms. */
   t: Float64Array;
@@ -609,7 +609,7 @@ export class SqliteHistoryStore implements HistoryStore {
       const base = {
         metric,
         labels: JSON.parse(labelText) as Record<string, string>,
-        kind: main.kind as SampleKind,
+        kind: main.kind as MetricKind,
         resolution,
       };
       const win = this._window(main.id, resolution, fromMs, toMs, main.kind !== 'gauge');

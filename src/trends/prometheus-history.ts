@@ -9,7 +9,7 @@ import { catalogEntry } from '../catalog/catalog.js';
 import { AgentError, errorMessage } from '../lib/errors.js';
 import { fetchSameOrigin } from '../lib/fetch-same-origin.js';
 import { redactUrl } from '../lib/redact-url.js';
-import { instrumentName } from '../telemetry/instruments.js';
+import { instrumentName } from '../catalog/catalog.js';
 import { checkMetricName, promqlSelector } from './metric-query.js';
 import type { HistoryReader, Resolution, SeriesWindow } from './history-store.js';
 import { counterIncrease } from './history-store.js';

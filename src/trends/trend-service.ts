@@ -7,14 +7,14 @@
  */
 import type { CollectionBatch } from '../analysis/collection-reader.js';
 import { CATALOG } from '../catalog/catalog.js';
-import type { Sample } from '../analysis/samples.js';
+import type { Sample } from '../model/metric.js';
 import type { TrendAnalysisConfig } from '../config/schema.js';
-import type { Route } from '../export/http-server.js';
+import type { Route } from '../model/route.js';
 import type { Clock } from '../lib/clock.js';
 import { parseDurationMs } from '../lib/duration.js';
 import { AgentError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import type { MetricPoint } from '../probes/probe.js';
+import type { MetricPoint } from '../model/metric.js';
 import { SeriesDetector } from './anomaly.js';
 import type { AnomalyResult, DetectorSettings } from './anomaly.js';
 import { SeriesForecaster, secondsToThreshold } from './forecast.js';

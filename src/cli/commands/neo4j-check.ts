@@ -8,7 +8,7 @@ import { loadConfigFile } from '../../config/load.js';
 import type { Env } from '../../config/load.js';
 import { SystemClock } from '../../lib/clock.js';
 import { silentLogger } from '../../lib/logger.js';
-import { packageInfo } from '../../package-root.js';
+import { packageInfo } from '../../lib/package-root.js';
 import { Neo4jCollector, boltAddress } from '../../probes/neo4j/collector.js';
 import type { Neo4jClient } from '../../probes/neo4j/client.js';
 import type { Neo4jSettings } from '../../probes/neo4j/collector.js';

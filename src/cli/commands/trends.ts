@@ -12,7 +12,7 @@ import { SqliteHistoryStore } from '../../trends/history-store.js';
 import type { HistoryReader, SeriesWindow } from '../../trends/history-store.js';
 import { checkMetricName } from '../../trends/metric-query.js';
 import { PrometheusHistory } from '../../trends/prometheus-history.js';
-import { textSparkline } from '../../trends/sparkline.js';
+import { textSparkline } from '../../lib/sparkline.js';
 import { computeStatistics } from '../../trends/stats.js';
 import type { TrendStatistics } from '../../trends/stats.js';
 import { parseLabelMatchers, parseWindowMs, rates } from '../../trends/trend-service.js';

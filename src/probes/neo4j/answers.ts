@@ -2,7 +2,7 @@
  * Pure readers of Neo4j's answers: rows in, metric points out. Each is tested on answers recorded from a
  * real Community 5.26 server, and (Enterprise-only) on answers shaped from Neo4j's documentation.
  */
-import type { MetricPoint } from '../probe.js';
+import type { MetricPoint } from '../../model/metric.js';
 import type { Row } from './client.js';
 import { AGENT_USER_AGENT_PREFIX } from './client.js';
 

@@ -8,7 +8,8 @@
 import type { Clock, TimerHandle } from '../../lib/clock.js';
 import { guarded, guardPromise } from '../../lib/guard.js';
 import type { Logger } from '../../lib/logger.js';
-import type { MetricPoint, Probe, Snapshot } from '../probe.js';
+import type { Probe, Snapshot } from '../probe.js';
+import type { MetricPoint } from '../../model/metric.js';
 import { parseComponents } from './answers.js';
 import type { ServerInfo } from './answers.js';
 import {

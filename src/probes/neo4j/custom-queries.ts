@@ -3,7 +3,7 @@
  * columns are the ones the config names in `labels`; the value is `value_column`, else the only column
  * left, else the column called `value`.
  */
-import type { MetricPoint } from '../probe.js';
+import type { MetricPoint } from '../../model/metric.js';
 import type { Row } from './client.js';
 
 export interface CustomQuery {

@@ -3,7 +3,7 @@
  * labels database and query_kind), read from the agent's latest collection when the application shares
  * the process with the agent; the collector turns it into p50/p95/p99.
  */
-import type { Sample } from '../../analysis/samples.js';
+import type { Sample } from '../../model/metric.js';
 import type { BucketCounts } from './answers.js';
 
 export const QUERY_DURATION_METRIC = 'neo4j_query_duration';

@@ -5,7 +5,7 @@
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MetricPoint } from '../probe.js';
+import type { MetricPoint } from '../../model/metric.js';
 import {
   connectionCounts,
   enterpriseJmxPoints,

@@ -7,7 +7,8 @@
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import type { EventLoopUtilization, ELDHistogram, PerformanceObserverEntryList } from 'node:perf_hooks';
 import { guarded } from '../../lib/guard.js';
-import type { MetricPoint, Probe, Snapshot } from '../probe.js';
+import type { Probe, Snapshot } from '../probe.js';
+import type { MetricPoint } from '../../model/metric.js';
 import type { SeriesTable } from '../../telemetry/series-store.js';
 
 export const RUNTIME_METRICS = [

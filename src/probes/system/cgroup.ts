@@ -4,7 +4,8 @@
  */
 import path from 'node:path';
 import { AgentError } from '../../lib/errors.js';
-import type { MetricPoint, ProbeContext, Snapshot } from '../probe.js';
+import type { ProbeContext, Snapshot } from '../probe.js';
+import type { MetricPoint } from '../../model/metric.js';
 import { SystemProbe } from './source.js';
 
 /** One line of /proc/self/cgroup: `hierarchy-id:controller-list:path`. */

@@ -3,7 +3,8 @@
  * /proc/cpuinfo.
  */
 import path from 'node:path';
-import type { MetricPoint, ProbeContext, Snapshot } from '../probe.js';
+import type { ProbeContext, Snapshot } from '../probe.js';
+import type { MetricPoint } from '../../model/metric.js';
 import { splitFields, SystemProbe } from './source.js';
 
 /** Jiffies spent in each state since boot (USER_HZ units), as the `cpu` lines of /proc/stat give them. */

@@ -3,7 +3,8 @@
  */
 import path from 'node:path';
 import { CounterTracker } from '../counter-tracker.js';
-import type { MetricPoint, ProbeContext, Snapshot } from '../probe.js';
+import type { ProbeContext, Snapshot } from '../probe.js';
+import type { MetricPoint } from '../../model/metric.js';
 import { splitFields, SystemProbe } from './source.js';
 import type { TextPattern } from '../../lib/safe-regex.js';
 

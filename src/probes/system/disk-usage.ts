@@ -6,7 +6,8 @@
 import path from 'node:path';
 import type { TimerHandle } from '../../lib/clock.js';
 import { systemErrorCode } from '../../lib/errors.js';
-import type { FsStats, MetricPoint, ProbeContext, Snapshot } from '../probe.js';
+import type { FsStats, ProbeContext, Snapshot } from '../probe.js';
+import type { MetricPoint } from '../../model/metric.js';
 import { splitFields, SystemProbe } from './source.js';
 import type { TextPattern } from '../../lib/safe-regex.js';
 

@@ -11,7 +11,7 @@ import { AlertDispatcher } from '../../../src/alerts/dispatcher.js';
 import { RuleEngine } from '../../../src/alerts/engine.js';
 import type { Alert, EvaluationResult, NotificationBatch, Notifier } from '../../../src/alerts/types.js';
 import type { CollectionBatch } from '../../../src/analysis/collection-reader.js';
-import type { Sample } from '../../../src/analysis/samples.js';
+import type { Sample } from '../../../src/model/metric.js';
 import { ManualClock, WallClockSteps } from '../../../src/lib/clock.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
 import { advanceAndCollect, fixtureAgent } from '../helpers/fixture-agent.js';

@@ -1,5 +1,5 @@
 /** Rules from YAML snippets, and samples, for the alerting tests. */
-import type { Sample } from '../../../src/analysis/samples.js';
+import type { Sample } from '../../../src/model/metric.js';
 import { compileRules } from '../../../src/alerts/rules.js';
 import type { CompiledRule } from '../../../src/alerts/rules.js';
 import { parseConfigText } from '../../../src/config/load.js';

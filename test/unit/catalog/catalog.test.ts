@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOG, catalogEntry, catalogGroup } from '../../../src/catalog/catalog.js';
-import { instrumentName } from '../../../src/telemetry/instruments.js';
+import { instrumentName } from '../../../src/catalog/catalog.js';
 
 const PROM_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** The seed's 42 metrics (its catalog tables), all of which must be declared under their seed names. */

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { RuleEngine } from '../../../src/alerts/engine.js';
 import { compileRules } from '../../../src/alerts/rules.js';
-import type { Sample } from '../../../src/analysis/samples.js';
+import type { Sample } from '../../../src/model/metric.js';
 import { CATALOG } from '../../../src/catalog/catalog.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import { CONDITIONS } from '../../../src/config/schema.js';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CollectionBatch } from '../../../src/analysis/collection-reader.js';
-import type { Sample } from '../../../src/analysis/samples.js';
+import type { Sample } from '../../../src/model/metric.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import { ManualClock, WallClockSteps } from '../../../src/lib/clock.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Sample } from '../../../src/analysis/samples.js';
+import type { Sample } from '../../../src/model/metric.js';
 import { AgentError } from '../../../src/lib/errors.js';
 import { CHUNK_SAMPLES, SqliteHistoryStore } from '../../../src/trends/history-store.js';
 import { computeStatistics } from '../../../src/trends/stats.js';

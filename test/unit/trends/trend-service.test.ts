@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Sample } from '../../../src/analysis/samples.js';
+import type { Sample } from '../../../src/model/metric.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import { ManualClock } from '../../../src/lib/clock.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';

@@ -12,7 +12,7 @@ import {
 import type { Neo4jSettings } from '../../../../src/probes/neo4j/collector.js';
 import { COLLECTED_METRICS, Q } from '../../../../src/probes/neo4j/sources.js';
 import { countStoreQuery } from '../../../../src/probes/neo4j/answers.js';
-import type { MetricPoint } from '../../../../src/probes/probe.js';
+import type { MetricPoint } from '../../../../src/model/metric.js';
 
 type Answers = Record<string, Row[]>;
 const load = (name: string): Answers =>

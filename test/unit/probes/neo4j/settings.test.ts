@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../../src/config/load.js';
 import { queryDurationHistogram } from '../../../../src/probes/neo4j/query-duration-feed.js';
 import { customQueryEntries, neo4jSettings } from '../../../../src/probes/neo4j/settings.js';
-import type { Sample } from '../../../../src/analysis/samples.js';
+import type { Sample } from '../../../../src/model/metric.js';
 
 const CONFIG = `performance_monitor:
   collection_interval: 15s

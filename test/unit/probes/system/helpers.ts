@@ -8,7 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManualClock, settle } from '../../../../src/lib/clock.js';
 import { MemoryLogger } from '../../../../src/lib/logger.js';
-import type { FsStats, HostPaths, MetricPoint, ProbeContext, StatFs } from '../../../../src/probes/probe.js';
+import type { FsStats, HostPaths, ProbeContext, StatFs } from '../../../../src/probes/probe.js';
+import type { MetricPoint } from '../../../../src/model/metric.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../../fixtures/host/', import.meta.url));
 

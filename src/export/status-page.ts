@@ -3,20 +3,58 @@
  * the last hour of the key metrics. Plain HTML and inline SVG, no external assets; the landing page wraps
  * them. Everything that changes with the clock carries class `dyn`, so screenshot tests can mask it.
  */
-import type { Alert } from '../alerts/types.js';
-import { escapeHtml } from '../export/landing-page.js';
-import type { SeriesWindow } from './history-store.js';
-import { svgSparkline } from './sparkline.js';
-import type { AnomalyState, ForecastState } from './trend-service.js';
+import { svgSparkline } from '../lib/sparkline.js';
+import type { Labels } from '../model/metric.js';
+import { escapeHtml } from './landing-page.js';
+
+/*
+ * What the page reads of the rule engine's alerts and the trend service's state. Declared here, so that the
+ * HTTP exposure depends on neither: the composition root passes the real objects, which have these fields.
+ */
+
+/** An alert as the page shows it (see alerts/types.ts Alert). */
+export interface StatusAlert {
+  labels: Labels;
+  annotations: Labels;
+  state: 'pending' | 'firing' | 'inactive';
+  value: number;
+}
+
+/** A monitored series' anomaly score (see trends/trend-service.ts AnomalyState). */
+export interface StatusAnomaly {
+  metric: string;
+  labels: Labels;
+  value: number;
+  score: number;
+  flag: boolean;
+}
+
+/** A threshold forecast (see trends/trend-service.ts ForecastState). */
+export interface StatusForecast {
+  metric: string;
+  labels: Labels;
+  threshold: number;
+  direction: 'up' | 'down';
+  secondsToThreshold: number;
+  value: number;
+}
+
+/** One series over the last hour (see trends/history-store.ts SeriesWindow). */
+export interface StatusSeries {
+  metric: string;
+  labels: Labels;
+  t: ArrayLike<number>;
+  v: ArrayLike<number>;
+}
 
 export interface StatusPageInput {
   /** Active alerts; undefined when no rule engine is attached. */
-  alerts: readonly Alert[] | undefined;
+  alerts: readonly StatusAlert[] | undefined;
   /** Undefined when trend analysis is off. */
   trends?: {
-    anomalies: readonly AnomalyState[];
-    forecasts: readonly ForecastState[];
-    sparklines: readonly SeriesWindow[];
+    anomalies: readonly StatusAnomaly[];
+    forecasts: readonly StatusForecast[];
+    sparklines: readonly StatusSeries[];
     fromMs: number;
     toMs: number;
     anomalyDetection: boolean;
@@ -57,7 +95,7 @@ export function humanSeconds(s: number): string {
   return `${Math.round(s / 86_400)} d`;
 }
 
-function alertsSection(alerts: readonly Alert[] | undefined): string {
+function alertsSection(alerts: readonly StatusAlert[] | undefined): string {
   const active = (alerts ?? []).filter((a) => a.state !== 'inactive');
   if (active.length === 0) return '<h2>Active alerts</h2>\n<p id="alerts-none">no active alerts</p>';
   const rows = active
