@@ -1,6 +1,33 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+
+/**
+ * The layers of src/, bottom to top. A folder imports only from folders listed before it (and from itself); the
+ * entry points at the top (cli, demo, src/*.ts) import anything. See docs/design.md.
+ */
+const LAYERS = [
+  ['lib'],
+  ['model'],
+  ['catalog'],
+  ['config'],
+  ['analysis', 'telemetry'],
+  ['probes', 'export'],
+  ['alerts', 'trends'],
+  ['agent'],
+];
+/** For each layered folder, every folder it must not import: those above it and its peers in the same layer. */
+const layerZones = LAYERS.flatMap((layer, i) =>
+  layer.map((folder) => ({
+    target: `./src/${folder}`,
+    from: [...LAYERS.slice(i + 1).flat(), ...layer.filter((peer) => peer !== folder), 'cli', 'demo']
+      .map((f) => `./src/${f}/**`)
+      .concat('./src/*.ts'),
+    message: `src/${folder} is below what it imports here; shared pieces belong in a lower layer (see the layer list in eslint.config.js).`,
+  })),
+);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'test/fixtures/**', 'otel-collector/build/**'] },
@@ -37,6 +64,18 @@ export default tseslint.config(
         { selector: 'ExportDefaultDeclaration', message: 'Named exports only.' },
       ],
       'no-console': 'error',
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+    },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-restricted-paths': ['error', { zones: layerZones }],
+      'import-x/no-duplicates': 'error',
     },
   },
   {

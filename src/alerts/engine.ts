@@ -15,12 +15,11 @@
  * A rule that fails at run time is logged once, counted, and left as it was; the other rules go on.
  */
 import type { CollectionBatch } from '../analysis/collection-reader.js';
-import type { Sample } from '../model/metric.js';
+import type { Sample, MetricPoint } from '../model/metric.js';
 import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import { guardPromise } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
-import type { MetricPoint } from '../model/metric.js';
 import { RuleEvaluator } from './rule-evaluator.js';
 import { compare } from './rules.js';
 import type { CompiledRule } from './rules.js';

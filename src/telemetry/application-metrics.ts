@@ -10,17 +10,15 @@
  * label values, an over-long label value is dropped and counted by metric and
  * reason, with one warning per minute at most. Until bound to a config, it records nothing.
  */
-import { catalogEntry, catalogGroup } from '../catalog/catalog.js';
+import { catalogEntry, catalogGroup, instrumentName } from '../catalog/catalog.js';
 import type { AgentConfig } from '../config/schema.js';
 import { SystemClock } from '../lib/clock.js';
 import type { Clock } from '../lib/clock.js';
-import type { MetricKind } from '../model/metric.js';
+import type { MetricKind, MetricPoint } from '../model/metric.js';
 import { silentLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
-import type { MetricPoint } from '../model/metric.js';
 import { ApplicationRecorderBase } from './application-recorder.js';
 import type { Status } from './application-recorder.js';
-import { instrumentName } from '../catalog/catalog.js';
 import { SeriesTable } from './series-store.js';
 import { CALL_STRIDE, replayBatch } from './worker-bridge.js';
 import type { Series } from './series-store.js';

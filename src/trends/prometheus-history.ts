@@ -5,11 +5,10 @@
  * samples Prometheus stored; longer windows go through /api/v1/query_range with a step of a minute or an
  * hour (Prometheus answers at most 11,000 points per series), and are computed over those resampled points.
  */
-import { catalogEntry } from '../catalog/catalog.js';
+import { catalogEntry, instrumentName } from '../catalog/catalog.js';
 import { AgentError, errorMessage } from '../lib/errors.js';
 import { fetchSameOrigin } from '../lib/fetch-same-origin.js';
 import { redactUrl } from '../lib/redact-url.js';
-import { instrumentName } from '../catalog/catalog.js';
 import { checkMetricName, promqlSelector } from './metric-query.js';
 import type { HistoryReader, Resolution, SeriesWindow } from './history-store.js';
 import { counterIncrease } from './history-store.js';

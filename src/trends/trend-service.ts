@@ -7,24 +7,22 @@
  */
 import type { CollectionBatch } from '../analysis/collection-reader.js';
 import { CATALOG } from '../catalog/catalog.js';
-import type { Sample } from '../model/metric.js';
+import type { Sample, MetricPoint } from '../model/metric.js';
 import type { TrendAnalysisConfig } from '../config/schema.js';
 import type { Route } from '../model/route.js';
 import type { Clock } from '../lib/clock.js';
 import { parseDurationMs } from '../lib/duration.js';
 import { AgentError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import type { MetricPoint } from '../model/metric.js';
 import { SeriesDetector } from './anomaly.js';
 import type { AnomalyResult, DetectorSettings } from './anomaly.js';
 import { SeriesForecaster, secondsToThreshold } from './forecast.js';
-import { SqliteHistoryStore } from './history-store.js';
+import { SqliteHistoryStore, counterIncrease } from './history-store.js';
 import type { HistoryReader, Resolution, SeriesWindow } from './history-store.js';
 import { PrometheusHistory } from './prometheus-history.js';
 import { checkMetricName } from './metric-query.js';
 import { computeStatistics } from './stats.js';
 import type { TrendStatistics } from './stats.js';
-import { counterIncrease } from './history-store.js';
 
 export interface TrendServiceOptions {
   config: TrendAnalysisConfig;
