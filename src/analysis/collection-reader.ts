@@ -161,7 +161,7 @@ export class CollectionReader extends MetricReader {
     const { clock, logger } = this._opts;
     const started = clock.monotonicMs();
     try {
-      // Yields between the phases keep each uninterrupted stretch of the cycle short (BENCHMARKS.md).
+      // Yields between the phases keep each uninterrupted stretch of the cycle short (docs/benchmarks.md).
       await this._opts.refresh();
       await yieldToEventLoop();
       const { resourceMetrics, errors } = await this.collect();

@@ -1,6 +1,6 @@
 /**
  * The metric catalog, as data. Every metric the agent exports is declared here once; probes, instruments,
- * the config schema, the README table and the golden tests all read it. `name` is the name used in the
+ * the config schema, the table in docs/metrics.md and the golden tests all read it. `name` is the name used in the
  * configuration and alert rules (the seed's name where one exists); `exportedName` is what Prometheus and
  * OTLP see after the prefix, where the seed's name breaks Prometheus naming rules.
  */

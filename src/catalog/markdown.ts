@@ -1,6 +1,6 @@
 /**
- * The catalog as the README's metric table. The README holds the rendered table between markers; a test
- * fails when it is stale (UPDATE_GOLDEN=1 rewrites it).
+ * The catalog as the metric table of docs/metrics.md. That page holds the rendered table between markers;
+ * a test fails when it is stale (UPDATE_GOLDEN=1 rewrites it).
  */
 import { CATALOG, instrumentName } from './catalog.js';
 import type { MetricGroup } from './catalog.js';

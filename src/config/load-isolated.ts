@@ -1,8 +1,8 @@
 /**
  * Loads a configuration file in a short-lived worker thread. The YAML parser and the schema library are
  * then never loaded into the agent's own isolate, where they would stay for the life of the process
- * (about 17 MB of a running agent's RSS, BENCHMARKS.md); the worker's memory goes away with it. Where the
- * worker script is not next to this module (a bundled application), the file is loaded in-process.
+ * (about 17 MB of a running agent's RSS, docs/benchmarks.md); the worker's memory goes away with it.
+ * Where the worker script is not next to this module (a bundled application), the file is loaded in-process.
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -4,7 +4,8 @@
  * labels; test/unit/export/prometheus-text.test.ts compares the two), except that it ends the last line
  * when nothing was recorded (the SDK does not, and promtool refuses that), at a fraction of the cost: the SDK's
  * rebuilds every label set for every bucket line, and importing it pulls @opentelemetry/exporter-prometheus
- * and the semantic-conventions package into the agent (7 MB of resident memory). Measured in BENCHMARKS.md.
+ * and the semantic-conventions package into the agent (7 MB of resident memory). Measured in
+ * docs/benchmarks.md.
  */
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import type { DataPoint, Histogram, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';

@@ -4,7 +4,7 @@
  * metrics declared in the config. Buckets and labels come from the config; a disabled metric costs one
  * property read. Measurements go into series tables (series-store.ts) that a MetricProducer hands to the
  * agent's CollectionReader at each collection — the same names, buckets and pipeline as OTel instruments,
- * at a tenth of their recording cost (README, design notes; BENCHMARKS.md).
+ * at a tenth of their recording cost (docs/design.md; docs/benchmarks.md).
  *
  * Bad input never throws: a negative or non-finite value, a missing label value or a wrong number of
  * label values, an over-long label value is dropped and counted by metric and

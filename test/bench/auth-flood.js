@@ -2,7 +2,7 @@
  * Basic auth under a flood of wrong passwords, in the same run:
  *
  *   (a) the built agent (`node dist/src/cli/main.js run -c FILE`, a copy of the default config with
- *       `basic_auth_users` at bcrypt cost 10, as the README suggests): latency of a correct, already
+ *       `basic_auth_users` at bcrypt cost 10, as docs/configuration.md suggests): latency of a correct, already
  *       remembered `/metrics` scrape with no other traffic, and while 20 concurrent clients send wrong
  *       passwords as fast as they are answered (alternating rounds); how long a login whose credentials are
  *       not remembered yet takes under the same flood, from another address and from the flood's address;

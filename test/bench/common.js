@@ -61,7 +61,7 @@ export function fmt(v, digits = 2) {
   return Number.isFinite(v) ? v.toFixed(digits) : 'n/a';
 }
 
-/** Prints a Markdown table (so that the output can be pasted into BENCHMARKS.md). */
+/** Prints a Markdown table (so that the output can be pasted into docs/benchmarks.md). */
 export function printTable(headers, rows) {
   const cells = [headers, ...rows].map((r) => r.map(String));
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));

@@ -1,5 +1,5 @@
 /**
- * Rewrites the generated block of BENCHMARKS.md from the saved benchmark outputs. The benchmarks write
+ * Rewrites the generated block of docs/benchmarks.md from the saved benchmark outputs. The benchmarks write
  * nothing themselves: a run is saved by hand, e.g.
  *
  *   node test/bench/soak.js | tee test/bench/results/soak.txt
@@ -9,7 +9,7 @@
  * `name=value`, name in lower snake case) as rows: bench, key, value. The command that produced the file is
  * the one in the file's first line when it starts with `$ `, else `node test/bench/<bench>.js`. A file whose
  * output says it is a try-out (a line starting with `# TRY-OUT`) is listed as such. The block sits between
- * the two marker comments below; everything else in BENCHMARKS.md is left as it is.
+ * the two marker comments below; everything else in docs/benchmarks.md is left as it is.
  */
 import console from 'node:console';
 import fs from 'node:fs';
@@ -62,13 +62,13 @@ export function replaceBlock(doc, block) {
   const start = doc.indexOf(BEGIN_MARKER);
   const end = doc.indexOf(END_MARKER);
   if (start < 0 || end < start)
-    throw new Error(`BENCHMARKS.md lacks the markers ${BEGIN_MARKER} … ${END_MARKER}`);
+    throw new Error(`docs/benchmarks.md lacks the markers ${BEGIN_MARKER} … ${END_MARKER}`);
   return `${doc.slice(0, start + BEGIN_MARKER.length)}\n\n${block}\n\n${doc.slice(end)}`;
 }
 
 function main() {
   const resultsDir = path.join(REPO_ROOT, 'test', 'bench', 'results');
-  const docFile = path.join(REPO_ROOT, 'BENCHMARKS.md');
+  const docFile = path.join(REPO_ROOT, 'docs', 'benchmarks.md');
   const files = fs.existsSync(resultsDir)
     ? fs
         .readdirSync(resultsDir)
@@ -82,15 +82,15 @@ function main() {
   const next = replaceBlock(doc, renderBlock(results));
   if (process.argv.includes('--check')) {
     if (next !== doc) {
-      console.error('BENCHMARKS.md is out of date: run node test/bench/update-summary.js');
+      console.error('docs/benchmarks.md is out of date: run node test/bench/update-summary.js');
       process.exit(1);
     }
-    console.log('BENCHMARKS.md is up to date');
+    console.log('docs/benchmarks.md is up to date');
     return;
   }
   if (next !== doc) fs.writeFileSync(docFile, next);
   const rows = results.reduce((n, r) => n + r.rows.length, 0);
-  console.log(`BENCHMARKS.md: ${rows} headline values from ${results.length} results file(s)`);
+  console.log(`docs/benchmarks.md: ${rows} headline values from ${results.length} results file(s)`);
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

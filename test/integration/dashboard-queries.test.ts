@@ -94,7 +94,7 @@ const dashboard: Dashboard = buildDashboard();
 const panels = (dashboard.panels ?? []).filter((p): p is Panel => p.type !== 'row');
 
 /**
- * Server counters Neo4j Community does not have (README, Neo4j section: Enterprise metrics only). On a
+ * Server counters Neo4j Community does not have (docs/neo4j.md: Enterprise metrics only). On a
  * Community server a query of these alone may return nothing, as long as its panel shows data otherwise.
  */
 const ENTERPRISE_ONLY = [

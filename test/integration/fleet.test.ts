@@ -75,7 +75,7 @@ describeService('OpenTelemetry Collector and Prometheus (fleet of five agents)',
   beforeAll(async () => {
     collector = await startShippedCollector();
     for (const { i, host } of FLEET) {
-      // What each host of the README's fleet section sets: the shipped config plus environment variables.
+      // What each host of the fleet section of docs/deployment.md sets: the shipped config plus environment variables.
       const env = {
         PERF_MONITOR_HOST: '127.0.0.1',
         PERF_MONITOR_PORT: String(await freePort()),

@@ -130,7 +130,7 @@ describeService('perf-monitor executable', builtCliAvailable(), () => {
     let metrics: LatencyMonitor;
 
     beforeAll(async () => {
-      // Cost 10, as the README's example: each wrong login costs one real bcrypt comparison.
+      // Cost 10, as the example in docs/configuration.md: each wrong login costs one real bcrypt comparison.
       const basicAuthUsers = Object.fromEntries(
         Object.entries(users).map(([user, password]) => [user, bcrypt.hashSync(password, 10)]),
       );

@@ -25,7 +25,7 @@ export const MISSING_RECHECK_MS = 60_000;
  * on every collection (procfs and sysfs produce fresh content on each such read), synchronously: these
  * files live in kernel memory and answer in microseconds, so the thread pool, the promise chain and the
  * open/fstat/close of fs.promises.readFile would cost more than the read itself (measured: 2.5x the CPU
- * for the same files, see BENCHMARKS.md). A missing file is remembered and looked for again only after
+ * for the same files, see docs/benchmarks.md). A missing file is remembered and looked for again only after
  * MISSING_RECHECK_MS, so absent sources (no cpufreq driver, cgroup v1) cost nothing per collection.
  */
 export class SourceFiles {

@@ -63,12 +63,12 @@ describe('notification config', () => {
     expect(channelNames(n.channels)).toEqual(['log', 'webhook', 'webhook_2', 'alertmanager', 'kafka']);
   });
 
-  it("should accept the README's notification example", () => {
-    const readme = fs.readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-    const section = readme.slice(readme.indexOf('## Notifications'));
+  it('should accept the notification example of docs/notifications.md', () => {
+    const doc = fs.readFileSync(new URL('../../../docs/notifications.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('# Notifications'));
     const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
     const env = { HOOK_TOKEN: 't', HOOK_HMAC_SECRET: 'h', KAFKA_PASSWORD: 'k' };
-    const n = parseConfigText(yaml, 'README.md', env).performance_monitor.alerting.notifications;
+    const n = parseConfigText(yaml, 'docs/notifications.md', env).performance_monitor.alerting.notifications;
     expect(n.channels.map((c) => c.type)).toEqual(['log', 'webhook', 'alertmanager', 'kafka']);
     expect(n.maintenance_windows.map((w) => w.name)).toEqual(['nightly-backup', 'db-upgrade']);
   });

@@ -1,6 +1,6 @@
 /**
- * The shipped deployment files agree with each other, with the agent's defaults and with the README:
- * ports, paths, variable names, and the package's file list.
+ * The shipped deployment files agree with each other, with the agent's defaults and with the deployment
+ * guide (docs/deployment.md): ports, paths, variable names, and the package's file list.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ const prometheus = parse(text('config/prometheus/prometheus.yml')) as {
 };
 const unit = text('config/systemd/perf-monitor.service');
 const readme = text('README.md');
+const guide = text('docs/deployment.md');
 const pkg = JSON.parse(text('package.json')) as {
   bin: Record<string, string>;
   files: string[];
@@ -51,16 +52,16 @@ describe('shipped deployment files', () => {
     const inConfig = new Set(
       [...collectorConfig.matchAll(/\$\{env:(PERF_MONITOR_COLLECTOR_[A-Z_]+)/g)].map((m) => m[1]),
     );
-    const inReadme = new Set([...readme.matchAll(/(PERF_MONITOR_COLLECTOR_[A-Z_]+)/g)].map((m) => m[1]));
-    expect([...inReadme].sort()).toEqual([...inConfig].sort());
+    const inGuide = new Set([...guide.matchAll(/(PERF_MONITOR_COLLECTOR_[A-Z_]+)/g)].map((m) => m[1]));
+    expect([...inGuide].sort()).toEqual([...inConfig].sort());
   });
 
-  it('should start the packaged executable from the install prefix the README uses, on /etc/perf-monitor/config.yaml', () => {
+  it('should start the packaged executable from the install prefix the guide uses, on /etc/perf-monitor/config.yaml', () => {
     const [exec] = directive('ExecStart');
     const main = `/opt/perf-monitor/node_modules/${pkg.name}/${pkg.bin['perf-monitor']}`;
     expect(exec).toBe(`/usr/bin/env node ${main} run --config /etc/perf-monitor/config.yaml`);
-    expect(readme).toContain('sudo npm install --prefix /opt/perf-monitor ');
-    expect(readme).toContain('/etc/perf-monitor/config.yaml');
+    expect(guide).toContain('sudo npm install --prefix /opt/perf-monitor ');
+    expect(guide).toContain('/etc/perf-monitor/config.yaml');
   });
 
   it('should write only to its data dir, which is also its state and working directory', () => {
@@ -71,7 +72,7 @@ describe('shipped deployment files', () => {
     expect(directive('EnvironmentFile')).toEqual(['-/etc/perf-monitor/env']);
   });
 
-  it('should ship in the package every file the README tells an installed host to use', () => {
+  it('should ship in the package every file the guide tells an installed host to use', () => {
     for (const file of [
       'config/performance_monitor_config.yaml',
       'config/systemd/perf-monitor.service',
@@ -82,7 +83,14 @@ describe('shipped deployment files', () => {
       'grafana/provisioning',
     ]) {
       expect(pkg.files, file).toContain(file);
-      expect(readme, file).toContain(file);
+      expect(guide, file).toContain(file);
     }
+  });
+
+  it('should ship the docs/ pages the README links to, and not the contributor guide', () => {
+    const linked = [...readme.matchAll(/\]\((docs\/[^)#]+)/g)].map((m) => m[1]!);
+    expect(linked.length).toBeGreaterThan(0);
+    for (const page of linked) expect(pkg.files, page).toContain(page.split('/')[0]);
+    expect(pkg.files).not.toContain('CONTRIBUTING.md');
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The README's library example, run as written against the built package (it imports
+ * The library example of docs/embedding.md, run as written against the built package (it imports
  * 'perf-monitor-agent', which resolves to this package by its own name).
  */
 import { spawnSync } from 'node:child_process';
@@ -10,19 +10,19 @@ import { describeService } from '../services/availability.js';
 import { NODE, REPO_ROOT, agentConfigText, builtCliAvailable, freePort, tempDir } from './agent-harness.js';
 
 function exampleCode(): string {
-  const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-  const match = /```js\n\/\/ example: library\n([\s\S]*?)```/.exec(readme);
-  if (match === null) throw new Error('README has no "// example: library" block');
+  const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'embedding.md'), 'utf8');
+  const match = /```js\n\/\/ example: library\n([\s\S]*?)```/.exec(doc);
+  if (match === null) throw new Error('docs/embedding.md has no "// example: library" block');
   return match[1]!;
 }
 
 describeService('perf-monitor build', builtCliAvailable(), () => {
-  it('should run the README library example as written', async () => {
+  it('should run the library example of docs/embedding.md as written', async () => {
     const dir = tempDir('example');
     const config = path.join(dir, 'example.yaml');
     fs.writeFileSync(config, agentConfigText({ port: await freePort() }));
     // Inside the repository so that the package resolves itself by name.
-    const script = path.join(REPO_ROOT, 'dist', `readme-example-${process.pid}.mjs`);
+    const script = path.join(REPO_ROOT, 'dist', `embedding-example-${process.pid}.mjs`);
     fs.writeFileSync(script, exampleCode());
     try {
       const run = spawnSync(NODE, [script], {

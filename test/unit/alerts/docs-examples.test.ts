@@ -10,7 +10,8 @@ import { parseConfigText } from '../../../src/config/load.js';
 import { ManualClock } from '../../../src/lib/clock.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
 
-const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
+const doc = (name: string): string =>
+  fs.readFileSync(fileURLToPath(new URL(`../../../docs/${name}`, import.meta.url)), 'utf8');
 
 /** The first ```yaml block after `heading`. */
 function yamlAfter(text: string, heading: string): string {
@@ -21,15 +22,15 @@ function yamlAfter(text: string, heading: string): string {
   return m![1]!;
 }
 
-describe('README alerting examples', () => {
+describe('docs/alerting.md examples', () => {
   it('should pass the rule unit test example against the rule format example', async () => {
-    const text = fs.readFileSync(README, 'utf8');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-monitor-readme-rules-'));
+    const text = doc('alerting.md');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-monitor-doc-rules-'));
     try {
       fs.mkdirSync(path.join(dir, 'tests'));
-      fs.writeFileSync(path.join(dir, 'my-config.yaml'), yamlAfter(text, '### Rule format'));
+      fs.writeFileSync(path.join(dir, 'my-config.yaml'), yamlAfter(text, '## Rule format'));
       const testFile = path.join(dir, 'tests', 'disk.yaml');
-      fs.writeFileSync(testFile, yamlAfter(text, '### Rule unit tests'));
+      fs.writeFileSync(testFile, yamlAfter(text, '## Rule unit tests'));
       const result = await runRuleTestFile(testFile);
       expect(result.errors).toEqual([]);
       expect(result.groups.flatMap((g) => g.failures)).toEqual([]);
@@ -40,11 +41,11 @@ describe('README alerting examples', () => {
   });
 });
 
-describe('README notifications example', () => {
+describe('docs/notifications.md example', () => {
   it('should validate the rule and channels example, with the HMAC secret from the environment', async () => {
-    const text = fs.readFileSync(README, 'utf8');
+    const text = doc('notifications.md');
     const yaml = yamlAfter(text, 'A rule and two channels');
-    const config = parseConfigText(yaml, 'README.md', { HOOK_HMAC_SECRET: 'from-env' });
+    const config = parseConfigText(yaml, 'docs/notifications.md', { HOOK_HMAC_SECRET: 'from-env' });
     const alerting = config.performance_monitor.alerting;
     expect(alerting.rules.map((r) => [r.name, r.metric, r.duration.ms])).toEqual([
       ['few_cpu_cores', 'cpu_count', 60_000],
