@@ -1,8 +1,8 @@
 /**
  * perf-monitor-agent's public API. Everything a program may use is named here; nothing else is public.
  */
-export { PerformanceMonitorAgent, createAgent } from './agent.js';
-export type { AgentOptions, MetricsSummary, MetricValue } from './agent.js';
+export { PerformanceMonitorAgent, createAgent } from './agent/agent.js';
+export type { AgentOptions, MetricsSummary, MetricValue } from './agent/agent.js';
 export { getApplicationMetrics, getPreloadedAgent } from './preloaded.js';
 export { ApplicationMetrics } from './telemetry/application-metrics.js';
 export type { ApplicationRecorder } from './telemetry/application-recorder.js';

@@ -5,7 +5,7 @@
  * the API object forwards to the agent of the main thread (telemetry/worker-bridge.ts).
  */
 import { isMainThread } from 'node:worker_threads';
-import type { PerformanceMonitorAgent } from './agent.js';
+import type { PerformanceMonitorAgent } from './agent/agent.js';
 import type { ApplicationRecorder } from './telemetry/application-recorder.js';
 import { WorkerApplicationMetrics } from './telemetry/worker-bridge.js';
 

@@ -14,7 +14,7 @@
  */
 import cluster from 'node:cluster';
 import { isMainThread } from 'node:worker_threads';
-import { PerformanceMonitorAgent } from './agent.js';
+import { PerformanceMonitorAgent } from './agent/agent.js';
 import { SystemClock } from './lib/clock.js';
 import { errorMessage } from './lib/errors.js';
 import { guarded } from './lib/guard.js';

@@ -29,7 +29,7 @@ installSafetyNets(120_000);
 let dist;
 try {
   dist = {
-    agent: await import('../../dist/src/agent.js'),
+    agent: await import('../../dist/src/agent/agent.js'),
     load: await import('../../dist/src/config/load.js'),
     logger: await import('../../dist/src/lib/logger.js'),
   };

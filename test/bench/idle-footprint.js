@@ -149,7 +149,7 @@ await agentLite.proc.stop();
 await ne.proc.stop();
 removeTempDir(tmp);
 const bareRss = await baselineRss('');
-const importRss = await baselineRss("await import('./dist/src/agent.js')");
+const importRss = await baselineRss("await import('./dist/src/agent/agent.js')");
 
 const cpuPercent = (samples, from, to) =>
   ((samples[to].seconds - samples[from].seconds) / ((samples[to].at - samples[from].at) / 1000)) * 100;

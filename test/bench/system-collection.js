@@ -80,7 +80,7 @@ installSafetyNets(175_000);
 async function loadDist() {
   try {
     return {
-      agent: await import('../../dist/src/agent.js'),
+      agent: await import('../../dist/src/agent/agent.js'),
       load: await import('../../dist/src/config/load.js'),
       registry: await import('../../dist/src/probes/system/registry.js'),
       statfs: await import('../../dist/src/probes/system/statfs.js'),

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PerformanceMonitorAgent } from '../../src/agent.js';
+import { PerformanceMonitorAgent } from '../../src/agent/agent.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { MemoryLogger } from '../../src/lib/logger.js';
 import { freePort, httpProbe, startServer } from '../services/process.js';

@@ -4,7 +4,7 @@
  * Prometheus scraping the Collector shows the same series and values as Prometheus scraping the agent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PerformanceMonitorAgent } from '../../src/agent.js';
+import type { PerformanceMonitorAgent } from '../../src/agent/agent.js';
 import { allAvailable, describeService } from '../services/availability.js';
 import {
   collectorBinary,

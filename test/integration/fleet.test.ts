@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PerformanceMonitorAgent } from '../../src/agent.js';
+import { PerformanceMonitorAgent } from '../../src/agent/agent.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { MemoryLogger } from '../../src/lib/logger.js';
 import { allAvailable, describeService } from '../services/availability.js';

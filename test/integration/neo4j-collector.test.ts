@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Driver, Session, Transaction } from 'neo4j-driver';
-import type { PerformanceMonitorAgent } from '../../src/agent.js';
+import type { PerformanceMonitorAgent } from '../../src/agent/agent.js';
 import { neo4jCheckCommand } from '../../src/cli/commands/neo4j-check.js';
 import { SystemClock } from '../../src/lib/clock.js';
 import { MemoryLogger } from '../../src/lib/logger.js';

@@ -5,7 +5,7 @@
  * within two Neo4j intervals and one info line says so.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { PerformanceMonitorAgent } from '../../src/agent.js';
+import type { PerformanceMonitorAgent } from '../../src/agent/agent.js';
 import type { MemoryLogger } from '../../src/lib/logger.js';
 import { serviceGate } from '../services/availability.js';
 import { neo4jAvailable, startNeo4j } from '../services/neo4j.js';

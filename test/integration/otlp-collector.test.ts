@@ -4,7 +4,7 @@
  * serves the same series and values as the agent's own /metrics.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { PerformanceMonitorAgent } from '../../src/agent.js';
+import type { PerformanceMonitorAgent } from '../../src/agent/agent.js';
 import { describeService } from '../services/availability.js';
 import { collectorBinary, startCollector } from '../services/otelcol.js';
 import type { CollectorServer } from '../services/otelcol.js';

@@ -3,7 +3,7 @@
  * rate() works over the disk and network counters, and promtool finds nothing to lint in the output.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { PerformanceMonitorAgent } from '../../src/agent.js';
+import type { PerformanceMonitorAgent } from '../../src/agent/agent.js';
 import { allAvailable, describeService } from '../services/availability.js';
 import {
   prometheusAvailable,

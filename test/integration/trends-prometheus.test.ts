@@ -10,7 +10,7 @@
  * median within 2, rate within 10 %. Every value Prometheus holds is a value the store holds.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PerformanceMonitorAgent } from '../../src/agent.js';
+import { PerformanceMonitorAgent } from '../../src/agent/agent.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { MemoryLogger } from '../../src/lib/logger.js';
 import { PrometheusHistory } from '../../src/trends/prometheus-history.js';

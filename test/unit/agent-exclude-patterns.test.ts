@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PerformanceMonitorAgent } from '../../src/agent.js';
+import type { PerformanceMonitorAgent } from '../../src/agent/agent.js';
 import { ConfigError } from '../../src/lib/errors.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { HOST_FIXTURES, fixtureAgent, scrape } from './helpers/fixture-agent.js';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PerformanceMonitorAgent } from '../../src/agent.js';
+import type { PerformanceMonitorAgent } from '../../src/agent/agent.js';
 import { advanceAndCollect, fixtureAgent, fixtureConfigText, scrape } from './helpers/fixture-agent.js';
 
 function yaml(dir: string, threshold: number, storePath = path.join(dir, 'notifications.db')): string {

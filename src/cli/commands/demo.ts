@@ -4,7 +4,7 @@
  * (values past the default rules' thresholds) and an anomaly (a latency and load spike) can be triggered
  * at a set time (--alert-at, --spike-at), by signal (SIGUSR2: spike) or, on a terminal, by key (a, s).
  */
-import { PerformanceMonitorAgent } from '../../agent.js';
+import { PerformanceMonitorAgent } from '../../agent/agent.js';
 import type { Env } from '../../config/load.js';
 import { DemoNeo4jQueries, driverRunner } from '../../demo/neo4j-queries.js';
 import { DemoWorkload } from '../../demo/workload.js';

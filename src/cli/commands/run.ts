@@ -1,5 +1,5 @@
 import v8 from 'node:v8';
-import { PerformanceMonitorAgent } from '../../agent.js';
+import { PerformanceMonitorAgent } from '../../agent/agent.js';
 import type { Env } from '../../config/load.js';
 import { ConfigError, errorMessage } from '../../lib/errors.js';
 import type { CliIo } from '../io.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PerformanceMonitorAgent } from '../../../src/agent.js';
+import type { PerformanceMonitorAgent } from '../../../src/agent/agent.js';
 import type { EvaluationResult } from '../../../src/alerts/types.js';
 import { advanceAndCollect, fixtureAgent, fixtureConfigText, scrape } from '../helpers/fixture-agent.js';
 

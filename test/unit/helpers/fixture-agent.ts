@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PerformanceMonitorAgent } from '../../../src/agent.js';
-import type { AgentOptions } from '../../../src/agent.js';
+import { PerformanceMonitorAgent } from '../../../src/agent/agent.js';
+import type { AgentOptions } from '../../../src/agent/agent.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import type { AgentConfig } from '../../../src/config/schema.js';
 import { ManualClock } from '../../../src/lib/clock.js';

@@ -1,0 +1,100 @@
+/**
+ * The sources that live in the application's process: measurements that worker threads send to the main
+ * thread, every HTTP server request of the process (diagnostics_channel), and the latency of the
+ * application's neo4j-driver queries. The hooks must be in place before the application loads its modules,
+ * so they are installed when start() is called, before the configuration is read; they do not depend on it.
+ */
+import { isMainThread } from 'node:worker_threads';
+import { guardPromise } from '../lib/guard.js';
+import { shutdownAll } from '../lib/lifecycle.js';
+import { HttpRequestMetrics } from '../probes/runtime/http-requests.js';
+import { Neo4jDriverMetrics } from '../probes/runtime/neo4j-driver.js';
+import type { QueryKind } from '../probes/runtime/neo4j-driver.js';
+import type { SeriesTable } from '../telemetry/series-store.js';
+import { ApplicationBridge } from '../telemetry/worker-bridge.js';
+import type { Component } from './component.js';
+import type { AgentContext } from './context.js';
+
+export interface InAppOptions {
+  /** Record the process's HTTP server requests. */
+  http: boolean;
+  /** Record the application's neo4j-driver query latency. */
+  neo4jDriver: boolean;
+  /** The agent's own HTTP server, whose requests are not the application's. */
+  ownServer: () => unknown;
+  /** The table query latencies go to (the pipeline in force's), when that metric is on. */
+  neo4jTable: () => SeriesTable | undefined;
+}
+
+export class InAppSources implements Component {
+  readonly name = 'in-app sources';
+  private readonly _ctx: AgentContext;
+  private readonly _opts: InAppOptions;
+  private readonly _bridge: ApplicationBridge;
+  private _httpRequests: HttpRequestMetrics | undefined;
+  private _neo4jDriver: Neo4jDriverMetrics | undefined;
+  private _state: 'new' | 'hooked' | 'running' | 'stopped' = 'new';
+
+  constructor(ctx: AgentContext, opts: InAppOptions) {
+    this._ctx = ctx;
+    this._opts = opts;
+    this._bridge = new ApplicationBridge(ctx.application);
+  }
+
+  /** Installs the process hooks, synchronously (HTTP requests made meanwhile wait in the application API). */
+  hook(): void {
+    if (this._state !== 'new') return;
+    this._state = 'hooked';
+    const ctx = this._ctx;
+    if (this._opts.http) {
+      this._httpRequests = new HttpRequestMetrics({
+        recorder: ctx.application,
+        clock: ctx.clock,
+        ignoreServer: (s) => s !== undefined && s === this._opts.ownServer(),
+        logger: () => ctx.logger(),
+      });
+      void guardPromise(() => ctx.logger(), 'http request metrics start', this._httpRequests.start());
+    }
+    if (this._opts.neo4jDriver) {
+      this._neo4jDriver = new Neo4jDriverMetrics({
+        clock: ctx.clock,
+        record: (db, kind, seconds) => this._recordNeo4jQuery(db, kind, seconds),
+        logger: () => ctx.logger(),
+      });
+      void guardPromise(() => ctx.logger(), 'neo4j-driver metrics start', this._neo4jDriver.start());
+    }
+  }
+
+  /** In the main thread, receives the measurements of worker threads. */
+  async start(): Promise<void> {
+    this.hook();
+    if (this._state !== 'hooked') return;
+    this._state = 'running';
+    if (isMainThread) await this._bridge.start();
+  }
+
+  async shutdown(): Promise<void> {
+    if (this._state === 'stopped') return;
+    this._state = 'stopped';
+    const httpRequests = this._httpRequests;
+    const neo4jDriver = this._neo4jDriver;
+    this._httpRequests = undefined;
+    this._neo4jDriver = undefined;
+    await shutdownAll(
+      [
+        { name: 'worker bridge', shutdown: () => this._bridge.shutdown() },
+        { name: 'http requests', shutdown: () => httpRequests?.shutdown() ?? Promise.resolve() },
+        { name: 'neo4j driver', shutdown: () => neo4jDriver?.shutdown() ?? Promise.resolve() },
+      ],
+      this._ctx.opts.shutdownTimeoutMs ?? 10_000,
+      this._ctx.logger(),
+    );
+  }
+
+  private _recordNeo4jQuery(database: string, kind: QueryKind, seconds: number): void {
+    const t = this._opts.neo4jTable();
+    if (t === undefined || !(seconds >= 0 && seconds !== Infinity)) return;
+    const db = database.length > 256 ? database.slice(0, 256) : database;
+    t.observe(t.get3(db, kind, '') ?? t.create([db, kind]), seconds);
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The collection pipeline of one configuration: probes → observable instruments → one CollectionReader →
+ * the Prometheus snapshot, the OTLP push and every other subscriber. A reload builds a new pipeline; its
+ * start() takes over from the running one (the PipelineSlot) without a gap: until the new pipeline's first
+ * collection, scrapes get the old one's last.
+ */
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { CollectionReader } from '../analysis/collection-reader.js';
+import type { CollectionBatch } from '../analysis/collection-reader.js';
+import { CATALOG, catalogEntry, instrumentName } from '../catalog/catalog.js';
+import type { CatalogEntry } from '../catalog/catalog.js';
+import type { AgentConfig } from '../config/schema.js';
+import { OtlpPush, resolveOtlpSettings } from '../export/otlp.js';
+import { PrometheusSnapshot } from '../export/prometheus.js';
+import type { MetricsPayload } from '../export/prometheus.js';
+import { errorMessage } from '../lib/errors.js';
+import { shutdownAll, withTimeout } from '../lib/lifecycle.js';
+import type { MetricPoint } from '../model/metric.js';
+import { customQueryEntries } from '../probes/neo4j/settings.js';
+import { ProbeRunner } from '../probes/probe-runner.js';
+import { resolveIdentity } from '../telemetry/identity.js';
+import type { Identity } from '../telemetry/identity.js';
+import { enabledEntries, registerObservables } from '../telemetry/instruments.js';
+import { SeriesProducer } from '../telemetry/series-store.js';
+import type { SeriesTable } from '../telemetry/series-store.js';
+import type { Component } from './component.js';
+import type { AgentContext } from './context.js';
+import { buildProbes, neo4jQueryTable } from './probe-set.js';
+import { selfPoints } from './self-metrics.js';
+
+/** Where the pipeline in force is found; the HTTP routes and the in-app sources read it at request time. */
+export class PipelineSlot {
+  current: Pipeline | undefined;
+  /** What /metrics serves while a reload waits for the new pipeline's first collection. */
+  swappedOut: MetricsPayload | undefined;
+
+  /** The Prometheus payload to serve now. */
+  payload(): MetricsPayload | undefined {
+    return this.current?.snapshot.current() ?? this.swappedOut;
+  }
+}
+
+export interface PipelineSources {
+  /** Self-metrics of the other components (notifications, trends, alerting), asked at every collection. */
+  componentPoints(): Iterable<MetricPoint>;
+  /** Receivers of every collection besides the Prometheus snapshot and the OTLP push. */
+  onCollection(batch: CollectionBatch): Promise<void>;
+  /** Scrapes served so far (a self-metric). */
+  scrapes(): number;
+}
+
+export class Pipeline implements Component {
+  readonly name = 'pipeline';
+  readonly config: AgentConfig;
+  readonly identity: Identity;
+  readonly runner: ProbeRunner;
+  readonly reader: CollectionReader;
+  readonly snapshot: PrometheusSnapshot;
+  readonly otlp: OtlpPush | undefined;
+  /** The table the in-app neo4j-driver hook records into, when that metric is on. */
+  readonly neo4jQueries: SeriesTable | undefined;
+  latest: CollectionBatch | undefined;
+  private readonly _provider: MeterProvider;
+  private readonly _ctx: AgentContext;
+  private readonly _slot: PipelineSlot;
+  private _detachOtlp: () => void = () => undefined;
+  private _finalPush: ResourceMetrics | undefined;
+  private _state: 'new' | 'running' | 'stopped' = 'new';
+
+  constructor(config: AgentConfig, ctx: AgentContext, slot: PipelineSlot, sources: PipelineSources) {
+    this.config = config;
+    this._ctx = ctx;
+    this._slot = slot;
+    const pm = config.performance_monitor;
+    const logger = ctx.logger();
+    const version = ctx.version();
+    this.identity = resolveIdentity({ config, env: ctx.env, hostname: ctx.hostname, agentVersion: version });
+    for (const note of this.identity.notes) logger.info(note);
+
+    const gcTables: SeriesTable[] = [];
+    this.runner = new ProbeRunner({
+      probes: buildProbes(config, ctx, gcTables, () => this.latest?.samples ?? []),
+      clock: ctx.clock,
+      logger,
+      timeoutMs: pm.system.probe_timeout?.ms ?? Math.min(5000, pm.collection_interval.ms),
+    });
+    const prefix = pm.prometheus.metric_prefix;
+    const configNames = new Map<string, string>();
+    for (const e of CATALOG) configNames.set(instrumentName(prefix, e), e.name);
+    for (const e of customQueryEntries(config)) configNames.set(instrumentName(prefix, e), e.name);
+    for (const m of pm.application_metrics) {
+      const kind = m.type ?? catalogEntry(m.name)?.kind ?? 'gauge';
+      configNames.set(
+        instrumentName(prefix, { exportedName: catalogEntry(m.name)?.exportedName ?? m.name, kind }),
+        m.name,
+      );
+    }
+
+    const producer = new SeriesProducer(ctx.clock, { name: 'perf-monitor-agent', version });
+    producer.addSource(() => ctx.application.tables());
+    for (const t of gcTables) producer.addSource(() => [t]);
+    this.neo4jQueries = neo4jQueryTable(config);
+    const neo4jQueries = this.neo4jQueries;
+    if (neo4jQueries !== undefined) producer.addSource(() => [neo4jQueries]);
+    this.reader = new CollectionReader({
+      clock: ctx.clock,
+      logger,
+      intervalMs: pm.collection_interval.ms,
+      refresh: () => this.runner.refresh(),
+      nameOf: (n) => configNames.get(n) ?? n,
+      metricProducers: [producer],
+    });
+    this._provider = new MeterProvider({
+      resource: resourceFromAttributes(this.identity.resourceAttributes),
+      readers: [this.reader],
+    });
+    const meter = this._provider.getMeter('perf-monitor-agent', version);
+    this.snapshot = new PrometheusSnapshot({ constantLabels: Object.keys(this.identity.labels) });
+    const otlpSettings = resolveOtlpSettings(pm.otlp, ctx.env);
+    this.otlp =
+      otlpSettings === undefined
+        ? undefined
+        : new OtlpPush(otlpSettings, ctx.clock, logger.child({ component: 'otlp' }));
+
+    const groups: CatalogEntry['group'][] = pm.enabled_collectors.includes('system')
+      ? ['system', 'container', 'self']
+      : ['self'];
+    if (pm.enabled_collectors.includes('application') && ctx.opts.runtimeMetrics !== false)
+      groups.push('runtime');
+    if (pm.enabled_collectors.includes('neo4j')) groups.push('neo4j');
+    registerObservables(meter, prefix, enabledEntries(config, groups), [
+      () => this.runner.points(),
+      () => selfPoints(this, ctx, sources.scrapes()),
+      () => sources.componentPoints(),
+    ]);
+    ctx.application.bind(config, { clock: ctx.clock, logger });
+    if (pm.enabled_collectors.includes('neo4j'))
+      registerObservables(meter, prefix, customQueryEntries(config), [() => this.runner.points()]);
+
+    this.reader.subscribe('prometheus', (batch) => {
+      this.latest = batch;
+      this.snapshot.update(batch.resourceMetrics, batch.timestampMs);
+    });
+    const otlp = this.otlp;
+    if (otlp !== undefined)
+      this._detachOtlp = this.reader.subscribe('otlp', (batch) => otlp.offer(batch.resourceMetrics));
+    this.reader.subscribe('components', (batch) => sources.onCollection(batch));
+  }
+
+  /**
+   * Starts the probes, then takes over from the pipeline in force: its schedule stops, scrapes get its last
+   * collection until this one's first is done, and this one becomes current. The set stops the old one after.
+   */
+  async start(): Promise<void> {
+    if (this._state !== 'new') return;
+    await this.runner.start();
+    this._state = 'running';
+    const previous = this._slot.current;
+    previous?.reader.stopSchedule();
+    this._slot.swappedOut = previous?.snapshot.current();
+    this._slot.current = this;
+    this.reader.startSchedule();
+    try {
+      await this.reader.runCycle();
+    } finally {
+      this._slot.swappedOut = undefined;
+    }
+  }
+
+  /**
+   * Stops the schedule and runs one last collection for the OTLP push, which shutdown() then sends (the
+   * agent's stop calls this before stopping anything, so the final values reach the Collector).
+   */
+  async collectFinal(): Promise<void> {
+    if (this._state !== 'running' || this.otlp === undefined) return;
+    this.reader.stopSchedule();
+    this._detachOtlp();
+    const timeoutMs = this._ctx.opts.shutdownTimeoutMs ?? 10_000;
+    const batch = await withTimeout(this.reader.runCycle(), timeoutMs, 'final collection').catch(
+      (err: unknown) => {
+        this._ctx.logger().warn('final collection failed', { error: errorMessage(err) });
+        return undefined;
+      },
+    );
+    this._finalPush = batch?.resourceMetrics;
+  }
+
+  async shutdown(): Promise<void> {
+    if (this._state === 'stopped') return;
+    this._state = 'stopped';
+    this.reader.stopSchedule();
+    await shutdownAll(
+      [
+        { name: 'probes', shutdown: () => this.runner.shutdown() },
+        { name: 'meter provider', shutdown: () => this._provider.shutdown() },
+        { name: 'otlp', shutdown: () => this.otlp?.shutdown(this._finalPush) ?? Promise.resolve() },
+      ],
+      this._ctx.opts.shutdownTimeoutMs ?? 10_000,
+      this._ctx.logger(),
+    );
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The probes a configuration enables: the host probes of the system collector, the Neo4j collector, and the
+ * Node.js runtime probe, with the series tables the pipeline exports beside them (GC durations, the in-app
+ * neo4j-driver query durations).
+ */
+import { instrumentName } from '../catalog/catalog.js';
+import type { CatalogEntry } from '../catalog/catalog.js';
+import type { AgentConfig } from '../config/schema.js';
+import { compileSafeRegex } from '../lib/safe-regex.js';
+import type { SafeRegex } from '../lib/safe-regex.js';
+import type { Sample } from '../model/metric.js';
+import { Neo4jCollector } from '../probes/neo4j/collector.js';
+import { queryDurationHistogram } from '../probes/neo4j/query-duration-feed.js';
+import { neo4jSettings } from '../probes/neo4j/settings.js';
+import type { Probe } from '../probes/probe.js';
+import { RuntimeProbe } from '../probes/runtime/runtime.js';
+import { SYSTEM_PROBES } from '../probes/system/registry.js';
+import { nodeStatFs, nodeStatFsSync } from '../probes/system/statfs.js';
+import { enabledEntries } from '../telemetry/instruments.js';
+import { SeriesTable } from '../telemetry/series-store.js';
+import type { AgentContext } from './context.js';
+
+/**
+ * Every probe of `config`. GC tables the runtime probe fills are pushed to `gcTables`; `latestSamples` gives the
+ * pipeline's latest collection, from which the Neo4j collector reads the application's query durations.
+ */
+export function buildProbes(
+  config: AgentConfig,
+  ctx: AgentContext,
+  gcTables: SeriesTable[],
+  latestSamples: () => readonly Sample[],
+): Probe[] {
+  const pm = config.performance_monitor;
+  const probes = systemProbes(config, ctx);
+  if (pm.enabled_collectors.includes('neo4j')) {
+    const enabled = enabledEntries(config, ['neo4j']).map((e) => e.name);
+    probes.push(
+      new Neo4jCollector({
+        settings: neo4jSettings(config, enabled),
+        clock: ctx.clock,
+        logger: ctx.logger(),
+        agentVersion: ctx.version(),
+        queryDurations: () => queryDurationHistogram(latestSamples(), pm.neo4j_metrics.database),
+      }),
+    );
+  }
+  probes.push(...runtimeProbe(config, ctx, gcTables));
+  return probes;
+}
+
+function systemProbes(config: AgentConfig, ctx: AgentContext): Probe[] {
+  const pm = config.performance_monitor;
+  if (!pm.enabled_collectors.includes('system')) return [];
+  const enabled = new Set(enabledEntries(config, ['system', 'container']).map((e) => e.name));
+  const sys = pm.system;
+  const statfs = ctx.opts.statfs;
+  const probeCtx = {
+    clock: ctx.clock,
+    logger: ctx.logger(),
+    paths: { proc: sys.proc_path, sys: sys.sys_path, rootfs: sys.rootfs_path },
+    statfs: statfs ?? nodeStatFs,
+    // A test's fake statfs replaces both paths.
+    statfsSync: statfs === undefined ? nodeStatFsSync : undefined,
+  };
+  // Patterns from the configuration run on the linear-time engine (the schema has compiled them once already).
+  const regex = (s: string | undefined): SafeRegex | undefined =>
+    s === undefined ? undefined : compileSafeRegex(s, { anchored: false });
+  const options = {
+    excludeMountPoints: regex(sys.exclude_mount_points),
+    excludeFsTypes: regex(sys.exclude_fs_types),
+    excludeDevices: regex(sys.exclude_devices),
+    excludeInterfaces: regex(sys.exclude_interfaces),
+  };
+  return SYSTEM_PROBES.filter((d) => d.metrics.some((m) => enabled.has(m))).map((d) =>
+    d.create(probeCtx, options),
+  );
+}
+
+/** The Node.js runtime probe when the application collector is on and a runtime metric is enabled. */
+function runtimeProbe(config: AgentConfig, ctx: AgentContext, gcTables: SeriesTable[]): Probe[] {
+  const pm = config.performance_monitor;
+  if (!pm.enabled_collectors.includes('application') || ctx.opts.runtimeMetrics === false) return [];
+  const entries = enabledEntries(config, ['runtime']);
+  if (entries.length === 0) return [];
+  const gc = entries.find((e) => e.name === 'nodejs_gc_duration_seconds');
+  const gcTable = gc === undefined ? undefined : histogramTable(config, gc, 16);
+  if (gcTable !== undefined) gcTables.push(gcTable);
+  return [new RuntimeProbe({ enabled: new Set(entries.map((e) => e.name)), gcTable })];
+}
+
+/** The table of neo4j_query_duration, when the application collector is on and the metric enabled. */
+export function neo4jQueryTable(config: AgentConfig): SeriesTable | undefined {
+  const pm = config.performance_monitor;
+  if (!pm.enabled_collectors.includes('application')) return undefined;
+  const e = enabledEntries(config, ['neo4j']).find((x) => x.name === 'neo4j_query_duration');
+  return e === undefined ? undefined : histogramTable(config, e, pm.application_cardinality_limit);
+}
+
+function histogramTable(config: AgentConfig, e: CatalogEntry, limit: number): SeriesTable {
+  return new SeriesTable({
+    name: instrumentName(config.performance_monitor.prometheus.metric_prefix, e),
+    description: e.description,
+    unit: e.unit,
+    kind: 'histogram',
+    labelNames: e.labels,
+    boundaries: e.buckets,
+    limit,
+  });
+}
