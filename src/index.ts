@@ -33,7 +33,7 @@ export { SIGNATURE_HEADER, verifySignature } from './alerts/notifiers/webhook.js
 export { TrendService } from './trends/trend-service.js';
 export type { AnomalyState, DetectedAnomaly, ForecastState } from './trends/trend-service.js';
 export { SqliteHistoryStore } from './trends/history-store.js';
-export type { HistoryReader, HistoryStore, Resolution, SeriesWindow } from './trends/history-store.js';
+export type { HistoryReader, HistoryStore, Resolution, SeriesWindow } from './trends/history/types.js';
 export { PrometheusHistory } from './trends/prometheus-history.js';
 export { computeStatistics } from './trends/stats.js';
 export type { TrendStatistics } from './trends/stats.js';

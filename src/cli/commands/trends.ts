@@ -9,7 +9,7 @@ import { knownMetricNames } from '../../catalog/known-metrics.js';
 import { SystemClock } from '../../lib/clock.js';
 import { AgentError } from '../../lib/errors.js';
 import { SqliteHistoryStore } from '../../trends/history-store.js';
-import type { HistoryReader, SeriesWindow } from '../../trends/history-store.js';
+import type { HistoryReader, SeriesWindow } from '../../trends/history/types.js';
 import { checkMetricName } from '../../trends/metric-query.js';
 import { PrometheusHistory } from '../../trends/prometheus-history.js';
 import { textSparkline } from '../../lib/sparkline.js';
