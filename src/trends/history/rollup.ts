@@ -31,6 +31,11 @@ export function counterIncrease(prev: number, cur: number): number {
   return cur >= prev ? cur - prev : cur;
 }
 
+/** Reset-aware per-second rate from `prev` at `prevT` to `cur` at `t` (ms). */
+export function counterRate(prevT: number, prev: number, t: number, cur: number): number {
+  return counterIncrease(prev, cur) / ((t - prevT) / 1000);
+}
+
 /** Reset-aware increase between consecutive values. */
 export function increaseOf(v: ArrayLike<number>): number {
   let inc = 0;

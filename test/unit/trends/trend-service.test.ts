@@ -6,7 +6,8 @@ import type { Sample } from '../../../src/model/metric.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import { ManualClock } from '../../../src/lib/clock.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
-import { TrendService, parseLabelMatchers } from '../../../src/trends/trend-service.js';
+import { parseLabelMatchers } from '../../../src/trends/metric-query.js';
+import { TrendService } from '../../../src/trends/trend-service.js';
 
 const dirs: string[] = [];
 afterEach(() => {
