@@ -185,8 +185,15 @@ export class TrendService {
     if (this._store !== undefined) {
       try {
         this._store.checkpoint();
-      } catch {
-        // a failed checkpoint leaves the WAL in place; the next open replays it
+      } catch (err) {
+        // Nothing is lost: the write-ahead log stays in place and the next open replays it.
+        this._opts.logger.warn(
+          'cannot checkpoint the trend history; its write-ahead log is replayed at the next start',
+          {
+            path: this._store.path,
+            error: errorMessage(err),
+          },
+        );
       }
       this._store.close();
     }
