@@ -5,7 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import { toLogLevel } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
 import { AlertDispatcher } from './dispatcher.js';
-import type { DispatchChannel } from './dispatcher.js';
+import type { DispatchChannel } from './delivery.js';
 import { MaintenanceWindow } from './maintenance.js';
 import { AlertmanagerNotifier } from './notifiers/alertmanager.js';
 import { KafkaNotifier } from './notifiers/kafka.js';

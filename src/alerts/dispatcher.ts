@@ -14,27 +14,17 @@ import type { Clock, TimerHandle } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import { guarded } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
+import { Delivery } from './delivery.js';
+import type { ChannelStats, DispatchChannel } from './delivery.js';
 import { AggregationGroup, groupOf, planFlush } from './grouping.js';
 import type { GroupingOptions } from './grouping.js';
 import type { MaintenanceWindow } from './maintenance.js';
+import { directLogWriter, loadNotificationLog, saveGroupLog } from './notification-log.js';
 import { openNotificationDb, transaction } from './notification-store.js';
-import { NotifyError } from './notifiers/notify-error.js';
-import { Outbox, backoffMs } from './outbox.js';
-import type { OutboxEntry } from './outbox.js';
+import { Outbox } from './outbox.js';
 import { SilenceStore } from './silences.js';
-import type { Alert, AlertSink, EvaluationResult, NotificationBatch, Notifier } from './types.js';
-
-export interface DispatchChannel {
-  notifier: Notifier;
-  /** Also deliver resolutions (Alertmanager's send_resolved); default true. */
-  sendResolved?: boolean;
-  /**
-   * Bypass the grouping, as Prometheus does towards Alertmanager (which groups by itself): each alert is sent
-   * when it starts firing (or a mute on it ends) and when it stops, and all firing alerts again every
-   * `resendIntervalMs`.
-   */
-  direct?: { resendIntervalMs: number };
-}
+import { StoreHealth } from './store-health.js';
+import type { Alert, AlertSink, EvaluationResult, NotificationBatch } from './types.js';
 
 export interface AlertDispatcherOptions {
   channels: readonly DispatchChannel[];
@@ -51,13 +41,6 @@ export interface AlertDispatcherOptions {
   random?: () => number;
 }
 
-export interface ChannelStats {
-  sent: number;
-  failed: number;
-  dropped: number;
-  pending: number;
-}
-
 /** A self-metric point (catalog names). */
 export interface DispatcherPoint {
   metric: string;
@@ -65,39 +48,18 @@ export interface DispatcherPoint {
   value: number;
 }
 
-interface GroupRow {
-  group_key: string;
-  group_labels: string;
-  last_sent_ms: number;
-}
-
-interface AlertRow {
-  group_key: string;
-  alert: string;
-}
-
 export class AlertDispatcher implements AlertSink {
   private readonly _opts: AlertDispatcherOptions;
   private readonly _log: Logger;
   private readonly _channels: Map<string, DispatchChannel>;
-  private readonly _stats = new Map<string, { sent: number; failed: number; dropped: number }>();
+  private readonly _delivery: Delivery;
+  private readonly _health: StoreHealth;
   private readonly _groups = new Map<string, AggregationGroup>();
   private readonly _groupTimers = new Map<string, TimerHandle>();
-  private readonly _inFlight = new Map<string, Promise<void>>();
-  /**
-   * Sub-queues whose head could not be updated in the store (a full disk): not tried again before this wall
-   * time, so that a failing store does not turn retries into a busy loop. At most one per sub-queue.
-   */
-  private readonly _held = new Map<string, number>();
-  /** Heads a channel accepted (or rejected for good) whose removal from the store failed: removed, never re-sent. */
-  private readonly _done = new Set<number>();
-  /** The store failed its last write: the next failure is not logged again, the next success is. */
-  private _storeFailing = false;
   private readonly _resendTimers = new Map<string, TimerHandle>();
   private _db: DatabaseSync | undefined;
   private _outbox: Outbox | undefined;
   private _silences: SilenceStore | undefined;
-  private _pumpTimer: { handle: TimerHandle; atMs: number } | undefined;
   private _state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   private _early: EvaluationResult | undefined;
   private _groupKeys = new Map<string, { key: string; labels: Record<string, string> }>();
@@ -111,7 +73,23 @@ export class AlertDispatcher implements AlertSink {
     this._steps = new WallClockSteps(opts.clock);
     this._log = opts.logger.child({ component: 'notifications' });
     this._channels = new Map(opts.channels.map((c) => [c.notifier.name, c]));
-    for (const name of this._channels.keys()) this._stats.set(name, { sent: 0, failed: 0, dropped: 0 });
+    this._health = new StoreHealth(this._log, opts.storePath);
+    this._delivery = new Delivery(
+      {
+        channels: this._channels,
+        initialBackoffMs: opts.initialBackoffMs,
+        maxBackoffMs: opts.maxBackoffMs,
+        random: opts.random,
+        clock: opts.clock,
+        logger: this._log,
+        health: this._health,
+      },
+      {
+        running: () => this._state === 'running',
+        outbox: () => this._outbox,
+        now: () => this._now(),
+      },
+    );
     this._hasDirect = opts.channels.some((c) => c.direct !== undefined);
   }
 
@@ -150,7 +128,7 @@ export class AlertDispatcher implements AlertSink {
     const early = this._early;
     this._early = undefined;
     if (early !== undefined) this.handle(early);
-    this._pump();
+    this._delivery.pump();
   }
 
   /** Takes one evaluation round. Never throws; delivery happens from the outbox. */
@@ -181,9 +159,7 @@ export class AlertDispatcher implements AlertSink {
     this._groupTimers.clear();
     for (const t of this._resendTimers.values()) t.cancel();
     this._resendTimers.clear();
-    this._pumpTimer?.handle.cancel();
-    this._pumpTimer = undefined;
-    await Promise.allSettled([...this._inFlight.values()]);
+    await this._delivery.stop();
     await Promise.allSettled([...this._channels.values()].map((c) => c.notifier.shutdown()));
     this._outbox = undefined;
     this._silences = undefined;
@@ -192,17 +168,7 @@ export class AlertDispatcher implements AlertSink {
   }
 
   stats(): Map<string, ChannelStats> {
-    const out = new Map<string, ChannelStats>();
-    for (const [name, s] of this._stats) {
-      let pending = 0;
-      try {
-        pending = this._outbox?.pending(name) ?? 0;
-      } catch (err) {
-        this._log.debug('cannot count the outbox', { error: errorMessage(err) });
-      }
-      out.set(name, { ...s, pending });
-    }
-    return out;
+    return this._delivery.stats();
   }
 
   /** monitor_notifications_sent/failed, monitor_outbox_pending/dropped, per channel. */
@@ -224,23 +190,9 @@ export class AlertDispatcher implements AlertSink {
   }
 
   private _restoreGroups(db: DatabaseSync): void {
-    const groups = db.prepare('SELECT * FROM notified_groups').all() as unknown as GroupRow[];
-    for (const r of groups) {
-      const g = new AggregationGroup(r.group_key, JSON.parse(r.group_labels) as Record<string, string>);
-      g.lastSentMs = Number(r.last_sent_ms);
-      g.hasFlushed = true;
-      this._groups.set(g.key, g);
-    }
-    const alerts = db.prepare('SELECT group_key, alert FROM notified_alerts').all() as unknown as AlertRow[];
-    for (const r of alerts) {
-      const alert = JSON.parse(r.alert) as Alert;
-      this._groups.get(r.group_key)?.announced.set(alert.fingerprint, alert);
-    }
-    const direct = db.prepare('SELECT alert FROM direct_alerts').all() as unknown as { alert: string }[];
-    for (const r of direct) {
-      const alert = JSON.parse(r.alert) as Alert;
-      this._direct.set(alert.fingerprint, alert);
-    }
+    const log = loadNotificationLog(db);
+    for (const g of log.groups) this._groups.set(g.key, g);
+    for (const alert of log.direct) this._direct.set(alert.fingerprint, alert);
     // No flush timer yet: a restored group is looked at only after the first evaluation round has said which of
     // its alerts still fire (see _apply), or it would take them all for resolved.
     for (const g of this._groups.values()) if (g.empty) this._dropGroup(g);
@@ -321,30 +273,27 @@ export class AlertDispatcher implements AlertSink {
     const db = this._db!;
     try {
       this._writeDirect(db, started, stopped, now);
-      this._storeWritable();
+      this._health.writable();
     } catch (err) {
       // Nothing was recorded: the next round tries again.
-      this._storeFailed('cannot write notifications to the outbox', {}, err);
+      this._health.failed('cannot write notifications to the outbox', {}, err);
       return;
     }
     for (const a of started) this._direct.set(a.fingerprint, a);
     for (const a of stopped) this._direct.delete(a.fingerprint);
-    this._pump();
+    this._delivery.pump();
   }
 
   private _writeDirect(db: DatabaseSync, started: Alert[], stopped: Alert[], now: number): void {
     transaction(db, () => {
-      const insert = db.prepare(
-        'INSERT OR REPLACE INTO direct_alerts (fingerprint, group_key, alert) VALUES (?, ?, ?)',
-      );
-      const remove = db.prepare('DELETE FROM direct_alerts WHERE fingerprint = ?');
+      const log = directLogWriter(db);
       for (const batch of this._directBatches(started, 'firing')) {
         this._enqueueDirect(batch, now, 'notify');
-        for (const a of batch.alerts) insert.run(a.fingerprint, batch.groupKey, JSON.stringify(a));
+        for (const a of batch.alerts) log.firing(a, batch.groupKey);
       }
       for (const batch of this._directBatches(stopped, 'resolved')) {
         this._enqueueDirect(batch, now, 'notify');
-        for (const a of batch.alerts) remove.run(a.fingerprint);
+        for (const a of batch.alerts) log.stopped(a.fingerprint);
       }
     });
   }
@@ -365,8 +314,8 @@ export class AlertDispatcher implements AlertSink {
   }
 
   private _enqueueDirect(batch: NotificationBatch, now: number, kind: 'notify' | 'refresh'): void {
-    for (const [name, c] of this._channels)
-      if (c.direct !== undefined) this._enqueue(name, c, batch, now, kind);
+    for (const c of this._channels.values())
+      if (c.direct !== undefined) this._delivery.enqueue(c, batch, now, kind);
   }
 
   private _scheduleFlush(g: AggregationGroup, delayMs: number): void {
@@ -392,8 +341,7 @@ export class AlertDispatcher implements AlertSink {
     const stepMs = this._steps.check(now);
     if (stepMs !== 0) {
       for (const g of this._groups.values()) if (g.lastSentMs !== undefined) g.lastSentMs += stepMs;
-      for (const [queue, untilMs] of this._held) this._held.set(queue, untilMs + stepMs);
-      if (this._pumpTimer !== undefined) this._pumpTimer.atMs += stepMs;
+      this._delivery.shift(stepMs);
       try {
         this._outbox?.shiftRetries(stepMs);
       } catch (err) {
@@ -415,55 +363,23 @@ export class AlertDispatcher implements AlertSink {
     try {
       transaction(this._db!, () => {
         if (plan.batch !== undefined) {
-          for (const [name, c] of this._channels) {
-            if (c.direct === undefined) this._enqueue(name, c, plan.batch, now, 'notify');
+          for (const c of this._channels.values()) {
+            if (c.direct === undefined) this._delivery.enqueue(c, plan.batch, now, 'notify');
           }
           g.lastSentMs = now;
         }
-        this._saveLog(g, plan.announced);
+        saveGroupLog(this._db!, g, plan.announced);
       });
       g.announced = plan.announced;
       g.resolved.clear();
       g.hasFlushed = true;
-      this._storeWritable();
+      this._health.writable();
     } catch (err) {
-      this._storeFailed('cannot write notifications to the outbox', { group: g.key }, err);
+      this._health.failed('cannot write notifications to the outbox', { group: g.key }, err);
     }
     if (g.firing.size === 0 && g.announced.size === 0 && g.resolved.size === 0) this._dropGroup(g);
     else this._scheduleFlush(g, this._opts.grouping.groupIntervalMs);
-    this._pump();
-  }
-
-  private _enqueue(
-    name: string,
-    c: DispatchChannel,
-    batch: NotificationBatch,
-    now: number,
-    kind: 'notify' | 'refresh',
-  ): void {
-    const alerts =
-      c.sendResolved === false ? batch.alerts.filter((a) => a.state !== 'inactive') : batch.alerts;
-    if (alerts.length === 0) return;
-    const dropped = this._outbox!.enqueue(name, { ...batch, alerts }, now, kind);
-    if (dropped > 0) {
-      this._stats.get(name)!.dropped += dropped;
-      this._log.warn('outbox full: dropped the oldest notifications', { channel: name, dropped });
-    }
-  }
-
-  private _saveLog(g: AggregationGroup, announced: ReadonlyMap<string, Alert>): void {
-    const db = this._db!;
-    db.prepare('DELETE FROM notified_alerts WHERE group_key = ?').run(g.key);
-    if (announced.size === 0) {
-      db.prepare('DELETE FROM notified_groups WHERE group_key = ?').run(g.key);
-      return;
-    }
-    db.prepare(
-      `INSERT INTO notified_groups (group_key, group_labels, last_sent_ms) VALUES (?, ?, ?)
-       ON CONFLICT (group_key) DO UPDATE SET last_sent_ms = excluded.last_sent_ms`,
-    ).run(g.key, JSON.stringify(g.labels), g.lastSentMs ?? 0);
-    const insert = db.prepare('INSERT INTO notified_alerts (fingerprint, group_key, alert) VALUES (?, ?, ?)');
-    for (const a of announced.values()) insert.run(a.fingerprint, g.key, JSON.stringify(a));
+    this._delivery.pump();
   }
 
   private _dropGroup(g: AggregationGroup): void {
@@ -483,165 +399,18 @@ export class AlertDispatcher implements AlertSink {
           transaction(this._db!, () => {
             for (const batch of this._directBatches([...this._direct.values()], 'firing')) {
               if (!this._outbox!.hasPending(name, batch.groupKey))
-                this._enqueue(name, c, batch, now, 'refresh');
+                this._delivery.enqueue(c, batch, now, 'refresh');
             }
           });
-          this._storeWritable();
+          this._health.writable();
         } catch (err) {
-          this._storeFailed('cannot write notifications to the outbox', { channel: name }, err);
+          this._health.failed('cannot write notifications to the outbox', { channel: name }, err);
         }
-        this._pump();
+        this._delivery.pump();
         this._scheduleResend(c, intervalMs);
       }),
       intervalMs,
     );
     this._resendTimers.set(c.notifier.name, handle);
-  }
-
-  /** Starts delivery of every due sub-queue head and sets a timer for the next one that is not due yet. */
-  private _pump(): void {
-    if (this._state !== 'running') return;
-    const now = this._now();
-    let heads: OutboxEntry[];
-    try {
-      heads = this._outbox!.heads();
-    } catch (err) {
-      this._log.error('cannot read the outbox', { error: errorMessage(err) });
-      return;
-    }
-    if (this._done.size > 0) {
-      // An entry dropped meanwhile (outbox overflow) is no longer anyone's head.
-      const ids = new Set(heads.map((h) => h.id));
-      for (const id of this._done) if (!ids.has(id)) this._done.delete(id);
-    }
-    let nextMs: number | undefined;
-    for (const h of heads) {
-      const queue = `${h.channel}\u0000${h.groupKey}`;
-      if (this._inFlight.has(queue)) continue;
-      const channel = this._channels.get(h.channel);
-      if (channel === undefined) continue; // a channel removed from the config keeps its entries
-      const heldUntil = this._held.get(queue);
-      if (heldUntil !== undefined && heldUntil > now) {
-        nextMs = Math.min(nextMs ?? Infinity, heldUntil);
-        continue;
-      }
-      this._held.delete(queue);
-      if (this._done.has(h.id)) {
-        // Delivered before, but the store could not forget it: forget it now, without sending it again.
-        try {
-          this._outbox!.complete(h.id);
-          this._done.delete(h.id);
-          this._storeWritable();
-          nextMs = now; // the sub-queue's next head
-        } catch (err) {
-          this._storeFailed('cannot update the outbox', { channel: h.channel, group: h.groupKey }, err);
-          this._hold(queue, h, now);
-          nextMs = Math.min(nextMs ?? Infinity, this._held.get(queue)!);
-        }
-        continue;
-      }
-      if (h.nextAttemptMs > now) {
-        nextMs = Math.min(nextMs ?? Infinity, h.nextAttemptMs);
-        continue;
-      }
-      const p = this._deliver(channel, h, queue).finally(
-        guarded(this._log, 'notification pump', () => {
-          this._inFlight.delete(queue);
-          this._pump();
-        }),
-      );
-      this._inFlight.set(queue, p);
-    }
-    if (nextMs !== undefined && (this._pumpTimer === undefined || this._pumpTimer.atMs > nextMs)) {
-      this._pumpTimer?.handle.cancel();
-      const atMs = nextMs;
-      this._pumpTimer = {
-        atMs,
-        handle: this._opts.clock.setTimeout(
-          guarded(this._log, 'notification pump', () => {
-            this._pumpTimer = undefined;
-            this._pump();
-          }),
-          atMs - now,
-        ),
-      };
-    }
-  }
-
-  /** One attempt; never rejects. The store stays open until every attempt in flight has been recorded. */
-  private async _deliver(channel: DispatchChannel, entry: OutboxEntry, queue: string): Promise<void> {
-    const name = channel.notifier.name;
-    const stats = this._stats.get(name)!;
-    const fields = { channel: name, group: entry.groupKey, status: entry.status };
-    let error: unknown;
-    try {
-      await channel.notifier.send(entry.batch);
-    } catch (err) {
-      error = err ?? new Error('send failed');
-    }
-    const outbox = this._outbox;
-    if (outbox === undefined) return;
-    let done = error === undefined;
-    try {
-      if (error === undefined) {
-        stats.sent++;
-        this._log.debug('notification delivered', fields);
-        outbox.complete(entry.id);
-      } else {
-        stats.failed++;
-        if (error instanceof NotifyError && error.permanent) {
-          done = true;
-          this._log.error('notification rejected by the receiver; dropped', {
-            ...fields,
-            error: errorMessage(error),
-          });
-          outbox.complete(entry.id);
-        } else {
-          const waitMs = this._backoff(entry);
-          this._log.warn('notification delivery failed; will retry', {
-            ...fields,
-            attempt: entry.attempts + 1,
-            retryInMs: waitMs,
-            error: errorMessage(error),
-          });
-          outbox.retryAt(entry.id, this._now() + waitMs, errorMessage(error));
-        }
-      }
-      this._storeWritable();
-    } catch (dbErr) {
-      this._storeFailed('cannot update the outbox', fields, dbErr);
-      if (done) this._done.add(entry.id);
-      this._hold(queue, entry, this._now());
-    }
-  }
-
-  private _backoff(entry: OutboxEntry): number {
-    return backoffMs(entry.attempts + 1, {
-      initialMs: this._opts.initialBackoffMs,
-      maxMs: this._opts.maxBackoffMs,
-      random: this._opts.random ?? Math.random,
-    });
-  }
-
-  /** The store could not record what happened to the head of `queue`: leave the sub-queue alone for a backoff. */
-  private _hold(queue: string, entry: OutboxEntry, now: number): void {
-    this._held.set(queue, now + this._backoff(entry));
-  }
-
-  /** Logs a failed store write, unless the previous one failed too. */
-  private _storeFailed(msg: string, fields: Record<string, string>, err: unknown): void {
-    if (this._storeFailing) {
-      this._log.debug(msg, { ...fields, error: errorMessage(err) });
-      return;
-    }
-    this._storeFailing = true;
-    this._log.error(msg, { ...fields, error: errorMessage(err) });
-  }
-
-  /** A store write succeeded: says so once after failures. */
-  private _storeWritable(): void {
-    if (!this._storeFailing) return;
-    this._storeFailing = false;
-    this._log.info('the notification store is writable again', { store: this._opts.storePath });
   }
 }

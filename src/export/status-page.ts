@@ -39,7 +39,7 @@ export interface StatusForecast {
   value: number;
 }
 
-/** One series over the last hour (see trends/history-store.ts SeriesWindow). */
+/** One series over the last hour (see trends/history/types.ts SeriesWindow). */
 export interface StatusSeries {
   metric: string;
   labels: Labels;

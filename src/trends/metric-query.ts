@@ -42,3 +42,20 @@ export function promqlSelector(name: string, labels: Readonly<Record<string, str
   });
   return `${name}{${m.join(',')}}`;
 }
+
+/** Parses `k=v,k2=v2` strictly; throws E_USAGE naming the bad entry. */
+export function parseLabelMatchers(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (text === undefined || text.trim() === '') return out;
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=');
+    const key = part.slice(0, eq).trim();
+    if (eq <= 0 || !LABEL_NAME.test(key))
+      throw new AgentError(
+        'E_USAGE',
+        `bad label matcher ${JSON.stringify(part)}: use name=value[,name=value]`,
+      );
+    out[key] = part.slice(eq + 1).trim();
+  }
+  return out;
+}

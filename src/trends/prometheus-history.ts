@@ -10,8 +10,8 @@ import { AgentError, errorMessage } from '../lib/errors.js';
 import { fetchSameOrigin } from '../lib/fetch-same-origin.js';
 import { redactUrl } from '../lib/redact-url.js';
 import { checkMetricName, promqlSelector } from './metric-query.js';
-import type { HistoryReader, Resolution, SeriesWindow } from './history-store.js';
-import { counterIncrease } from './history-store.js';
+import { increaseOf } from './history/rollup.js';
+import type { HistoryQuery, HistoryReader, Resolution, SeriesWindow } from './history/types.js';
 
 export interface PrometheusHistoryOptions {
   /** Base URL of the Prometheus server, e.g. http://127.0.0.1:9090 */
@@ -107,13 +107,7 @@ export class PrometheusHistory implements HistoryReader {
     });
   }
 
-  async query(
-    metric: string,
-    labels: Readonly<Record<string, string>>,
-    fromMs: number,
-    toMs: number,
-    opts: { resolution?: Resolution } = {},
-  ): Promise<SeriesWindow[]> {
+  async query(...[metric, labels, fromMs, toMs, opts = {}]: HistoryQuery): Promise<SeriesWindow[]> {
     checkMetricName(metric);
     const entry = catalogEntry(metric);
     const kind = entry?.kind ?? 'gauge';
@@ -133,12 +127,7 @@ export class PrometheusHistory implements HistoryReader {
       this._matrix(promqlSelector(`${name}_sum`, labels), fromMs, toMs, stepMs),
       this._matrix(promqlSelector(`${name}_count`, labels), fromMs, toMs, stepMs),
     ]);
-    const increase = (values: [number, string][]): number => {
-      let inc = 0;
-      for (let i = 1; i < values.length; i++)
-        inc += counterIncrease(parseValue(values[i - 1]![1]), parseValue(values[i]![1]));
-      return inc;
-    };
+    const increase = (values: [number, string][]): number => increaseOf(values.map(([, v]) => parseValue(v)));
     const out: SeriesWindow[] = [];
     for (const c of counts) {
       const l = withoutName(c.metric);

@@ -5,8 +5,8 @@
  * stddev and rate, and take percentiles over the per-bucket means. Histograms take percentiles from their
  * bucket increases over the window, as histogram_quantile does.
  */
-import type { SeriesWindow } from './history-store.js';
-import { counterIncrease, rollupIncrease } from './history-store.js';
+import { increaseOf, rollupIncrease } from './history/rollup.js';
+import type { SeriesWindow } from './history/types.js';
 import { linearFit } from './forecast.js';
 
 export interface TrendStatistics {
@@ -70,13 +70,6 @@ export function histogramQuantile(q: number, le: readonly number[], cum: readonl
 /** Least-squares slope of v over t (t in ms), in units per second; 0 for fewer than two distinct times. */
 export function slopePerSecond(t: ArrayLike<number>, v: ArrayLike<number>): number {
   return linearFit(t, v)?.slope ?? 0;
-}
-
-/** Reset-aware increase between consecutive values. */
-export function increaseOf(v: ArrayLike<number>): number {
-  let inc = 0;
-  for (let i = 1; i < v.length; i++) inc += counterIncrease(v[i - 1]!, v[i]!);
-  return inc;
 }
 
 /** Statistics of one series window. */

@@ -17,9 +17,11 @@ import type { Logger } from '../lib/logger.js';
 import { SeriesDetector } from './anomaly.js';
 import type { AnomalyResult, DetectorSettings } from './anomaly.js';
 import { SeriesForecaster, secondsToThreshold } from './forecast.js';
-import { SqliteHistoryStore, counterIncrease } from './history-store.js';
-import type { HistoryReader, Resolution, SeriesWindow } from './history-store.js';
+import { SqliteHistoryStore } from './history-store.js';
+import { counterRate } from './history/rollup.js';
+import type { HistoryReader, Resolution, SeriesWindow } from './history/types.js';
 import { PrometheusHistory } from './prometheus-history.js';
+import { trendRoutes } from './http-api.js';
 import { checkMetricName } from './metric-query.js';
 import { computeStatistics } from './stats.js';
 import type { TrendStatistics } from './stats.js';
@@ -108,27 +110,6 @@ export function parseWindowMs(text: string): number | undefined {
   return ms === undefined || ms <= 0 ? undefined : ms;
 }
 
-/** Parses `k=v,k2=v2` strictly; throws E_USAGE naming the bad entry. */
-export function parseLabelMatchers(text: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (text === undefined || text.trim() === '') return out;
-  for (const part of text.split(',')) {
-    const eq = part.indexOf('=');
-    const key = part.slice(0, eq).trim();
-    if (eq <= 0 || !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(key))
-      throw new AgentError(
-        'E_USAGE',
-        `bad label matcher ${JSON.stringify(part)}: use name=value[,name=value]`,
-      );
-    out[key] = part.slice(eq + 1).trim();
-  }
-  return out;
-}
-
-function json(value: unknown): string {
-  return `${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? (Number.isNaN(v) ? null : v > 0 ? '+Inf' : '-Inf') : v))}\n`;
-}
-
 export class TrendService {
   private readonly _opts: TrendServiceOptions;
   private readonly _settings: DetectorSettings;
@@ -204,8 +185,15 @@ export class TrendService {
     if (this._store !== undefined) {
       try {
         this._store.checkpoint();
-      } catch {
-        // a failed checkpoint leaves the WAL in place; the next open replays it
+      } catch (err) {
+        // Nothing is lost: the write-ahead log stays in place and the next open replays it.
+        this._opts.logger.warn(
+          'cannot checkpoint the trend history; its write-ahead log is replayed at the next start',
+          {
+            path: this._store.path,
+            error: errorMessage(err),
+          },
+        );
       }
       this._store.close();
     }
@@ -330,7 +318,7 @@ export class TrendService {
       m.lastT = t;
       m.lastV = v;
       if (Number.isNaN(prevT)) return;
-      x = counterIncrease(prevV, v) / ((t - prevT) / 1000);
+      x = counterRate(prevT, prevV, t, v);
     } else {
       m.lastT = t;
       m.lastV = v;
@@ -467,66 +455,7 @@ export class TrendService {
 
   /** GET /api/v1/trends and GET /api/v1/anomalies. */
   routes(): Route[] {
-    return [
-      {
-        path: '/api/v1/trends',
-        description: 'window statistics: ?metric=cpu_percent&window=24h&labels=k=v',
-        handler: async (req, res) => {
-          const q = new URL(req.url ?? '/', 'http://x').searchParams;
-          const metric = q.get('metric');
-          const window = q.get('window') ?? '1h';
-          const respond = (status: number, body: unknown): void => {
-            res.writeHead(status, { 'Content-Type': 'application/json' });
-            res.end(json(body));
-          };
-          if (metric === null || metric === '')
-            return respond(400, { status: 'error', error: 'metric is required' });
-          try {
-            const labels = parseLabelMatchers(q.get('labels') ?? undefined);
-            const series = await this.getTrendStatistics(metric, window, labels);
-            respond(200, { status: 'success', metric, window, labels, series });
-          } catch (err) {
-            respond(err instanceof AgentError && err.code === 'E_USAGE' ? 400 : 502, {
-              status: 'error',
-              error: errorMessage(err),
-            });
-          }
-        },
-      },
-      {
-        path: '/api/v1/anomalies',
-        description: 'anomaly score and flag of every monitored series; ?metric=…&window=… scans the history',
-        handler: async (req, res) => {
-          const q = new URL(req.url ?? '/', 'http://x').searchParams;
-          const metric = q.get('metric') ?? undefined;
-          const window = q.get('window') ?? undefined;
-          const respond = (status: number, body: unknown): void => {
-            res.writeHead(status, { 'Content-Type': 'application/json' });
-            res.end(json(body));
-          };
-          const s = this._settings;
-          const detector = {
-            algorithm: s.algorithm,
-            sensitivity: s.sensitivity,
-            min_samples: s.minSamples,
-            seasonality: s.seasonality,
-          };
-          try {
-            if (metric !== undefined && window !== undefined) {
-              const labels = parseLabelMatchers(q.get('labels') ?? undefined);
-              const found = await this.detectAnomalies(metric, { window, labels });
-              return respond(200, { status: 'success', detector, metric, window, anomalies: found });
-            }
-            respond(200, { status: 'success', detector, series: this.anomalies(metric) });
-          } catch (err) {
-            respond(err instanceof AgentError && err.code === 'E_USAGE' ? 400 : 502, {
-              status: 'error',
-              error: errorMessage(err),
-            });
-          }
-        },
-      },
-    ];
+    return trendRoutes(this);
   }
 
   get sparklineMetrics(): readonly string[] {
@@ -557,7 +486,7 @@ export function rates(t: ArrayLike<number>, v: ArrayLike<number>): { t: Float64A
   const rv = new Float64Array(n);
   for (let i = 1; i < t.length; i++) {
     rt[i - 1] = t[i]!;
-    rv[i - 1] = counterIncrease(v[i - 1]!, v[i]!) / ((t[i]! - t[i - 1]!) / 1000);
+    rv[i - 1] = counterRate(t[i - 1]!, v[i - 1]!, t[i]!, v[i]!);
   }
   return { t: rt, v: rv };
 }
@@ -572,7 +501,7 @@ export function detectInWindow(w: SeriesWindow, settings: DetectorSettings): Det
     let x = w.v[i]!;
     if (w.kind === 'counter') {
       if (i === 0) continue;
-      x = counterIncrease(w.v[i - 1]!, x) / ((w.t[i]! - w.t[i - 1]!) / 1000);
+      x = counterRate(w.t[i - 1]!, w.v[i - 1]!, w.t[i]!, x);
     }
     const r = d.update(w.t[i]!, x);
     if (r.flag && r.expected !== undefined)

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AlertDispatcher } from '../../src/alerts/dispatcher.js';
-import type { DispatchChannel } from '../../src/alerts/dispatcher.js';
+import type { DispatchChannel } from '../../src/alerts/delivery.js';
 import { AlertmanagerNotifier } from '../../src/alerts/notifiers/alertmanager.js';
 import { WebhookNotifier } from '../../src/alerts/notifiers/webhook.js';
 import type { WebhookPayload } from '../../src/alerts/payload.js';

@@ -11,7 +11,8 @@ import { afterEach, expect, it } from 'vitest';
 import { describeService } from '../services/availability.js';
 import type { ServerHandle } from '../services/process.js';
 import { SqliteHistoryStore } from '../../src/trends/history-store.js';
-import { computeStatistics, increaseOf } from '../../src/trends/stats.js';
+import { increaseOf } from '../../src/trends/history/rollup.js';
+import { computeStatistics } from '../../src/trends/stats.js';
 import {
   CLI,
   NODE,

@@ -9,13 +9,13 @@ import { knownMetricNames } from '../../catalog/known-metrics.js';
 import { SystemClock } from '../../lib/clock.js';
 import { AgentError } from '../../lib/errors.js';
 import { SqliteHistoryStore } from '../../trends/history-store.js';
-import type { HistoryReader, SeriesWindow } from '../../trends/history-store.js';
-import { checkMetricName } from '../../trends/metric-query.js';
+import type { HistoryReader, SeriesWindow } from '../../trends/history/types.js';
+import { checkMetricName, parseLabelMatchers } from '../../trends/metric-query.js';
 import { PrometheusHistory } from '../../trends/prometheus-history.js';
 import { textSparkline } from '../../lib/sparkline.js';
 import { computeStatistics } from '../../trends/stats.js';
 import type { TrendStatistics } from '../../trends/stats.js';
-import { parseLabelMatchers, parseWindowMs, rates } from '../../trends/trend-service.js';
+import { parseWindowMs, rates } from '../../trends/trend-service.js';
 import type { CliIo } from '../io.js';
 
 function fmt(x: number | undefined): string {

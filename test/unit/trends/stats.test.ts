@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SeriesWindow } from '../../../src/trends/history-store.js';
+import type { SeriesWindow } from '../../../src/trends/history/types.js';
 import { computeStatistics, histogramQuantile, quantileSorted } from '../../../src/trends/stats.js';
 
 /** A seeded generator, so the series are the same on every run. */

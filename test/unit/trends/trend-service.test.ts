@@ -1,19 +1,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Sample } from '../../../src/model/metric.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import { ManualClock } from '../../../src/lib/clock.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
-import { TrendService, parseLabelMatchers } from '../../../src/trends/trend-service.js';
+import { parseLabelMatchers } from '../../../src/trends/metric-query.js';
+import { TrendService } from '../../../src/trends/trend-service.js';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function service(yaml: string, clock: ManualClock): TrendService {
+function service(yaml: string, clock: ManualClock, logger = new MemoryLogger()): TrendService {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-monitor-trend-service-'));
   dirs.push(dir);
   const config = parseConfigText(
@@ -26,7 +27,7 @@ function service(yaml: string, clock: ManualClock): TrendService {
     intervalMs: 10_000,
     metricPrefix: 'p',
     clock,
-    logger: new MemoryLogger(),
+    logger,
   });
 }
 
@@ -103,6 +104,29 @@ describe('TrendService', () => {
     expect(warm!.baselineSize).toBe(8);
     expect(Number.isNaN(warm!.score)).toBe(false);
     await again.shutdown();
+  });
+
+  it('should warn when the history cannot be checkpointed at shutdown, and lose no sample', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 1));
+    const logger = new MemoryLogger();
+    const s = service('', clock, logger);
+    await s.start();
+    s.ingest([disk(clock.nowMs(), 42)], clock.nowMs());
+    const store = s.store!;
+    const checkpoint = vi.spyOn(store, 'checkpoint').mockImplementation(() => {
+      throw new Error('disk I/O error');
+    });
+    await s.shutdown();
+    expect(checkpoint).toHaveBeenCalledTimes(1);
+    const warnings = logger.find('warn', 'cannot checkpoint the trend history');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.fields).toMatchObject({ path: store.path, error: 'disk I/O error' });
+    checkpoint.mockRestore();
+    await s.start();
+    const [w] = await s.history('disk_usage_percent', 60_000);
+    expect([...w!.v]).toEqual([42]);
+    await s.shutdown();
+    expect(logger.find('warn', 'cannot checkpoint')).toHaveLength(1);
   });
 
   it('should parse label matchers strictly', () => {

@@ -1,0 +1,164 @@
+/**
+ * The history file: opening it (creating a private file, refusing what is not ours or is corrupt), its
+ * schema, and the statements the store prepares once per open.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
+import { AgentError, errorMessage } from '../../lib/errors.js';
+import { createPrivateFile, ensurePrivateDir } from '../../lib/private-files.js';
+
+/** Marks the file as ours: PRAGMA application_id ('PMAH'). */
+export const HISTORY_APPLICATION_ID = 0x504d4148;
+const SCHEMA_VERSION = 1;
+
+function storeError(file: string, reason: string, cause?: unknown): AgentError {
+  return new AgentError(
+    'E_HISTORY_STORE',
+    `${file}: ${reason}; it was left untouched (move it away or set trend_analysis.storage.path)`,
+    { cause },
+  );
+}
+
+/**
+ * Opens (or creates) the history file. A file that is not SQLite, is another program's database, or fails
+ * SQLite's integrity check is refused with E_HISTORY_STORE and never written to. Read-only: the file must
+ * exist and hold a history; the schema is left as it is.
+ */
+export function openHistoryDb(file: string, readOnly: boolean): DatabaseSync {
+  let existing = false;
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile()) throw storeError(file, 'the history path is not a regular file');
+    existing = st.size > 0;
+  } catch (err) {
+    if (err instanceof AgentError) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw storeError(file, `cannot read the history file (${errorMessage(err)})`, err);
+    if (readOnly)
+      throw new AgentError(
+        'E_HISTORY_STORE',
+        `${file}: no history file (is trend_analysis enabled with the sqlite backend?)`,
+      );
+    try {
+      ensurePrivateDir(path.dirname(path.resolve(file)));
+      createPrivateFile(file);
+    } catch (cause) {
+      throw storeError(file, `cannot create the history file (${errorMessage(cause)})`, cause);
+    }
+  }
+  if (readOnly && !existing) throw new AgentError('E_HISTORY_STORE', `${file}: the history file is empty`);
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(file, { readOnly });
+  } catch (err) {
+    throw storeError(file, `cannot open the history file (${errorMessage(err)})`, err);
+  }
+  try {
+    if (existing) checkOurs(db, file, readOnly);
+    if (!readOnly) initSchema(db);
+  } catch (err) {
+    db.close();
+    if (err instanceof AgentError) throw err;
+    throw storeError(file, `is not a usable history database (${errorMessage(err)})`, err);
+  }
+  return db;
+}
+
+/** Refuses another program's database, and (before writing) a corrupt one. */
+function checkOurs(db: DatabaseSync, file: string, readOnly: boolean): void {
+  const appId = (db.prepare('PRAGMA application_id').get() as { application_id: number }).application_id;
+  const tables = (
+    db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type='table'").get() as {
+      n: number;
+    }
+  ).n;
+  if (appId !== HISTORY_APPLICATION_ID && (tables > 0 || readOnly))
+    throw storeError(file, 'is an SQLite database of another program, not a metrics history');
+  if (!readOnly) {
+    const check = db.prepare('PRAGMA quick_check').all() as { quick_check: string }[];
+    if (check.length !== 1 || check[0]!.quick_check !== 'ok')
+      throw storeError(file, `the history file is corrupt (${check[0]?.quick_check ?? 'unknown'})`);
+  }
+}
+
+function initSchema(db: DatabaseSync): void {
+  db.exec('PRAGMA journal_mode=WAL');
+  db.exec('PRAGMA synchronous=NORMAL');
+  db.exec(`PRAGMA application_id=${HISTORY_APPLICATION_ID}`);
+  db.exec(`PRAGMA user_version=${SCHEMA_VERSION}`);
+  db.exec(`
+        CREATE TABLE IF NOT EXISTS series (
+          id INTEGER PRIMARY KEY, metric TEXT NOT NULL, labels TEXT NOT NULL, part TEXT NOT NULL,
+          kind TEXT NOT NULL, rolled_ms INTEGER, rolled_last REAL, UNIQUE (metric, labels, part));
+        CREATE TABLE IF NOT EXISTS chunks (
+          series_id INTEGER NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
+          n INTEGER NOT NULL, data BLOB NOT NULL);
+        -- Rowid tables with a unique index, not WITHOUT ROWID: blobs of a kilobyte or more would spill into
+        -- mostly empty overflow pages in an index b-tree.
+        CREATE UNIQUE INDEX IF NOT EXISTS chunks_by_series ON chunks (series_id, start_ms);
+        -- Rollup rows, compressed column-wise in blocks: an hour of 1-minute rows, a day of 1-hour rows.
+        CREATE TABLE IF NOT EXISTS rollup_1m (
+          series_id INTEGER NOT NULL, t INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL,
+          UNIQUE (series_id, t));
+        CREATE TABLE IF NOT EXISTS rollup_1h (
+          series_id INTEGER NOT NULL, t INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL,
+          UNIQUE (series_id, t));
+      `);
+}
+
+/** The statements of one rollup table (`rollup_1m` or `rollup_1h`). */
+export interface RollupStatements {
+  /** (series_id, t, n, data): writes a block, replacing the one at t. */
+  upsert: StatementSync;
+  /** (series_id, t) → n, data: the block starting at t. */
+  block: StatementSync;
+  /** (series_id, from, to) → t, n, data: the blocks starting in [from, to), in order. */
+  range: StatementSync;
+}
+
+export interface HistoryStatements {
+  findSeries: StatementSync;
+  insertSeries: StatementSync;
+  lastEnd: StatementSync;
+  upsertChunk: StatementSync;
+  seriesOf: StatementSync;
+  chunksIn: StatementSync;
+  rolled: StatementSync;
+  firstChunk: StatementSync;
+  setRolled: StatementSync;
+  rollup1m: RollupStatements;
+  rollup1h: RollupStatements;
+}
+
+function rollupStatements(db: DatabaseSync, table: 'rollup_1m' | 'rollup_1h'): RollupStatements {
+  return {
+    upsert: db.prepare(
+      `INSERT INTO ${table} (series_id, t, n, data) VALUES (?, ?, ?, ?) ON CONFLICT (series_id, t) DO UPDATE SET n = excluded.n, data = excluded.data`,
+    ),
+    block: db.prepare(`SELECT n, data FROM ${table} WHERE series_id = ? AND t = ?`),
+    range: db.prepare(`SELECT t, n, data FROM ${table} WHERE series_id = ? AND t >= ? AND t < ? ORDER BY t`),
+  };
+}
+
+export function prepareStatements(db: DatabaseSync): HistoryStatements {
+  return {
+    findSeries: db.prepare('SELECT id FROM series WHERE metric = ? AND labels = ? AND part = ?'),
+    insertSeries: db.prepare('INSERT INTO series (metric, labels, part, kind) VALUES (?, ?, ?, ?)'),
+    lastEnd: db.prepare('SELECT max(end_ms) AS e FROM chunks WHERE series_id = ?'),
+    upsertChunk: db.prepare(
+      'INSERT INTO chunks (series_id, start_ms, end_ms, n, data) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (series_id, start_ms) DO UPDATE SET end_ms = excluded.end_ms, n = excluded.n, data = excluded.data',
+    ),
+    seriesOf: db.prepare('SELECT id, metric, labels, part, kind FROM series WHERE metric = ?'),
+    chunksIn: db.prepare(
+      'SELECT n, data FROM chunks WHERE series_id = ? AND end_ms >= ? AND start_ms <= ? ORDER BY start_ms',
+    ),
+    rolled: db.prepare('SELECT rolled_ms, rolled_last FROM series WHERE id = ?'),
+    firstChunk: db.prepare('SELECT min(start_ms) AS s FROM chunks WHERE series_id = ?'),
+    setRolled: db.prepare('UPDATE series SET rolled_ms = ?, rolled_last = ? WHERE id = ?'),
+    rollup1m: rollupStatements(db, 'rollup_1m'),
+    rollup1h: rollupStatements(db, 'rollup_1h'),
+  };
+}

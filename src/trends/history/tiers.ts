@@ -1,0 +1,92 @@
+/**
+ * The stored tiers of one series: raw chunks read by window, and rollup rows, read by window (the rows after
+ * the last rolled-up hour are bucketed from the raw tail on the fly) and written into their blocks (an hour
+ * of 1-minute rows, a day of 1-hour rows).
+ */
+import { decodeChunks, decodeRollupBlock, encodeRollupBlock } from './blocks.js';
+import { concatRollups, rollupSamples, sliceRollup, sliceRows } from './rollup.js';
+import type { RollupRows } from './rollup.js';
+import type { HistoryStatements, RollupStatements } from './schema.js';
+
+export const MINUTE = 60_000;
+export const HOUR = 3_600_000;
+export const DAY = 86_400_000;
+
+export type RollupResolution = '1m' | '1h';
+
+/** Rows per bucket and per block of a rollup resolution, and its statements. */
+function tier(
+  stmts: HistoryStatements,
+  res: RollupResolution,
+): { bucketMs: number; blockMs: number; sql: RollupStatements } {
+  return res === '1m'
+    ? { bucketMs: MINUTE, blockMs: HOUR, sql: stmts.rollup1m }
+    : { bucketMs: HOUR, blockMs: DAY, sql: stmts.rollup1h };
+}
+
+/** Raw samples of series `id` with fromMs ≤ t ≤ toMs. */
+export function readRaw(
+  stmts: HistoryStatements,
+  id: number,
+  fromMs: number,
+  toMs: number,
+): { t: Float64Array; v: Float64Array } {
+  const { t, v } = decodeChunks(stmts.chunksIn.all(id, fromMs, toMs) as { n: number; data: Uint8Array }[]);
+  let lo = 0;
+  while (lo < t.length && t[lo]! < fromMs) lo++;
+  let hi = t.length;
+  while (hi > lo && t[hi - 1]! > toMs) hi--;
+  return { t: t.subarray(lo, hi), v: v.subarray(lo, hi) };
+}
+
+/** Rollup rows of series `id` whose buckets start in the window. */
+export function readRollups(
+  stmts: HistoryStatements,
+  id: number,
+  res: RollupResolution,
+  fromMs: number,
+  toMs: number,
+  counter: boolean,
+): RollupRows {
+  const { bucketMs, blockMs, sql } = tier(stmts, res);
+  const rolled = stmts.rolled.get(id) as { rolled_ms: number | null; rolled_last: number | null };
+  const watermark = rolled.rolled_ms ?? -Infinity;
+  const start = Math.floor(fromMs / bucketMs) * bucketMs;
+  const limit = Math.min(toMs + 1, watermark);
+  const blocks = sql.range.all(id, Math.floor(start / blockMs) * blockMs, limit) as {
+    t: number;
+    n: number;
+    data: Uint8Array;
+  }[];
+  const parts = blocks.map((b) => decodeRollupBlock(b.data, b.n));
+  const stored = concatRollups(parts.map((r) => sliceRollup(r, start, limit)));
+  // Samples after the last rolled-up hour are still raw: bucket them the same way on the fly.
+  const tailFrom = Math.max(start, watermark === -Infinity ? start : watermark);
+  const raw = readRaw(stmts, id, tailFrom, toMs);
+  const tail = rollupSamples(raw.t, raw.v, bucketMs, counter);
+  return concatRollups([stored, tail]);
+}
+
+/** Writes rollup rows into their blocks, merging with rows a block already holds. */
+export function writeRollups(
+  stmts: HistoryStatements,
+  id: number,
+  res: RollupResolution,
+  rows: RollupRows,
+): void {
+  const { blockMs, sql } = tier(stmts, res);
+  let i = 0;
+  while (i < rows.t.length) {
+    const b = Math.floor(rows.t[i]! / blockMs) * blockMs;
+    let j = i;
+    while (j < rows.t.length && Math.floor(rows.t[j]! / blockMs) * blockMs === b) j++;
+    let part = sliceRows(rows, i, j);
+    const old = sql.block.get(id, b) as { n: number; data: Uint8Array } | undefined;
+    if (old !== undefined) {
+      const prev = decodeRollupBlock(old.data, old.n);
+      part = concatRollups([sliceRollup(prev, -Infinity, part.t[0]!), part]);
+    }
+    sql.upsert.run(id, b, part.t.length, encodeRollupBlock(part));
+    i = j;
+  }
+}
