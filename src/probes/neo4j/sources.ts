@@ -5,6 +5,7 @@
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AgentError } from '../../lib/errors.js';
 import type { MetricPoint } from '../../model/metric.js';
 import {
   connectionCounts,
@@ -20,7 +21,11 @@ import type { BucketCounts, CountColumn, ServerInfo } from './answers.js';
 import type { Row } from './client.js';
 
 /** The source cannot serve its metrics on this server; `reason` says why (edition, setting, host). */
-export class Unavailable extends Error {}
+export class Unavailable extends AgentError {
+  constructor(reason: string) {
+    super('E_PROBE_READ', reason);
+  }
+}
 
 export const Q = {
   components: 'CALL dbms.components() YIELD name, versions, edition RETURN name, versions, edition',
@@ -152,7 +157,7 @@ export class Neo4jSources {
       case 'store_files':
         return this._storeFiles(ctx);
       default:
-        return Promise.reject(new Error(`unknown source ${id}`));
+        return Promise.reject(new AgentError('E_INVALID_ARGUMENT', `unknown source ${id}`));
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { TimerHandle } from '../../lib/clock.js';
-import { systemErrorCode } from '../../lib/errors.js';
+import { AgentError, systemErrorCode } from '../../lib/errors.js';
 import type { FsStats, ProbeContext, Snapshot } from '../probe.js';
 import type { MetricPoint } from '../../model/metric.js';
 import { splitFields, SystemProbe } from './source.js';
@@ -131,7 +131,8 @@ export class DiskUsageProbe extends SystemProbe {
     this._excludeFsTypes = options.excludeFsTypes ?? DEFAULT_EXCLUDE_FS_TYPES;
     this._excludeMountPoints = options.excludeMountPoints ?? DEFAULT_EXCLUDE_MOUNT_POINTS;
     this._timeoutMs = options.statfsTimeoutMs ?? DEFAULT_STATFS_TIMEOUT_MS;
-    if (!(this._timeoutMs > 0)) throw new RangeError('statfsTimeoutMs must be greater than 0');
+    if (!(this._timeoutMs > 0))
+      throw new AgentError('E_INVALID_ARGUMENT', 'statfsTimeoutMs must be greater than 0');
   }
 
   protected async _collect(signal: AbortSignal): Promise<Snapshot> {
