@@ -19,7 +19,7 @@ import { AgentError, errorMessage } from '../lib/errors.js';
 import { compileTemplate } from './template.js';
 import type { CompiledTemplate } from './template.js';
 
-export const DEFAULT_WINDOW_MS = 5 * 60_000;
+const DEFAULT_WINDOW_MS = 5 * 60_000;
 
 export type Condition = AlertRuleConfig['condition'];
 

@@ -36,7 +36,7 @@ export interface SilenceInput {
 }
 
 /** Expired silences are kept this long for `silence list`, then deleted (Alertmanager keeps 120 h). */
-export const SILENCE_RETENTION_MS = 120 * 3_600_000;
+const SILENCE_RETENTION_MS = 120 * 3_600_000;
 /** At most this many expired silences are kept (the most recently ended), whatever their age. */
 export const MAX_EXPIRED_SILENCES = 500;
 /** Silences that are pending or active at once. */

@@ -43,7 +43,7 @@ export interface BasicAuthOptions {
   cacheSize?: number;
 }
 
-export const DEFAULT_MAX_PENDING = 128;
+const DEFAULT_MAX_PENDING = 128;
 export const DEFAULT_MAX_PENDING_PER_CLIENT = 32;
 const DEFAULT_CACHE_SIZE = 64;
 const DEFAULT_COST = 10;

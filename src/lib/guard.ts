@@ -12,7 +12,7 @@ import type { Logger } from './logger.js';
 /** Places are fixed strings in the code; the bound only keeps a caller that builds them from growing this. */
 const MAX_PLACES = 256;
 /** Where failures of places beyond MAX_PLACES are counted. */
-export const OVERFLOW_PLACE = 'other';
+const OVERFLOW_PLACE = 'other';
 const MAX_MESSAGE_LENGTH = 500;
 
 const failures = new Map<string, number>();

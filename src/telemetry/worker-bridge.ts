@@ -14,7 +14,7 @@ import { guarded, reportCaught } from '../lib/guard.js';
 import type { ApplicationRecorder, Status } from './application-recorder.js';
 import { ApplicationRecorderBase } from './application-recorder.js';
 
-export const BRIDGE_CHANNEL = 'perf-monitor-agent:application-metrics:v1';
+const BRIDGE_CHANNEL = 'perf-monitor-agent:application-metrics:v1';
 
 /** The methods a batch may call, by index; the order is the wire format. */
 const METHODS = [

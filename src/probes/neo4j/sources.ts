@@ -96,7 +96,7 @@ export interface SourceResult {
 }
 
 /** Size in bytes of the regular files under `dir` (symlinks not followed); 0 when it does not exist. */
-export async function directoryBytes(dir: string): Promise<number> {
+async function directoryBytes(dir: string): Promise<number> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
