@@ -17,7 +17,7 @@
 import type { CollectionBatch } from '../analysis/collection-reader.js';
 import type { Sample, MetricPoint } from '../model/metric.js';
 import type { Clock } from '../lib/clock.js';
-import { errorMessage } from '../lib/errors.js';
+import { AgentError, errorMessage } from '../lib/errors.js';
 import { guardPromise } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
 import { RuleEvaluator } from './rule-evaluator.js';
@@ -300,7 +300,10 @@ export class RuleEngine {
     for (let i = 0; i < n; i++) {
       const id = this._identity(rt, values.labels[i]!);
       if (rt.lastStamp.get(id.key) === stamp)
-        throw new Error('several series have the same labels once alertname and severity are set');
+        throw new AgentError(
+          'E_RULE_EVAL',
+          'several series have the same labels once alertname and severity are set',
+        );
       rt.lastStamp.set(id.key, stamp);
     }
     let changed = false;

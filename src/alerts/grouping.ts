@@ -15,7 +15,7 @@ export interface GroupingOptions {
   repeatIntervalMs: number;
 }
 
-export const GROUP_BY_ALL = '...';
+const GROUP_BY_ALL = '...';
 
 /** The group an alert belongs to: its key (Alertmanager's `{}:{a="1",b="2"}` form) and labels. */
 export function groupOf(

@@ -15,7 +15,7 @@ export interface ApiAlert {
   value: string;
 }
 
-export function alertsApiBody(engine: RuleEngine | undefined): {
+function alertsApiBody(engine: RuleEngine | undefined): {
   status: 'success';
   data: { alerts: ApiAlert[] };
 } {

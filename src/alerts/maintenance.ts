@@ -6,7 +6,7 @@
 import { AgentError } from '../lib/errors.js';
 import { MatcherSet, parseMatcher } from './matchers.js';
 
-export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 
 export interface MaintenanceWindowConfig {
@@ -24,18 +24,9 @@ export interface MaintenanceWindowConfig {
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$/;
 
 /** Minutes after midnight of `HH:MM`, or undefined. */
-export function parseTimeOfDay(text: string): number | undefined {
+function parseTimeOfDay(text: string): number | undefined {
   const m = HHMM.exec(text);
   return m === null ? undefined : Number(m[1]) * 60 + Number(m[2]);
-}
-
-export function validTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export class MaintenanceWindow {

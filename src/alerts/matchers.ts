@@ -156,7 +156,7 @@ export class MatcherSet {
   }
 }
 
-export function formatMatcher(m: Matcher): string {
+function formatMatcher(m: Matcher): string {
   return `${m.name}${m.type}${JSON.stringify(m.value)}`;
 }
 

@@ -11,7 +11,7 @@ import { compileRules, metricDirectory } from './rules.js';
 import type { CompiledRule, MetricInfo } from './rules.js';
 
 /** Exported name of a metric (without histogram suffix), under the configured prefix. */
-export function exportedMetricName(prefix: string, m: MetricInfo): string {
+function exportedMetricName(prefix: string, m: MetricInfo): string {
   const base = prefix === '' ? m.exportedName : `${prefix}_${m.exportedName}`;
   return m.kind === 'counter' && !base.endsWith('_total') ? `${base}_total` : base;
 }
@@ -41,7 +41,7 @@ function selector(name: string, matchers: CompiledRule['matchers']): string {
 }
 
 /** The PromQL expression of a rule's value (before the threshold). */
-export function valueExpression(rule: CompiledRule, prefix: string): string {
+function valueExpression(rule: CompiledRule, prefix: string): string {
   const exported = exportedMetricName(prefix, rule.metric);
   const w = `[${formatDurationMs(rule.rangeMs)}]`;
   const m = rule.matchers;
@@ -66,7 +66,7 @@ export function valueExpression(rule: CompiledRule, prefix: string): string {
 }
 
 /** The full alert expression, with the threshold (and hysteresis through ALERTS). */
-export function alertExpression(rule: CompiledRule, prefix: string): string {
+function alertExpression(rule: CompiledRule, prefix: string): string {
   const value = valueExpression(rule, prefix);
   const main = `${value} ${rule.condition} ${rule.threshold}`;
   if (rule.resolveThreshold === undefined) return main;

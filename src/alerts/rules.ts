@@ -15,10 +15,11 @@ import { CATALOG } from '../catalog/catalog.js';
 import type { MetricKind } from '../model/metric.js';
 import type { AgentConfig, AlertRuleConfig } from '../config/schema.js';
 import { parseDurationMs } from '../lib/duration.js';
+import { AgentError, errorMessage } from '../lib/errors.js';
 import { compileTemplate } from './template.js';
 import type { CompiledTemplate } from './template.js';
 
-export const DEFAULT_WINDOW_MS = 5 * 60_000;
+const DEFAULT_WINDOW_MS = 5 * 60_000;
 
 export type Condition = AlertRuleConfig['condition'];
 
@@ -66,14 +67,13 @@ export interface CompiledRule {
 }
 
 /** A rule that cannot be compiled; `field` names the rule's key at fault. */
-export class RuleCompileError extends Error {
+export class RuleCompileError extends AgentError {
   constructor(
     readonly rule: string,
     readonly field: string,
     message: string,
   ) {
-    super(message);
-    this.name = 'RuleCompileError';
+    super('E_RULE_INVALID', message);
   }
 }
 
@@ -146,7 +146,7 @@ export function compileRule(rule: AlertRuleConfig, directory: ReadonlyMap<string
     try {
       return compileTemplate(text);
     } catch (err) {
-      return fail(field, (err as Error).message);
+      return fail(field, errorMessage(err));
     }
   };
   if (rule.message !== undefined) annotations.push(['summary', template('message', rule.message)]);

@@ -145,7 +145,7 @@ export function seriesKey(metric: string, labels: Labels): string {
 }
 
 /** The `le` text of a bucket boundary, as Prometheus writes it. */
-export function formatLe(bound: number): string {
+function formatLe(bound: number): string {
   return bound === Infinity ? '+Inf' : String(bound);
 }
 

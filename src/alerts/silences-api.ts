@@ -29,7 +29,7 @@ export interface SilenceJson {
   status: { state: string };
 }
 
-export function silenceJson(s: Silence, nowMs: number): SilenceJson {
+function silenceJson(s: Silence, nowMs: number): SilenceJson {
   return {
     id: s.id,
     matchers: s.matchers,

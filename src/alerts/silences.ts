@@ -36,7 +36,7 @@ export interface SilenceInput {
 }
 
 /** Expired silences are kept this long for `silence list`, then deleted (Alertmanager keeps 120 h). */
-export const SILENCE_RETENTION_MS = 120 * 3_600_000;
+const SILENCE_RETENTION_MS = 120 * 3_600_000;
 /** At most this many expired silences are kept (the most recently ended), whatever their age. */
 export const MAX_EXPIRED_SILENCES = 500;
 /** Silences that are pending or active at once. */
@@ -110,18 +110,20 @@ function checkMatchers(matchers: readonly Matcher[]): void {
 /** A time column as a number of milliseconds a Date can hold; throws otherwise. */
 function timeColumn(value: unknown, column: string): number {
   const ms = typeof value === 'bigint' || typeof value === 'number' ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(ms) || Math.abs(ms) > MAX_DATE_MS) throw new Error(`${column} out of range`);
+  if (!Number.isSafeInteger(ms) || Math.abs(ms) > MAX_DATE_MS)
+    throw new AgentError('E_OUTBOX', `${column} out of range`);
   return ms;
 }
 
 function textColumn(value: unknown, column: string): string {
-  if (typeof value !== 'string') throw new Error(`${column} is not text`);
+  if (typeof value !== 'string') throw new AgentError('E_OUTBOX', `${column} is not text`);
   return value;
 }
 
 function matchersColumn(value: unknown): Matcher[] {
   const parsed = JSON.parse(textColumn(value, 'matchers')) as unknown;
-  if (!Array.isArray(parsed) || parsed.length === 0) throw new Error('matchers is not a list');
+  if (!Array.isArray(parsed) || parsed.length === 0)
+    throw new AgentError('E_OUTBOX', 'matchers is not a list');
   return parsed.map((m: unknown) => {
     const o = m as Partial<Matcher> | null;
     if (
@@ -131,7 +133,7 @@ function matchersColumn(value: unknown): Matcher[] {
       typeof o.value !== 'string' ||
       !MATCH_TYPES.includes(o.type!)
     ) {
-      throw new Error('matchers holds something that is not a matcher');
+      throw new AgentError('E_OUTBOX', 'matchers holds something that is not a matcher');
     }
     return { name: o.name, type: o.type!, value: o.value };
   });

@@ -4,7 +4,7 @@
  * Prometheus rule file expands to the same text there. A missing label expands to the empty string, and a
  * value prints as Go prints a float64 (`1.234567e+06`).
  */
-import { oneLine } from '../lib/errors.js';
+import { AgentError, oneLine } from '../lib/errors.js';
 
 export type TemplatePart =
   { kind: 'text'; text: string } | { kind: 'label'; name: string } | { kind: 'value'; fixed?: number };
@@ -28,7 +28,7 @@ function actionText(inner: string): string {
   return s.trim();
 }
 
-/** Parses a template; throws an Error naming the first action it does not support. */
+/** Parses a template; throws an AgentError (E_RULE_INVALID) naming the first action it does not support. */
 export function compileTemplate(source: string): CompiledTemplate {
   const parts: TemplatePart[] = [];
   let last = 0;
@@ -52,13 +52,14 @@ export function compileTemplate(source: string): CompiledTemplate {
     }
     // Line breaks are shown escaped: the error is one line.
     const shown = oneLine(action);
-    throw new Error(
+    throw new AgentError(
+      'E_RULE_INVALID',
       `unsupported template action {{ ${shown} }}: use {{ $labels.<name> }}, {{ $value }} or {{ $value | printf "%.2f" }}`,
     );
   }
   if (last < source.length) parts.push({ kind: 'text', text: source.slice(last) });
   if (parts.some((p) => p.kind === 'text' && p.text.includes('{{')))
-    throw new Error('unclosed template action "{{"');
+    throw new AgentError('E_RULE_INVALID', 'unclosed template action "{{"');
   return { source, parts };
 }
 

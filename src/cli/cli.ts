@@ -23,11 +23,9 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   E_LISTEN: 3,
   E_TLS: 3,
   E_PROBE_READ: 1,
-  E_PROBE_TIMEOUT: 1,
   E_TIMEOUT: 1,
   E_SHUTDOWN: 1,
   E_STATE: 1,
-  E_EXPORT: 1,
   E_NOTIFY: 1,
   E_OUTBOX: 1,
   E_AGENT_API: 1,
@@ -36,6 +34,10 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   E_HISTORY_QUERY: 1,
   E_ALERT_STATE: 1,
   E_RULE_TEST: 2,
+  E_RULE_INVALID: 2,
+  E_RULE_EVAL: 1,
+  E_INSTALL: 1,
+  E_INVALID_ARGUMENT: 1,
 };
 
 /** Runs the command line `argv` (without node and script); resolves with the exit code. */

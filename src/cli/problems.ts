@@ -2,7 +2,7 @@ import { formatConfigIssue } from '../lib/errors.js';
 import type { ConfigIssue } from '../lib/errors.js';
 
 /** At most this many configuration problems are listed (printed or logged); the rest are counted. */
-export const MAX_LISTED_PROBLEMS = 100;
+const MAX_LISTED_PROBLEMS = 100;
 
 /** The first 100 problems, one line each, and a line counting the rest. */
 export function problemLines(issues: readonly ConfigIssue[]): string[] {

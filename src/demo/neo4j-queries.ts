@@ -87,7 +87,9 @@ export class DemoNeo4jQueries {
     this._timer?.cancel();
     this._timer = undefined;
     await this._inFlight;
-    await this._opts.close?.().catch(() => undefined);
+    await this._opts.close?.().catch((err: unknown) => {
+      this._opts.logger.warn('demo Neo4j driver did not close', { error: errorMessage(err) });
+    });
   }
 
   stats(): { ok: number; failed: number } {

@@ -24,14 +24,14 @@ export type ApplicationRecorder = Pick<
 >;
 
 export const DEMO_AGENTS = ['planner', 'researcher', 'writer'] as const;
-export const DEMO_ENDPOINTS = [
+const DEMO_ENDPOINTS = [
   { endpoint: '/api/v1/tasks', method: 'GET' },
   { endpoint: '/api/v1/tasks', method: 'POST' },
   { endpoint: '/api/v1/search', method: 'GET' },
 ] as const;
 export const DEMO_QUEUES = ['ingest', 'notifications'] as const;
-export const DEMO_ENTITIES = ['document', 'person', 'organization'] as const;
-export const DEMO_OPERATIONS = ['create', 'update', 'link'] as const;
+const DEMO_ENTITIES = ['document', 'person', 'organization'] as const;
+const DEMO_OPERATIONS = ['create', 'update', 'link'] as const;
 export const DEMO_CACHES = ['sessions', 'embeddings'] as const;
 
 /**

@@ -43,7 +43,7 @@ export interface BasicAuthOptions {
   cacheSize?: number;
 }
 
-export const DEFAULT_MAX_PENDING = 128;
+const DEFAULT_MAX_PENDING = 128;
 export const DEFAULT_MAX_PENDING_PER_CLIENT = 32;
 const DEFAULT_CACHE_SIZE = 64;
 const DEFAULT_COST = 10;
@@ -326,7 +326,9 @@ const { parentPort, workerData } = require('node:worker_threads');
 if (process.platform === 'linux') {
   try {
     require('node:os').setPriority(19);
-  } catch {}
+  } catch {
+    // Not allowed to lower it (a sandbox): checks then run at normal priority, which is only slower.
+  }
 }
 const bcrypt = require(workerData.bcrypt);
 parentPort.on('message', ({ id, password, hash }) => {
@@ -334,6 +336,7 @@ parentPort.on('message', ({ id, password, hash }) => {
   try {
     ok = bcrypt.compareSync(password, hash);
   } catch {
+    // A malformed hash or password matches nothing: the answer is no.
     ok = false;
   }
   parentPort.postMessage({ id, ok });
@@ -386,6 +389,7 @@ export class BcryptWorker {
       try {
         this._bcryptPath = createRequire(import.meta.url).resolve('bcryptjs');
       } catch {
+        // Not resolvable (a bundled application): compares run in-process, as the class comment says.
         this._bcryptPath = null;
       }
     }

@@ -56,7 +56,7 @@ const SHORT_TIMEOUT_MS = 5_000;
 const DROP_WARNING_INTERVAL_MS = 60_000;
 
 /** On every answer: no content sniffing; HTML may use its inline styles and nothing else (no script, no frame). */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'X-Content-Type-Options': 'nosniff',
   'Content-Security-Policy':
     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -78,7 +78,7 @@ function quoted(text: string): string {
 }
 
 /** The host name of a Host header (lower case, no port, no brackets, no trailing dot). */
-export function hostName(host: string): string {
+function hostName(host: string): string {
   const h = host.trim().toLowerCase();
   if (h.startsWith('[')) {
     const end = h.indexOf(']');

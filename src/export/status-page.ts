@@ -86,7 +86,7 @@ function num(x: number): string {
 }
 
 /** "9 h", "3 d", "never": a forecast in words. */
-export function humanSeconds(s: number): string {
+function humanSeconds(s: number): string {
   if (!Number.isFinite(s)) return 'never at the current trend';
   if (s <= 0) return 'reached';
   if (s < 120) return `${Math.round(s)} s`;

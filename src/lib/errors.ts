@@ -11,12 +11,10 @@ export const ERROR_CODES = {
   E_PORT_IN_USE: 'the listen port is taken',
   E_LISTEN: 'the HTTP server cannot listen',
   E_TLS: 'TLS material cannot be loaded',
-  E_PROBE_READ: 'a probe could not read its source',
-  E_PROBE_TIMEOUT: 'a probe took longer than its time budget',
+  E_PROBE_READ: 'a probe could not read its source, or its source cannot serve it here',
   E_TIMEOUT: 'an operation took longer than its time budget',
   E_SHUTDOWN: 'a component failed to shut down',
   E_STATE: 'an operation was called in the wrong lifecycle state',
-  E_EXPORT: 'an export failed',
   E_NOTIFY: 'a notification could not be delivered',
   E_OUTBOX: 'the notification store cannot be read or written',
   E_AGENT_API: "the running agent's HTTP API could not be reached or refused the request",
@@ -25,6 +23,11 @@ export const ERROR_CODES = {
   E_HISTORY_QUERY: 'a trend history query failed',
   E_ALERT_STATE: 'the alert state file cannot be read',
   E_RULE_TEST: 'a rule test file is wrong',
+  E_RULE_INVALID: 'an alerting rule does not compile (its metric, aggregation or a template)',
+  E_RULE_EVAL: 'an alerting rule cannot be evaluated',
+  E_INSTALL: "the agent's own installation is incomplete (its package.json cannot be found)",
+  E_INVALID_ARGUMENT:
+    'a function of the agent was called with an argument it does not accept (a bug of its caller)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -31,6 +31,7 @@ export async function fetchSameOrigin(url: string, init: SameOriginInit = {}): P
   for (let hop = 0; ; hop++) {
     const res = await doFetch(current, { ...request, redirect: 'manual' });
     if (!REDIRECTS.has(res.status)) return res;
+    // The redirect's body is discarded unread; a failure to discard it changes nothing (deliberately quiet).
     await res.body?.cancel().catch(() => undefined);
     const location = res.headers.get('location');
     const what = `${method} ${redactUrl(current)} answered ${res.status}`;

@@ -3,14 +3,16 @@
  * and promises nobody awaits. Inside an application (the preload) an exception escaping one of them would
  * become the application's uncaughtException or unhandledRejection and could end it. A guarded callback
  * catches what it throws or rejects with, counts it by place, logs it the 1st, 10th, 100th, … time at that
- * place (so a callback failing on every tick cannot flood the log), and returns undefined.
+ * place (so a callback failing on every tick cannot flood the log), and returns undefined. A catch block
+ * that goes on without its result reports the failure the same way (reportCaught). The counts are served as
+ * monitor_internal_errors{where}.
  */
 import type { Logger } from './logger.js';
 
 /** Places are fixed strings in the code; the bound only keeps a caller that builds them from growing this. */
 const MAX_PLACES = 256;
 /** Where failures of places beyond MAX_PLACES are counted. */
-export const OVERFLOW_PLACE = 'other';
+const OVERFLOW_PLACE = 'other';
 const MAX_MESSAGE_LENGTH = 500;
 
 const failures = new Map<string, number>();
@@ -29,21 +31,24 @@ function describe(err: unknown): string {
   }
 }
 
-function isLogged(n: number): boolean {
-  while (n >= 10 && n % 10 === 0) n /= 10;
-  return n === 1;
+/** Whether a count from `before` (excluded) to `after` (included) reaches 1, 10, 100, …: the ones logged. */
+function reachesLogged(before: number, after: number): boolean {
+  let power = 1;
+  while (power <= before) power *= 10;
+  return power <= after;
 }
 
 /** A logger, a function that returns the one in force when a failure happens (it may change), or none. */
 export type GuardLogger = Logger | (() => Logger | undefined) | undefined;
 
-function report(to: GuardLogger, where: string, err: unknown): void {
+function report(to: GuardLogger, where: string, err: unknown, count = 1): void {
   try {
     const logger = typeof to === 'function' ? to() : to;
     const place = failures.has(where) || failures.size < MAX_PLACES ? where : OVERFLOW_PLACE;
-    const n = (failures.get(place) ?? 0) + 1;
+    const before = failures.get(place) ?? 0;
+    const n = before + count;
     failures.set(place, n);
-    if (logger !== undefined && isLogged(n))
+    if (logger !== undefined && reachesLogged(before, n))
       logger.error('internal error caught; the agent goes on', {
         where,
         occurrences: n,
@@ -96,4 +101,13 @@ export function guardPromise<T>(
       return undefined;
     },
   );
+}
+
+/**
+ * A failure that the caller's own catch block handles (it goes on without the result): counted under `where`
+ * and logged the 1st, 10th, 100th, … time, as a guarded callback's would be, so that it is not silent.
+ * `count` failures at once (a number reported from elsewhere). Never throws.
+ */
+export function reportCaught(logger: GuardLogger, where: string, err: unknown, count = 1): void {
+  if (Number.isSafeInteger(count) && count > 0) report(logger, where, err, count);
 }

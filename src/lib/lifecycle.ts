@@ -5,11 +5,6 @@
 import { AgentError, TimeoutError, errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 
-export interface Lifecycle {
-  start(): Promise<void>;
-  shutdown(): Promise<void>;
-}
-
 export interface NamedLifecycle {
   name: string;
   shutdown(): Promise<void>;

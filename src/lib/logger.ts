@@ -24,7 +24,7 @@ export interface Logger {
 
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /** Replaces the values of credential-like keys and the credentials in URLs, at any depth. */
 export function redactFields(value: unknown, depth = 0): unknown {
@@ -123,7 +123,7 @@ export class StructuredLogger implements Logger {
 }
 
 /** Writes lines to a stream such as process.stderr. */
-export class StreamSink implements LogSink {
+class StreamSink implements LogSink {
   constructor(private readonly _stream: NodeJS.WritableStream) {}
   write(line: string): void {
     this._stream.write(`${line}\n`);

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AgentError } from './errors.js';
 
 const PACKAGE_NAME = 'perf-monitor-agent';
 
@@ -23,7 +24,10 @@ export function packageInfo(): PackageInfo {
     }
     const parent = path.dirname(dir);
     if (parent === dir)
-      throw new Error(`cannot find the ${PACKAGE_NAME} package.json above ${fileURLToPath(import.meta.url)}`);
+      throw new AgentError(
+        'E_INSTALL',
+        `cannot find the ${PACKAGE_NAME} package.json above ${fileURLToPath(import.meta.url)}`,
+      );
     dir = parent;
   }
 }

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 
 export const PRIVATE_FILE_MODE = 0o600;
-export const PRIVATE_DIR_MODE = 0o700;
+const PRIVATE_DIR_MODE = 0o700;
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_APPEND } = fs.constants;
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;

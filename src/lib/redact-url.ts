@@ -5,7 +5,7 @@
  */
 import { isSecretParam } from './secrets.js';
 
-export const REDACTED_PART = '<redacted>';
+const REDACTED_PART = '<redacted>';
 
 /** A URL for logs and pages; a value that is not a URL at all is not echoed. */
 export function redactUrl(url: string): string {

@@ -5,7 +5,7 @@
 const BLOCKS = '▁▂▃▄▅▆▇█';
 
 /** Averages `v` into at most `width` columns. */
-export function downsample(v: ArrayLike<number>, width: number): number[] {
+function downsample(v: ArrayLike<number>, width: number): number[] {
   const n = v.length;
   if (n <= width) return Array.from(v);
   const out: number[] = [];

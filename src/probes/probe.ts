@@ -41,8 +41,6 @@ export interface HostPaths {
   rootfs: string;
 }
 
-export const DEFAULT_HOST_PATHS: HostPaths = { proc: '/proc', sys: '/sys', rootfs: '/' };
-
 /** Result of statfs(2), the fields a disk-usage probe needs. */
 export interface FsStats {
   /** Fundamental block size in bytes. */

@@ -24,9 +24,9 @@ import { CALL_STRIDE, replayBatch } from './worker-bridge.js';
 import type { Series } from './series-store.js';
 
 /** Default number of distinct label sets per metric before the overflow series takes over. */
-export const DEFAULT_CARDINALITY_LIMIT = 2000;
+const DEFAULT_CARDINALITY_LIMIT = 2000;
 /** Longest label value accepted, in UTF-16 code units. */
-export const MAX_LABEL_LENGTH = 256;
+const MAX_LABEL_LENGTH = 256;
 /** Calls kept before the first bind at most. */
 const MAX_PENDING_CALLS = 10_000;
 /** Minimum time between two warnings about dropped measurements. */

@@ -5,6 +5,7 @@
  * timing helpers are shared here.
  */
 import type { Clock } from '../lib/clock.js';
+import { reportCaught } from '../lib/guard.js';
 
 export type Status = string | number;
 
@@ -83,8 +84,10 @@ export abstract class ApplicationRecorderBase implements ApplicationRecorder {
     const finish = (err: { error: unknown } | undefined): void => {
       try {
         done((clock.monotonicMs() - t0) / 1000, err);
-      } catch {
-        // Recording never throws into the caller; the record methods count their own failures.
+      } catch (err) {
+        // Recording never throws into the caller. The record methods count bad input themselves, so a throw
+        // here is the agent's own fault: counted (in the thread that runs the agent).
+        reportCaught(undefined, 'application metrics timing', err);
       }
     };
     let result: T;

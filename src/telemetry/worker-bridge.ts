@@ -10,11 +10,11 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import { SystemClock } from '../lib/clock.js';
 import type { Clock } from '../lib/clock.js';
-import { guarded } from '../lib/guard.js';
+import { guarded, reportCaught } from '../lib/guard.js';
 import type { ApplicationRecorder, Status } from './application-recorder.js';
 import { ApplicationRecorderBase } from './application-recorder.js';
 
-export const BRIDGE_CHANNEL = 'perf-monitor-agent:application-metrics:v1';
+const BRIDGE_CHANNEL = 'perf-monitor-agent:application-metrics:v1';
 
 /** The methods a batch may call, by index; the order is the wire format. */
 const METHODS = [
@@ -32,6 +32,13 @@ const METHODS = [
 ] as const;
 
 type MethodName = (typeof METHODS)[number];
+/**
+ * Not a method: how many earlier batches this worker could not post (a value that cannot be cloned, a
+ * closed channel), sent at the head of the next batch it posts. Counted in the main thread as
+ * monitor_internal_errors{where="worker metrics batch lost"}.
+ */
+const LOST_BATCHES = METHODS.length;
+export const LOST_BATCHES_PLACE = 'worker metrics batch lost';
 /** Slots per call in a batch: the method index and up to four arguments. */
 export const CALL_STRIDE = 5;
 const STRIDE = CALL_STRIDE;
@@ -42,6 +49,8 @@ export class WorkerApplicationMetrics extends ApplicationRecorderBase {
   private readonly _channel: BroadcastChannel;
   private _buffer: unknown[] = [];
   private _scheduled = false;
+  /** Batches that could not be posted since the last one that was. */
+  private _lostBatches = 0;
   // Runs in the application's worker thread, where a throw would end the thread.
   private readonly _flush = guarded(undefined, 'worker metrics flush', (): void => {
     this._scheduled = false;
@@ -63,10 +72,16 @@ export class WorkerApplicationMetrics extends ApplicationRecorderBase {
     if (this._buffer.length === 0) return;
     const batch = this._buffer;
     this._buffer = [];
+    const lost = this._lostBatches;
     try {
-      this._channel.postMessage(batch);
+      this._channel.postMessage(
+        lost === 0 ? batch : [LOST_BATCHES, lost, undefined, undefined, undefined, ...batch],
+      );
+      this._lostBatches = 0;
     } catch {
-      // A closed channel (thread ending) loses the batch; recording never throws.
+      // Recording never throws: the batch is lost, and the next batch posted tells the main thread so (this
+      // thread's own failure counts are never served).
+      this._lostBatches = lost + 1;
     }
   }
 
@@ -119,14 +134,21 @@ export class WorkerApplicationMetrics extends ApplicationRecorderBase {
 export function replayBatch(batch: unknown, target: ApplicationRecorder): void {
   if (!Array.isArray(batch)) return;
   for (let i = 0; i + STRIDE <= batch.length; i += STRIDE) {
+    if (batch[i] === LOST_BATCHES) {
+      const lost = Number(batch[i + 1]);
+      reportCaught(undefined, LOST_BATCHES_PLACE, `${lost} batch(es) not posted by a worker thread`, lost);
+      continue;
+    }
     const name: MethodName | undefined = METHODS[batch[i] as number];
     if (name === undefined) continue;
     try {
       (target as unknown as Record<MethodName, (this: ApplicationRecorder, ...args: unknown[]) => void>)[
         name
       ].call(target, batch[i + 1], batch[i + 2], batch[i + 3], batch[i + 4]);
-    } catch {
-      // The target counts bad input itself; nothing from a worker may break the agent.
+    } catch (err) {
+      // The target counts bad input itself, so this is a fault of the agent's: counted, and nothing from a
+      // worker may break the agent.
+      reportCaught(undefined, 'worker metrics replay', err);
     }
   }
 }

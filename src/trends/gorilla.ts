@@ -5,6 +5,7 @@
  * value one bit; a noisy gauge costs the bits that differ. Appending is incremental, so the open chunk of a
  * series can be written to disk after every collection without re-encoding it.
  */
+import { AgentError } from '../lib/errors.js';
 
 /** Growable bit buffer, most significant bit first. */
 class BitWriter {
@@ -56,7 +57,7 @@ class BitReader {
   read(n: number): number {
     const buf = this._buf;
     let pos = this._pos;
-    if (pos + n > buf.length * 8) throw new RangeError('chunk ended early');
+    if (pos + n > buf.length * 8) throw new AgentError('E_HISTORY_STORE', 'chunk ended early');
     let out = 0;
     let rem = n;
     const off = pos & 7;

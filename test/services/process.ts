@@ -275,36 +275,6 @@ export function httpProbe(url: string, status?: number): () => Promise<boolean> 
   };
 }
 
-export interface WaitForHttpOptions {
-  /** Default 30 s. */
-  timeoutMs?: number;
-  /** Default 100 ms. */
-  intervalMs?: number;
-}
-
-/** Polls `url` until any HTTP response arrives; resolves with its status code. */
-export async function waitForHttp(url: string, options: WaitForHttpOptions = {}): Promise<number> {
-  const { timeoutMs = 30_000, intervalMs = READY_POLL_INTERVAL_MS } = options;
-  assertLoopback(new URL(url).hostname, 'url');
-  const deadline = performance.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(Math.min(1_000, timeoutMs)) });
-      await res.body?.cancel();
-      return res.status;
-    } catch (err) {
-      lastError = err;
-    }
-    if (performance.now() >= deadline) {
-      throw new Error(`no HTTP response from ${url} within ${timeoutMs} ms: ${describeError(lastError)}`, {
-        cause: lastError,
-      });
-    }
-    await delay(intervalMs);
-  }
-}
-
 export interface RunResult {
   exitCode: number;
   /** Combined stdout and stderr. */

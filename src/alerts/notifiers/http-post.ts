@@ -29,6 +29,7 @@ export async function postJson(
       cause: err,
     });
   }
+  // The status decides; the body only adds detail to an error, so one that cannot be read is left out.
   const text = await res.text().catch(() => '');
   if (res.status >= 200 && res.status < 300) return;
   throw new NotifyError(

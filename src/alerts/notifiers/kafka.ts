@@ -8,6 +8,7 @@
  */
 import type { Producer } from '@platformatic/kafka';
 import { errorMessage } from '../../lib/errors.js';
+import { guardPromise } from '../../lib/guard.js';
 import { webhookAlert } from '../payload.js';
 import type { NotificationBatch, Notifier } from '../types.js';
 import { NotifyError } from './notify-error.js';
@@ -57,6 +58,8 @@ export class KafkaNotifier implements Notifier {
     } catch (err) {
       // A broken connection is not reused: the next attempt connects afresh.
       this._producer = undefined;
+      // Deliberately quiet: closing a connection that just broke may fail as well, and the error thrown
+      // below already says what went wrong.
       await producer.close(true).catch(() => undefined);
       throw new NotifyError(`kafka produce to ${this._opts.topic} failed: ${errorMessage(err)}`, false, {
         cause: err,
@@ -67,7 +70,7 @@ export class KafkaNotifier implements Notifier {
   async shutdown(): Promise<void> {
     const producer = this._producer;
     this._producer = undefined;
-    if (producer !== undefined) await producer.close(true).catch(() => undefined);
+    if (producer !== undefined) await guardPromise(undefined, 'kafka producer close', producer.close(true));
   }
 
   private async _connect(): Promise<Producer<string, string, string, string>> {

@@ -20,7 +20,7 @@ export interface WebhookNotifierOptions {
 }
 
 /** The signature header value for `body`. */
-export function signBody(body: string, secret: string): string {
+function signBody(body: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 

@@ -32,10 +32,10 @@ export async function alertsCommand(
   let body: { status?: string; data?: { alerts?: ApiAlert[] } };
   try {
     const res = await fetch(target, { signal: AbortSignal.timeout(10_000) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    if (!res.ok) throw new AgentError('E_AGENT_API', `HTTP ${res.status}`);
     body = (await res.json()) as typeof body;
   } catch (err) {
-    throw new AgentError('E_EXPORT', `cannot read ${target}: ${errorMessage(err)}`, { cause: err });
+    throw new AgentError('E_AGENT_API', `cannot read ${target}: ${errorMessage(err)}`, { cause: err });
   }
   const alerts = body.data?.alerts ?? [];
   if (json) {

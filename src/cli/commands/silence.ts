@@ -29,7 +29,7 @@ export interface SilenceArgs {
 }
 
 /** The agent's base URL: --url, else the configured listener (a wildcard host means loopback). */
-export async function agentUrl(args: SilenceArgs, env: Env): Promise<string> {
+async function agentUrl(args: SilenceArgs, env: Env): Promise<string> {
   if (args.url !== undefined) return args.url.replace(/\/+$/, '');
   const { config } = await loadConfigFile(args.file, env);
   const p = config.performance_monitor.prometheus;

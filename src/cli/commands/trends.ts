@@ -38,7 +38,7 @@ function sparkValues(w: SeriesWindow): ArrayLike<number> {
   return w.v;
 }
 
-export function renderTrendsTable(
+function renderTrendsTable(
   metric: string,
   window: string,
   stats: readonly TrendStatistics[],

@@ -124,7 +124,7 @@ export function percentile(sorted: readonly number[], p: number): number | undef
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }
 
-export const QUANTILE_METRICS = [
+const QUANTILE_METRICS = [
   ['neo4j_query_duration_p50', 50],
   ['neo4j_query_duration_p95', 95],
   ['neo4j_query_duration_p99', 99],

@@ -8,6 +8,8 @@ import type { Driver } from 'neo4j-driver';
 import { AGENT_SESSION } from '../runtime/neo4j-driver.js';
 import type { Clock } from '../../lib/clock.js';
 import { AgentError, errorMessage } from '../../lib/errors.js';
+import { guardPromise } from '../../lib/guard.js';
+import type { Logger } from '../../lib/logger.js';
 
 /** One result row, integers as numbers (values beyond 2^53 lose precision, as counts never reach that). */
 export type Row = Readonly<Record<string, unknown>>;
@@ -38,6 +40,8 @@ export interface DriverClientOptions extends Neo4jConnectionSettings {
   /** Sent to the server as the Bolt user agent; the collector recognises its own connections by it. */
   userAgent: string;
   clock: Clock;
+  /** Where a session that fails to close is reported; counted only without one. */
+  logger?: Logger;
 }
 
 /** The Bolt user agent of every connection the agent opens. */
@@ -66,7 +70,7 @@ export function isAuthError(err: unknown): boolean {
   );
 }
 
-export function errorCode(err: unknown): string | undefined {
+function errorCode(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' ? code : undefined;
@@ -96,10 +100,12 @@ export class DriverNeo4jClient implements Neo4jClient {
   private readonly _driver: Driver;
   private readonly _database: string;
   private readonly _clock: Clock;
+  private readonly _logger: Logger | undefined;
 
   constructor(opts: DriverClientOptions) {
     this._database = opts.database;
     this._clock = opts.clock;
+    this._logger = opts.logger;
     const neo4j = neo4jDriver();
     this._driver = neo4j.driver(opts.uri, neo4j.auth.basic(opts.user, opts.password ?? ''), {
       maxConnectionPoolSize: opts.maxConnectionPoolSize,
@@ -130,8 +136,9 @@ export class DriverNeo4jClient implements Neo4jClient {
       return result.records.map((r) => r.toObject() as Row);
     } finally {
       timer?.cancel();
-      // Closing waits for the server when the query is still running; never let it hold the caller.
-      session.close().catch(() => undefined);
+      // Closing waits for the server when the query is still running; never let it hold the caller. A close
+      // that fails is counted (monitor_internal_errors{where="neo4j session close"}).
+      void guardPromise(this._logger, 'neo4j session close', session.close());
     }
   }
 

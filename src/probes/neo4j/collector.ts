@@ -59,6 +59,9 @@ export interface SourceState {
   detail: string;
 }
 
+/** Where a driver that fails to close is reported (monitor_internal_errors{where}). */
+const CLIENT_CLOSE = 'neo4j client close';
+
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
 /** Whether the URI points at this machine (store files then readable here). */
@@ -132,6 +135,7 @@ export class Neo4jCollector implements Probe {
           connectionTimeoutMs: s.connectionTimeoutMs,
           userAgent: this._userAgent,
           clock: this._clock,
+          logger: this._logger,
         }));
     this._sources = new Neo4jSources(
       opts.queryDurations,
@@ -154,10 +158,12 @@ export class Neo4jCollector implements Probe {
     this._stopped = true;
     this._timer?.cancel();
     this._timer = undefined;
+    // Only waits for the cycle to end: _runCycle handles its own errors, and anything it still rejects with
+    // was reported where it was started (the timer's guard, or the caller of collectNow).
     await this._cycle?.catch(() => undefined);
     const client = this._client;
     this._client = undefined;
-    await client?.close().catch(() => undefined);
+    if (client !== undefined) await guardPromise(this._logger, CLIENT_CLOSE, client.close());
   }
 
   /** The last snapshot, plus neo4j_up and its age; never waits for the server. */
@@ -183,6 +189,7 @@ export class Neo4jCollector implements Probe {
 
   /** Runs one collection now (the timer keeps its schedule); resolves when it is done. */
   async collectNow(): Promise<void> {
+    // Waits for a cycle in progress; its outcome was reported where it was started (see shutdown).
     await this._cycle?.catch(() => undefined);
     this._cycle = this._runCycle();
     await this._cycle;
@@ -380,7 +387,7 @@ export class Neo4jCollector implements Probe {
     // A fresh driver for the next attempt: no stale pooled connection to a server that restarted.
     const client = this._client;
     this._client = undefined;
-    client?.close().catch(() => undefined);
+    if (client !== undefined) void guardPromise(this._logger, CLIENT_CLOSE, client.close());
     if (this._up !== false) {
       const fields = { uri: boltAddress(this._settings.uri), user: this._settings.user, error: detail };
       if (isAuthError(err))

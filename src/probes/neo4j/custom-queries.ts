@@ -3,6 +3,7 @@
  * columns are the ones the config names in `labels`; the value is `value_column`, else the only column
  * left, else the column called `value`.
  */
+import { AgentError } from '../../lib/errors.js';
 import type { MetricPoint } from '../../model/metric.js';
 import type { Row } from './client.js';
 
@@ -15,7 +16,11 @@ export interface CustomQuery {
 }
 
 /** A result that cannot become points: the reason is one line for the log. */
-export class RowShapeError extends Error {}
+export class RowShapeError extends AgentError {
+  constructor(message: string) {
+    super('E_PROBE_READ', message);
+  }
+}
 
 function valueColumnOf(q: CustomQuery, row: Row): string {
   if (q.valueColumn !== undefined) return q.valueColumn;

@@ -6,7 +6,7 @@
 import type { Sample } from '../../model/metric.js';
 import type { BucketCounts } from './answers.js';
 
-export const QUERY_DURATION_METRIC = 'neo4j_query_duration';
+const QUERY_DURATION_METRIC = 'neo4j_query_duration';
 
 /** All series of `database` (every query kind) summed into one histogram; undefined when there are none. */
 export function queryDurationHistogram(

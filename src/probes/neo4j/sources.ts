@@ -5,6 +5,7 @@
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AgentError } from '../../lib/errors.js';
 import type { MetricPoint } from '../../model/metric.js';
 import {
   connectionCounts,
@@ -20,7 +21,11 @@ import type { BucketCounts, CountColumn, ServerInfo } from './answers.js';
 import type { Row } from './client.js';
 
 /** The source cannot serve its metrics on this server; `reason` says why (edition, setting, host). */
-export class Unavailable extends Error {}
+export class Unavailable extends AgentError {
+  constructor(reason: string) {
+    super('E_PROBE_READ', reason);
+  }
+}
 
 export const Q = {
   components: 'CALL dbms.components() YIELD name, versions, edition RETURN name, versions, edition',
@@ -91,7 +96,7 @@ export interface SourceResult {
 }
 
 /** Size in bytes of the regular files under `dir` (symlinks not followed); 0 when it does not exist. */
-export async function directoryBytes(dir: string): Promise<number> {
+async function directoryBytes(dir: string): Promise<number> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -152,7 +157,7 @@ export class Neo4jSources {
       case 'store_files':
         return this._storeFiles(ctx);
       default:
-        return Promise.reject(new Error(`unknown source ${id}`));
+        return Promise.reject(new AgentError('E_INVALID_ARGUMENT', `unknown source ${id}`));
     }
   }
 

@@ -109,19 +109,19 @@ export class HttpRequestMetrics {
     () => this._opts.logger?.(),
     'http request finish',
     (message: unknown): void => {
-      try {
-        const { request, response } = message as FinishMessage;
-        const t0 = request[STARTED];
-        if (t0 === undefined) return;
-        const seconds = (this._opts.clock.monotonicMs() - t0) / 1000;
-        const endpoint = routeOf(request) ?? this._endpoint(request.url);
-        const method = request.method ?? 'OTHER';
-        const status = response.statusCode;
-        this._opts.recorder.recordApiRequest(endpoint, method, seconds, status);
-        if (status >= 500) this._opts.recorder.recordApiError(endpoint, method, `http_${status}`);
-      } catch {
-        // Never into the application's request path; the recorder counts invalid input itself.
-      }
+      const { request, response } = (message ?? {}) as Partial<FinishMessage>;
+      // A request the start subscriber did not mark (served before the agent started, or a foreign
+      // publisher's message, which the start subscriber has already reported) is not measured.
+      if (request === undefined || response === undefined) return;
+      const t0 = request[STARTED];
+      if (t0 === undefined) return;
+      // The recorder counts invalid input itself: anything thrown from here on is the guard's to report.
+      const seconds = (this._opts.clock.monotonicMs() - t0) / 1000;
+      const endpoint = routeOf(request) ?? this._endpoint(request.url);
+      const method = request.method ?? 'OTHER';
+      const status = response.statusCode;
+      this._opts.recorder.recordApiRequest(endpoint, method, seconds, status);
+      if (status >= 500) this._opts.recorder.recordApiError(endpoint, method, `http_${status}`);
     },
   );
 

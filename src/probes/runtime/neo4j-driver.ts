@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../../lib/clock.js';
-import { guarded } from '../../lib/guard.js';
+import { guarded, reportCaught } from '../../lib/guard.js';
 import type { GuardLogger } from '../../lib/guard.js';
 
 const SLOT = Symbol.for('perf-monitor-agent.neo4j-driver');
@@ -82,11 +82,8 @@ export function wrapRun(proto: { run?: unknown }, clock: Clock, record: QueryRec
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
     const result = original.apply(this, args);
     if ((this as { [AGENT_SESSION]?: boolean } | null)?.[AGENT_SESSION] === true) return result;
-    try {
-      watch(result as ResultLike, args[0], clock, record);
-    } catch {
-      // Never into the application's query path.
-    }
+    // Never into the application's query path: a failure to watch the result is reported, not thrown.
+    guardedWatch(result as ResultLike, args[0], clock, record);
     return result;
   } as RunFn & { [PATCHED]?: RunFn };
   wrapped[PATCHED] = original;
@@ -96,6 +93,8 @@ export function wrapRun(proto: { run?: unknown }, clock: Clock, record: QueryRec
   };
 }
 
+const guardedWatch = guarded(undefined, 'neo4j-driver query watch', watch);
+
 function watch(result: ResultLike, query: unknown, clock: Clock, record: QueryRecorder): void {
   const decorate = result?._decorateObserver;
   if (typeof decorate !== 'function') return;
@@ -104,11 +103,8 @@ function watch(result: ResultLike, query: unknown, clock: Clock, record: QueryRe
   const finish = (database: string, kind: QueryKind): void => {
     if (done) return;
     done = true;
-    try {
-      record(database, kind, (clock.monotonicMs() - t0) / 1000);
-    } catch {
-      // The recorder counts its own bad input.
-    }
+    // The recorder counts its own bad input; what it throws is reported by the guarded callers below.
+    record(database, kind, (clock.monotonicMs() - t0) / 1000);
   };
   // The agent's part runs in the application's query path: guarded, and the application's observer is
   // called whatever happens to it.
@@ -185,8 +181,9 @@ export class Neo4jDriverMetrics {
             ...loaded,
             source: `${source}\n;globalThis[Symbol.for('perf-monitor-agent.neo4j-driver')]?.(module.exports);\n`,
           };
-        } catch {
+        } catch (err) {
           // The module as the application would have had it: its queries are then not measured.
+          reportCaught(this._opts.logger, 'neo4j-driver module hook', err);
           return loaded;
         }
       },

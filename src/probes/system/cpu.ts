@@ -100,7 +100,7 @@ function clampPercent(v: number): number {
  * How long a frequency read from /proc/cpuinfo is reused. Without a cpufreq driver (most VMs) the value is
  * the nominal one and does not move, while generating cpuinfo is the costliest read of the whole probe set.
  */
-export const CPUINFO_REFRESH_MS = 60_000;
+const CPUINFO_REFRESH_MS = 60_000;
 
 export class CpuProbe extends SystemProbe {
   private _prev: { busy: number; total: number } | undefined;

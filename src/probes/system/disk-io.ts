@@ -21,10 +21,10 @@ export interface DiskStatsLine {
 }
 
 /** /proc/diskstats counts in 512-byte units (Documentation/admin-guide/iostats.rst). */
-export const DISKSTATS_SECTOR_BYTES = 512;
+const DISKSTATS_SECTOR_BYTES = 512;
 
 /** node_exporter's default: partitions, RAM disks, loop and floppy devices. */
-export const DEFAULT_EXCLUDE_DEVICES = /^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$/;
+const DEFAULT_EXCLUDE_DEVICES = /^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$/;
 
 /**
  * Parses /proc/diskstats. Fields are numbered as in iostats.rst (1 major, 2 minor, 3 name): reads

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { TimerHandle } from '../../lib/clock.js';
-import { systemErrorCode } from '../../lib/errors.js';
+import { AgentError, systemErrorCode } from '../../lib/errors.js';
 import type { FsStats, ProbeContext, Snapshot } from '../probe.js';
 import type { MetricPoint } from '../../model/metric.js';
 import { splitFields, SystemProbe } from './source.js';
@@ -19,20 +19,20 @@ export interface MountEntry {
 }
 
 /** Pseudo and read-only image filesystems that hold no user data; `overlay` is kept (it is `/` in containers). */
-export const DEFAULT_EXCLUDE_FS_TYPES =
+const DEFAULT_EXCLUDE_FS_TYPES =
   /^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devfs|devpts|devtmpfs|efivarfs|erofs|fusectl|fuse\.(lxcfs|portal|gvfsd-fuse|snapfuse)|hugetlbfs|iso9660|mqueue|nfsd|nsfs|proc|procfs|pstore|ramfs|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tmpfs|tracefs)$/;
 
 /** Kernel and container-runtime mount points (node_exporter's list plus /run/credentials itself). */
-export const DEFAULT_EXCLUDE_MOUNT_POINTS =
+const DEFAULT_EXCLUDE_MOUNT_POINTS =
   /^\/(dev|proc|sys|run\/credentials|var\/lib\/docker\/.+|var\/lib\/containers\/storage\/.+)($|\/)/;
 
-export const DEFAULT_STATFS_TIMEOUT_MS = 1000;
+const DEFAULT_STATFS_TIMEOUT_MS = 1000;
 
 /**
  * Filesystems whose statfs never waits on a network or a user-space daemon; they are asked synchronously.
  * Everything else (nfs, cifs, fuse.*, ceph, …) goes through the thread pool with a timeout.
  */
-export const LOCAL_FS_TYPES =
+const LOCAL_FS_TYPES =
   /^(ext[234]|xfs|btrfs|zfs|f2fs|overlay|vfat|exfat|ntfs3?|jfs|reiserfs|bcachefs|hfsplus|udf|nilfs2)$/;
 
 /** statfs failures that mean "cannot look at this mount from here", not a fault of the agent. */
@@ -131,7 +131,8 @@ export class DiskUsageProbe extends SystemProbe {
     this._excludeFsTypes = options.excludeFsTypes ?? DEFAULT_EXCLUDE_FS_TYPES;
     this._excludeMountPoints = options.excludeMountPoints ?? DEFAULT_EXCLUDE_MOUNT_POINTS;
     this._timeoutMs = options.statfsTimeoutMs ?? DEFAULT_STATFS_TIMEOUT_MS;
-    if (!(this._timeoutMs > 0)) throw new RangeError('statfsTimeoutMs must be greater than 0');
+    if (!(this._timeoutMs > 0))
+      throw new AgentError('E_INVALID_ARGUMENT', 'statfsTimeoutMs must be greater than 0');
   }
 
   protected async _collect(signal: AbortSignal): Promise<Snapshot> {

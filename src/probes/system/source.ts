@@ -12,7 +12,7 @@ import type { Probe, ProbeContext, Snapshot } from '../probe.js';
 const MISSING_CODES: ReadonlySet<string> = new Set(['ENOENT', 'ENOTDIR']);
 
 /** True when `err` says the path does not exist. */
-export function isMissing(err: unknown): boolean {
+function isMissing(err: unknown): boolean {
   const code = systemErrorCode(err);
   return code !== undefined && MISSING_CODES.has(code);
 }
@@ -141,7 +141,7 @@ export class SourceFiles {
  * Builds `unavailable` snapshots and logs the reason at debug the first time it is seen, not on every
  * collection. A source that comes back and goes away again is logged again.
  */
-export class UnavailableReporter {
+class UnavailableReporter {
   private readonly _logger: Logger;
   private _lastReason: string | undefined;
 

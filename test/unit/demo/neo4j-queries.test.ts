@@ -50,6 +50,21 @@ describe('DemoNeo4jQueries', () => {
     expect(JSON.stringify(warnings[0])).toContain('connection refused');
   });
 
+  it('should log a driver that fails to close, and still shut down', async () => {
+    const logger = new MemoryLogger();
+    const q = new DemoNeo4jQueries({
+      run: () => Promise.resolve(),
+      close: () => Promise.reject(new Error('socket hang up')),
+      clock: new ManualClock(),
+      logger,
+    });
+    q.start();
+    await expect(q.shutdown()).resolves.toBeUndefined();
+    expect(logger.find('warn').map((r) => [r.msg, r.fields])).toEqual([
+      ['demo Neo4j driver did not close', { error: 'socket hang up' }],
+    ]);
+  });
+
   it('should be safe to shut down before start', async () => {
     const q = new DemoNeo4jQueries({
       run: () => Promise.resolve(),

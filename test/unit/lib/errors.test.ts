@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { RuleCompileError } from '../../../src/alerts/rules.js';
+import { compileTemplate } from '../../../src/alerts/template.js';
 import {
   AgentError,
   ConfigError,
@@ -12,6 +14,8 @@ import {
   systemErrorCode,
 } from '../../../src/lib/errors.js';
 import type { ErrorCode } from '../../../src/lib/errors.js';
+import { RowShapeError } from '../../../src/probes/neo4j/custom-queries.js';
+import { Unavailable } from '../../../src/probes/neo4j/sources.js';
 
 const CODES = Object.keys(ERROR_CODES) as ErrorCode[];
 const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
@@ -41,6 +45,71 @@ describe('ERROR_CODES', () => {
     }
     expect(used.size).toBeGreaterThan(0);
     expect([...used].filter((c) => !(c in ERROR_CODES))).toEqual([]);
+  });
+
+  it('should be thrown: every code is given to an error constructed somewhere in the sources', () => {
+    const constructed = new Set<string>();
+    for (const file of sourceFiles(SRC)) {
+      for (const m of fs.readFileSync(file, 'utf8').matchAll(CONSTRUCTED_WITH_CODE)) constructed.add(m[1]!);
+    }
+    expect(CODES.filter((c) => !constructed.has(c))).toEqual([]);
+  });
+});
+
+/** `new SomeError('E_X'` or `super('E_X'`, the code possibly on the next line. */
+const CONSTRUCTED_WITH_CODE = /(?:\bnew\s+[A-Z]\w*|\bsuper)\(\s*['"`](E_[A-Z0-9_]+)['"`]/g;
+
+/** A built-in error thrown or rejected with, or a class extending one: the agent throws AgentErrors. */
+const NOT_AN_AGENT_ERROR =
+  /\b(?:throw|reject\()\s*new\s+(?:Error|TypeError|RangeError|SyntaxError|ReferenceError)\(|\bextends\s+(?:Error|TypeError|RangeError|SyntaxError|ReferenceError)\b/g;
+
+/** Lines of `source` (1-based) where NOT_AN_AGENT_ERROR matches. */
+function builtInErrors(source: string): number[] {
+  return [...source.matchAll(NOT_AN_AGENT_ERROR)].map((m) => source.slice(0, m.index).split('\n').length);
+}
+
+describe('errors thrown by the sources', () => {
+  it('should all be AgentErrors: no built-in error thrown or extended outside lib/errors.ts', () => {
+    const findings = sourceFiles(SRC)
+      .filter((file) => path.relative(SRC, file) !== path.join('lib', 'errors.ts'))
+      .flatMap((file) =>
+        builtInErrors(fs.readFileSync(file, 'utf8')).map((line) => `${path.relative(SRC, file)}:${line}`),
+      );
+    expect(findings).toEqual([]);
+  });
+
+  it('should find what it looks for (the scan sees what it should)', () => {
+    const source = [
+      "throw new Error('x');",
+      'throw new TypeError(',
+      "  'y',",
+      ');',
+      "return Promise.reject(new RangeError('z'));",
+      'export class OwnError extends Error {}',
+      "throw new AgentError('E_USAGE', 'fine');",
+      'class Fine extends AgentError {}',
+      'const wrapped = err instanceof Error ? err : new Error(String(err)); // not thrown as it is',
+    ].join('\n');
+    expect(builtInErrors(source)).toEqual([1, 2, 5, 6]);
+    expect([...source.matchAll(CONSTRUCTED_WITH_CODE)].map((m) => m[1])).toEqual(['E_USAGE']);
+    expect([..."super(\n  'E_STATE', 'x')".matchAll(CONSTRUCTED_WITH_CODE)].map((m) => m[1])).toEqual([
+      'E_STATE',
+    ]);
+  });
+
+  it('should include the agent errors of the subsystems, with their codes and messages', () => {
+    expect(new RuleCompileError('r', 'metric', 'rule r: unknown metric "x"')).toMatchObject({
+      code: 'E_RULE_INVALID',
+      name: 'RuleCompileError',
+      message: 'rule r: unknown metric "x"',
+      rule: 'r',
+      field: 'metric',
+    });
+    expect(() => compileTemplate('{{ $labels.x ')).toThrow(
+      expect.objectContaining({ code: 'E_RULE_INVALID', message: 'unclosed template action "{{"' }),
+    );
+    expect(new Unavailable('no JMX beans')).toMatchObject({ code: 'E_PROBE_READ', message: 'no JMX beans' });
+    expect(new RowShapeError('has no column "v"')).toBeInstanceOf(AgentError);
   });
 });
 

@@ -131,16 +131,6 @@ const ALLOWED: readonly Allowed[] = [
     reason: 'only rejects the time-budget promise, which the query awaits',
   },
   {
-    file: 'probes/neo4j/client.ts',
-    line: 'session.close().catch(() => undefined);',
-    reason: 'the rejection is handled and the handler cannot throw',
-  },
-  {
-    file: 'probes/neo4j/collector.ts',
-    line: 'client?.close().catch(() => undefined);',
-    reason: 'the rejection is handled and the handler cannot throw',
-  },
-  {
     file: 'probes/neo4j/collector.ts',
     line: 'this._cycle.finally(() => this._schedule(this._nextDelayMs())),',
     reason: 'an argument of the guardPromise(...) call just above it',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { settle } from '../../../src/lib/clock.js';
-import { guarded, guardedFailures, guardPromise } from '../../../src/lib/guard.js';
+import { guarded, guardedFailures, guardPromise, reportCaught } from '../../../src/lib/guard.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
 import type { Logger } from '../../../src/lib/logger.js';
 
@@ -126,6 +126,37 @@ describe('guardPromise', () => {
     await expect(guardPromise(logger, where, Promise.reject(new Error('nope')))).resolves.toBeUndefined();
     expect(guardedFailures().get(where)).toBe(1);
     expect(logger.find('error', 'internal error caught')).toHaveLength(1);
+  });
+});
+
+describe('reportCaught', () => {
+  it('should count and log a failure its caller caught, as a guarded callback would', () => {
+    const logger = new MemoryLogger();
+    const where = place('caught');
+    reportCaught(logger, where, new Error('handled here'));
+    expect(guardedFailures().get(where)).toBe(1);
+    expect(logger.find('error', 'internal error caught')[0]?.fields).toEqual({
+      where,
+      occurrences: 1,
+      error: 'handled here',
+    });
+  });
+
+  it('should count several failures at once and log when the count passes 1, 10, 100, …', () => {
+    const logger = new MemoryLogger();
+    const where = place('several');
+    reportCaught(logger, where, 'lost', 3);
+    reportCaught(logger, where, 'lost', 5);
+    reportCaught(logger, where, 'lost', 2);
+    reportCaught(logger, where, 'lost', 150);
+    expect(guardedFailures().get(where)).toBe(160);
+    expect(logger.records.map((r) => r.fields.occurrences)).toEqual([3, 10, 160]);
+  });
+
+  it('should ignore a count that is not a positive whole number', () => {
+    const where = place('bad count');
+    for (const n of [0, -1, 1.5, Number.NaN, Infinity]) reportCaught(undefined, where, 'x', n);
+    expect(guardedFailures().has(where)).toBe(false);
   });
 });
 

@@ -5,6 +5,7 @@ import type { HistogramMetricData, MetricData, SumMetricData } from '@openteleme
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/load.js';
 import { ManualClock } from '../../../src/lib/clock.js';
+import { guardedFailures } from '../../../src/lib/guard.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
 import { ApplicationMetrics, DROP_WARNING_INTERVAL_MS } from '../../../src/telemetry/application-metrics.js';
 import { OVERFLOW_LABEL_VALUE, SeriesProducer } from '../../../src/telemetry/series-store.js';
@@ -302,5 +303,19 @@ performance_monitor:
     ]);
     const req = metric<SumMetricData>(data, 'multi_agent_system_api_request_count_total');
     expect(req.dataPoints.map((p) => p.attributes.status)).toEqual(['error']);
+  });
+
+  it('should count a failure of its own recording while timing, and still return what the function returns', async () => {
+    class Broken extends ApplicationMetrics {
+      override recordAgentExecution(): void {
+        throw new Error('broken table');
+      }
+    }
+    const where = 'application metrics timing';
+    const before = guardedFailures().get(where) ?? 0;
+    const app = new Broken();
+    expect(app.timeAgent('sync', () => 42)).toBe(42);
+    await expect(app.timeAgent('async', () => Promise.resolve('ok'))).resolves.toBe('ok');
+    expect(guardedFailures().get(where)).toBe(before + 2);
   });
 });

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/load.js';
 import { ManualClock } from '../../../src/lib/clock.js';
+import { guardedFailures } from '../../../src/lib/guard.js';
 import { ApplicationMetrics } from '../../../src/telemetry/application-metrics.js';
+import type { ApplicationRecorder } from '../../../src/telemetry/application-recorder.js';
 import {
   ApplicationBridge,
+  LOST_BATCHES_PLACE,
   WorkerApplicationMetrics,
   replayBatch,
 } from '../../../src/telemetry/worker-bridge.js';
@@ -93,5 +96,48 @@ describe('WorkerApplicationMetrics and ApplicationBridge', () => {
     expect(total(app, 'cache_hits_total')).toBe(1);
     expect(total(app, 'api_request_count_total')).toBe(0);
     expect(app.droppedMeasurements).toBe(1);
+  });
+
+  it('should count a batch that could not be posted, in the main thread, with the next batch', async () => {
+    const app = target();
+    const bridge = new ApplicationBridge(app);
+    await bridge.start();
+    const lostBefore = guardedFailures().get(LOST_BATCHES_PLACE) ?? 0;
+    try {
+      const sender = new WorkerApplicationMetrics();
+      // A label value that cannot be cloned fails the whole post, and recording does not throw.
+      expect(() => {
+        sender.record('x', 1, [Symbol('not cloneable') as unknown as string]);
+        sender.recordCacheHit('lost with it');
+        sender.flush();
+      }).not.toThrow();
+      sender.recordCacheMiss('after');
+      sender.flush();
+      await until(() => total(app, 'cache_misses_total') === 1);
+      expect(total(app, 'cache_hits_total')).toBe(0);
+      expect(guardedFailures().get(LOST_BATCHES_PLACE)).toBe(lostBefore + 1);
+      // Told once: the batch after that carries no count.
+      sender.recordCacheMiss('again');
+      sender.flush();
+      await until(() => total(app, 'cache_misses_total') === 2);
+      expect(guardedFailures().get(LOST_BATCHES_PLACE)).toBe(lostBefore + 1);
+    } finally {
+      await bridge.shutdown();
+    }
+  });
+
+  it('should count a replayed call that throws instead of hiding it', () => {
+    const where = 'worker metrics replay';
+    const before = guardedFailures().get(where) ?? 0;
+    const hits: string[] = [];
+    const throwing = {
+      recordCacheHit(name: string): void {
+        if (name === 'bad') throw new Error('broken recorder');
+        hits.push(name);
+      },
+    } as unknown as ApplicationRecorder;
+    expect(() => replayBatch([7, 'bad', 0, 0, 0, 7, 'good', 0, 0, 0], throwing)).not.toThrow();
+    expect(hits).toEqual(['good']);
+    expect(guardedFailures().get(where)).toBe(before + 1);
   });
 });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../../src/lib/clock.js';
+import { guardedFailures } from '../../../../src/lib/guard.js';
 import { MemoryLogger } from '../../../../src/lib/logger.js';
 import type { Neo4jClient, Row, RunOptions } from '../../../../src/probes/neo4j/client.js';
 import {
@@ -26,6 +27,8 @@ class FakeClient implements Neo4jClient {
   down: { code: string; message: string } | undefined;
   calls: string[] = [];
   closed = 0;
+  /** What close() rejects with, if anything. */
+  closeFails: Error | undefined;
   constructor(
     readonly answers: Map<string, Row[]>,
     readonly fail: Map<string, { code: string; message: string }>,
@@ -42,7 +45,7 @@ class FakeClient implements Neo4jClient {
   }
   close(): Promise<void> {
     this.closed++;
-    return Promise.resolve();
+    return this.closeFails === undefined ? Promise.resolve() : Promise.reject(this.closeFails);
   }
 }
 
@@ -331,6 +334,26 @@ describe('Neo4jCollector', () => {
       { metric: 'neo4j_node_count', labels: {}, value: 7 },
     ]);
     expect(value(p, 'neo4j_label_count', { label: 'Camera' })).toBe(6);
+  });
+
+  it('should report a client that fails to close, going down and at shutdown, and go on', async () => {
+    const { collector, clock, logger, setDown, clients } = setup(settings({ intervalMs: 10_000 }));
+    await collector.start();
+    await clock.advance(0);
+    clients[0]!.closeFails = new Error('close failed');
+    setDown(UNAVAILABLE);
+    await clock.advance(10_000);
+    expect(collector.up).toBe(false);
+    expect(guardedFailures().get('neo4j client close')).toBe(1);
+    setDown(undefined);
+    await clock.advance(1000);
+    expect(collector.up).toBe(true);
+    clients.at(-1)!.closeFails = new Error('close failed again');
+    await collector.shutdown();
+    expect(guardedFailures().get('neo4j client close')).toBe(2);
+    expect(logger.find('error', 'internal error caught').map((r) => r.fields)).toEqual([
+      { probe: 'neo4j', where: 'neo4j client close', occurrences: 1, error: 'close failed' },
+    ]);
   });
 
   it('should be safe to shut down twice and before start', async () => {

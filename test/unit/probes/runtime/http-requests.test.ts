@@ -2,6 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../../../src/lib/clock.js';
+import { guardedFailures } from '../../../../src/lib/guard.js';
+import { MemoryLogger } from '../../../../src/lib/logger.js';
 import { HttpRequestMetrics, normalizeEndpoint } from '../../../../src/probes/runtime/http-requests.js';
 import type { ApplicationRecorder } from '../../../../src/telemetry/application-recorder.js';
 
@@ -86,5 +88,27 @@ describe('HttpRequestMetrics', () => {
     await metrics.shutdown();
     await (await fetch(`http://127.0.0.1:${port}/after`)).text();
     expect(calls).toHaveLength(4);
+  });
+
+  it('should report a recorder that throws, once in the log and in the count, and serve the request', async () => {
+    const logger = new MemoryLogger();
+    const where = 'http request finish';
+    metrics = new HttpRequestMetrics({
+      recorder: {
+        recordApiRequest: () => {
+          throw new Error('broken recorder');
+        },
+      } as unknown as ApplicationRecorder,
+      clock: new SystemClock(),
+      logger: () => logger,
+    });
+    await metrics.start();
+    const port = await serve((_req, res) => res.end('ok'));
+    expect(await (await fetch(`http://127.0.0.1:${port}/a`)).text()).toBe('ok');
+    expect(await (await fetch(`http://127.0.0.1:${port}/b`)).text()).toBe('ok');
+    // Failure counts are per process (each test file has its own): only this test fails here.
+    expect(guardedFailures().get(where)).toBe(2);
+    const logged = logger.find('error', 'internal error caught; the agent goes on');
+    expect(logged.map((r) => r.fields)).toEqual([{ where, occurrences: 1, error: 'broken recorder' }]);
   });
 });

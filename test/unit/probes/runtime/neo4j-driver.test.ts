@@ -4,6 +4,7 @@ import type Neo4j from 'neo4j-driver';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ManualClock, SystemClock } from '../../../../src/lib/clock.js';
+import { guardedFailures } from '../../../../src/lib/guard.js';
 import {
   AGENT_SESSION,
   Neo4jDriverMetrics,
@@ -92,6 +93,30 @@ describe('wrapRun', () => {
     await own.run('MATCH (n) RETURN count(n)');
     await new mod.default({ database: 'app' }).run('MATCH (n) RETURN count(n)');
     expect(calls).toEqual(['app']);
+    restore();
+  });
+
+  it('should count a recorder that throws, and still hand the application its result', async () => {
+    const mod = freshStub();
+    const restore = wrapRun(mod.default.prototype, new ManualClock(), () => {
+      throw new Error('broken recorder');
+    });
+    try {
+      await expect(Promise.resolve(new mod.default().run('MATCH (n) RETURN n'))).resolves.toBeDefined();
+      await expect(Promise.resolve(new mod.default().run('FAIL MATCH (n)'))).rejects.toThrow('SyntaxError');
+      expect(guardedFailures().get('neo4j-driver query completed')).toBe(1);
+      expect(guardedFailures().get('neo4j-driver query failed')).toBe(1);
+    } finally {
+      restore();
+    }
+  });
+
+  it('should count a result it cannot watch, and return it unchanged', () => {
+    const frozen = Object.freeze({ _decorateObserver: (o: unknown) => o });
+    const proto = { run: (): unknown => frozen };
+    const restore = wrapRun(proto, new ManualClock(), () => undefined);
+    expect(proto.run()).toBe(frozen);
+    expect(guardedFailures().get('neo4j-driver query watch')).toBe(1);
     restore();
   });
 });

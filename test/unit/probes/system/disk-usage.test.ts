@@ -259,7 +259,12 @@ describe('DiskUsageProbe', () => {
   });
 
   it('should reject a timeout that is not positive', () => {
-    expect(() => new DiskUsageProbe(makeContext(host.paths), { statfsTimeoutMs: 0 })).toThrow(RangeError);
+    expect(() => new DiskUsageProbe(makeContext(host.paths), { statfsTimeoutMs: 0 })).toThrow(
+      expect.objectContaining({
+        code: 'E_INVALID_ARGUMENT',
+        message: 'statfsTimeoutMs must be greater than 0',
+      }),
+    );
   });
 });
 
