@@ -3,12 +3,21 @@
  * source resets, collection duration and count, scrapes, internal errors and the OTLP push. Components add
  * theirs (notifications, trends, alerting) through Component.selfMetrics.
  */
+import type { CollectionReader } from '../analysis/collection-reader.js';
+import type { OtlpPush } from '../export/otlp.js';
 import { guardedFailures } from '../lib/guard.js';
 import type { MetricPoint } from '../model/metric.js';
+import type { ProbeRunner } from '../probes/probe-runner.js';
 import type { AgentContext } from './context.js';
-import type { Pipeline } from './pipeline.js';
 
-export function* selfPoints(p: Pipeline, ctx: AgentContext, scrapes: number): IterableIterator<MetricPoint> {
+/** The parts of a pipeline whose health and cost are reported. */
+export interface Measured {
+  readonly runner: ProbeRunner;
+  readonly reader: CollectionReader;
+  readonly otlp: OtlpPush | undefined;
+}
+
+export function* selfPoints(p: Measured, ctx: AgentContext, scrapes: number): IterableIterator<MetricPoint> {
   yield* ctx.application.selfPoints();
   yield {
     metric: 'monitor_build_info',
