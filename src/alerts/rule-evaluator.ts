@@ -3,15 +3,15 @@
  * before the threshold is applied, with the labels PromQL would give the result (metric name and `le`
  * dropped). Selections are cached per rule and refreshed when the metric's series set changes.
  */
+import { bucketQuantile } from '../model/quantile.js';
+import type { Bucket } from '../model/quantile.js';
 import {
   avgOverTime,
-  bucketQuantile,
   extrapolatedRate,
   maxOverTime,
   minOverTime,
   quantileOverTime,
 } from './promql-functions.js';
-import type { Bucket } from './promql-functions.js';
 import type { CompiledRule } from './rules.js';
 import { seriesKey } from './series-store.js';
 import type { Labels, MutableRange, SeriesStore, StoredSeries } from './series-store.js';

@@ -8,8 +8,10 @@
  * A value is flagged when its score exceeds `sensitivity` and the baseline holds at least `minSamples`.
  * With daily seasonality the value is also compared with the same hour of previous days (running mean and
  * variance per hour of day, UTC); it is flagged only when it is unusual against both baselines, so a
- * spike that happens every day at that hour is not an anomaly.
+ * spike that happens every day at that hour is not an anomaly. Quartiles and median are model/quantile's
+ * sample quantile.
  */
+import { quantileOfSorted } from '../model/quantile.js';
 
 export type AnomalyAlgorithm = 'zscore' | 'iqr' | 'mad';
 
@@ -50,12 +52,6 @@ function lowerBound(a: Float64Array, n: number, x: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-function quantile(a: Float64Array, n: number, q: number): number {
-  const rank = q * (n - 1);
-  const lo = Math.floor(rank);
-  return lo + 1 < n ? a[lo]! + (a[lo + 1]! - a[lo]!) * (rank - lo) : a[lo]!;
 }
 
 /** Median absolute deviation of sorted a[0..n): merges the two sorted deviation runs around the median. */
@@ -143,14 +139,14 @@ export class SeriesDetector {
       expected = [mean - k * sd, mean + k * sd];
     } else if (s.algorithm === 'iqr') {
       const a = this._sorted!;
-      const q1 = quantile(a, n, 0.25);
-      const q3 = quantile(a, n, 0.75);
+      const q1 = quantileOfSorted(a, 0.25, n);
+      const q3 = quantileOfSorted(a, 0.75, n);
       const iqr = floorSpread(q3 - q1, q3);
       score = x > q3 ? (x - q3) / iqr : x < q1 ? (q1 - x) / iqr : 0;
       expected = [q1 - k * iqr, q3 + k * iqr];
     } else {
       const a = this._sorted!;
-      const med = quantile(a, n, 0.5);
+      const med = quantileOfSorted(a, 0.5, n);
       if (Number.isNaN(this._mad) || this._madAge >= MAD_REFRESH) {
         this._mad = mad(a, n, med);
         this._madAge = 0;
