@@ -15,6 +15,7 @@
  * A rule that fails at run time is logged once, counted, and left as it was; the other rules go on.
  */
 import type { CollectionBatch } from '../analysis/collection-reader.js';
+import { seriesKey } from '../model/labels.js';
 import type { Sample, MetricPoint } from '../model/metric.js';
 import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
@@ -23,7 +24,7 @@ import type { Logger } from '../lib/logger.js';
 import { RuleEvaluator } from './rule-evaluator.js';
 import { compare } from './rules.js';
 import type { CompiledRule } from './rules.js';
-import { LOOKBACK_MS, SeriesStore, seriesKey } from './series-store.js';
+import { LOOKBACK_MS, SeriesStore } from './series-store.js';
 import type { AlertStateStore, PersistedAlert, PersistedState } from './state-store.js';
 import { STATE_FILE_VERSION } from './state-store.js';
 import { expandTemplate } from './template.js';

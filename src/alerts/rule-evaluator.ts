@@ -3,6 +3,7 @@
  * before the threshold is applied, with the labels PromQL would give the result (metric name and `le`
  * dropped). Selections are cached per rule and refreshed when the metric's series set changes.
  */
+import { seriesKey } from '../model/labels.js';
 import { bucketQuantile } from '../model/quantile.js';
 import type { Bucket } from '../model/quantile.js';
 import {
@@ -13,7 +14,6 @@ import {
   quantileOverTime,
 } from './promql-functions.js';
 import type { CompiledRule } from './rules.js';
-import { seriesKey } from './series-store.js';
 import type { Labels, MutableRange, SeriesStore, StoredSeries } from './series-store.js';
 
 /** The output of one evaluation: `labels[i]` has `values[i]`, for i < length. Reused between evaluations. */

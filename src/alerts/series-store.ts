@@ -7,10 +7,11 @@
  * Points are kept in plain number arrays (16 bytes per point) and pruned to the longest window any rule needs
  * plus the lookback of an instant selector.
  */
-import type { Sample } from '../model/metric.js';
+import { seriesKey } from '../model/labels.js';
+import type { Labels, Sample } from '../model/metric.js';
 import type { RangePoints } from './promql-functions.js';
 
-export type Labels = Readonly<Record<string, string>>;
+export type { Labels };
 
 /** How far back an instant selector looks for the latest sample (Prometheus' default lookback delta). */
 export const LOOKBACK_MS = 5 * 60_000;
@@ -134,14 +135,6 @@ function upperBound(times: readonly number[], t: number, from: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** Identity of a series: its metric name and sorted labels. */
-export function seriesKey(metric: string, labels: Labels): string {
-  const names = Object.keys(labels).sort();
-  let key = metric;
-  for (const n of names) key += `\u0000${n}\u0001${labels[n]}`;
-  return key;
 }
 
 /** The `le` text of a bucket boundary, as Prometheus writes it. */
