@@ -59,7 +59,7 @@ import { HttpRequestMetrics } from './probes/runtime/http-requests.js';
 import { RuntimeProbe } from './probes/runtime/runtime.js';
 import { Neo4jDriverMetrics } from './probes/runtime/neo4j-driver.js';
 import type { QueryKind } from './probes/runtime/neo4j-driver.js';
-import { SeriesProducer, SeriesTable } from './telemetry/series-store.js';
+import { SeriesProducer, SeriesTable } from './telemetry/series-table.js';
 import { ApplicationBridge } from './telemetry/worker-bridge.js';
 import { TrendService } from './trends/trend-service.js';
 import type { DetectedAnomaly } from './trends/trend-service.js';

@@ -24,7 +24,7 @@ import type { Logger } from '../lib/logger.js';
 import { RuleEvaluator } from './rule-evaluator.js';
 import { compare } from './rules.js';
 import type { CompiledRule } from './rules.js';
-import { LOOKBACK_MS, SeriesStore } from './series-store.js';
+import { LOOKBACK_MS, SampleWindow } from './sample-window.js';
 import type { AlertStateStore, PersistedAlert, PersistedState } from './state-store.js';
 import { STATE_FILE_VERSION } from './state-store.js';
 import { expandTemplate } from './template.js';
@@ -91,7 +91,7 @@ export interface AlertView extends Alert {
 
 export class RuleEngine {
   private readonly _opts: RuleEngineOptions;
-  private readonly _store = new SeriesStore();
+  private readonly _store = new SampleWindow();
   /** The metrics the rules read: only their series are kept (memory follows the rules, not the catalog). */
   private _readMetrics: ReadonlySet<string> = new Set();
   private readonly _sinks: AlertSink[];
@@ -180,7 +180,7 @@ export class RuleEngine {
   }
 
   /** The series history (rule tests feed it directly). */
-  get store(): SeriesStore {
+  get store(): SampleWindow {
     return this._store;
   }
 

@@ -2,7 +2,7 @@
  * The application metrics API: what an application records about its own work (agent executions, API
  * requests, queues, entity processing, caches), with the seed's method names in camelCase, plus custom
  * metrics declared in the config. Buckets and labels come from the config; a disabled metric costs one
- * property read. Measurements go into series tables (series-store.ts) that a MetricProducer hands to the
+ * property read. Measurements go into series tables (series-table.ts) that a MetricProducer hands to the
  * agent's CollectionReader at each collection — the same names, buckets and pipeline as OTel instruments,
  * at a tenth of their recording cost (README, design notes; BENCHMARKS.md).
  *
@@ -19,9 +19,9 @@ import { silentLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
 import { ApplicationRecorderBase } from './application-recorder.js';
 import type { Status } from './application-recorder.js';
-import { SeriesTable } from './series-store.js';
+import { SeriesTable } from './series-table.js';
 import { CALL_STRIDE, replayBatch } from './worker-bridge.js';
-import type { Series } from './series-store.js';
+import type { Series } from './series-table.js';
 
 /** Default number of distinct label sets per metric before the overflow series takes over. */
 export const DEFAULT_CARDINALITY_LIMIT = 2000;

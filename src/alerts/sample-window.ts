@@ -1,6 +1,6 @@
 /**
- * The recent history alert rules read: every series the agent exported, as Prometheus would store it after
- * scraping the agent. A histogram becomes its `_bucket` (one series per `le`), `_sum` and `_count` series, so
+ * The sample window: the recent history alert rules read, every series the agent exported, as Prometheus
+ * would store it after scraping the agent. A histogram becomes its `_bucket` (one series per `le`), `_sum` and `_count` series, so
  * rules see exactly the series a PromQL expression over the exported metrics sees. A series that disappears
  * from a collection gets a staleness marker, as a Prometheus scrape writes one.
  *
@@ -10,8 +10,6 @@
 import { seriesKey } from '../model/labels.js';
 import type { Labels, Sample } from '../model/metric.js';
 import type { RangePoints } from './promql-functions.js';
-
-export type { Labels };
 
 /** How far back an instant selector looks for the latest sample (Prometheus' default lookback delta). */
 export const LOOKBACK_MS = 5 * 60_000;
@@ -142,7 +140,7 @@ export function formatLe(bound: number): string {
   return bound === Infinity ? '+Inf' : String(bound);
 }
 
-export class SeriesStore {
+export class SampleWindow {
   private readonly _series = new Map<string, StoredSeries>();
   private readonly _byMetric = new Map<string, StoredSeries[]>();
   /** Bumped whenever a metric gains or loses a series, so cached selections can be refreshed. */
