@@ -47,14 +47,28 @@ export function increaseOf(v: ArrayLike<number>): number {
   return inc;
 }
 
+/** p50, p95 and p99 by one quantile function. */
+function percentiles(quantile: (q: number) => number): Pick<TrendStatistics, 'p50' | 'p95' | 'p99'> {
+  return { p50: quantile(0.5), p95: quantile(0.95), p99: quantile(0.99) };
+}
+
 /** p50, p95 and p99 of values in any order. */
-function percentiles(values: ArrayLike<number>): Pick<TrendStatistics, 'p50' | 'p95' | 'p99'> {
+function samplePercentiles(values: ArrayLike<number>): Pick<TrendStatistics, 'p50' | 'p95' | 'p99'> {
   const scratch = { buf: new Float64Array(values.length) };
-  return {
-    p50: sampleQuantile(0.5, values, 0, values.length, scratch),
-    p95: sampleQuantile(0.95, values, 0, values.length, scratch),
-    p99: sampleQuantile(0.99, values, 0, values.length, scratch),
-  };
+  return percentiles((q) => sampleQuantile(q, values, 0, values.length, scratch));
+}
+
+/** Count, mean, min, max and standard deviation of `n` values; NaN but the count when there are none. */
+function moments(
+  n: number,
+  sum: number,
+  min: number,
+  max: number,
+  variance: (mean: number) => number,
+): Pick<TrendStatistics, 'count' | 'mean' | 'min' | 'max' | 'stddev'> {
+  if (n === 0) return { count: 0, mean: NaN, min: NaN, max: NaN, stddev: NaN };
+  const mean = sum / n;
+  return { count: n, mean, min, max, stddev: Math.sqrt(variance(mean)) };
 }
 
 /** Statistics of one series window. */
@@ -79,9 +93,7 @@ export function computeStatistics(w: SeriesWindow, fromMs: number, toMs: number)
       min: NaN,
       max: NaN,
       stddev: NaN,
-      p50: histogramQuantile(0.5, h.le, h.increase),
-      p95: histogramQuantile(0.95, h.le, h.increase),
-      p99: histogramQuantile(0.99, h.le, h.increase),
+      ...percentiles((q) => histogramQuantile(q, h.le, h.increase)),
       rate: spanS > 0 ? count / spanS : undefined,
       slope: slopePerSecond(w.t, w.v),
       percentiles: 'histogram-buckets',
@@ -103,15 +115,10 @@ export function computeStatistics(w: SeriesWindow, fromMs: number, toMs: number)
       if (r.max[i]! > max) max = r.max[i]!;
       means[i] = r.sum[i]! / r.n[i]!;
     }
-    const mean = n > 0 ? sum / n : NaN;
     return {
       ...base,
-      count: n,
-      mean,
-      min: n > 0 ? min : NaN,
-      max: n > 0 ? max : NaN,
-      stddev: n > 0 ? Math.sqrt(Math.max(0, sumsq / n - mean * mean)) : NaN,
-      ...percentiles(means),
+      ...moments(n, sum, min, max, (mean) => Math.max(0, sumsq / n - mean * mean)),
+      ...samplePercentiles(means),
       rate: w.kind === 'counter' && spanS > 0 ? rollupIncrease(r, w.v) / spanS : undefined,
       slope: slopePerSecond(w.t, means),
       percentiles: 'bucket-means',
@@ -127,17 +134,15 @@ export function computeStatistics(w: SeriesWindow, fromMs: number, toMs: number)
     if (v[i]! < min) min = v[i]!;
     if (v[i]! > max) max = v[i]!;
   }
-  const mean = n > 0 ? sum / n : NaN;
-  let ss = 0;
-  for (let i = 0; i < n; i++) ss += (v[i]! - mean) ** 2;
+  const variance = (mean: number): number => {
+    let ss = 0;
+    for (let i = 0; i < n; i++) ss += (v[i]! - mean) ** 2;
+    return ss / n;
+  };
   return {
     ...base,
-    count: n,
-    mean,
-    min: n > 0 ? min : NaN,
-    max: n > 0 ? max : NaN,
-    stddev: n > 0 ? Math.sqrt(ss / n) : NaN,
-    ...percentiles(v),
+    ...moments(n, sum, min, max, variance),
+    ...samplePercentiles(v),
     rate: w.kind === 'counter' && spanS > 0 ? increaseOf(v) / spanS : undefined,
     slope: slopePerSecond(w.t, v),
     percentiles: 'samples',
