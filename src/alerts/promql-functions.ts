@@ -77,26 +77,25 @@ export function avgOverTime(p: RangePoints): number | undefined {
   return mean;
 }
 
-/** max_over_time: NaN is replaced by any other value. */
-export function maxOverTime(p: RangePoints): number | undefined {
+/** max_over_time (sign 1) or min_over_time (sign −1): NaN is replaced by any other value. */
+function extremeOverTime(p: RangePoints, sign: 1 | -1): number | undefined {
   if (p.to <= p.from) return undefined;
-  let max = p.values[p.from]!;
+  let best = p.values[p.from]!;
   for (let i = p.from + 1; i < p.to; i++) {
     const v = p.values[i]!;
-    if (v > max || Number.isNaN(max)) max = v;
+    if (sign * v > sign * best || Number.isNaN(best)) best = v;
   }
-  return max;
+  return best;
+}
+
+/** max_over_time: NaN is replaced by any other value. */
+export function maxOverTime(p: RangePoints): number | undefined {
+  return extremeOverTime(p, 1);
 }
 
 /** min_over_time: NaN is replaced by any other value. */
 export function minOverTime(p: RangePoints): number | undefined {
-  if (p.to <= p.from) return undefined;
-  let min = p.values[p.from]!;
-  for (let i = p.from + 1; i < p.to; i++) {
-    const v = p.values[i]!;
-    if (v < min || Number.isNaN(min)) min = v;
-  }
-  return min;
+  return extremeOverTime(p, -1);
 }
 
 /**

@@ -7,6 +7,7 @@
  * Points are kept in plain number arrays (16 bytes per point) and pruned to the longest window any rule needs
  * plus the lookback of an instant selector.
  */
+import { lowerBound, upperBound } from '../lib/sorted-search.js';
 import { seriesKey } from '../model/labels.js';
 import type { Labels, Sample } from '../model/metric.js';
 import type { RangePoints } from './promql-functions.js';
@@ -109,30 +110,6 @@ export class StoredSeries {
     for (let i = s.length - 1; i >= 0; i--) if (s[i]! <= t) return s[i];
     return undefined;
   }
-}
-
-/** First index ≥ `from` whose time is ≥ t. */
-function lowerBound(times: readonly number[], t: number, from: number): number {
-  let lo = from;
-  let hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (times[mid]! < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** First index ≥ `from` whose time is > t. */
-function upperBound(times: readonly number[], t: number, from: number): number {
-  let lo = from;
-  let hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (times[mid]! <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** The `le` text of a bucket boundary, as Prometheus writes it. */

@@ -11,6 +11,7 @@
  * spike that happens every day at that hour is not an anomaly. Quartiles and median are model/quantile's
  * sample quantile.
  */
+import { lowerBound } from '../lib/sorted-search.js';
 import { quantileOfSorted } from '../model/quantile.js';
 
 export type AnomalyAlgorithm = 'zscore' | 'iqr' | 'mad';
@@ -42,21 +43,9 @@ function floorSpread(spread: number, center: number): number {
   return Math.max(spread, 1e-9 * Math.max(1, Math.abs(center)));
 }
 
-/** Inserts into / removes from an ascending Float64Array of length `n` (capacity ≥ n + 1). */
-function lowerBound(a: Float64Array, n: number, x: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** Median absolute deviation of sorted a[0..n): merges the two sorted deviation runs around the median. */
 function mad(a: Float64Array, n: number, med: number): number {
-  let i = lowerBound(a, n, med) - 1; // walks left: deviations med − a[i] ascending
+  let i = lowerBound(a, med, 0, n) - 1; // walks left: deviations med − a[i] ascending
   let j = i + 1; // walks right: a[j] − med ascending
   const want = n >>> 1;
   let prev = 0;
@@ -204,8 +193,8 @@ export class SeriesDetector {
       this._sum -= old - this._k;
       this._sumsq -= (old - this._k) ** 2;
       if (sorted !== undefined) {
-        const i = lowerBound(sorted, size, old);
-        const j = lowerBound(sorted, size, x);
+        const i = lowerBound(sorted, old, 0, size);
+        const j = lowerBound(sorted, x, 0, size);
         if (j > i) {
           sorted.copyWithin(i, i + 1, j);
           sorted[j - 1] = x;
@@ -216,7 +205,7 @@ export class SeriesDetector {
       }
     } else {
       if (sorted !== undefined) {
-        const i = lowerBound(sorted, this._n, x);
+        const i = lowerBound(sorted, x, 0, this._n);
         sorted.copyWithin(i + 1, i, this._n);
         sorted[i] = x;
       }
