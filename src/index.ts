@@ -6,7 +6,7 @@ export type { AgentOptions, MetricsSummary, MetricValue } from './agent/agent.js
 export { getApplicationMetrics, getPreloadedAgent } from './preloaded.js';
 export { ApplicationMetrics } from './telemetry/application-metrics.js';
 export type { ApplicationRecorder } from './telemetry/application-recorder.js';
-export { OVERFLOW_LABEL_VALUE } from './telemetry/series-store.js';
+export { OVERFLOW_LABEL_VALUE } from './telemetry/series-table.js';
 export { normalizeEndpoint } from './probes/runtime/http-requests.js';
 export { loadConfigIsolated as loadConfigFile } from './config/load-isolated.js';
 export { defaultConfigPath } from './config/default-path.js';

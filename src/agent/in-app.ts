@@ -10,7 +10,7 @@ import { shutdownAll } from '../lib/lifecycle.js';
 import { HttpRequestMetrics } from '../probes/runtime/http-requests.js';
 import { Neo4jDriverMetrics } from '../probes/runtime/neo4j-driver.js';
 import type { QueryKind } from '../probes/runtime/neo4j-driver.js';
-import type { SeriesTable } from '../telemetry/series-store.js';
+import type { SeriesTable } from '../telemetry/series-table.js';
 import { ApplicationBridge } from '../telemetry/worker-bridge.js';
 import type { Component } from './component.js';
 import type { AgentContext } from './context.js';

@@ -17,7 +17,7 @@ import { RuntimeProbe } from '../probes/runtime/runtime.js';
 import { SYSTEM_PROBES } from '../probes/system/registry.js';
 import { nodeStatFs, nodeStatFsSync } from '../probes/system/statfs.js';
 import { enabledEntries } from '../telemetry/instruments.js';
-import { SeriesTable } from '../telemetry/series-store.js';
+import { SeriesTable } from '../telemetry/series-table.js';
 import type { AgentContext } from './context.js';
 
 /**

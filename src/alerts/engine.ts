@@ -15,6 +15,7 @@
  * A rule that fails at run time is logged once, counted, and left as it was; the other rules go on.
  */
 import type { CollectionBatch } from '../analysis/collection-reader.js';
+import { seriesKey } from '../model/labels.js';
 import type { Sample, MetricPoint } from '../model/metric.js';
 import type { Clock } from '../lib/clock.js';
 import { AgentError, errorMessage } from '../lib/errors.js';
@@ -23,7 +24,7 @@ import type { Logger } from '../lib/logger.js';
 import { RuleEvaluator } from './rule-evaluator.js';
 import { compare } from './rules.js';
 import type { CompiledRule } from './rules.js';
-import { LOOKBACK_MS, SeriesStore, seriesKey } from './series-store.js';
+import { LOOKBACK_MS, SampleWindow } from './sample-window.js';
 import type { AlertStateStore, PersistedAlert, PersistedState } from './state-store.js';
 import { STATE_FILE_VERSION } from './state-store.js';
 import { expandTemplate } from './template.js';
@@ -90,7 +91,7 @@ export interface AlertView extends Alert {
 
 export class RuleEngine {
   private readonly _opts: RuleEngineOptions;
-  private readonly _store = new SeriesStore();
+  private readonly _store = new SampleWindow();
   /** The metrics the rules read: only their series are kept (memory follows the rules, not the catalog). */
   private _readMetrics: ReadonlySet<string> = new Set();
   private readonly _sinks: AlertSink[];
@@ -179,7 +180,7 @@ export class RuleEngine {
   }
 
   /** The series history (rule tests feed it directly). */
-  get store(): SeriesStore {
+  get store(): SampleWindow {
     return this._store;
   }
 

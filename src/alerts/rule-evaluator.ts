@@ -1,20 +1,21 @@
 /**
- * Evaluates one compiled rule's expression at one time over the series store: one value per output series,
+ * Evaluates one compiled rule's expression at one time over the sample window: one value per output series,
  * before the threshold is applied, with the labels PromQL would give the result (metric name and `le`
  * dropped). Selections are cached per rule and refreshed when the metric's series set changes.
  */
+import { seriesKey } from '../model/labels.js';
+import type { Labels } from '../model/metric.js';
+import { bucketQuantile } from '../model/quantile.js';
+import type { Bucket } from '../model/quantile.js';
 import {
   avgOverTime,
-  bucketQuantile,
   extrapolatedRate,
   maxOverTime,
   minOverTime,
   quantileOverTime,
 } from './promql-functions.js';
-import type { Bucket } from './promql-functions.js';
 import type { CompiledRule } from './rules.js';
-import { seriesKey } from './series-store.js';
-import type { Labels, MutableRange, SeriesStore, StoredSeries } from './series-store.js';
+import type { MutableRange, SampleWindow, StoredSeries } from './sample-window.js';
 
 /** The output of one evaluation: `labels[i]` has `values[i]`, for i < length. Reused between evaluations. */
 export interface RuleValues {
@@ -64,7 +65,7 @@ export class RuleEvaluator {
    * The expression's value for every output series at `t` (ms). Rules with the same value expression share
    * one evaluator, so the result is kept until the time or the store's data changes.
    */
-  evaluate(store: SeriesStore, t: number): RuleValues {
+  evaluate(store: SampleWindow, t: number): RuleValues {
     const c = this._cachedAt;
     if (c !== undefined && c.t === t && c.generation === store.generation) return this._out;
     this._cachedAt = undefined;
@@ -81,7 +82,7 @@ export class RuleEvaluator {
     o.length++;
   }
 
-  private _evaluate(store: SeriesStore, t: number): void {
+  private _evaluate(store: SampleWindow, t: number): void {
     const r = this._rule;
     const sel = this._select(store);
     const from = t - r.rangeMs;
@@ -140,7 +141,7 @@ export class RuleEvaluator {
     }
   }
 
-  private _select(store: SeriesStore): Selection {
+  private _select(store: SampleWindow): Selection {
     const r = this._rule;
     const name = r.fn === 'histogram_mean' ? `${r.metric.name}_sum` : r.seriesName;
     const name2 = r.fn === 'histogram_mean' ? `${r.metric.name}_count` : name;

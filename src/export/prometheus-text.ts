@@ -9,6 +9,7 @@
  */
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import type { DataPoint, Histogram, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { escapeLabelValue } from '../model/labels.js';
 
 type Attributes = Readonly<Record<string, unknown>>;
 
@@ -22,9 +23,8 @@ function escapeHelp(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 
-function escapeLabelValue(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+function labelValue(value: unknown): string {
+  return escapeLabelValue(typeof value === 'string' ? value : JSON.stringify(value));
 }
 
 function formatValue(value: number): string {
@@ -42,7 +42,7 @@ function labelPairs(attributes: Attributes, keyCache: Map<string, string>): stri
       k = sanitizeName(key);
       keyCache.set(key, k);
     }
-    out += `${out === '' ? '' : ','}${k}="${escapeLabelValue(attributes[key])}"`;
+    out += `${out === '' ? '' : ','}${k}="${labelValue(attributes[key])}"`;
   }
   return out;
 }

@@ -4,6 +4,7 @@
  * them. Everything that changes with the clock carries class `dyn`, so screenshot tests can mask it.
  */
 import { svgSparkline } from '../lib/sparkline.js';
+import { labelsText } from '../model/labels.js';
 import type { Labels } from '../model/metric.js';
 import { escapeHtml } from './landing-page.js';
 
@@ -73,11 +74,6 @@ export const STATUS_PAGE_STYLE = `
 td:last-child, td.series { overflow-wrap: anywhere; }
 `;
 
-function labelText(labels: Readonly<Record<string, string>>): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  return parts.length === 0 ? '' : `{${parts.join(', ')}}`;
-}
-
 function num(x: number): string {
   if (!Number.isFinite(x)) return Number.isNaN(x) ? '–' : x > 0 ? '∞' : '−∞';
   const a = Math.abs(x);
@@ -120,7 +116,7 @@ export function renderStatusSections(input: StatusPageInput): string {
       .slice(0, 20)
       .map(
         (a) =>
-          `<tr><td class="series">${escapeHtml(a.metric)}${escapeHtml(labelText(a.labels))}</td>` +
+          `<tr><td class="series">${escapeHtml(a.metric)}${escapeHtml(labelsText(a.labels, ', ', ''))}</td>` +
           `<td class="${a.flag ? 'flag' : ''}">${a.flag ? 'anomalous' : Number.isNaN(a.score) ? 'learning' : 'normal'}</td>` +
           `<td class="value dyn">${num(a.score)}</td><td class="value dyn">${num(a.value)}</td></tr>`,
       )
@@ -134,7 +130,7 @@ export function renderStatusSections(input: StatusPageInput): string {
     const rows = t.forecasts
       .map(
         (f) =>
-          `<tr><td class="series">${escapeHtml(f.metric)}${escapeHtml(labelText(f.labels))}</td><td>${f.direction === 'up' ? '≥' : '≤'} ${num(f.threshold)}</td>` +
+          `<tr><td class="series">${escapeHtml(f.metric)}${escapeHtml(labelsText(f.labels, ', ', ''))}</td><td>${f.direction === 'up' ? '≥' : '≤'} ${num(f.threshold)}</td>` +
           `<td class="dyn">${escapeHtml(humanSeconds(f.secondsToThreshold))}</td><td class="value dyn">${num(f.value)}</td></tr>`,
       )
       .join('\n');
@@ -144,7 +140,7 @@ export function renderStatusSections(input: StatusPageInput): string {
   }
   const cards = t.sparklines
     .map((w) => {
-      const name = `${w.metric}${labelText(w.labels)}`;
+      const name = `${w.metric}${labelsText(w.labels, ', ', '')}`;
       const last = w.v.length > 0 ? w.v[w.v.length - 1]! : NaN;
       return (
         `<div class="card"><h3>${escapeHtml(name)}</h3>` +

@@ -77,15 +77,8 @@ export interface StructuredLoggerOptions {
   clock: Clock;
 }
 
-export class StructuredLogger implements Logger {
-  private readonly _opts: StructuredLoggerOptions;
-  private readonly _fields: LogFields;
-
-  constructor(opts: StructuredLoggerOptions, fields: LogFields = {}) {
-    this._opts = opts;
-    this._fields = fields;
-  }
-
+/** A Logger whose four levels go to one method. */
+abstract class LevelLogger implements Logger {
   debug(msg: string, fields?: LogFields): void {
     this._log('debug', msg, fields);
   }
@@ -99,11 +92,26 @@ export class StructuredLogger implements Logger {
     this._log('error', msg, fields);
   }
 
+  abstract child(fields: LogFields): Logger;
+
+  protected abstract _log(level: LogLevel, msg: string, fields?: LogFields): void;
+}
+
+export class StructuredLogger extends LevelLogger {
+  private readonly _opts: StructuredLoggerOptions;
+  private readonly _fields: LogFields;
+
+  constructor(opts: StructuredLoggerOptions, fields: LogFields = {}) {
+    super();
+    this._opts = opts;
+    this._fields = fields;
+  }
+
   child(fields: LogFields): Logger {
     return new StructuredLogger(this._opts, { ...this._fields, ...fields });
   }
 
-  private _log(level: LogLevel, msg: string, fields?: LogFields): void {
+  protected _log(level: LogLevel, msg: string, fields?: LogFields): void {
     if (LEVEL_RANK[level] < LEVEL_RANK[this._opts.level]) return;
     const record: LogRecord = {
       timeMs: this._opts.clock.nowMs(),
@@ -193,27 +201,16 @@ export class RotatingFileSink implements LogSink {
 }
 
 /** Keeps records in memory; for tests. */
-export class MemoryLogger implements Logger {
+export class MemoryLogger extends LevelLogger {
   readonly records: LogRecord[];
   private readonly _fields: LogFields;
 
   constructor(records: LogRecord[] = [], fields: LogFields = {}) {
+    super();
     this.records = records;
     this._fields = fields;
   }
 
-  debug(msg: string, fields?: LogFields): void {
-    this._push('debug', msg, fields);
-  }
-  info(msg: string, fields?: LogFields): void {
-    this._push('info', msg, fields);
-  }
-  warn(msg: string, fields?: LogFields): void {
-    this._push('warn', msg, fields);
-  }
-  error(msg: string, fields?: LogFields): void {
-    this._push('error', msg, fields);
-  }
   child(fields: LogFields): Logger {
     return new MemoryLogger(this.records, { ...this._fields, ...fields });
   }
@@ -223,7 +220,7 @@ export class MemoryLogger implements Logger {
     return this.records.filter((r) => LEVEL_RANK[r.level] >= LEVEL_RANK[level] && r.msg.includes(text));
   }
 
-  private _push(level: LogLevel, msg: string, fields?: LogFields): void {
+  protected _log(level: LogLevel, msg: string, fields?: LogFields): void {
     this.records.push({ timeMs: 0, level, msg, fields: { ...this._fields, ...fields } });
   }
 }

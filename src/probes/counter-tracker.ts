@@ -4,6 +4,7 @@
  * happened since the last read and never a negative amount, so exported counters stay monotonic and
  * Prometheus' rate() never sees a reset caused by the host.
  */
+import type { MetricPoint } from '../model/metric.js';
 
 const WRAP_32 = 2 ** 32;
 
@@ -71,5 +72,37 @@ export class CounterTracker {
   /** How many keys are tracked. */
   get size(): number {
     return this._state.size;
+  }
+}
+
+/**
+ * One collection of counters labelled by one label (a device, an interface): each add() becomes a point
+ * with the counter's monotonic total, and finish() marks the counters not added this time as vanished.
+ */
+export class CounterRound {
+  readonly points: MetricPoint[] = [];
+  private readonly _seen = new Set<string>();
+
+  constructor(
+    private readonly _tracker: CounterTracker,
+    private readonly _label: string,
+  ) {}
+
+  /** `raw` of `metric` for label value `value`; the total is multiplied by `scale` (after the tracker). */
+  add(metric: string, value: string, raw: number, scale = 1): void {
+    // A NUL cannot occur in a device or interface name, so the key is unambiguous.
+    const key = `${metric}\0${value}`;
+    this._seen.add(key);
+    this.points.push({
+      metric,
+      labels: { [this._label]: value },
+      value: this._tracker.update(key, raw) * scale,
+    });
+  }
+
+  /** The points of the round, once the tracker has forgotten what was not added. */
+  finish(): MetricPoint[] {
+    this._tracker.retain(this._seen);
+    return this.points;
   }
 }

@@ -2,7 +2,7 @@
  * The application metrics API: what an application records about its own work (agent executions, API
  * requests, queues, entity processing, caches), with the seed's method names in camelCase, plus custom
  * metrics declared in the config. Buckets and labels come from the config; a disabled metric costs one
- * property read. Measurements go into series tables (series-store.ts) that a MetricProducer hands to the
+ * property read. Measurements go into series tables (series-table.ts) that a MetricProducer hands to the
  * agent's CollectionReader at each collection — the same names, buckets and pipeline as OTel instruments,
  * at a tenth of their recording cost (docs/design.md; docs/benchmarks.md).
  *
@@ -19,9 +19,9 @@ import { silentLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
 import { ApplicationRecorderBase } from './application-recorder.js';
 import type { Status } from './application-recorder.js';
-import { SeriesTable } from './series-store.js';
+import { SeriesTable } from './series-table.js';
 import { CALL_STRIDE, replayBatch } from './worker-bridge.js';
-import type { Series } from './series-store.js';
+import type { Series } from './series-table.js';
 
 /** Default number of distinct label sets per metric before the overflow series takes over. */
 const DEFAULT_CARDINALITY_LIMIT = 2000;
@@ -215,15 +215,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
       this._drop((h ?? c)!, 'invalid_value');
       return;
     }
-    if (h !== undefined) {
-      const series = this._series(h, a, s, '');
-      if (series === undefined) return;
-      h.table.observe(series, durationSeconds);
-    }
-    if (c !== undefined) {
-      const series = this._series(c, a, s, '');
-      if (series !== undefined) series.value++;
-    }
+    this._observeAndCount(h, c, a, s, '', durationSeconds);
   }
 
   recordAgentError(agentName: string, errorType: string): void {
@@ -244,15 +236,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
     const e = typeof endpoint === 'string' ? endpoint : text(endpoint);
     const m = typeof method === 'string' ? method : text(method);
     const s = statusText(status);
-    if (h !== undefined) {
-      const series = this._series(h, e, m, s);
-      if (series === undefined) return;
-      h.table.observe(series, durationSeconds);
-    }
-    if (c !== undefined) {
-      const series = this._series(c, e, m, s);
-      if (series !== undefined) series.value++;
-    }
+    this._observeAndCount(h, c, e, m, s, durationSeconds);
   }
 
   recordApiError(endpoint: string, method: string, errorType: string): void {
@@ -276,15 +260,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
       return;
     }
     const q = text(queueName);
-    if (h !== undefined) {
-      const series = this._series(h, q, '', '');
-      if (series === undefined) return;
-      h.table.observe(series, durationSeconds);
-    }
-    if (c !== undefined) {
-      const series = this._series(c, q, '', '');
-      if (series !== undefined) series.value += items;
-    }
+    this._observeAndCount(h, c, q, '', '', durationSeconds, items);
   }
 
   recordEntityProcessing(entityType: string, operation: string, durationSeconds: number): void {
@@ -297,15 +273,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
     }
     const t = text(entityType);
     const o = text(operation);
-    if (h !== undefined) {
-      const series = this._series(h, t, o, '');
-      if (series === undefined) return;
-      h.table.observe(series, durationSeconds);
-    }
-    if (c !== undefined) {
-      const series = this._series(c, t, o, '');
-      if (series !== undefined) series.value++;
-    }
+    this._observeAndCount(h, c, t, o, '', durationSeconds);
   }
 
   recordCacheHit(cacheName: string): void {
@@ -426,6 +394,27 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
   }
 
   /** The series of a label set, created when new; undefined (and counted) when a value is missing or bad. */
+  /** A duration into histogram `h` and `increment` into counter `c`, both with the same label values. */
+  private _observeAndCount(
+    h: Bound | undefined,
+    c: Bound | undefined,
+    v0: LabelValue,
+    v1: LabelValue,
+    v2: LabelValue,
+    durationSeconds: number,
+    increment = 1,
+  ): void {
+    if (h !== undefined) {
+      const series = this._series(h, v0, v1, v2);
+      if (series === undefined) return;
+      h.table.observe(series, durationSeconds);
+    }
+    if (c !== undefined) {
+      const series = this._series(c, v0, v1, v2);
+      if (series !== undefined) series.value += increment;
+    }
+  }
+
   private _series(b: Bound, v0: LabelValue, v1: LabelValue, v2: LabelValue): Series | undefined {
     if (v0 === undefined || v1 === undefined || v2 === undefined) {
       this._drop(b, 'wrong_label_count');

@@ -8,8 +8,11 @@
  * A value is flagged when its score exceeds `sensitivity` and the baseline holds at least `minSamples`.
  * With daily seasonality the value is also compared with the same hour of previous days (running mean and
  * variance per hour of day, UTC); it is flagged only when it is unusual against both baselines, so a
- * spike that happens every day at that hour is not an anomaly.
+ * spike that happens every day at that hour is not an anomaly. Quartiles and median are model/quantile's
+ * sample quantile.
  */
+import { lowerBound } from '../lib/sorted-search.js';
+import { quantileOfSorted } from '../model/quantile.js';
 
 export type AnomalyAlgorithm = 'zscore' | 'iqr' | 'mad';
 
@@ -40,27 +43,9 @@ function floorSpread(spread: number, center: number): number {
   return Math.max(spread, 1e-9 * Math.max(1, Math.abs(center)));
 }
 
-/** Inserts into / removes from an ascending Float64Array of length `n` (capacity ≥ n + 1). */
-function lowerBound(a: Float64Array, n: number, x: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function quantile(a: Float64Array, n: number, q: number): number {
-  const rank = q * (n - 1);
-  const lo = Math.floor(rank);
-  return lo + 1 < n ? a[lo]! + (a[lo + 1]! - a[lo]!) * (rank - lo) : a[lo]!;
-}
-
 /** Median absolute deviation of sorted a[0..n): merges the two sorted deviation runs around the median. */
 function mad(a: Float64Array, n: number, med: number): number {
-  let i = lowerBound(a, n, med) - 1; // walks left: deviations med − a[i] ascending
+  let i = lowerBound(a, med, 0, n) - 1; // walks left: deviations med − a[i] ascending
   let j = i + 1; // walks right: a[j] − med ascending
   const want = n >>> 1;
   let prev = 0;
@@ -143,14 +128,14 @@ export class SeriesDetector {
       expected = [mean - k * sd, mean + k * sd];
     } else if (s.algorithm === 'iqr') {
       const a = this._sorted!;
-      const q1 = quantile(a, n, 0.25);
-      const q3 = quantile(a, n, 0.75);
+      const q1 = quantileOfSorted(a, 0.25, n);
+      const q3 = quantileOfSorted(a, 0.75, n);
       const iqr = floorSpread(q3 - q1, q3);
       score = x > q3 ? (x - q3) / iqr : x < q1 ? (q1 - x) / iqr : 0;
       expected = [q1 - k * iqr, q3 + k * iqr];
     } else {
       const a = this._sorted!;
-      const med = quantile(a, n, 0.5);
+      const med = quantileOfSorted(a, 0.5, n);
       if (Number.isNaN(this._mad) || this._madAge >= MAD_REFRESH) {
         this._mad = mad(a, n, med);
         this._madAge = 0;
@@ -208,8 +193,8 @@ export class SeriesDetector {
       this._sum -= old - this._k;
       this._sumsq -= (old - this._k) ** 2;
       if (sorted !== undefined) {
-        const i = lowerBound(sorted, size, old);
-        const j = lowerBound(sorted, size, x);
+        const i = lowerBound(sorted, old, 0, size);
+        const j = lowerBound(sorted, x, 0, size);
         if (j > i) {
           sorted.copyWithin(i, i + 1, j);
           sorted[j - 1] = x;
@@ -220,7 +205,7 @@ export class SeriesDetector {
       }
     } else {
       if (sorted !== undefined) {
-        const i = lowerBound(sorted, this._n, x);
+        const i = lowerBound(sorted, x, 0, this._n);
         sorted.copyWithin(i + 1, i, this._n);
         sorted[i] = x;
       }

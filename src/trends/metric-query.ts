@@ -5,6 +5,7 @@
  * only, label values escaped, so that no text from outside reaches the query language as syntax.
  */
 import { AgentError } from '../lib/errors.js';
+import { escapeLabelValue } from '../model/labels.js';
 
 export const MAX_METRIC_NAME_LENGTH = 200;
 
@@ -28,9 +29,9 @@ export function checkMetricName(metric: string, known?: ReadonlySet<string>): vo
     throw new AgentError('E_USAGE', `unknown metric ${shown(metric)}`);
 }
 
-/** A PromQL string literal's content. */
+/** A PromQL string literal's content: escaped as a label value of the exposition, and `\r` too. */
 export function escapePromqlString(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+  return escapeLabelValue(v).replace(/\r/g, '\\r');
 }
 
 /** `name{k="v",…}` from a metric name and equality matchers; throws E_USAGE for a name out of grammar. */

@@ -7,6 +7,7 @@
  */
 import { catalogEntry, instrumentName } from '../catalog/catalog.js';
 import { AgentError, errorMessage } from '../lib/errors.js';
+import { seriesKey } from '../model/labels.js';
 import { fetchSameOrigin } from '../lib/fetch-same-origin.js';
 import { redactUrl } from '../lib/redact-url.js';
 import { checkMetricName, promqlSelector } from './metric-query.js';
@@ -33,10 +34,6 @@ function withoutName(metric: Record<string, string>, drop: readonly string[] = [
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(metric)) if (k !== '__name__' && !drop.includes(k)) out[k] = v;
   return out;
-}
-
-function labelKey(labels: Record<string, string>): string {
-  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function parseValue(v: string): number {
@@ -131,12 +128,12 @@ export class PrometheusHistory implements HistoryReader {
     const out: SeriesWindow[] = [];
     for (const c of counts) {
       const l = withoutName(c.metric);
-      const key = labelKey(l);
+      const key = seriesKey('', l);
       const own = buckets
-        .filter((b) => labelKey(withoutName(b.metric, ['le'])) === key)
+        .filter((b) => seriesKey('', withoutName(b.metric, ['le'])) === key)
         .map((b) => ({ le: parseValue(b.metric.le ?? '+Inf'), inc: increase(b.values) }))
         .sort((a, b) => a.le - b.le);
-      const sum = sums.find((s) => labelKey(withoutName(s.metric)) === key);
+      const sum = sums.find((s) => seriesKey('', withoutName(s.metric)) === key);
       const w: SeriesWindow = {
         metric,
         labels: l,

@@ -1,10 +1,11 @@
 /**
  * Window statistics over one series: count, mean, min, max, standard deviation, p50/p95/p99, the
- * reset-aware rate of counters and the least-squares slope. Raw windows are exact (percentiles interpolate
- * between ranks as Prometheus' quantile_over_time does); rollup windows are exact for count, mean, min, max,
+ * reset-aware rate of counters and the least-squares slope. Raw windows are exact (percentiles are the
+ * sample quantile of Prometheus' quantile_over_time); rollup windows are exact for count, mean, min, max,
  * stddev and rate, and take percentiles over the per-bucket means. Histograms take percentiles from their
- * bucket increases over the window, as histogram_quantile does.
+ * bucket increases over the window, as histogram_quantile does. Both quantiles are model/quantile's.
  */
+import { histogramQuantile, sampleQuantile } from '../model/quantile.js';
 import { increaseOf, rollupIncrease } from './history/rollup.js';
 import type { SeriesWindow } from './history/types.js';
 import { linearFit } from './forecast.js';
@@ -34,42 +35,33 @@ export interface TrendStatistics {
   percentiles: 'samples' | 'bucket-means' | 'histogram-buckets';
 }
 
-/** Quantile of sorted values with linear interpolation between ranks (q in [0, 1]). */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  if (q <= 0) return sorted[0]!;
-  if (q >= 1) return sorted[n - 1]!;
-  const rank = q * (n - 1);
-  const lo = Math.floor(rank);
-  const frac = rank - lo;
-  return lo + 1 < n ? sorted[lo]! + (sorted[lo + 1]! - sorted[lo]!) * frac : sorted[lo]!;
-}
-
-/**
- * Prometheus' histogram_quantile over cumulative bucket counts `cum` with upper bounds `le` (ascending,
- * the last +Inf).
- */
-export function histogramQuantile(q: number, le: readonly number[], cum: readonly number[]): number {
-  const n = le.length;
-  if (n === 0) return NaN;
-  const total = cum[n - 1]!;
-  if (total <= 0) return NaN;
-  const rank = q * total;
-  let i = 0;
-  while (i < n - 1 && cum[i]! < rank) i++;
-  if (le[i] === Infinity) return le[n - 2] ?? NaN;
-  const upper = le[i]!;
-  const lower = i === 0 ? (upper > 0 ? 0 : upper) : le[i - 1]!;
-  const below = i === 0 ? 0 : cum[i - 1]!;
-  const inBucket = cum[i]! - below;
-  if (inBucket <= 0) return upper;
-  return lower + ((upper - lower) * (rank - below)) / inBucket;
-}
-
 /** Least-squares slope of v over t (t in ms), in units per second; 0 for fewer than two distinct times. */
 export function slopePerSecond(t: ArrayLike<number>, v: ArrayLike<number>): number {
   return linearFit(t, v)?.slope ?? 0;
+}
+
+/** p50, p95 and p99 by one quantile function. */
+function percentiles(quantile: (q: number) => number): Pick<TrendStatistics, 'p50' | 'p95' | 'p99'> {
+  return { p50: quantile(0.5), p95: quantile(0.95), p99: quantile(0.99) };
+}
+
+/** p50, p95 and p99 of values in any order. */
+function samplePercentiles(values: ArrayLike<number>): Pick<TrendStatistics, 'p50' | 'p95' | 'p99'> {
+  const scratch = { buf: new Float64Array(values.length) };
+  return percentiles((q) => sampleQuantile(q, values, 0, values.length, scratch));
+}
+
+/** Count, mean, min, max and standard deviation of `n` values; NaN but the count when there are none. */
+function moments(
+  n: number,
+  sum: number,
+  min: number,
+  max: number,
+  variance: (mean: number) => number,
+): Pick<TrendStatistics, 'count' | 'mean' | 'min' | 'max' | 'stddev'> {
+  if (n === 0) return { count: 0, mean: NaN, min: NaN, max: NaN, stddev: NaN };
+  const mean = sum / n;
+  return { count: n, mean, min, max, stddev: Math.sqrt(variance(mean)) };
 }
 
 /** Statistics of one series window. */
@@ -94,9 +86,7 @@ export function computeStatistics(w: SeriesWindow, fromMs: number, toMs: number)
       min: NaN,
       max: NaN,
       stddev: NaN,
-      p50: histogramQuantile(0.5, h.le, h.increase),
-      p95: histogramQuantile(0.95, h.le, h.increase),
-      p99: histogramQuantile(0.99, h.le, h.increase),
+      ...percentiles((q) => histogramQuantile(q, h.le, h.increase)),
       rate: spanS > 0 ? count / spanS : undefined,
       slope: slopePerSecond(w.t, w.v),
       percentiles: 'histogram-buckets',
@@ -118,18 +108,10 @@ export function computeStatistics(w: SeriesWindow, fromMs: number, toMs: number)
       if (r.max[i]! > max) max = r.max[i]!;
       means[i] = r.sum[i]! / r.n[i]!;
     }
-    const mean = n > 0 ? sum / n : NaN;
-    const sorted = Float64Array.from(means).sort();
     return {
       ...base,
-      count: n,
-      mean,
-      min: n > 0 ? min : NaN,
-      max: n > 0 ? max : NaN,
-      stddev: n > 0 ? Math.sqrt(Math.max(0, sumsq / n - mean * mean)) : NaN,
-      p50: quantileSorted(sorted, 0.5),
-      p95: quantileSorted(sorted, 0.95),
-      p99: quantileSorted(sorted, 0.99),
+      ...moments(n, sum, min, max, (mean) => Math.max(0, sumsq / n - mean * mean)),
+      ...samplePercentiles(means),
       rate: w.kind === 'counter' && spanS > 0 ? rollupIncrease(r, w.v) / spanS : undefined,
       slope: slopePerSecond(w.t, means),
       percentiles: 'bucket-means',
@@ -145,20 +127,15 @@ export function computeStatistics(w: SeriesWindow, fromMs: number, toMs: number)
     if (v[i]! < min) min = v[i]!;
     if (v[i]! > max) max = v[i]!;
   }
-  const mean = n > 0 ? sum / n : NaN;
-  let ss = 0;
-  for (let i = 0; i < n; i++) ss += (v[i]! - mean) ** 2;
-  const sorted = Float64Array.from(v).sort();
+  const variance = (mean: number): number => {
+    let ss = 0;
+    for (let i = 0; i < n; i++) ss += (v[i]! - mean) ** 2;
+    return ss / n;
+  };
   return {
     ...base,
-    count: n,
-    mean,
-    min: n > 0 ? min : NaN,
-    max: n > 0 ? max : NaN,
-    stddev: n > 0 ? Math.sqrt(ss / n) : NaN,
-    p50: quantileSorted(sorted, 0.5),
-    p95: quantileSorted(sorted, 0.95),
-    p99: quantileSorted(sorted, 0.99),
+    ...moments(n, sum, min, max, variance),
+    ...samplePercentiles(v),
     rate: w.kind === 'counter' && spanS > 0 ? increaseOf(v) / spanS : undefined,
     slope: slopePerSecond(w.t, v),
     percentiles: 'samples',

@@ -7,6 +7,7 @@
  */
 import type { CollectionBatch } from '../analysis/collection-reader.js';
 import { CATALOG } from '../catalog/catalog.js';
+import { seriesKey } from '../model/labels.js';
 import type { Sample, MetricPoint } from '../model/metric.js';
 import type { TrendAnalysisConfig } from '../config/schema.js';
 import type { Route } from '../model/route.js';
@@ -97,11 +98,6 @@ interface Forecasted {
   f: SeriesForecaster;
   spec: TrendAnalysisConfig['forecasts'][number];
   state: ForecastState | undefined;
-}
-
-export function seriesKey(metric: string, labels: Readonly<Record<string, string>>): string {
-  const keys = Object.keys(labels).sort();
-  return `${metric}{${keys.map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',')}}`;
 }
 
 /** Parses a window such as `1h`, `24h`, `7d` or `90m`; undefined when it is not one. */

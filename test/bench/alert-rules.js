@@ -258,9 +258,9 @@ const data = makeData(Date.UTC(2026, 0, 1), HOUR_POINTS + MEASURED);
 
 // Memory of the series windows alone: one hour of the 1,000 series in a store, no rules.
 {
-  const { SeriesStore } = await import(path.join(DIST, 'alerts', 'series-store.js'));
+  const { SampleWindow } = await import(path.join(DIST, 'alerts', 'sample-window.js'));
   const before = heapMb();
-  const store = new SeriesStore();
+  const store = new SampleWindow();
   for (const c of data.slice(0, HOUR_POINTS)) store.ingest(c.samples, c.t);
   const mb = heapMb() - before;
   console.log(

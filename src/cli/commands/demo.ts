@@ -13,7 +13,7 @@ import type { Clock, TimerHandle } from '../../lib/clock.js';
 import { parseDurationMs } from '../../lib/duration.js';
 import { AgentError } from '../../lib/errors.js';
 import type { CliIo } from '../io.js';
-import { exitCodeOfStop } from './run.js';
+import { untilStopped } from './run.js';
 
 export interface DemoOptions {
   /** When to trigger the spike, e.g. `60s`. */
@@ -114,29 +114,20 @@ export async function demoCommand(
   if (alertAtMs !== undefined)
     timers.push(clock.setTimeout(() => alert(`--alert-at ${options.alertAt}`), alertAtMs));
 
-  // Keeps the process alive; every other timer is unref'd.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (why: string): void => {
-      if (stopping) return;
-      stopping = true;
-      stopKeys();
-      for (const t of timers) t.cancel();
-      agent.logger.info('stopping', { signal: why });
-      const stopped = workload
-        .shutdown()
-        .then(() => neo4jQueries?.shutdown())
-        .then(() => agent.stop());
-      void exitCodeOfStop(stopped, keepAlive, io).then(resolve);
-    };
-    const stopKeys = keys.onKey((key) => {
-      if (key === 's') spike('key s');
-      else if (key === 'a') alert('key a');
-      else if (key === 'q' || key === '\u0003') stop('key');
-    });
-    signals.on('SIGUSR2', () => spike('SIGUSR2'));
-    signals.on('SIGTERM', () => stop('SIGTERM'));
-    signals.on('SIGINT', () => stop('SIGINT'));
+  let stopKeys = (): void => undefined;
+  const { stop, exitCode } = untilStopped(signals, agent.logger, io, () => {
+    stopKeys();
+    for (const t of timers) t.cancel();
+    return workload
+      .shutdown()
+      .then(() => neo4jQueries?.shutdown())
+      .then(() => agent.stop());
   });
+  stopKeys = keys.onKey((key) => {
+    if (key === 's') spike('key s');
+    else if (key === 'a') alert('key a');
+    else if (key === 'q' || key === '\u0003') stop('key');
+  });
+  signals.on('SIGUSR2', () => spike('SIGUSR2'));
+  return exitCode;
 }

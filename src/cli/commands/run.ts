@@ -2,6 +2,7 @@ import v8 from 'node:v8';
 import { PerformanceMonitorAgent } from '../../agent/agent.js';
 import type { Env } from '../../config/load.js';
 import { ConfigError, errorMessage } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
 import type { CliIo } from '../io.js';
 import { problemLines } from '../problems.js';
 
@@ -31,31 +32,48 @@ export async function runCommand(file: string, env: Env, signals: RunSignals, io
   const agent = new PerformanceMonitorAgent({ configPath: file, env });
   // Start errors (bad config, port in use) are reported by main.ts as one line with their exit code.
   await agent.start();
-  // Keeps the process alive when no HTTP endpoint is configured; every other timer is unref'd.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      agent.logger.info('stopping', { signal });
-      void exitCodeOfStop(agent.stop(), keepAlive, io).then(resolve);
-    };
-    signals.on('SIGTERM', () => stop('SIGTERM'));
-    signals.on('SIGINT', () => stop('SIGINT'));
-    signals.on('SIGHUP', () => {
-      agent.logger.info('reloading configuration', { config: file });
-      agent.reload().catch((err: unknown) => {
-        if (err instanceof ConfigError) {
-          for (const problem of problemLines(err.issues))
-            agent.logger.error('configuration not reloaded', { problem });
-        } else {
-          agent.logger.error('configuration not reloaded', { error: errorMessage(err) });
-        }
-        agent.logger.warn('keeping the running configuration');
-      });
+  const { exitCode } = untilStopped(signals, agent.logger, io, () => agent.stop());
+  signals.on('SIGHUP', () => {
+    agent.logger.info('reloading configuration', { config: file });
+    agent.reload().catch((err: unknown) => {
+      if (err instanceof ConfigError) {
+        for (const problem of problemLines(err.issues))
+          agent.logger.error('configuration not reloaded', { problem });
+      } else {
+        agent.logger.error('configuration not reloaded', { error: errorMessage(err) });
+      }
+      agent.logger.warn('keeping the running configuration');
     });
   });
+  return exitCode;
+}
+
+/**
+ * Keeps the process alive (when no HTTP endpoint is configured nothing else does; every other timer is
+ * unref'd) until SIGTERM, SIGINT or the returned stop(): then, once, logs `stopping` and runs `shutdown`;
+ * `exitCode` resolves with exitCodeOfStop's code.
+ */
+export function untilStopped(
+  signals: { on(signal: 'SIGTERM' | 'SIGINT', handler: () => void): void },
+  logger: Logger,
+  io: CliIo,
+  shutdown: () => Promise<unknown>,
+): { stop: (why: string) => void; exitCode: Promise<number> } {
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  let resolve: (code: number) => void = () => undefined;
+  const exitCode = new Promise<number>((r) => {
+    resolve = r;
+  });
+  let stopping = false;
+  const stop = (why: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal: why });
+    void exitCodeOfStop(shutdown(), keepAlive, io).then(resolve);
+  };
+  signals.on('SIGTERM', () => stop('SIGTERM'));
+  signals.on('SIGINT', () => stop('SIGINT'));
+  return { stop, exitCode };
 }
 
 /**

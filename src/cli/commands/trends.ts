@@ -7,6 +7,7 @@ import { loadConfigFile } from '../../config/load.js';
 import type { Env } from '../../config/load.js';
 import { knownMetricNames } from '../../catalog/known-metrics.js';
 import { SystemClock } from '../../lib/clock.js';
+import { labelsText } from '../../model/labels.js';
 import { AgentError } from '../../lib/errors.js';
 import { SqliteHistoryStore } from '../../trends/history-store.js';
 import type { HistoryReader, SeriesWindow } from '../../trends/history/types.js';
@@ -24,11 +25,6 @@ function fmt(x: number | undefined): string {
   const a = Math.abs(x);
   if (a !== 0 && (a >= 1e6 || a < 1e-3)) return x.toExponential(3);
   return Number(x.toPrecision(6)).toString();
-}
-
-function labelText(labels: Readonly<Record<string, string>>): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  return parts.length === 0 ? '{}' : `{${parts.join(',')}}`;
 }
 
 /** The values a sparkline shows: samples, bucket means for rollups, per-second rates for counters. */
@@ -51,7 +47,7 @@ function renderTrendsTable(
     const widths = cols.map((c, j) => Math.max(c.length, vals[j]!.length));
     lines.push('');
     lines.push(
-      `${labelText(s.labels)}  (${s.kind}, ${s.resolution} samples, percentiles from ${s.percentiles})`,
+      `${labelsText(s.labels)}  (${s.kind}, ${s.resolution} samples, percentiles from ${s.percentiles})`,
     );
     lines.push(`  ${cols.map((c, j) => c.padStart(widths[j]!)).join('  ')}`);
     lines.push(`  ${vals.map((v, j) => v.padStart(widths[j]!)).join('  ')}`);
@@ -122,7 +118,7 @@ export async function trendsCommand(
     }
     if (stats.length === 0) {
       io.err(
-        `perf-monitor trends: no samples of ${metric}${Object.keys(labels).length > 0 ? labelText(labels) : ''} in the last ${window}` +
+        `perf-monitor trends: no samples of ${metric}${Object.keys(labels).length > 0 ? labelsText(labels) : ''} in the last ${window}` +
           (store === undefined ? '' : ` (${store.path})`),
       );
       return 1;

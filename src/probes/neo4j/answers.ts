@@ -3,6 +3,7 @@
  * real Community 5.26 server, and (Enterprise-only) on answers shaped from Neo4j's documentation.
  */
 import type { MetricPoint } from '../../model/metric.js';
+import { bucketCountsQuantile, sampleQuantile } from '../../model/quantile.js';
 import type { Row } from './client.js';
 import { AGENT_USER_AGENT_PREFIX } from './client.js';
 
@@ -117,24 +118,24 @@ export function connectionCounts(
   return { total: others.size, idle, active };
 }
 
-/** Nearest-rank percentile of an ascending array (empty → undefined). */
-export function percentile(sorted: readonly number[], p: number): number | undefined {
-  if (sorted.length === 0) return undefined;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
-}
-
 const QUANTILE_METRICS = [
   ['neo4j_query_duration_p50', 50],
   ['neo4j_query_duration_p95', 95],
   ['neo4j_query_duration_p99', 99],
 ] as const;
 
-/** p50/p95/p99 points (milliseconds) of a set of durations in milliseconds; none for an empty set. */
-export function quantilePoints(durationsMs: number[]): MetricPoint[] {
-  const sorted = [...durationsMs].sort((a, b) => a - b);
-  if (sorted.length === 0) return [];
-  return QUANTILE_METRICS.map(([metric, p]) => ({ metric, labels: {}, value: percentile(sorted, p)! }));
+/**
+ * p50/p95/p99 points (milliseconds) of a set of durations in milliseconds, the sample quantile of
+ * quantile_over_time (model/quantile); none for an empty set.
+ */
+export function quantilePoints(durationsMs: readonly number[]): MetricPoint[] {
+  if (durationsMs.length === 0) return [];
+  const scratch = { buf: new Float64Array(durationsMs.length) };
+  return QUANTILE_METRICS.map(([metric, p]) => ({
+    metric,
+    labels: {},
+    value: sampleQuantile(p / 100, durationsMs, 0, durationsMs.length, scratch),
+  }));
 }
 
 /**
@@ -170,28 +171,6 @@ export interface BucketCounts {
   counts: readonly number[];
 }
 
-/**
- * Quantile of a bucketed histogram, interpolated inside the bucket as Prometheus' histogram_quantile
- * does; a quantile in the +Inf bucket gives the highest finite bound. Undefined when there is nothing.
- */
-export function histogramQuantile(h: BucketCounts, q: number): number | undefined {
-  const total = h.counts.reduce((a, b) => a + b, 0);
-  if (total <= 0) return undefined;
-  const rank = q * total;
-  let cumulative = 0;
-  for (let i = 0; i < h.counts.length; i++) {
-    const c = h.counts[i]!;
-    if (cumulative + c >= rank && c > 0) {
-      if (i >= h.boundaries.length) return h.boundaries[h.boundaries.length - 1];
-      const upper = h.boundaries[i]!;
-      const lower = i === 0 ? Math.min(0, upper) : h.boundaries[i - 1]!;
-      return lower + (upper - lower) * ((rank - cumulative) / c);
-    }
-    cumulative += c;
-  }
-  return h.boundaries[h.boundaries.length - 1];
-}
-
 /** The difference of two cumulative histograms of the same buckets (`after - before`), or `after` itself after a reset. */
 export function histogramDelta(before: BucketCounts | undefined, after: BucketCounts): BucketCounts {
   if (
@@ -204,12 +183,12 @@ export function histogramDelta(before: BucketCounts | undefined, after: BucketCo
   return counts.some((c) => c < 0) ? after : { boundaries: after.boundaries, counts };
 }
 
-/** p50/p95/p99 points in milliseconds of a histogram in seconds. */
+/** p50/p95/p99 points in milliseconds of a histogram in seconds (histogram_quantile); none when it is empty. */
 export function histogramQuantilePoints(h: BucketCounts): MetricPoint[] {
   const points: MetricPoint[] = [];
   for (const [metric, p] of QUANTILE_METRICS) {
-    const v = histogramQuantile(h, p / 100);
-    if (v !== undefined) points.push({ metric, labels: {}, value: v * 1000 });
+    const v = bucketCountsQuantile(p / 100, h);
+    if (!Number.isNaN(v)) points.push({ metric, labels: {}, value: v * 1000 });
   }
   return points;
 }

@@ -9,7 +9,7 @@ import type { EventLoopUtilization, ELDHistogram, PerformanceObserverEntryList }
 import { guarded } from '../../lib/guard.js';
 import type { Probe, Snapshot } from '../probe.js';
 import type { MetricPoint } from '../../model/metric.js';
-import type { SeriesTable } from '../../telemetry/series-store.js';
+import type { SeriesTable } from '../../telemetry/series-table.js';
 
 export const RUNTIME_METRICS = [
   'nodejs_eventloop_delay_p50_seconds',

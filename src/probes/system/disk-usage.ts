@@ -8,7 +8,7 @@ import type { TimerHandle } from '../../lib/clock.js';
 import { AgentError, systemErrorCode } from '../../lib/errors.js';
 import type { FsStats, ProbeContext, Snapshot } from '../probe.js';
 import type { MetricPoint } from '../../model/metric.js';
-import { splitFields, SystemProbe } from './source.js';
+import { fieldLines, SystemProbe } from './source.js';
 import type { TextPattern } from '../../lib/safe-regex.js';
 
 export interface MountEntry {
@@ -84,18 +84,12 @@ function isOctal(s: string, i: number): boolean {
 
 /** Parses /proc/self/mounts (fstab format): device, mount point, fstype, options, dump, pass. */
 export function parseMounts(text: string): MountEntry[] {
-  const out: MountEntry[] = [];
-  for (const line of text.split('\n')) {
-    const fields = splitFields(line);
-    if (fields.length < 4) continue;
-    out.push({
-      device: decodeMountField(fields[0]!),
-      mountPoint: decodeMountField(fields[1]!),
-      fsType: decodeMountField(fields[2]!),
-      options: fields[3]!.split(','),
-    });
-  }
-  return out;
+  return fieldLines(text, 4).map((fields) => ({
+    device: decodeMountField(fields[0]!),
+    mountPoint: decodeMountField(fields[1]!),
+    fsType: decodeMountField(fields[2]!),
+    options: fields[3]!.split(','),
+  }));
 }
 
 export interface DiskUsageProbeOptions {

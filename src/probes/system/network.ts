@@ -2,9 +2,8 @@
  * Network interface counters from /proc/net/dev, as monotonic totals.
  */
 import path from 'node:path';
-import { CounterTracker } from '../counter-tracker.js';
+import { CounterRound, CounterTracker } from '../counter-tracker.js';
 import type { ProbeContext, Snapshot } from '../probe.js';
-import type { MetricPoint } from '../../model/metric.js';
 import { splitFields, SystemProbe } from './source.js';
 import type { TextPattern } from '../../lib/safe-regex.js';
 
@@ -69,23 +68,16 @@ export class NetworkProbe extends SystemProbe {
     if (text === undefined) return this._unavailable.unavailable(`${file} does not exist`);
     this._unavailable.available();
 
-    const points: MetricPoint[] = [];
-    const seen = new Set<string>();
-    const track = (metric: string, name: string, raw: number): void => {
-      const key = `${metric}\0${name}`;
-      seen.add(key);
-      points.push({ metric, labels: { interface: name }, value: this._tracker.update(key, raw) });
-    };
+    const round = new CounterRound(this._tracker, 'interface');
     for (const n of parseNetDev(text)) {
       if (this._exclude?.test(n.interface)) continue;
-      track('network_bytes_recv', n.interface, n.rxBytes);
-      track('network_packets_recv', n.interface, n.rxPackets);
-      track('network_errors_in', n.interface, n.rxErrors);
-      track('network_bytes_sent', n.interface, n.txBytes);
-      track('network_packets_sent', n.interface, n.txPackets);
-      track('network_errors_out', n.interface, n.txErrors);
+      round.add('network_bytes_recv', n.interface, n.rxBytes);
+      round.add('network_packets_recv', n.interface, n.rxPackets);
+      round.add('network_errors_in', n.interface, n.rxErrors);
+      round.add('network_bytes_sent', n.interface, n.txBytes);
+      round.add('network_packets_sent', n.interface, n.txPackets);
+      round.add('network_errors_out', n.interface, n.txErrors);
     }
-    this._tracker.retain(seen);
-    return { status: 'ok', points };
+    return { status: 'ok', points: round.finish() };
   }
 }

@@ -183,6 +183,16 @@ export function splitFields(line: string): string[] {
   return out;
 }
 
+/** The fields of every line of `text` that has at least `min` of them (shorter lines are skipped). */
+export function fieldLines(text: string, min: number): string[][] {
+  const out: string[][] = [];
+  for (const line of text.split('\n')) {
+    const fields = splitFields(line);
+    if (fields.length >= min) out.push(fields);
+  }
+  return out;
+}
+
 /**
  * What every system probe shares: its context, a logger narrowed to it, unavailable reports logged once,
  * and the source files it keeps open between collections (closed on shutdown).

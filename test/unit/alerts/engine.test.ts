@@ -303,10 +303,10 @@ describe('RuleEngine history', () => {
   });
 });
 
-describe('SeriesStore', () => {
+describe('SampleWindow', () => {
   it('should mark a series stale once when it leaves the collections and prune old points', async () => {
-    const { SeriesStore } = await import('../../../src/alerts/series-store.js');
-    const store = new SeriesStore();
+    const { SampleWindow } = await import('../../../src/alerts/sample-window.js');
+    const store = new SampleWindow();
     store.ingest([gauge('x', 1, { a: '1' }), gauge('x', 2, { a: '2' })], 0);
     store.ingest([gauge('x', 1, { a: '1' })], 60_000);
     store.ingest([gauge('x', 1, { a: '1' })], 120_000);
@@ -324,8 +324,8 @@ describe('SeriesStore', () => {
   });
 
   it('should turn a histogram into cumulative bucket, sum and count series', async () => {
-    const { SeriesStore } = await import('../../../src/alerts/series-store.js');
-    const store = new SeriesStore();
+    const { SampleWindow } = await import('../../../src/alerts/sample-window.js');
+    const store = new SampleWindow();
     store.ingest(
       [
         {

@@ -8,7 +8,7 @@ import { ManualClock } from '../../../src/lib/clock.js';
 import { guardedFailures } from '../../../src/lib/guard.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
 import { ApplicationMetrics, DROP_WARNING_INTERVAL_MS } from '../../../src/telemetry/application-metrics.js';
-import { OVERFLOW_LABEL_VALUE, SeriesProducer } from '../../../src/telemetry/series-store.js';
+import { OVERFLOW_LABEL_VALUE, SeriesProducer } from '../../../src/telemetry/series-table.js';
 
 function bound(yaml = 'performance_monitor: {}\n'): {
   app: ApplicationMetrics;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SeriesWindow } from '../../../src/trends/history/types.js';
-import { computeStatistics, histogramQuantile, quantileSorted } from '../../../src/trends/stats.js';
+import { computeStatistics } from '../../../src/trends/stats.js';
 
 /** A seeded generator, so the series are the same on every run. */
 function rng(seed: number): () => number {
@@ -115,27 +115,5 @@ describe('computeStatistics', () => {
     expect(s.mean).toBeNaN();
     expect(s.p99).toBeNaN();
     expect(s.rate).toBeUndefined();
-  });
-});
-
-describe('quantileSorted', () => {
-  it('should interpolate between ranks and clamp at the ends', () => {
-    const a = [1, 2, 3, 4];
-    expect(quantileSorted(a, 0)).toBe(1);
-    expect(quantileSorted(a, 1)).toBe(4);
-    expect(quantileSorted(a, 0.5)).toBe(2.5);
-    expect(quantileSorted([7], 0.99)).toBe(7);
-  });
-});
-
-describe('histogramQuantile', () => {
-  it('should interpolate within the bucket like histogram_quantile', () => {
-    // Prometheus docs example shape: 100 observations, cumulative.
-    const le = [0.1, 0.2, 0.5, 1, Infinity];
-    const cum = [10, 30, 80, 95, 100];
-    expect(histogramQuantile(0.5, le, cum)).toBeCloseTo(0.2 + ((0.5 - 0.2) * (50 - 30)) / 50, 12);
-    expect(histogramQuantile(0.05, le, cum)).toBeCloseTo(0.05, 12);
-    expect(histogramQuantile(0.99, le, cum)).toBe(1);
-    expect(histogramQuantile(0.5, le, [0, 0, 0, 0, 0])).toBeNaN();
   });
 });

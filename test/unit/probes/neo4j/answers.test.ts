@@ -6,9 +6,8 @@ import {
   countStorePoints,
   countStoreQuery,
   histogramDelta,
-  histogramQuantile,
+  histogramQuantilePoints,
   parseComponents,
-  percentile,
   quantilePoints,
   queryInvocationDurations,
   quoteName,
@@ -104,19 +103,22 @@ describe('connectionCounts', () => {
   });
 });
 
-describe('percentile', () => {
-  it('should use the nearest rank', () => {
-    const v = Array.from({ length: 100 }, (_, i) => i + 1);
-    expect(percentile(v, 50)).toBe(50);
-    expect(percentile(v, 95)).toBe(95);
-    expect(percentile(v, 99)).toBe(99);
-    expect(percentile([7], 99)).toBe(7);
-    expect(percentile([], 50)).toBeUndefined();
+describe('quantilePoints', () => {
+  it('should interpolate between ranks as quantile_over_time does', () => {
+    const v = Array.from({ length: 100 }, (_, i) => 100 - i);
+    const values = quantilePoints(v).map((p) => p.value);
+    expect(values[0]).toBeCloseTo(50.5, 12);
+    expect(values[1]).toBeCloseTo(95.05, 12);
+    expect(values[2]).toBeCloseTo(99.01, 12);
+    expect(quantilePoints([7]).map((p) => p.value)).toEqual([7, 7, 7]);
+    const small = quantilePoints([3, 1, 2]).map((p) => p.value);
+    expect(small[0]).toBe(2);
+    expect(small[1]).toBeCloseTo(2.9, 12);
+    expect(small[2]).toBeCloseTo(2.98, 12);
   });
 
   it('should give no points for no durations', () => {
     expect(quantilePoints([])).toEqual([]);
-    expect(quantilePoints([3, 1, 2]).map((p) => p.value)).toEqual([2, 3, 3]);
   });
 });
 
@@ -135,20 +137,18 @@ describe('queryInvocationDurations', () => {
   });
 });
 
-describe('histogramQuantile', () => {
-  const h = { boundaries: [0.01, 0.1, 1], counts: [50, 40, 9, 1] };
-
-  it('should interpolate inside the bucket as histogram_quantile does', () => {
-    expect(histogramQuantile(h, 0.5)).toBeCloseTo(0.01, 9);
-    expect(histogramQuantile(h, 0.7)).toBeCloseTo(0.01 + 0.09 * (20 / 40), 9);
-    expect(histogramQuantile(h, 0.99)).toBeCloseTo(1, 9);
-    expect(histogramQuantile(h, 0.995)).toBe(1);
+describe('histogramQuantilePoints', () => {
+  it('should give p50/p95/p99 in ms by histogram_quantile, and none for an empty histogram', () => {
+    const h = { boundaries: [0.01, 0.1, 1], counts: [50, 40, 9, 1] };
+    const values = histogramQuantilePoints(h).map((p) => p.value);
+    expect(values[0]).toBeCloseTo(10, 9);
+    expect(values[1]).toBeCloseTo((0.1 + (0.9 * (95 - 90)) / 9) * 1000, 9);
+    expect(values[2]).toBeCloseTo(1000, 9);
+    expect(histogramQuantilePoints({ boundaries: [1], counts: [0, 0] })).toEqual([]);
   });
+});
 
-  it('should give nothing for an empty histogram', () => {
-    expect(histogramQuantile({ boundaries: [1], counts: [0, 0] }, 0.5)).toBeUndefined();
-  });
-
+describe('histogramDelta', () => {
   it('should take the delta of cumulative histograms, and the whole after a reset or bucket change', () => {
     const before = { boundaries: [1, 2], counts: [5, 1, 0] };
     const after = { boundaries: [1, 2], counts: [7, 4, 1] };

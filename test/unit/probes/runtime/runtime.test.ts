@@ -2,7 +2,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { RUNTIME_METRICS, RuntimeProbe } from '../../../../src/probes/runtime/runtime.js';
-import { SeriesTable } from '../../../../src/telemetry/series-store.js';
+import { SeriesTable } from '../../../../src/telemetry/series-table.js';
 
 function gcTable(): SeriesTable {
   return new SeriesTable({

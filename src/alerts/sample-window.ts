@@ -1,16 +1,16 @@
 /**
- * The recent history alert rules read: every series the agent exported, as Prometheus would store it after
- * scraping the agent. A histogram becomes its `_bucket` (one series per `le`), `_sum` and `_count` series, so
+ * The sample window: the recent history alert rules read, every series the agent exported, as Prometheus
+ * would store it after scraping the agent. A histogram becomes its `_bucket` (one series per `le`), `_sum` and `_count` series, so
  * rules see exactly the series a PromQL expression over the exported metrics sees. A series that disappears
  * from a collection gets a staleness marker, as a Prometheus scrape writes one.
  *
  * Points are kept in plain number arrays (16 bytes per point) and pruned to the longest window any rule needs
  * plus the lookback of an instant selector.
  */
-import type { Sample } from '../model/metric.js';
+import { lowerBound, upperBound } from '../lib/sorted-search.js';
+import { seriesKey } from '../model/labels.js';
+import type { Labels, Sample } from '../model/metric.js';
 import type { RangePoints } from './promql-functions.js';
-
-export type Labels = Readonly<Record<string, string>>;
 
 /** How far back an instant selector looks for the latest sample (Prometheus' default lookback delta). */
 export const LOOKBACK_MS = 5 * 60_000;
@@ -112,44 +112,12 @@ export class StoredSeries {
   }
 }
 
-/** First index ≥ `from` whose time is ≥ t. */
-function lowerBound(times: readonly number[], t: number, from: number): number {
-  let lo = from;
-  let hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (times[mid]! < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** First index ≥ `from` whose time is > t. */
-function upperBound(times: readonly number[], t: number, from: number): number {
-  let lo = from;
-  let hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (times[mid]! <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Identity of a series: its metric name and sorted labels. */
-export function seriesKey(metric: string, labels: Labels): string {
-  const names = Object.keys(labels).sort();
-  let key = metric;
-  for (const n of names) key += `\u0000${n}\u0001${labels[n]}`;
-  return key;
-}
-
 /** The `le` text of a bucket boundary, as Prometheus writes it. */
 function formatLe(bound: number): string {
   return bound === Infinity ? '+Inf' : String(bound);
 }
 
-export class SeriesStore {
+export class SampleWindow {
   private readonly _series = new Map<string, StoredSeries>();
   private readonly _byMetric = new Map<string, StoredSeries[]>();
   /** Bumped whenever a metric gains or loses a series, so cached selections can be refreshed. */

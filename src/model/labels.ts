@@ -1,0 +1,37 @@
+/**
+ * Label sets as keys and as text: the identity of a series (a Map key on the hot paths of the alert engine
+ * and the trend analysis, never written to disk) and Prometheus' text-exposition escaping of label values,
+ * shared by the `/metrics` output and every place that shows a label set the way it is exported.
+ */
+import type { Labels } from './metric.js';
+
+/**
+ * Identity of a series: `metric` (pass '' when the labels alone identify it, e.g. an alert's labels that
+ * hold the alertname) followed by every label sorted by name, `\0name\1value`. Built by concatenation,
+ * no JSON: the alert rules compute it for every output series of every evaluation.
+ */
+export function seriesKey(metric: string, labels: Labels): string {
+  const names = Object.keys(labels).sort();
+  let key = metric;
+  for (const n of names) key += `\u0000${n}\u0001${labels[n]}`;
+  return key;
+}
+
+const NEEDS_ESCAPE = /[\\\n"]/;
+
+/** A label value as the Prometheus text exposition writes it between quotes: `\`, newline and `"` escaped. */
+export function escapeLabelValue(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return value;
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+/**
+ * `{k="v",k2="v2"}` in the labels' own order, values escaped as in the exposition; `separator` between the
+ * pairs, `empty` for no labels.
+ */
+export function labelsText(labels: Labels, separator = ',', empty = '{}'): string {
+  let out = '';
+  for (const [k, v] of Object.entries(labels))
+    out += `${out === '' ? '' : separator}${k}="${escapeLabelValue(v)}"`;
+  return out === '' ? empty : `{${out}}`;
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { escapeLabelValue, labelsText, seriesKey } from '../../../src/model/labels.js';
+
+describe('seriesKey', () => {
+  it('should not depend on the order of the labels', () => {
+    expect(seriesKey('m', { b: '2', a: '1' })).toBe(seriesKey('m', { a: '1', b: '2' }));
+    expect(seriesKey('m', { a: '1', b: '2' })).toBe('m\u0000a\u00011\u0000b\u00012');
+  });
+
+  it('should tell apart metrics, label names and values, and label sets that only join alike', () => {
+    const keys = [
+      seriesKey('', {}),
+      seriesKey('m', {}),
+      seriesKey('', { m: '' }),
+      seriesKey('m', { a: '1' }),
+      seriesKey('n', { a: '1' }),
+      seriesKey('m', { a: '2' }),
+      seriesKey('m', { b: '1' }),
+      seriesKey('m', { a: '1,b=2' }),
+      seriesKey('m', { a: '1', b: '2' }),
+      seriesKey('m', { a: '', b: '' }),
+      seriesKey('m', { ab: '' }),
+    ];
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe('escapeLabelValue', () => {
+  it('should escape backslash, newline and double quote as the text exposition does', () => {
+    expect(escapeLabelValue('a\\b\n"c"')).toBe('a\\\\b\\n\\"c\\"');
+    expect(escapeLabelValue('\\n')).toBe('\\\\n');
+  });
+
+  it('should leave every other character as it is', () => {
+    const plain = "tab\there, cr\r, 'single', ünïcødé, {}=,";
+    expect(escapeLabelValue(plain)).toBe(plain);
+    expect(escapeLabelValue('')).toBe('');
+  });
+});
+
+describe('labelsText', () => {
+  it('should write the labels in their order with escaped values', () => {
+    expect(labelsText({ b: 'x"y', a: '1' })).toBe('{b="x\\"y",a="1"}');
+    expect(labelsText({ b: '2', a: '1' }, ', ', '')).toBe('{b="2", a="1"}');
+  });
+
+  it('should give `empty` for no labels', () => {
+    expect(labelsText({})).toBe('{}');
+    expect(labelsText({}, ', ', '')).toBe('');
+  });
+});
