@@ -26,7 +26,7 @@ import type { Sample, MetricPoint } from './model/metric.js';
 import { CATALOG, catalogEntry, instrumentName } from './catalog/catalog.js';
 import type { CatalogEntry } from './catalog/catalog.js';
 import { defaultConfigPath } from './config/default-path.js';
-import { loadConfigIsolated } from './config/load-isolated.js';
+import { loadConfigIsolated } from './agent/load-isolated.js';
 import type { Env, LoadedConfig } from './config/load.js';
 import { knownMetricNames } from './catalog/known-metrics.js';
 import type { AgentConfig } from './config/schema.js';

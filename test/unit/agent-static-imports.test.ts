@@ -1,6 +1,6 @@
 /**
  * What importing the agent loads before any configuration is read. The schema library and the YAML parser
- * are paid for while a configuration is validated, in a worker (config/load-isolated.ts), not kept resident
+ * are paid for while a configuration is validated, in a worker (agent/load-isolated.ts), not kept resident
  * in the agent: a static import of config/schema.ts from the agent's graph would keep zod (about 5 MB) in
  * every process, the preloaded application's too.
  */
@@ -36,12 +36,20 @@ describe('static imports of the agent', () => {
     const graph = staticGraph(entry);
     expect(graph.has('agent.ts')).toBe(true);
     expect(
-      [...graph].filter((m) => ['config/schema.ts', 'config/load.ts', 'zod', 'yaml'].includes(m)),
+      [...graph].filter((m) =>
+        ['config/schema.ts', 'config/load.ts', 'agent/load-config.ts', 'zod', 'yaml'].includes(m),
+      ),
     ).toEqual([]);
   });
 
   it('should see a static import chain (the check itself)', () => {
     expect(staticGraph('config/load.ts').has('config/schema.ts')).toBe(true);
     expect(staticGraph('config/load.ts').has('yaml')).toBe(true);
+  });
+
+  it("should load a file in the worker with the product's loader, the alerting checks included", () => {
+    const worker = staticGraph('agent/load-worker.ts');
+    expect(worker.has('agent/load-config.ts')).toBe(true);
+    expect(worker.has('alerts/config-checks.ts')).toBe(true);
   });
 });
