@@ -8,7 +8,7 @@ export { ApplicationMetrics } from './telemetry/application-metrics.js';
 export type { ApplicationRecorder } from './telemetry/application-recorder.js';
 export { OVERFLOW_LABEL_VALUE } from './telemetry/series-table.js';
 export { normalizeEndpoint } from './probes/runtime/http-requests.js';
-export { loadConfigIsolated as loadConfigFile } from './config/load-isolated.js';
+export { loadConfigIsolated as loadConfigFile } from './agent/load-isolated.js';
 export { defaultConfigPath } from './config/default-path.js';
 export type { Env, LoadedConfig } from './config/load.js';
 export type { AgentConfig, AlertRuleConfig, ApplicationMetricConfig, Duration } from './config/schema.js';

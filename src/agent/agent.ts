@@ -9,7 +9,7 @@ import type { AlertView, RuleStatus } from '../alerts/engine.js';
 import type { Alert, AlertSink } from '../alerts/types.js';
 import type { CollectionSubscriber } from '../analysis/collection-reader.js';
 import { defaultConfigPath } from '../config/default-path.js';
-import { loadConfigIsolated } from '../config/load-isolated.js';
+import { loadConfigIsolated } from './load-isolated.js';
 import type { Env, LoadedConfig } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
 import { SystemClock } from '../lib/clock.js';

@@ -8,8 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { loadConfigFile } from '../config/load.js';
-import type { Env } from '../config/load.js';
+import type { ConfigLoader, Env } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
 import { SystemClock } from '../lib/clock.js';
 import { formatDurationMs, parseDurationMs } from '../lib/duration.js';
@@ -158,6 +157,11 @@ export interface RuleTestResult {
 }
 
 export interface RuleTestOptions {
+  /**
+   * Loads a rule file, an agent configuration: the product's loader (src/agent/load-config.ts), so that a rule
+   * is checked as the agent checks it.
+   */
+  loadConfig: ConfigLoader['loadConfigFile'];
   env?: Env;
   /** Extra evaluation steps beyond the last eval_time (the differential test traces whole scenarios). */
   traceUntilMs?: number;
@@ -179,7 +183,7 @@ function labelText(labels: Readonly<Record<string, string>>): string {
 }
 
 /** Runs every test group of one test file. */
-export async function runRuleTestFile(file: string, opts: RuleTestOptions = {}): Promise<RuleTestResult> {
+export async function runRuleTestFile(file: string, opts: RuleTestOptions): Promise<RuleTestResult> {
   const result: RuleTestResult = { file, ok: false, groups: [], errors: [] };
   let doc: TestFile;
   try {
@@ -193,7 +197,7 @@ export async function runRuleTestFile(file: string, opts: RuleTestOptions = {}):
   for (const rf of doc.rule_files ?? []) {
     const p = path.resolve(path.dirname(file), rf);
     try {
-      configs.push((await loadConfigFile(p, opts.env ?? {})).config);
+      configs.push((await opts.loadConfig(p, opts.env ?? {})).config);
     } catch (err) {
       result.errors.push(`rule file ${rf}: ${errorMessage(err)}`);
     }

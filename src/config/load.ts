@@ -1,8 +1,9 @@
 /**
  * Loads the YAML configuration: parse with positions, expand `${VAR}` / `${VAR:-default}` from the
- * environment (the only place that reads it), validate against the schema, and report every problem at
- * once as `file:line:column: key.path: message`, with a "did you mean" hint for misspelt keys and values.
- * The result is deep-frozen.
+ * environment (the only place that reads it), validate against the schema and the checks the loader is
+ * built with (configLoader: the layers above add theirs), and report every problem at once as
+ * `file:line:column: key.path: message`, with a "did you mean" hint for misspelt keys and values. The
+ * result is deep-frozen.
  *
  * The work is linear in the size of the file, also for a file with a hundred thousand problems: the source
  * is walked once (duplicate keys, environment expansion and the position of every key and value), and
@@ -21,8 +22,8 @@ import { redactUrlsIn } from '../lib/redact-url.js';
 import { isSecretKey } from '../lib/secrets.js';
 import { REDACTED, isSecretEntry } from './redact.js';
 import { closest } from './suggest.js';
-import { configSchema } from './schema.js';
-import type { AgentConfig } from './schema.js';
+import { configSchema, configSchemaWith } from './schema.js';
+import type { AgentConfig, ConfigCheck } from './schema.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -34,8 +35,29 @@ export interface LoadedConfig {
   empty?: boolean;
 }
 
-/** Reads and validates a configuration file. Throws ConfigError listing every issue. */
-export async function loadConfigFile(file: string, env: Env = process.env): Promise<LoadedConfig> {
+/** Reads and validates configuration: the schema and the checks of the layers above it (ConfigCheck). */
+export interface ConfigLoader {
+  /** Reads and validates a configuration file. Throws ConfigError listing every issue. */
+  readonly loadConfigFile: (file: string, env?: Env) => Promise<LoadedConfig>;
+  /** Parses and validates configuration text; `file` is used in messages only. */
+  readonly parseConfigText: (text: string, file: string, env?: Env) => AgentConfig;
+}
+
+/**
+ * A loader that validates with the schema and `checks`. The product's loader, with the checks of every layer,
+ * is src/agent/load-config.ts.
+ */
+export function configLoader(checks: readonly ConfigCheck[]): ConfigLoader {
+  const schema = configSchemaWith(checks);
+  return {
+    loadConfigFile: (file, env = process.env) => loadFile(schema, file, env),
+    parseConfigText: (text, file, env = process.env) => parseConfig(schema, text, file, env).config,
+  };
+}
+
+type ConfigSchema = typeof configSchema;
+
+async function loadFile(schema: ConfigSchema, file: string, env: Env): Promise<LoadedConfig> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -51,16 +73,16 @@ export async function loadConfigFile(file: string, env: Env = process.env): Prom
             : `cannot read (${code ?? 'error'})`;
     throw new ConfigError('E_CONFIG_READ', [{ file, path: '', message: why }], { cause: err });
   }
-  const { config, empty } = parseConfig(text, file, env);
+  const { config, empty } = parseConfig(schema, text, file, env);
   return { config, file, empty };
 }
 
-/** Parses and validates configuration text; `file` is used in messages only. */
-export function parseConfigText(text: string, file: string, env: Env = process.env): AgentConfig {
-  return parseConfig(text, file, env).config;
-}
-
-function parseConfig(text: string, file: string, env: Env): { config: AgentConfig; empty: boolean } {
+function parseConfig(
+  schema: ConfigSchema,
+  text: string,
+  file: string,
+  env: Env,
+): { config: AgentConfig; empty: boolean } {
   const lineCounter = new LineCounter();
   // Duplicate keys are found by the source walk: yaml's own check compares each key with every earlier
   // key of its mapping, quadratic in the size of a mapping.
@@ -71,29 +93,20 @@ function parseConfig(text: string, file: string, env: Env): { config: AgentConfi
     return { line: pos.line, column: pos.col };
   };
 
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
+  const parseError = (at: readonly { message: string; offset: number | undefined }[]): ConfigError =>
+    new ConfigError(
       'E_CONFIG_PARSE',
-      doc.errors.map((e) => ({
-        file,
-        path: '',
-        message: e.message.split('\n')[0] ?? e.message,
-        ...locate(e.pos[0]),
-      })),
+      at.map(({ message, offset }) => ({ file, path: '', message, ...locate(offset) })),
+    );
+  if (doc.errors.length > 0) {
+    throw parseError(
+      doc.errors.map((e) => ({ message: e.message.split('\n')[0] ?? e.message, offset: e.pos[0] })),
     );
   }
 
   const source = walkSource(doc, env);
   if (source.duplicateKeys.length > 0) {
-    throw new ConfigError(
-      'E_CONFIG_PARSE',
-      source.duplicateKeys.map((offset) => ({
-        file,
-        path: '',
-        message: 'Map keys must be unique',
-        ...locate(offset),
-      })),
-    );
+    throw parseError(source.duplicateKeys.map((offset) => ({ message: 'Map keys must be unique', offset })));
   }
 
   // Unset variables are reported with everything else; they expand to empty text meanwhile.
@@ -129,7 +142,7 @@ function parseConfig(text: string, file: string, env: Env): { config: AgentConfi
     ]);
   }
 
-  const result = configSchema.safeParse(input);
+  const result = schema.safeParse(input);
   if (!result.success) {
     const unsetPaths = new Set(issues.map((i) => i.path));
     const hints: HintBudget = { left: MAX_HINTS };

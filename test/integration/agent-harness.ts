@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PerformanceMonitorAgent } from '../../src/agent/agent.js';
-import { parseConfigText } from '../../src/config/load.js';
+import { parseConfigText } from '../../src/agent/load-config.js';
 import { MemoryLogger } from '../../src/lib/logger.js';
 import { freePort, httpProbe, startServer } from '../services/process.js';
 import type { ServerHandle } from '../services/process.js';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PerformanceMonitorAgent } from '../../src/agent/agent.js';
-import { loadConfigFile } from '../../src/config/load.js';
+import { loadConfigFile } from '../../src/agent/load-config.js';
 import { MemoryLogger } from '../../src/lib/logger.js';
 import { allAvailable, describeService } from '../services/availability.js';
 import { collectorBinary, startShippedCollector } from '../services/otelcol.js';

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import neo4j from 'neo4j-driver';
 import type { Driver } from 'neo4j-driver';
 import { PerformanceMonitorAgent } from '../../src/agent/agent.js';
-import { parseConfigText } from '../../src/config/load.js';
+import { parseConfigText } from '../../src/agent/load-config.js';
 import { MemoryLogger } from '../../src/lib/logger.js';
 import type { Neo4jServer } from '../services/neo4j.js';
 

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { expect, it } from 'vitest';
+import { loadConfigFile } from '../../src/agent/load-config.js';
 import { main } from '../../src/cli/cli.js';
 import { expandSeriesValues, runRuleTestFile } from '../../src/alerts/rule-test.js';
 import { parseDurationMs } from '../../src/lib/duration.js';
@@ -67,7 +68,10 @@ describeService('promtool', await promtoolAvailable(), () => {
       expect(oracle.output, oracle.testText).toMatch(/SUCCESS/);
       expect(oracle.exitCode).toBe(0);
 
-      const ours = await runRuleTestFile(file, { traceUntilMs: scenarioLengthMs(file) });
+      const ours = await runRuleTestFile(file, {
+        loadConfig: loadConfigFile,
+        traceUntilMs: scenarioLengthMs(file),
+      });
       expect(ours.errors).toEqual([]);
       const steps = ours.groups.reduce((n, g) => n + g.steps.length, 0);
       expect(steps).toBeGreaterThan(5);

@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PerformanceMonitorAgent } from '../../src/agent/agent.js';
-import { parseConfigText } from '../../src/config/load.js';
+import { parseConfigText } from '../../src/agent/load-config.js';
 import { MemoryLogger } from '../../src/lib/logger.js';
 import { PrometheusHistory } from '../../src/trends/prometheus-history.js';
 import { computeStatistics } from '../../src/trends/stats.js';

@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { loadConfigFile } from '../../src/config/load.js';
+import { loadConfigFile } from '../../src/agent/load-config.js';
 import { toPrometheusRules } from '../../src/alerts/prometheus-rules.js';
 import type { GroupResult } from '../../src/alerts/rule-test.js';
 import { formatDurationMs } from '../../src/lib/duration.js';

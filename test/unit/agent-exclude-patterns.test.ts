@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PerformanceMonitorAgent } from '../../src/agent/agent.js';
 import { ConfigError } from '../../src/lib/errors.js';
-import { parseConfigText } from '../../src/config/load.js';
+import { parseConfigText } from '../../src/agent/load-config.js';
 import { HOST_FIXTURES, fixtureAgent, scrape } from './helpers/fixture-agent.js';
 
 const dirs: string[] = [];

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PerformanceMonitorAgent } from '../../src/agent/agent.js';
-import { parseConfigText } from '../../src/config/load.js';
+import { parseConfigText } from '../../src/agent/load-config.js';
 import {
   advanceAndCollect,
   fixtureAgent,

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { loadConfigFile } from '../../config/load.js';
+import { loadConfigFile } from '../../agent/load-config.js';
 import type { Env } from '../../config/load.js';
 import { redactConfig } from '../../config/redact.js';
 import type { CliIo } from '../io.js';

@@ -4,7 +4,7 @@
  * server (edition, version, settings) cannot give it. Exit 1 with one line when it cannot connect.
  */
 import { catalogGroup } from '../../catalog/catalog.js';
-import { loadConfigFile } from '../../config/load.js';
+import { loadConfigFile } from '../../agent/load-config.js';
 import type { Env } from '../../config/load.js';
 import { SystemClock } from '../../lib/clock.js';
 import { silentLogger } from '../../lib/logger.js';

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { loadConfigFile } from '../../config/load.js';
+import { loadConfigFile } from '../../agent/load-config.js';
 import type { Env } from '../../config/load.js';
 import { AgentError, errorMessage } from '../../lib/errors.js';
 import { renderPrometheusRules } from '../../alerts/prometheus-rules.js';
@@ -43,7 +43,7 @@ export async function rulesTestCommand(files: readonly string[], env: Env, io: C
   if (files.length === 0) throw new AgentError('E_USAGE', 'rules test needs at least one test file');
   let failed = false;
   for (const f of files) {
-    const result = await runRuleTestFile(f, { env });
+    const result = await runRuleTestFile(f, { loadConfig: loadConfigFile, env });
     for (const line of formatRuleTestResult(result)) io.out(line);
     if (!result.ok) failed = true;
   }

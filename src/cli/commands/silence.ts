@@ -4,7 +4,7 @@
  * host/port/tls. With basic auth, --user names the user and $PERF_MONITOR_PASSWORD holds the password
  * (never a command-line argument, where `ps` would show it).
  */
-import { loadConfigFile } from '../../config/load.js';
+import { loadConfigFile } from '../../agent/load-config.js';
 import type { Env } from '../../config/load.js';
 import { SILENCES_PATH } from '../../alerts/silences-api.js';
 import type { SilenceJson } from '../../alerts/silences-api.js';

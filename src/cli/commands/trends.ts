@@ -3,7 +3,7 @@
  * configuration names — the SQLite file (opened read-only, so it works while an agent writes it and after
  * it stopped) or the Prometheus server of the prometheus backend. No running agent is needed.
  */
-import { loadConfigFile } from '../../config/load.js';
+import { loadConfigFile } from '../../agent/load-config.js';
 import type { Env } from '../../config/load.js';
 import { knownMetricNames } from '../../catalog/known-metrics.js';
 import { SystemClock } from '../../lib/clock.js';

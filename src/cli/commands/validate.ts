@@ -1,4 +1,4 @@
-import { loadConfigFile } from '../../config/load.js';
+import { loadConfigFile } from '../../agent/load-config.js';
 import type { Env } from '../../config/load.js';
 import { ConfigError } from '../../lib/errors.js';
 import type { CliIo } from '../io.js';

@@ -24,7 +24,7 @@ import { AlertmanagerNotifier } from '../../../src/alerts/notifiers/alertmanager
 import { KafkaNotifier } from '../../../src/alerts/notifiers/kafka.js';
 import { LogNotifier } from '../../../src/alerts/notifiers/log.js';
 import { WebhookNotifier } from '../../../src/alerts/notifiers/webhook.js';
-import { parseConfigText } from '../../../src/config/load.js';
+import { parseConfigText } from '../../../src/agent/load-config.js';
 import type { AgentConfig } from '../../../src/config/schema.js';
 import { HttpServer } from '../../../src/export/http-server.js';
 import { OtlpPush, resolveOtlpSettings } from '../../../src/export/otlp.js';

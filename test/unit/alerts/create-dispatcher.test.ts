@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { channelNames, createAlertDispatcher, nodeRunsKafka } from '../../../src/alerts/create-dispatcher.js';
 import type { AlertDispatcher } from '../../../src/alerts/dispatcher.js';
-import { parseConfigText } from '../../../src/config/load.js';
+import { parseConfigText } from '../../../src/agent/load-config.js';
 import { redactConfig } from '../../../src/config/redact.js';
 import { ManualClock } from '../../../src/lib/clock.js';
 import { ConfigError } from '../../../src/lib/errors.js';

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createAlertDispatcher } from '../../../src/alerts/create-dispatcher.js';
+import { loadConfigFile, parseConfigText } from '../../../src/agent/load-config.js';
 import { runRuleTestFile } from '../../../src/alerts/rule-test.js';
 import { compileRules } from '../../../src/alerts/rules.js';
-import { parseConfigText } from '../../../src/config/load.js';
 import { ManualClock } from '../../../src/lib/clock.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
 
@@ -31,7 +31,7 @@ describe('docs/alerting.md examples', () => {
       fs.writeFileSync(path.join(dir, 'my-config.yaml'), yamlAfter(text, '## Rule format'));
       const testFile = path.join(dir, 'tests', 'disk.yaml');
       fs.writeFileSync(testFile, yamlAfter(text, '## Rule unit tests'));
-      const result = await runRuleTestFile(testFile);
+      const result = await runRuleTestFile(testFile, { loadConfig: loadConfigFile });
       expect(result.errors).toEqual([]);
       expect(result.groups.flatMap((g) => g.failures)).toEqual([]);
       expect(result.ok).toBe(true);

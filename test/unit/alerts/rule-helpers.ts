@@ -2,7 +2,7 @@
 import type { Sample } from '../../../src/model/metric.js';
 import { compileRules } from '../../../src/alerts/rules.js';
 import type { CompiledRule } from '../../../src/alerts/rules.js';
-import { parseConfigText } from '../../../src/config/load.js';
+import { parseConfigText } from '../../../src/agent/load-config.js';
 import type { AgentConfig } from '../../../src/config/schema.js';
 
 /** A configuration whose alerting.rules are `rulesYaml` (list items indented by 6 spaces). */

@@ -3,7 +3,7 @@
  * waits for them, else a bound of their own; nothing beyond 100 years is a duration at all.
  */
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../../src/config/load.js';
+import { parseConfigText } from '../../../src/agent/load-config.js';
 import { ConfigError } from '../../../src/lib/errors.js';
 
 function issues(yaml: string): string[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../../src/config/load.js';
+import { parseConfigText } from '../../../src/agent/load-config.js';
 import { REDACTED, redactConfig } from '../../../src/config/redact.js';
 
 const HASH = '$2b$04$x9n5zyJmkmSXMt8gNWHIcOMaOQofdEoUOj8TPWsvIYFNvp8/LrkQ.';

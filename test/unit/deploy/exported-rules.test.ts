@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { rulesExportCommand } from '../../../src/cli/commands/rules.js';
-import { loadConfigFile } from '../../../src/config/load.js';
+import { loadConfigFile } from '../../../src/agent/load-config.js';
 
 const root = (p: string): string => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
 const DEFAULT_CONFIG = root('config/performance_monitor_config.yaml');

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { compileRules } from '../../../src/alerts/rules.js';
-import { parseConfigText } from '../../../src/config/load.js';
+import { parseConfigText } from '../../../src/agent/load-config.js';
 
 const README = fs.readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
 

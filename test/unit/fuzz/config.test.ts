@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { parseConfigText } from '../../../src/config/load.js';
+import { parseConfigText } from '../../../src/agent/load-config.js';
 import type { AgentConfig } from '../../../src/config/schema.js';
 import { ConfigError } from '../../../src/lib/errors.js';
 import { DEFAULT_CONFIG, SEED_EXAMPLE } from '../config/helpers.js';

@@ -11,7 +11,7 @@ import { RuleEngine } from '../../../src/alerts/engine.js';
 import { compileRules } from '../../../src/alerts/rules.js';
 import type { Sample } from '../../../src/model/metric.js';
 import { CATALOG } from '../../../src/catalog/catalog.js';
-import { parseConfigText } from '../../../src/config/load.js';
+import { parseConfigText } from '../../../src/agent/load-config.js';
 import { CONDITIONS } from '../../../src/config/schema.js';
 import type { AgentConfig } from '../../../src/config/schema.js';
 import { ManualClock } from '../../../src/lib/clock.js';

@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { buildDashboard, DASHBOARD_PATH } from '../../../grafana/generate-dashboard.js';
 import { CATALOG } from '../../../src/catalog/catalog.js';
-import { loadConfigFile } from '../../../src/config/load.js';
+import { loadConfigFile } from '../../../src/agent/load-config.js';
 
 const CONFIG = fileURLToPath(new URL('../../../config/performance_monitor_config.yaml', import.meta.url));
 const PROVISIONING = fileURLToPath(new URL('../../../grafana/provisioning/', import.meta.url));

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PerformanceMonitorAgent } from '../../../src/agent/agent.js';
 import type { AgentOptions } from '../../../src/agent/agent.js';
-import { parseConfigText } from '../../../src/config/load.js';
+import { parseConfigText } from '../../../src/agent/load-config.js';
 import type { AgentConfig } from '../../../src/config/schema.js';
 import { ManualClock } from '../../../src/lib/clock.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';

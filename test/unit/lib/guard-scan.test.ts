@@ -177,12 +177,12 @@ const ALLOWED: readonly Allowed[] = [
     reason: 'only unrefs the socket',
   },
   {
-    file: 'config/load-isolated.ts',
+    file: 'agent/load-isolated.ts',
     line: "worker.once('",
     reason: 'each settles the promise loadConfigIsolated awaits',
   },
   {
-    file: 'config/load-worker.ts',
+    file: 'agent/load-worker.ts',
     line: 'loadConfigFile(file, env).then(',
     reason:
       "runs in the configuration loader's own worker; a failure there ends the worker, which loadConfigIsolated reports",

@@ -3,7 +3,7 @@ import vm from 'node:vm';
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import type { HistogramMetricData, MetricData, SumMetricData } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../../src/config/load.js';
+import { parseConfigText } from '../../../src/agent/load-config.js';
 import { ManualClock } from '../../../src/lib/clock.js';
 import { guardedFailures } from '../../../src/lib/guard.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../../src/config/load.js';
+import { parseConfigText } from '../../../src/agent/load-config.js';
 import { resolveIdentity } from '../../../src/telemetry/identity.js';
 
 function identity(yaml: string, env: Record<string, string> = {}) {

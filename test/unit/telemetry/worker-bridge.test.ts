@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../../src/config/load.js';
+import { parseConfigText } from '../../../src/agent/load-config.js';
 import { ManualClock } from '../../../src/lib/clock.js';
 import { guardedFailures } from '../../../src/lib/guard.js';
 import { ApplicationMetrics } from '../../../src/telemetry/application-metrics.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../../src/alerts/types.js';
-import { parseConfigText } from '../../../src/config/load.js';
+import { parseConfigText } from '../../../src/agent/load-config.js';
 import { ConfigError } from '../../../src/lib/errors.js';
 import { advanceAndCollect, fixtureAgent, fixtureConfigText, scrape } from '../helpers/fixture-agent.js';
 import type { FixtureAgent } from '../helpers/fixture-agent.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CollectionBatch } from '../../../src/analysis/collection-reader.js';
 import type { Sample } from '../../../src/model/metric.js';
-import { parseConfigText } from '../../../src/config/load.js';
+import { parseConfigText } from '../../../src/agent/load-config.js';
 import { ManualClock, WallClockSteps } from '../../../src/lib/clock.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
 import { TrendService } from '../../../src/trends/trend-service.js';

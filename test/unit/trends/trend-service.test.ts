@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Sample } from '../../../src/model/metric.js';
-import { parseConfigText } from '../../../src/config/load.js';
+import { parseConfigText } from '../../../src/agent/load-config.js';
 import { ManualClock } from '../../../src/lib/clock.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
 import { parseLabelMatchers } from '../../../src/trends/metric-query.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../../../src/config/load.js';
+import { parseConfigText } from '../../../../src/agent/load-config.js';
 import { queryDurationHistogram } from '../../../../src/probes/neo4j/query-duration-feed.js';
 import { customQueryEntries, neo4jSettings } from '../../../../src/probes/neo4j/settings.js';
 import type { Sample } from '../../../../src/model/metric.js';

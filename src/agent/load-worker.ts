@@ -2,9 +2,9 @@
  * Worker-thread side of loadConfigIsolated: loads and validates one file and posts the result back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { Env } from '../config/load.js';
 import { ConfigError, errorMessage } from '../lib/errors.js';
-import { loadConfigFile } from './load.js';
-import type { Env } from './load.js';
+import { loadConfigFile } from './load-config.js';
 
 const { file, env } = workerData as { file: string; env: Env };
 

@@ -1,18 +1,19 @@
 /**
- * Loads a configuration file in a short-lived worker thread. The YAML parser and the schema library are
- * then never loaded into the agent's own isolate, where they would stay for the life of the process
- * (about 17 MB of a running agent's RSS, docs/benchmarks.md); the worker's memory goes away with it.
- * Where the worker script is not next to this module (a bundled application), the file is loaded in-process.
+ * Loads a configuration file in a short-lived worker thread, with the product's loader (./load-config.ts).
+ * The YAML parser and the schema library are then never loaded into the agent's own isolate, where they
+ * would stay for the life of the process (about 17 MB of a running agent's RSS, docs/benchmarks.md); the
+ * worker's memory goes away with it. Where the worker script is not next to this module (a bundled
+ * application), the file is loaded in-process.
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { Env, LoadedConfig } from '../config/load.js';
+import type { AgentConfig } from '../config/schema.js';
 import { deepFreeze } from '../lib/deep-freeze.js';
 import { AgentError, ConfigError } from '../lib/errors.js';
 import { guardPromise } from '../lib/guard.js';
 import type { ConfigIssue } from '../lib/errors.js';
-import type { Env, LoadedConfig } from './load.js';
-import type { AgentConfig } from './schema.js';
 
 type WorkerReply =
   | { ok: true; config: AgentConfig }
@@ -23,7 +24,7 @@ const WORKER = new URL('./load-worker.js', import.meta.url);
 
 export async function loadConfigIsolated(file: string, env: Env = process.env): Promise<LoadedConfig> {
   if (!fs.existsSync(fileURLToPath(WORKER))) {
-    const { loadConfigFile } = await import('./load.js');
+    const { loadConfigFile } = await import('./load-config.js');
     return loadConfigFile(file, env);
   }
   const reply = await new Promise<WorkerReply>((resolve, reject) => {
