@@ -60,7 +60,7 @@ interface Running {
 }
 
 /** Deep equality of two slices: the one comparison every reload decision uses. */
-export function sameSlice(a: unknown, b: unknown): boolean {
+function sameSlice(a: unknown, b: unknown): boolean {
   return isDeepStrictEqual(a, b);
 }
 

@@ -10,7 +10,7 @@ import { parseMatcher } from './matchers.js';
 import { RuleCompileError, compileRule, metricDirectory } from './rules.js';
 
 /** Each matcher of each maintenance window, checked in full as silences write it (a regex runs on the linear-time engine). */
-export const maintenanceMatcherCheck: ConfigTextCheck = {
+const maintenanceMatcherCheck: ConfigTextCheck = {
   kind: 'text',
   at: ['performance_monitor', 'alerting', 'notifications', 'maintenance_windows', '*', 'matchers', '*'],
   check(text) {
@@ -28,7 +28,7 @@ export const maintenanceMatcherCheck: ConfigTextCheck = {
  * reads the rules and the metrics they may name; a rule whose metric is unknown is left to the schema, which
  * reports that.
  */
-export const ruleExpressionCheck: ConfigValuesCheck = {
+const ruleExpressionCheck: ConfigValuesCheck = {
   kind: 'values',
   reads: [
     ['performance_monitor', 'alerting'],

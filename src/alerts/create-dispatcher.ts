@@ -32,7 +32,7 @@ export function channelNames(channels: readonly ChannelConfig[]): string[] {
 }
 
 /** The Kafka client's own floor (the rest of the agent runs on older Node releases). */
-export const KAFKA_MIN_NODE = [22, 22] as const;
+const KAFKA_MIN_NODE = [22, 22] as const;
 
 /** Whether `version` (process.versions.node) can run the Kafka client. */
 export function nodeRunsKafka(version: string): boolean {

@@ -371,7 +371,7 @@ function withRuleName(keyPath: readonly (string | number)[], message: string, in
   return `rule ${name}: ${message}`;
 }
 
-export function formatPath(parts: readonly (string | number | symbol)[]): string {
+function formatPath(parts: readonly (string | number | symbol)[]): string {
   let out = '';
   for (const p of parts) {
     if (typeof p === 'number') out += `[${p}]`;

@@ -7,7 +7,7 @@
 import { AgentError } from '../lib/errors.js';
 import { escapeLabelValue } from '../model/labels.js';
 
-export const MAX_METRIC_NAME_LENGTH = 200;
+const MAX_METRIC_NAME_LENGTH = 200;
 
 const METRIC_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -30,7 +30,7 @@ export function checkMetricName(metric: string, known?: ReadonlySet<string>): vo
 }
 
 /** A PromQL string literal's content: escaped as a label value of the exposition, and `\r` too. */
-export function escapePromqlString(v: string): string {
+function escapePromqlString(v: string): string {
   return escapeLabelValue(v).replace(/\r/g, '\\r');
 }
 

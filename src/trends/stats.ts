@@ -36,7 +36,7 @@ export interface TrendStatistics {
 }
 
 /** Least-squares slope of v over t (t in ms), in units per second; 0 for fewer than two distinct times. */
-export function slopePerSecond(t: ArrayLike<number>, v: ArrayLike<number>): number {
+function slopePerSecond(t: ArrayLike<number>, v: ArrayLike<number>): number {
   return linearFit(t, v)?.slope ?? 0;
 }
 

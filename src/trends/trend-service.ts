@@ -488,7 +488,7 @@ export function rates(t: ArrayLike<number>, v: ArrayLike<number>): { t: Float64A
 }
 
 /** Runs a fresh detector along a window of samples (counters as rates); returns the flagged points. */
-export function detectInWindow(w: SeriesWindow, settings: DetectorSettings): DetectedAnomaly[] {
+function detectInWindow(w: SeriesWindow, settings: DetectorSettings): DetectedAnomaly[] {
   const d = new SeriesDetector(settings);
   const out: DetectedAnomaly[] = [];
   // A stored histogram window has no per-sample sums to score; only the online detector scores histograms.

@@ -80,7 +80,7 @@ export function untilStopped(
  * The exit code once `stopped` settles: 0, or 1 with one line on stderr. Either way the keep-alive timer
  * is cleared so the process can end.
  */
-export function exitCodeOfStop(
+function exitCodeOfStop(
   stopped: Promise<unknown>,
   keepAlive: ReturnType<typeof setInterval>,
   io: CliIo,

@@ -27,7 +27,7 @@ export interface RollupRows {
 export const ROLLUP_COLUMNS = ['n', 'sum', 'sumsq', 'min', 'max', 'first', 'inc'] as const;
 
 /** Reset-aware increase from `prev` to `cur`, as Prometheus' rate() counts it. */
-export function counterIncrease(prev: number, cur: number): number {
+function counterIncrease(prev: number, cur: number): number {
   return cur >= prev ? cur - prev : cur;
 }
 

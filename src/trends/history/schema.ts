@@ -10,7 +10,7 @@ import { AgentError, errorMessage } from '../../lib/errors.js';
 import { createPrivateFile, ensurePrivateDir } from '../../lib/private-files.js';
 
 /** Marks the file as ours: PRAGMA application_id ('PMAH'). */
-export const HISTORY_APPLICATION_ID = 0x504d4148;
+const HISTORY_APPLICATION_ID = 0x504d4148;
 const SCHEMA_VERSION = 1;
 
 function storeError(file: string, reason: string, cause?: unknown): AgentError {
