@@ -3,7 +3,6 @@
  * the notification dispatcher (grouping, silences, the outbox, the channels). Each is a component; a rule
  * change reaches the running engine in place, so a rule whose expression is unchanged keeps its alerts.
  */
-import path from 'node:path';
 import { createAlertDispatcher } from '../alerts/create-dispatcher.js';
 import type { AlertDispatcher } from '../alerts/dispatcher.js';
 import { RuleEngine } from '../alerts/engine.js';
@@ -14,8 +13,9 @@ import type { CollectionBatch } from '../analysis/collection-reader.js';
 import type { AgentConfig } from '../config/schema.js';
 import { errorMessage } from '../lib/errors.js';
 import type { MetricPoint } from '../model/metric.js';
-import type { Component, ComponentFactory } from './component.js';
+import type { Component } from './component.js';
 import type { AgentContext } from './context.js';
+import { stateFilePath } from './paths.js';
 
 export class AlertingComponent implements Component {
   readonly name = 'alerting';
@@ -70,18 +70,6 @@ export class AlertingComponent implements Component {
   }
 }
 
-/** The rule engine exists when alerting is on and a rule is enabled. */
-export function alertingFactory(ctx: AgentContext, sinks: AlertSink[]): ComponentFactory<AlertingComponent> {
-  return {
-    name: 'alerting',
-    // The rules are compiled against the whole configuration (metric kinds, application metrics, queries).
-    slice: (config) => (rulesEnabled(config) ? config.performance_monitor : undefined),
-    create: (config) => new AlertingComponent(config, ctx, sinks),
-    // The state file is written on shutdown and read on start: one engine at a time.
-    replace: 'exclusive',
-  };
-}
-
 export class NotificationsComponent implements Component {
   readonly name = 'notifications';
   private readonly _ctx: AgentContext;
@@ -127,46 +115,4 @@ export class NotificationsComponent implements Component {
   selfMetrics(): Iterable<MetricPoint> {
     return this._dispatcher?.points() ?? [];
   }
-}
-
-/**
- * The dispatcher exists when a rule can fire. Its slice is the notification settings with the outbox path
- * resolved (a relative store_path, like state_file, is taken from the working directory at start, so that an
- * application that changes directory later does not move the outbox on a reload) and the endpoint that makes
- * the alerts' external URL.
- */
-export function notificationsFactory(ctx: AgentContext): ComponentFactory<NotificationsComponent> {
-  const resolved = (config: AgentConfig): AgentConfig => {
-    const pm = config.performance_monitor;
-    const notifications = { ...pm.alerting.notifications, store_path: storePath(config, ctx.baseDir()) };
-    return { ...config, performance_monitor: { ...pm, alerting: { ...pm.alerting, notifications } } };
-  };
-  return {
-    name: 'notifications',
-    slice: (config) => {
-      if (!rulesEnabled(config)) return undefined;
-      const pm = resolved(config).performance_monitor;
-      return [pm.alerting.notifications, pm.prometheus.host, pm.prometheus.port, pm.prometheus.tls];
-    },
-    create: (config) => new NotificationsComponent(resolved(config), ctx),
-    // Two dispatchers never deliver from one outbox: the running one stops first.
-    replace: 'exclusive',
-  };
-}
-
-function rulesEnabled(config: AgentConfig): boolean {
-  const alerting = config.performance_monitor.alerting;
-  return alerting.enabled && alerting.rules.some((r) => r.enabled);
-}
-
-/** The alert state file of a configuration, absolute; undefined when persistence is off. */
-function stateFilePath(config: AgentConfig, baseDir: string): string | undefined {
-  const file = config.performance_monitor.alerting.state_file;
-  return file === '' ? undefined : path.resolve(baseDir, file);
-}
-
-/** The outbox file of a configuration: relative paths against `baseDir`. */
-function storePath(config: AgentConfig, baseDir: string): string {
-  const file = config.performance_monitor.alerting.notifications.store_path;
-  return file === ':memory:' ? file : path.resolve(baseDir, file);
 }

@@ -5,22 +5,23 @@
  */
 import type { RuleEngine } from '../alerts/engine.js';
 import type { Alert, AlertSink } from '../alerts/types.js';
-import { deliverBatch } from '../analysis/collection-reader.js';
 import type { CollectionSubscriber } from '../analysis/collection-reader.js';
-import type { AgentConfig } from '../config/schema.js';
 import { AgentError } from '../lib/errors.js';
 import type { MetricPoint } from '../model/metric.js';
 import type { Route } from '../model/route.js';
 import type { TrendService } from '../trends/trend-service.js';
-import { alertingFactory, notificationsFactory } from './alerting.js';
 import { ComponentSet } from './component.js';
-import type { ComponentFactory } from './component.js';
 import type { AgentContext } from './context.js';
-import { endpointFactory } from './endpoint.js';
+import {
+  alertingFactory,
+  endpointFactory,
+  notificationsFactory,
+  pipelineFactory,
+  trendsFactory,
+} from './factories.js';
 import { InAppSources } from './in-app.js';
 import type { MetricsSummary, MetricValue } from './options.js';
-import { Pipeline, PipelineSlot } from './pipeline.js';
-import { trendsFactory } from './trends.js';
+import { PipelineSlot } from './slot.js';
 
 /** What the wiring asks of the agent at run time. */
 export interface AgentView {
@@ -69,16 +70,11 @@ export class Assembly {
       summary: () => this.summary(),
       extraRoutes: this.extraRoutes,
     });
-    const pipeline: ComponentFactory<Pipeline> = {
-      name: 'pipeline',
-      slice: (config: AgentConfig) => config,
-      create: (config: AgentConfig) =>
-        new Pipeline(config, ctx, this.slot, {
-          componentPoints: () => this._componentPoints(),
-          onCollection: (batch) => deliverBatch(this._collectionSubscribers(), batch, ctx.logger()),
-          scrapes: () => this.scrapes,
-        }),
-    };
+    const pipeline = pipelineFactory(ctx, this.slot, {
+      componentPoints: () => this._componentPoints(),
+      subscribers: () => this._collectionSubscribers(),
+      scrapes: () => this.scrapes,
+    });
     this._f = { trends, notifications, alerting, endpoint, pipeline };
     this.components = new ComponentSet([trends, notifications, alerting, endpoint, pipeline], {
       logger: () => ctx.logger(),

@@ -40,7 +40,8 @@ export interface ComponentFactory<C extends Component = Component> {
    * undefined means the configuration does not enable it (it is not built, and not imported where possible).
    */
   slice(config: AgentConfig): unknown;
-  create(config: AgentConfig): C;
+  /** Builds the component, importing its module (see factories.ts). */
+  create(config: AgentConfig): C | Promise<C>;
   /**
    * How a reload replaces it. `overlap` (default): the new one starts before the old one stops, so a new one
    * that cannot start leaves the old one running. `exclusive`: it owns a resource only one may hold (a port,
@@ -97,8 +98,9 @@ export class ComponentSet {
     for (const f of factories) {
       const slice = f.slice(config);
       if (slice === undefined) continue;
-      const component = f.create(config);
+      let component: Component | undefined;
       try {
+        component = await f.create(config);
         await component.start();
       } catch (err) {
         await this.shutdown().catch((e: unknown) =>
@@ -150,7 +152,7 @@ export class ComponentSet {
   }
 
   private async _startNew(f: ComponentFactory, config: AgentConfig, slice: unknown): Promise<void> {
-    const component = f.create(config);
+    const component = await f.create(config);
     await component.start();
     this._running.set(f.name, { factory: f, component, slice, config });
   }

@@ -13,13 +13,13 @@ import type { Alert } from '../alerts/types.js';
 import type { AgentConfig } from '../config/schema.js';
 import { HttpServer } from '../export/http-server.js';
 import { renderLandingPage } from '../export/landing-page.js';
+import type { StatusPageInput } from '../export/status-page.js';
 import { serveMetrics } from '../export/prometheus.js';
 import type { MetricsPayload } from '../export/prometheus.js';
-import { renderStatusSections, STATUS_PAGE_STYLE } from '../export/status-page.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Route } from '../model/route.js';
 import type { TrendService } from '../trends/trend-service.js';
-import type { Component, ComponentFactory } from './component.js';
+import type { Component } from './component.js';
 import type { AgentContext } from './context.js';
 import type { MetricsSummary } from './options.js';
 
@@ -82,12 +82,14 @@ export class Endpoint implements Component {
       path: '/',
       description: 'this page',
       handler: async (_req, res) => {
+        // The status page is loaded with the first request for it.
+        const page = await import('../export/status-page.js');
         const html = renderLandingPage({
           version: ctx.version(),
           routes,
           summary: sources.summary(),
-          sections: await statusSections(ctx, sources),
-          style: STATUS_PAGE_STYLE,
+          sections: await statusSections(ctx, sources, page.renderStatusSections),
+          style: page.STATUS_PAGE_STYLE,
         });
         res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
         res.end(html);
@@ -136,7 +138,11 @@ function currentRoute(r: Route, sources: EndpointSources): Route {
   };
 }
 
-async function statusSections(ctx: AgentContext, sources: EndpointSources): Promise<string> {
+async function statusSections(
+  ctx: AgentContext,
+  sources: EndpointSources,
+  renderStatusSections: (input: StatusPageInput) => string,
+): Promise<string> {
   let alerts: readonly Alert[] | undefined;
   try {
     alerts = sources.activeAlerts();
@@ -162,20 +168,4 @@ async function statusSections(ctx: AgentContext, sources: EndpointSources): Prom
       anomalyDetection: trends.anomalyDetectionEnabled,
     },
   });
-}
-
-/** The endpoint exists when the Prometheus exposition is on; a TLS endpoint restarts on every reload. */
-export function endpointFactory(ctx: AgentContext, sources: EndpointSources): ComponentFactory<Endpoint> {
-  return {
-    name: 'http server',
-    slice: (config) => {
-      const { enabled, host, port, tls, basic_auth_users, request_timeout } =
-        config.performance_monitor.prometheus;
-      return enabled ? { host, port, tls, basic_auth_users, request_timeout } : undefined;
-    },
-    create: (config) => new Endpoint(config, ctx, sources),
-    replace: 'exclusive',
-    // Renewed certificate files are read by a restart.
-    restartOnEveryReload: (config) => config.performance_monitor.prometheus.tls !== undefined,
-  };
 }

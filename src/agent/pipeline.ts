@@ -7,17 +7,19 @@
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { CollectionReader } from '../analysis/collection-reader.js';
-import type { CollectionBatch } from '../analysis/collection-reader.js';
+import { CollectionReader, deliverBatch } from '../analysis/collection-reader.js';
+import type { CollectionBatch, CollectionSubscriber } from '../analysis/collection-reader.js';
 import { CATALOG, catalogEntry, instrumentName } from '../catalog/catalog.js';
 import type { CatalogEntry } from '../catalog/catalog.js';
 import type { AgentConfig } from '../config/schema.js';
-import { OtlpPush, resolveOtlpSettings } from '../export/otlp.js';
+import type { OtlpPush } from '../export/otlp.js';
+import { resolveOtlpSettings } from '../export/otlp-settings.js';
 import { PrometheusSnapshot } from '../export/prometheus.js';
 import type { MetricsPayload } from '../export/prometheus.js';
 import { errorMessage } from '../lib/errors.js';
 import { shutdownAll, withTimeout } from '../lib/lifecycle.js';
 import type { MetricPoint } from '../model/metric.js';
+import type { Probe } from '../probes/probe.js';
 import { customQueryEntries } from '../probes/neo4j/settings.js';
 import { ProbeRunner } from '../probes/probe-runner.js';
 import { resolveIdentity } from '../telemetry/identity.js';
@@ -30,25 +32,28 @@ import type { AgentContext } from './context.js';
 import { buildProbes, neo4jQueryTable } from './probe-set.js';
 import { selfPoints } from './self-metrics.js';
 
-/** Where the pipeline in force is found; the HTTP routes and the in-app sources read it at request time. */
-export class PipelineSlot {
-  current: Pipeline | undefined;
-  /** What /metrics serves while a reload waits for the new pipeline's first collection. */
-  swappedOut: MetricsPayload | undefined;
-
-  /** The Prometheus payload to serve now. */
-  payload(): MetricsPayload | undefined {
-    return this.current?.snapshot.current() ?? this.swappedOut;
-  }
-}
-
 export interface PipelineSources {
   /** Self-metrics of the other components (notifications, trends, alerting), asked at every collection. */
   componentPoints(): Iterable<MetricPoint>;
-  /** Receivers of every collection besides the Prometheus snapshot and the OTLP push. */
-  onCollection(batch: CollectionBatch): Promise<void>;
+  /** Receivers of every collection besides the Prometheus snapshot and the OTLP push, asked each time. */
+  subscribers(): ReadonlyMap<string, CollectionSubscriber>;
   /** Scrapes served so far (a self-metric). */
   scrapes(): number;
+}
+
+/** Where the pipeline in force is kept (slot.ts); a starting pipeline takes over from the one there. */
+export interface PipelineHolder {
+  current: Pipeline | undefined;
+  /** What /metrics serves while a new pipeline waits for its first collection. */
+  swappedOut: MetricsPayload | undefined;
+}
+
+/** What a pipeline is built with besides its configuration: the parts whose modules load only when enabled. */
+export interface PipelineParts {
+  probes: Probe[];
+  /** The GC histogram tables the runtime probe fills. */
+  gcTables: SeriesTable[];
+  otlp: OtlpPush | undefined;
 }
 
 export class Pipeline implements Component {
@@ -64,12 +69,44 @@ export class Pipeline implements Component {
   latest: CollectionBatch | undefined;
   private readonly _provider: MeterProvider;
   private readonly _ctx: AgentContext;
-  private readonly _slot: PipelineSlot;
+  private readonly _slot: PipelineHolder;
   private _detachOtlp: () => void = () => undefined;
   private _finalPush: ResourceMetrics | undefined;
   private _state: 'new' | 'running' | 'stopped' = 'new';
 
-  constructor(config: AgentConfig, ctx: AgentContext, slot: PipelineSlot, sources: PipelineSources) {
+  /**
+   * Builds the pipeline of `config`, importing the host probes, the Neo4j collector and the OTLP exporter only
+   * when the configuration enables them.
+   */
+  static async build(
+    config: AgentConfig,
+    ctx: AgentContext,
+    slot: PipelineHolder,
+    sources: PipelineSources,
+  ): Promise<Pipeline> {
+    const gcTables: SeriesTable[] = [];
+    const self: { built?: Pipeline } = {};
+    const probes = await buildProbes(config, ctx, gcTables, () => self.built?.latest?.samples ?? []);
+    const settings = resolveOtlpSettings(config.performance_monitor.otlp, ctx.env);
+    const otlp =
+      settings === undefined
+        ? undefined
+        : new (await import('../export/otlp.js')).OtlpPush(
+            settings,
+            ctx.clock,
+            ctx.logger().child({ component: 'otlp' }),
+          );
+    self.built = new Pipeline(config, ctx, slot, sources, { probes, gcTables, otlp });
+    return self.built;
+  }
+
+  constructor(
+    config: AgentConfig,
+    ctx: AgentContext,
+    slot: PipelineHolder,
+    sources: PipelineSources,
+    parts: PipelineParts,
+  ) {
     this.config = config;
     this._ctx = ctx;
     this._slot = slot;
@@ -79,9 +116,8 @@ export class Pipeline implements Component {
     this.identity = resolveIdentity({ config, env: ctx.env, hostname: ctx.hostname, agentVersion: version });
     for (const note of this.identity.notes) logger.info(note);
 
-    const gcTables: SeriesTable[] = [];
     this.runner = new ProbeRunner({
-      probes: buildProbes(config, ctx, gcTables, () => this.latest?.samples ?? []),
+      probes: parts.probes,
       clock: ctx.clock,
       logger,
       timeoutMs: pm.system.probe_timeout?.ms ?? Math.min(5000, pm.collection_interval.ms),
@@ -100,7 +136,7 @@ export class Pipeline implements Component {
 
     const producer = new SeriesProducer(ctx.clock, { name: 'perf-monitor-agent', version });
     producer.addSource(() => ctx.application.tables());
-    for (const t of gcTables) producer.addSource(() => [t]);
+    for (const t of parts.gcTables) producer.addSource(() => [t]);
     this.neo4jQueries = neo4jQueryTable(config);
     const neo4jQueries = this.neo4jQueries;
     if (neo4jQueries !== undefined) producer.addSource(() => [neo4jQueries]);
@@ -118,11 +154,7 @@ export class Pipeline implements Component {
     });
     const meter = this._provider.getMeter('perf-monitor-agent', version);
     this.snapshot = new PrometheusSnapshot({ constantLabels: Object.keys(this.identity.labels) });
-    const otlpSettings = resolveOtlpSettings(pm.otlp, ctx.env);
-    this.otlp =
-      otlpSettings === undefined
-        ? undefined
-        : new OtlpPush(otlpSettings, ctx.clock, logger.child({ component: 'otlp' }));
+    this.otlp = parts.otlp;
 
     const groups: CatalogEntry['group'][] = pm.enabled_collectors.includes('system')
       ? ['system', 'container', 'self']
@@ -146,7 +178,7 @@ export class Pipeline implements Component {
     const otlp = this.otlp;
     if (otlp !== undefined)
       this._detachOtlp = this.reader.subscribe('otlp', (batch) => otlp.offer(batch.resourceMetrics));
-    this.reader.subscribe('components', (batch) => sources.onCollection(batch));
+    this.reader.subscribe('components', (batch) => deliverBatch(sources.subscribers(), batch, ctx.logger()));
   }
 
   /**

@@ -6,33 +6,31 @@
 import { instrumentName } from '../catalog/catalog.js';
 import type { CatalogEntry } from '../catalog/catalog.js';
 import type { AgentConfig } from '../config/schema.js';
-import { compileSafeRegex } from '../lib/safe-regex.js';
 import type { SafeRegex } from '../lib/safe-regex.js';
 import type { Sample } from '../model/metric.js';
-import { Neo4jCollector } from '../probes/neo4j/collector.js';
-import { queryDurationHistogram } from '../probes/neo4j/query-duration-feed.js';
 import { neo4jSettings } from '../probes/neo4j/settings.js';
 import type { Probe } from '../probes/probe.js';
 import { RuntimeProbe } from '../probes/runtime/runtime.js';
-import { SYSTEM_PROBES } from '../probes/system/registry.js';
-import { nodeStatFs, nodeStatFsSync } from '../probes/system/statfs.js';
 import { enabledEntries } from '../telemetry/instruments.js';
 import { SeriesTable } from '../telemetry/series-table.js';
 import type { AgentContext } from './context.js';
 
 /**
  * Every probe of `config`. GC tables the runtime probe fills are pushed to `gcTables`; `latestSamples` gives the
- * pipeline's latest collection, from which the Neo4j collector reads the application's query durations.
+ * pipeline's latest collection, from which the Neo4j collector reads the application's query durations. The
+ * host probes and the Neo4j collector (with its driver) are imported only when their collector is enabled.
  */
-export function buildProbes(
+export async function buildProbes(
   config: AgentConfig,
   ctx: AgentContext,
   gcTables: SeriesTable[],
   latestSamples: () => readonly Sample[],
-): Probe[] {
+): Promise<Probe[]> {
   const pm = config.performance_monitor;
-  const probes = systemProbes(config, ctx);
+  const probes = await systemProbes(config, ctx);
   if (pm.enabled_collectors.includes('neo4j')) {
+    const { Neo4jCollector } = await import('../probes/neo4j/collector.js');
+    const { queryDurationHistogram } = await import('../probes/neo4j/query-duration-feed.js');
     const enabled = enabledEntries(config, ['neo4j']).map((e) => e.name);
     probes.push(
       new Neo4jCollector({
@@ -48,9 +46,12 @@ export function buildProbes(
   return probes;
 }
 
-function systemProbes(config: AgentConfig, ctx: AgentContext): Probe[] {
+async function systemProbes(config: AgentConfig, ctx: AgentContext): Promise<Probe[]> {
   const pm = config.performance_monitor;
   if (!pm.enabled_collectors.includes('system')) return [];
+  const { SYSTEM_PROBES } = await import('../probes/system/registry.js');
+  const { nodeStatFs, nodeStatFsSync } = await import('../probes/system/statfs.js');
+  const { compileSafeRegex } = await import('../lib/safe-regex.js');
   const enabled = new Set(enabledEntries(config, ['system', 'container']).map((e) => e.name));
   const sys = pm.system;
   const statfs = ctx.opts.statfs;

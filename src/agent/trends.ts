@@ -9,7 +9,7 @@ import type { AgentConfig } from '../config/schema.js';
 import type { MetricPoint } from '../model/metric.js';
 import type { Route } from '../model/route.js';
 import { TrendService } from '../trends/trend-service.js';
-import type { Component, ComponentFactory } from './component.js';
+import type { Component } from './component.js';
 import type { AgentContext } from './context.js';
 
 export class TrendsComponent implements Component {
@@ -46,20 +46,4 @@ export class TrendsComponent implements Component {
   onCollection(batch: CollectionBatch): void {
     this.service.onCollection(batch);
   }
-}
-
-export function trendsFactory(ctx: AgentContext): ComponentFactory<TrendsComponent> {
-  return {
-    name: 'trends',
-    slice: (config) =>
-      config.trend_analysis.enabled
-        ? {
-            trends: config.trend_analysis,
-            intervalMs: config.performance_monitor.collection_interval.ms,
-            prefix: config.performance_monitor.prometheus.metric_prefix,
-            known: knownMetricNames(config),
-          }
-        : undefined,
-    create: (config) => new TrendsComponent(config, ctx),
-  };
 }

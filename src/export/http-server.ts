@@ -17,7 +17,7 @@ import os from 'node:os';
 import { AgentError, errorMessage, systemErrorCode } from '../lib/errors.js';
 import { guarded } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
-import { BasicAuth } from './basic-auth.js';
+import type { BasicAuth } from './basic-auth.js';
 import type { PasswordCheck } from './basic-auth.js';
 import type { Route } from '../model/route.js';
 
@@ -92,16 +92,13 @@ function hostName(host: string): string {
 export class HttpServer {
   private readonly _opts: HttpServerOptions;
   private _server: http.Server | https.Server | undefined;
-  private readonly _auth: BasicAuth | undefined;
+  /** Built by start() when users are configured: bcrypt and its worker are loaded only then. */
+  private _auth: BasicAuth | undefined;
   /** Host names a mutating request may name without basic auth, besides IP addresses and *.localhost. */
   private readonly _localNames: ReadonlySet<string>;
 
   constructor(opts: HttpServerOptions) {
     this._opts = opts;
-    this._auth =
-      opts.basicAuthUsers === undefined
-        ? undefined
-        : new BasicAuth({ users: opts.basicAuthUsers, check: opts.passwordCheck });
     this._localNames = new Set(['localhost', hostName(opts.host), os.hostname().toLowerCase()]);
   }
 
@@ -128,6 +125,11 @@ export class HttpServer {
 
   async start(): Promise<void> {
     if (this._server !== undefined) return;
+    const users = this._opts.basicAuthUsers;
+    if (users !== undefined && this._auth === undefined) {
+      const { BasicAuth } = await import('./basic-auth.js');
+      this._auth = new BasicAuth({ users, check: this._opts.passwordCheck });
+    }
     const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
       this._handle(req, res).catch(
         guarded(this._opts.logger, 'HTTP error answer', (err: unknown) => {

@@ -8,61 +8,12 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { Env } from '../config/load.js';
-import type { OtlpConfig } from '../config/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import { guardPromise } from '../lib/guard.js';
-import { parseKeyValueList } from '../lib/key-value-list.js';
 import type { Logger } from '../lib/logger.js';
 import { redactUrl } from '../lib/redact-url.js';
-
-export interface OtlpSettings {
-  endpoint: string;
-  headers: Record<string, string>;
-  timeoutMs: number;
-  compression: 'gzip' | 'none';
-  /** Minimum time between exports; every collection when undefined. */
-  exportIntervalMs: number | undefined;
-}
-
-function positiveInt(text: string | undefined): number | undefined {
-  if (text === undefined || !/^\d+$/.test(text.trim())) return undefined;
-  const n = Number(text);
-  return n > 0 ? n : undefined;
-}
-
-/** The effective OTLP settings, or undefined when export is off (no endpoint anywhere, or disabled). */
-export function resolveOtlpSettings(cfg: OtlpConfig, env: Env): OtlpSettings | undefined {
-  if (cfg.enabled === false) return undefined;
-  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  const endpoint =
-    cfg.endpoint ??
-    (env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT !== undefined && env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT !== ''
-      ? env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT
-      : base !== undefined && base !== ''
-        ? `${base.replace(/\/+$/, '')}/v1/metrics`
-        : undefined);
-  if (endpoint === undefined) return undefined;
-  const envCompression = (
-    env.OTEL_EXPORTER_OTLP_METRICS_COMPRESSION ?? env.OTEL_EXPORTER_OTLP_COMPRESSION
-  )?.trim();
-  return {
-    endpoint,
-    headers: {
-      ...parseKeyValueList(env.OTEL_EXPORTER_OTLP_HEADERS),
-      ...parseKeyValueList(env.OTEL_EXPORTER_OTLP_METRICS_HEADERS),
-      ...cfg.headers,
-    },
-    timeoutMs:
-      cfg.timeout?.ms ??
-      positiveInt(env.OTEL_EXPORTER_OTLP_METRICS_TIMEOUT) ??
-      positiveInt(env.OTEL_EXPORTER_OTLP_TIMEOUT) ??
-      10_000,
-    compression: cfg.compression ?? (envCompression === 'none' ? 'none' : 'gzip'),
-    exportIntervalMs: cfg.export_interval?.ms,
-  };
-}
+import type { OtlpSettings } from './otlp-settings.js';
 
 export interface OtlpPushStats {
   exports: number;

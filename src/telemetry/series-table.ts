@@ -9,10 +9,9 @@
  * series whose label values are all OVERFLOW_LABEL_VALUE, and the table counts them.
  */
 import type { HrTime } from '@opentelemetry/api';
-import { ValueType } from '@opentelemetry/api';
-import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
 import type { CollectionResult, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { Clock } from '../lib/clock.js';
+import { CUMULATIVE, DOUBLE_VALUE, GAUGE_POINTS, HISTOGRAM_POINTS, SUM_POINTS } from './otel-constants.js';
 import type { MetricKind } from '../model/metric.js';
 
 /** The value of every label of the overflow series. */
@@ -164,7 +163,7 @@ export class SeriesTable {
   toMetricData(startTime: HrTime, endTime: HrTime): MetricData | undefined {
     if (this.size === 0) return undefined;
     const { name, description, unit, kind, labelNames } = this.opts;
-    const descriptor = { name, description, unit, valueType: ValueType.DOUBLE };
+    const descriptor = { name, description, unit, valueType: DOUBLE_VALUE };
     const attributes = (s: Series): Record<string, string> => {
       const out: Record<string, string> = {};
       labelNames.forEach((l, i) => (out[l] = s.labels[i]!));
@@ -173,8 +172,8 @@ export class SeriesTable {
     if (kind === 'histogram') {
       return {
         descriptor,
-        aggregationTemporality: AggregationTemporality.CUMULATIVE,
-        dataPointType: DataPointType.HISTOGRAM,
+        aggregationTemporality: CUMULATIVE,
+        dataPointType: HISTOGRAM_POINTS,
         dataPoints: [...this.series()].map((s) => ({
           attributes: attributes(s),
           startTime,
@@ -198,15 +197,15 @@ export class SeriesTable {
     return kind === 'counter'
       ? {
           descriptor,
-          aggregationTemporality: AggregationTemporality.CUMULATIVE,
-          dataPointType: DataPointType.SUM,
+          aggregationTemporality: CUMULATIVE,
+          dataPointType: SUM_POINTS,
           isMonotonic: true,
           dataPoints,
         }
       : {
           descriptor,
-          aggregationTemporality: AggregationTemporality.CUMULATIVE,
-          dataPointType: DataPointType.GAUGE,
+          aggregationTemporality: CUMULATIVE,
+          dataPointType: GAUGE_POINTS,
           dataPoints,
         };
   }

@@ -16,7 +16,8 @@ import type { AgentContext } from '../../../src/agent/context.js';
 import { Endpoint } from '../../../src/agent/endpoint.js';
 import type { EndpointSources } from '../../../src/agent/endpoint.js';
 import { InAppSources } from '../../../src/agent/in-app.js';
-import { Pipeline, PipelineSlot } from '../../../src/agent/pipeline.js';
+import { Pipeline } from '../../../src/agent/pipeline.js';
+import { PipelineSlot } from '../../../src/agent/slot.js';
 import { TrendsComponent } from '../../../src/agent/trends.js';
 import { createAlertDispatcher } from '../../../src/alerts/create-dispatcher.js';
 import { RuleEngine } from '../../../src/alerts/engine.js';
@@ -27,7 +28,8 @@ import { WebhookNotifier } from '../../../src/alerts/notifiers/webhook.js';
 import { parseConfigText } from '../../../src/agent/load-config.js';
 import type { AgentConfig } from '../../../src/config/schema.js';
 import { HttpServer } from '../../../src/export/http-server.js';
-import { OtlpPush, resolveOtlpSettings } from '../../../src/export/otlp.js';
+import { OtlpPush } from '../../../src/export/otlp.js';
+import { resolveOtlpSettings } from '../../../src/export/otlp-settings.js';
 import { SystemClock } from '../../../src/lib/clock.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
 import { Neo4jCollector } from '../../../src/probes/neo4j/collector.js';
@@ -148,10 +150,15 @@ async function busyPort(): Promise<{ port: number; close: () => Promise<void> }>
   return { port, close: () => new Promise((r) => server.close(() => r())) };
 }
 
+interface Part {
+  start?: () => Promise<void>;
+  shutdown: () => Promise<void>;
+}
+
 interface Case {
   name: string;
   /** Builds the component; `start` absent for parts that only shut down (notifiers, the OTLP push). */
-  make: () => { start?: () => Promise<void>; shutdown: () => Promise<void> };
+  make: () => Part | Promise<Part>;
   /** Builds one whose start fails, where the component has a start that can fail. */
   failing?: () => Promise<{
     component: { start: () => Promise<void>; shutdown: () => Promise<void> };
@@ -164,9 +171,9 @@ const CASES: Case[] = [
   {
     name: 'pipeline (probes, reader, provider, snapshot)',
     make: () =>
-      new Pipeline(config(), context(), new PipelineSlot(), {
+      Pipeline.build(config(), context(), new PipelineSlot(), {
         componentPoints: () => [],
-        onCollection: () => Promise.resolve(),
+        subscribers: () => new Map(),
         scrapes: () => 0,
       }),
   },
@@ -323,7 +330,7 @@ const CASES: Case[] = [
 describe.each(CASES)('lifecycle of $name', (c) => {
   it('should run once when started twice and stop once when shut down twice', async () => {
     const before = activeHandles();
-    const component = c.make();
+    const component = await c.make();
     if (component.start !== undefined) {
       await component.start();
       await component.start();
@@ -336,7 +343,7 @@ describe.each(CASES)('lifecycle of $name', (c) => {
 
   it('should resolve a shutdown without a start', async () => {
     const before = activeHandles();
-    await c.make().shutdown();
+    await (await c.make()).shutdown();
     await settled();
     expect(leaked(before)).toEqual({});
   });

@@ -1,0 +1,14 @@
+/**
+ * The few OpenTelemetry enum values the series tables write into their MetricData. Importing them from
+ * `@opentelemetry/sdk-metrics` would load the whole SDK (about 20 MB of RSS) with the application metrics API,
+ * which a program holds from the moment it imports the package; the SDK is loaded when the pipeline starts.
+ * The values are the SDK's own (a unit test compares them), typed as its enums.
+ */
+import type { ValueType } from '@opentelemetry/api';
+import type { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
+
+export const DOUBLE_VALUE = 1 as ValueType.DOUBLE;
+export const CUMULATIVE = 1 as AggregationTemporality.CUMULATIVE;
+export const HISTOGRAM_POINTS = 0 as DataPointType.HISTOGRAM;
+export const GAUGE_POINTS = 2 as DataPointType.GAUGE;
+export const SUM_POINTS = 3 as DataPointType.SUM;

@@ -1,0 +1,20 @@
+import { ValueType } from '@opentelemetry/api';
+import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
+import { describe, expect, it } from 'vitest';
+import {
+  CUMULATIVE,
+  DOUBLE_VALUE,
+  GAUGE_POINTS,
+  HISTOGRAM_POINTS,
+  SUM_POINTS,
+} from '../../../src/telemetry/otel-constants.js';
+
+describe('OpenTelemetry constants of the series tables', () => {
+  it("should be the SDK's enum values", () => {
+    expect(DOUBLE_VALUE).toBe(ValueType.DOUBLE);
+    expect(CUMULATIVE).toBe(AggregationTemporality.CUMULATIVE);
+    expect(HISTOGRAM_POINTS).toBe(DataPointType.HISTOGRAM);
+    expect(GAUGE_POINTS).toBe(DataPointType.GAUGE);
+    expect(SUM_POINTS).toBe(DataPointType.SUM);
+  });
+});
