@@ -8,7 +8,7 @@ import os from 'node:os';
 import type { AlertView, RuleStatus } from '../alerts/engine.js';
 import type { Alert, AlertSink } from '../alerts/types.js';
 import type { CollectionSubscriber } from '../analysis/collection-reader.js';
-import { defaultConfigPath } from '../config/default-path.js';
+import { defaultConfigPath, defaultPreloadConfigPath } from '../config/default-path.js';
 import { loadConfigIsolated } from './load-isolated.js';
 import type { Env, LoadedConfig } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
@@ -177,7 +177,7 @@ export class PerformanceMonitorAgent {
   }
 
   private async _reload(): Promise<void> {
-    const file = this._opts.configPath ?? (this._opts.config === undefined ? defaultConfigPath() : undefined);
+    const file = this._opts.config === undefined ? this._configPath() : this._opts.configPath;
     if (file === undefined)
       throw new AgentError(
         'E_STATE',
@@ -271,8 +271,12 @@ export class PerformanceMonitorAgent {
     return this._parts.trendService().then((t) => t.detectAnomalies(metric, opts));
   }
 
+  /** The file given, else the packaged default: the preload's inside an application, the daemon's otherwise. */
   private _configPath(): string {
-    return this._opts.configPath ?? defaultConfigPath();
+    return (
+      this._opts.configPath ??
+      (this._opts.embedded === true ? defaultPreloadConfigPath() : defaultConfigPath())
+    );
   }
 
   private _configureLogger(config: AgentConfig): void {

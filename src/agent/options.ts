@@ -10,7 +10,10 @@ import type { ProbeStatus } from '../probes/probe-runner.js';
 import type { StatFs } from '../probes/probe.js';
 
 export interface AgentOptions {
-  /** Configuration file; the packaged default when neither this nor `config` is given. */
+  /**
+   * Configuration file; when neither this nor `config` is given, the packaged default: the daemon's
+   * (config/performance_monitor_config.yaml), or with `embedded` the preload's (config/preload_config.yaml).
+   */
   configPath?: string;
   /** An already validated configuration (see `loadConfigFile`); `reload()` then needs `configPath`. */
   config?: AgentConfig;

@@ -1,0 +1,144 @@
+/**
+ * Pay only for what is on: what a real process loads, recorded by a module hook (module.registerHooks) in
+ * the process itself. The preload on its default configuration loads the pipeline and the application's own
+ * sources, and none of the rule engine, notifications, history, host probes, Neo4j, OTLP or bcrypt; the daemon
+ * on the shipped default configuration loads alerting and notifications (rules are on) but not history, Neo4j,
+ * OTLP or bcrypt; importing the package loads none of the subsystems.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { describeService } from '../services/availability.js';
+import { CLI, NODE, REPO_ROOT, builtCliAvailable, tempDir } from './agent-harness.js';
+
+const run = promisify(execFile);
+const DIST = path.join(REPO_ROOT, 'dist', 'src');
+
+/** A preload module that writes every module URL the process resolves to $LOADED_FILE when it exits. */
+const HOOKS = `
+import fs from 'node:fs';
+import { registerHooks } from 'node:module';
+const seen = new Set();
+registerHooks({
+  resolve(specifier, context, next) {
+    const r = next(specifier, context);
+    seen.add(r.url);
+    return r;
+  },
+});
+process.on('exit', () => fs.writeFileSync(process.env.LOADED_FILE, [...seen].join('\\n')));
+`;
+
+/** An application that serves one request to itself and ends once the agent has collected. */
+const APP = `
+const http = require('node:http');
+const server = http.createServer((_req, res) => res.end('ok')).listen(0, '127.0.0.1', () => {
+  http.get('http://127.0.0.1:' + server.address().port + '/users/1', (res) => {
+    res.resume();
+    res.on('end', () => setTimeout(() => server.close(), 1500));
+  });
+});
+`;
+
+/** What each subsystem's modules look like among the resolved URLs. */
+const SUBSYSTEMS: Record<string, RegExp> = {
+  'rule engine': /\/dist\/src\/alerts\/engine\.js$/,
+  notifications: /\/dist\/src\/alerts\/dispatcher\.js$/,
+  'SQLite (outbox, history)': /^node:sqlite$/,
+  history: /\/dist\/src\/trends\//,
+  'host probes': /\/dist\/src\/probes\/system\//,
+  'Neo4j collector': /\/dist\/src\/probes\/neo4j\/collector\.js$/,
+  'neo4j-driver': /\/node_modules\/neo4j-driver/,
+  'OTLP exporter': /exporter-metrics-otlp/,
+  bcrypt: /\/node_modules\/bcryptjs\//,
+  'status page': /\/dist\/src\/export\/status-page\.js$/,
+  'OpenTelemetry SDK': /\/node_modules\/@opentelemetry\/sdk-metrics\//,
+  'YAML parser and schema library': /\/node_modules\/(yaml|zod)\//,
+};
+
+function loadedSubsystems(file: string): string[] {
+  const urls = fs.readFileSync(file, 'utf8').split('\n');
+  return Object.entries(SUBSYSTEMS)
+    .filter(([, re]) => urls.some((u) => re.test(u)))
+    .map(([name]) => name);
+}
+
+/** The environment without PERF_MONITOR_CONFIG, so that the preload takes its default. */
+function withoutConfig(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { PERF_MONITOR_CONFIG: _unused, ...rest } = env;
+  return rest;
+}
+
+function setup(): { dir: string; hooks: string; loaded: string } {
+  const dir = tempDir('lazy');
+  const hooks = path.join(dir, 'hooks.mjs');
+  fs.writeFileSync(hooks, HOOKS);
+  return { dir, hooks, loaded: path.join(dir, 'loaded.txt') };
+}
+
+describeService('what a process loads (built package)', builtCliAvailable(), () => {
+  it('should load only the pipeline and the in-app sources under the preload on its default configuration', async () => {
+    const { dir, hooks, loaded } = setup();
+    const app = path.join(dir, 'app.cjs');
+    fs.writeFileSync(app, APP);
+    const { stderr } = await run(
+      NODE,
+      ['--import', hooks, '--require', path.join(DIST, 'register.js'), app],
+      {
+        env: { ...withoutConfig(process.env), LOADED_FILE: loaded, PERF_MONITOR_PORT: '0' },
+        timeout: 30_000,
+      },
+    );
+    expect(stderr).toContain('agent started');
+    expect(stderr).toContain('preload_config.yaml');
+    // The configuration is read in a worker thread, whose modules are not this isolate's.
+    expect(loadedSubsystems(loaded)).toEqual(['OpenTelemetry SDK']);
+  });
+
+  it('should load alerting and notifications, and no history, Neo4j, OTLP or bcrypt, as the daemon on the default configuration', async () => {
+    const { dir, hooks, loaded } = setup();
+    const config = path.join(dir, 'config.yaml');
+    fs.copyFileSync(path.join(REPO_ROOT, 'config', 'performance_monitor_config.yaml'), config);
+    const child = execFile(NODE, ['--import', hooks, CLI, 'run', '-c', config], {
+      cwd: dir,
+      env: { ...process.env, LOADED_FILE: loaded, PERF_MONITOR_PORT: '0', PERF_MONITOR_INTERVAL: '500ms' },
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const deadline = Date.now() + 20_000;
+    while (!stderr.includes('agent started') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(stderr).toContain('agent started');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(loadedSubsystems(loaded)).toEqual([
+      'rule engine',
+      'notifications',
+      'SQLite (outbox, history)',
+      'host probes',
+      'OpenTelemetry SDK',
+    ]);
+  });
+
+  it('should load none of the subsystems when the package is imported', async () => {
+    const { hooks, loaded } = setup();
+    await run(
+      NODE,
+      [
+        '--import',
+        hooks,
+        '--input-type=module',
+        '-e',
+        `await import(${JSON.stringify(path.join(DIST, 'index.js'))});`,
+      ],
+      {
+        env: { ...process.env, LOADED_FILE: loaded },
+        timeout: 30_000,
+      },
+    );
+    expect(loadedSubsystems(loaded)).toEqual([]);
+  });
+});
