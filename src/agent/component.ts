@@ -94,8 +94,8 @@ export class ComponentSet {
   }
 
   /** Starts every component `config` enables, in order; on a failure stops those started and rethrows. */
-  async start(config: AgentConfig, factories: readonly ComponentFactory[] = this._factories): Promise<void> {
-    for (const f of factories) {
+  async start(config: AgentConfig): Promise<void> {
+    for (const f of this._factories) {
       const slice = f.slice(config);
       if (slice === undefined) continue;
       let component: Component | undefined;
@@ -103,6 +103,15 @@ export class ComponentSet {
         component = await f.create(config);
         await component.start();
       } catch (err) {
+        // A component that failed to start cleans up after itself; shutting it down as well costs nothing.
+        await component
+          ?.shutdown()
+          .catch((e: unknown) =>
+            this._logger().warn('shutdown after a failed start incomplete', {
+              component: f.name,
+              error: errorMessage(e),
+            }),
+          );
         await this.shutdown().catch((e: unknown) =>
           this._logger().warn('teardown after a failed start incomplete', { error: errorMessage(e) }),
         );
@@ -118,8 +127,8 @@ export class ComponentSet {
    * failure stops the reload and rejects: the components before it run on the new configuration, it and those
    * after it on the old one.
    */
-  async reload(config: AgentConfig, factories: readonly ComponentFactory[] = this._factories): Promise<void> {
-    for (const f of factories) await this._reloadOne(f, config);
+  async reload(config: AgentConfig): Promise<void> {
+    for (const f of this._factories) await this._reloadOne(f, config);
   }
 
   private async _reloadOne(f: ComponentFactory, config: AgentConfig): Promise<void> {
@@ -141,7 +150,13 @@ export class ComponentSet {
       try {
         await this._startNew(f, config, slice);
       } catch (err) {
-        if (running !== undefined) await this._startNew(f, running.config, running.slice);
+        if (running !== undefined)
+          await this._startNew(f, running.config, running.slice).catch((e: unknown) =>
+            this._logger().error('component not restored after a failed reload', {
+              component: f.name,
+              error: errorMessage(e),
+            }),
+          );
         throw err;
       }
       return;
