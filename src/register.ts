@@ -1,75 +1,33 @@
 /**
- * Preload entry: `node --require perf-monitor-agent/register app.js` (or `--import` for ESM) starts the
- * agent inside the application. Configuration from PERF_MONITOR_CONFIG (else the packaged default, whose
- * port follows PERF_MONITOR_PORT). It records the application's HTTP server requests and Node.js runtime,
- * never throws into the application, installs no signal handler (that would stop the application from
- * exiting on SIGTERM), does not keep the process alive, and stops — with a final OTLP push — when the
- * application's event loop empties (`beforeExit`).
+ * Preload entry: `node --import perf-monitor-agent/register app.mjs` (and `node --require
+ * dist/src/register.js`; `--require perf-monitor-agent/register` goes to register.cjs at the package root)
+ * starts the agent inside the application (preload-start.ts).
  *
- * In a worker thread (workers inherit the preload flags) no agent starts: the thread's measurements and
- * HTTP requests go to the agent of the main thread. In a cluster worker the agent listens on
- * PERF_MONITOR_PORT + the worker's id (the primary on PERF_MONITOR_PORT), so every process has its own
- * endpoint and none fails with EADDRINUSE; a port that is taken anyway leaves that process without an
- * agent and one line on stderr, never a crash.
+ * It checks the Node.js version first and imports nothing else statically: on an older Node.js than
+ * package.json's `engines.node` loading the agent would fail on a missing built-in and stop the
+ * application, so it writes one line on stderr instead and the application runs on, unmonitored. On a
+ * supported Node.js it loads preload-start.js with require(), synchronously, so that the agent has started
+ * before the application's own code runs, as it had with a static import (a dynamic import() would let the
+ * application start first; a top-level await would make this module unusable with `--require`).
  */
-import cluster from 'node:cluster';
-import { isMainThread } from 'node:worker_threads';
-import { PerformanceMonitorAgent } from './agent/agent.js';
-import { SystemClock } from './lib/clock.js';
-import { errorMessage } from './lib/errors.js';
-import { guarded } from './lib/guard.js';
-import { getPreloadedAgent, setPreloadedAgent, workerApplicationMetrics } from './preloaded.js';
-import { HttpRequestMetrics } from './probes/runtime/http-requests.js';
+import { createRequire } from 'node:module';
+import { unsupportedNode } from './lib/node-version.js';
 
-const DEFAULT_PORT = 9091;
-
-function report(what: string, err: unknown): void {
+function say(line: string): void {
   try {
-    process.stderr.write(`perf-monitor-agent: ${what}: ${errorMessage(err)}\n`);
+    process.stderr.write(`perf-monitor-agent: ${line}\n`);
   } catch {
-    // A closed stderr or an error that cannot be printed: nothing more to say, and nothing to throw.
+    // A closed stderr: nothing more to say, and nothing to throw.
   }
 }
 
-/** The environment the agent's config is expanded with: a port of its own in a cluster worker. */
-function agentEnv(): NodeJS.ProcessEnv {
-  const id = cluster.isWorker ? (cluster.worker?.id ?? 0) : 0;
-  if (id === 0) return process.env;
-  const base = Number(process.env.PERF_MONITOR_PORT ?? DEFAULT_PORT);
-  const port = Number.isInteger(base) && base > 0 ? base + id : 0;
-  return { ...process.env, PERF_MONITOR_PORT: String(port) };
-}
-
-function startInWorkerThread(): void {
-  const requests = new HttpRequestMetrics({
-    recorder: workerApplicationMetrics(),
-    clock: new SystemClock(),
-  });
-  requests.start().catch((err: unknown) => report('HTTP request metrics not started', err));
-}
-
-function startPreload(): void {
-  if (getPreloadedAgent() !== undefined) return; // --require and --import both given
-  const agent = new PerformanceMonitorAgent({
-    configPath: process.env.PERF_MONITOR_CONFIG,
-    env: agentEnv(),
-    embedded: true,
-  });
-  setPreloadedAgent(agent);
-  agent.start().catch((err: unknown) => report('not started', err));
-  process.once(
-    'beforeExit',
-    guarded(
-      () => agent.logger,
-      'preload stop',
-      () => agent.stop().catch((err: unknown) => report('stop incomplete', err)),
-    ),
-  );
-}
-
-try {
-  if (isMainThread) startPreload();
-  else startInWorkerThread();
-} catch (err) {
-  report('not started', err);
+const problem = unsupportedNode();
+if (problem !== undefined) {
+  say(`not started: ${problem}; the application runs without it`);
+} else {
+  try {
+    createRequire(import.meta.url)('./preload-start.js');
+  } catch (err) {
+    say(`not started: ${String(err instanceof Error ? err.message : err).split('\n')[0]}`);
+  }
 }

@@ -182,6 +182,20 @@ export function rssMb(pid) {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/**
+ * Memory of a process from /proc/PID/status, in MB: VmRSS (rss), RssAnon (anon: private memory, the heap
+ * among it), RssFile (file: mapped files, the `node` executable's pages among them, shared with other
+ * processes) and RssShmem (shmem).
+ */
+export function procMemoryMb(pid) {
+  const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key) => {
+    const m = new RegExp(`^${key}:\\s+(\\d+)\\s+kB`, 'm').exec(text);
+    return m ? Number(m[1]) / 1024 : NaN;
+  };
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile'), shmem: kb('RssShmem') };
+}
+
 // ---------------------------------------------------------------- cleanup and time limit
 
 const children = new Set();
@@ -266,11 +280,12 @@ export function removeTempDir(dir) {
 
 /**
  * Spawns a long-lived child, pinned to `cpu` with taskset when given (taskset execs the command, so the
- * pid is the command's). Its stderr is kept (last 8 KB) for error messages.
+ * pid is the command's), in `cwd` when given. Its stderr is kept (last 8 KB) for error messages.
  */
-export function spawnChild(cmd, args, { cpu, env, name = cmd, stdout = 'ignore' } = {}) {
+export function spawnChild(cmd, args, { cpu, cwd, env, name = cmd, stdout = 'ignore' } = {}) {
   const argv = cpu === undefined ? [cmd, ...args] : ['taskset', '-c', String(cpu), cmd, ...args];
   const child = spawn(argv[0], argv.slice(1), {
+    cwd,
     env: env ?? process.env,
     stdio: ['ignore', stdout, 'pipe'],
   });

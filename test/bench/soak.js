@@ -49,6 +49,7 @@ import {
   printMachine,
   printTable,
   procCpuSeconds,
+  procMemoryMb,
   waitForHttp,
 } from './common.js';
 
@@ -174,15 +175,6 @@ function writeConfig(dir, name, { interval, port, alerting, trends }) {
 }
 
 // ---------------------------------------------------------------- readings
-
-function procStatus(pid) {
-  const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key) => {
-    const m = new RegExp(`^${key}:\\s+(\\d+)\\s+kB`, 'm').exec(text);
-    return m ? Number(m[1]) / 1024 : NaN;
-  };
-  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile'), shmem: kb('RssShmem') };
-}
 
 function memoryReport(file) {
   try {
@@ -395,9 +387,9 @@ for (let i = 0; i <= nSamples; i++) {
   if (app?.exited) throw new Error(`the application exited early:\n${app.tail.join('\n')}`);
   const s = {
     minute: (performance.now() - t0) / 60_000,
-    ...procStatus(agent.child.pid),
+    ...procMemoryMb(agent.child.pid),
     ...memoryReport(reportFile),
-    appRss: app === undefined ? NaN : procStatus(app.child.pid).rss,
+    appRss: app === undefined ? NaN : procMemoryMb(app.child.pid).rss,
     appHeapUsed: app === undefined ? NaN : memoryReport(appReportFile).heapUsed,
   };
   samples.push(s);

@@ -32,7 +32,7 @@ function staticGraph(entry: string): Set<string> {
 }
 
 describe('static imports of the agent', () => {
-  it.each(['agent/agent.ts', 'register.ts'])(
+  it.each(['agent/agent.ts', 'preload-start.ts'])(
     'should not reach the config schema, zod or yaml from %s',
     (entry) => {
       const graph = staticGraph(entry);
