@@ -75,6 +75,15 @@ describeService(
       expect(run(OLD_NODE, [APP])).toEqual({ status: 3, stdout: 'app ran\n', stderr: '' });
     });
 
+    it('should let an application import the package and find no agent (getApplicationMetrics() is undefined)', () => {
+      const r = run(OLD_NODE, [
+        '--input-type=module',
+        '-e',
+        "const m = await import('perf-monitor-agent'); console.log(String(m.getApplicationMetrics()));",
+      ]);
+      expect(r).toEqual({ status: 0, stdout: 'undefined\n', stderr: '' });
+    });
+
     it.each([
       ['--require', REGISTER_CJS],
       ['--require', 'perf-monitor-agent/register'],
