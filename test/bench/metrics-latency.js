@@ -291,7 +291,7 @@ async function client() {
     ['work', 'wall median', 'wall min–max', 'CPU median'],
     [
       ['ours: SDK collect (MetricReader.collect) of 10k series', o.collect],
-      ['ours: serialization into the snapshot (PrometheusSnapshot.update)', o.serialize],
+      ['ours: serialization into the snapshot (update + first read)', o.serialize],
       ['ours: whole cycle (CollectionReader.runCycle: collect + serialize)', o.cycle],
       ['ours: serialization + gzip of the snapshot (first gzip scrape)', o.gzipPlusSerialize],
       ['prom-client: register.metrics() (paid on every scrape)', prom.oneTime.render],
