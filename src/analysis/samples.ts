@@ -10,10 +10,21 @@ import type { MetricKind, Sample } from '../model/metric.js';
 /** Maps an exported instrument name back to its config name. */
 export type NameResolver = (instrumentName: string) => string;
 
-function stringLabels(attributes: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(attributes)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  return out;
+/**
+ * The attributes as string labels. Attributes that are all strings already (every series of this agent) are
+ * returned as they are, not copied: samples are read-only, and one copy per series per collection was most of
+ * what this conversion allocated.
+ */
+function stringLabels(attributes: Record<string, unknown>): Readonly<Record<string, string>> {
+  for (const k in attributes) {
+    if (typeof attributes[k] !== 'string') {
+      const out: Record<string, string> = {};
+      for (const [key, v] of Object.entries(attributes))
+        out[key] = typeof v === 'string' ? v : JSON.stringify(v);
+      return out;
+    }
+  }
+  return attributes as Record<string, string>;
 }
 
 export function toSamples(rm: ResourceMetrics, timestampMs: number, nameOf: NameResolver): Sample[] {

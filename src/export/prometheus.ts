@@ -1,7 +1,9 @@
 /**
- * The Prometheus text snapshot: serialized once per collection (prometheus-text.ts), so a scrape is a
- * buffer write, however many series there are and however often Prometheus asks. The gzip
- * form is made on the first request that accepts it and kept until the next collection.
+ * The Prometheus text snapshot: serialized at most once per collection (prometheus-text.ts), so a scrape is
+ * a buffer write, however many series there are and however often Prometheus asks. Nothing is serialized for
+ * a collection no scrape reads (Prometheus scraping every 15 s an agent that collects every second): the text
+ * is made on the first request after the collection, the gzip form on the first request that accepts it, and
+ * both are kept until the next collection.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
@@ -11,7 +13,8 @@ import { serializePrometheus } from './prometheus-text.js';
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export interface MetricsPayload {
-  body: Buffer;
+  /** The text, serialized on first access. */
+  readonly body: Buffer;
   generatedAtMs: number;
   gzipped(): Buffer;
 }
@@ -29,14 +32,19 @@ export class PrometheusSnapshot {
     this._constantLabels = new Set(opts.constantLabels);
   }
 
-  /** Serializes a collection; called once per cycle. */
+  /** Takes a collection (called once per cycle); it is serialized when a scrape first asks for it. */
   update(resourceMetrics: ResourceMetrics, generatedAtMs: number): void {
-    const body = Buffer.from(serializePrometheus(resourceMetrics, this._constantLabels), 'utf8');
+    const constantLabels = this._constantLabels;
+    let body: Buffer | undefined;
     let gz: Buffer | undefined;
+    const text = (): Buffer =>
+      (body ??= Buffer.from(serializePrometheus(resourceMetrics, constantLabels), 'utf8'));
     this._payload = {
-      body,
+      get body() {
+        return text();
+      },
       generatedAtMs,
-      gzipped: () => (gz ??= gzipSync(body, { level: 6 })),
+      gzipped: () => (gz ??= gzipSync(text(), { level: 6 })),
     };
   }
 

@@ -30,7 +30,7 @@ let dist;
 try {
   dist = {
     agent: await import('../../dist/src/agent/agent.js'),
-    load: await import('../../dist/src/config/load.js'),
+    load: await import('../../dist/src/agent/load-config.js'),
     logger: await import('../../dist/src/lib/logger.js'),
   };
 } catch (err) {

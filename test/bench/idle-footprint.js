@@ -3,7 +3,12 @@
  * of the default config with `collection_interval: 1s` and a free loopback port) next to
  * prometheus-node-exporter with the collectors that cover our catalog. Both warm up for WARMUP_S, then
  * for MEASURE_S each is scraped once per second (gzip, as Prometheus does) while RSS (/proc/PID/status
- * VmRSS) and CPU (/proc/PID/stat utime + stime) are sampled once per second.
+ * VmRSS, and RssAnon: the private memory, without the mapped node binary and libraries) and CPU
+ * (/proc/PID/stat utime + stime) are sampled once per second. The library's own cost is the RSS of a fresh
+ * `node` that only imports dist/src/index.js, after a GC, next to a bare `node`'s.
+ *
+ * Ends with the headline lines cpu_ratio_vs_node_exporter, agent_rss_mb, agent_rss_anon_mb (medians),
+ * library_import_rss_mb and node_exporter_rss_mb (read by test/bench/update-summary.js).
  *
  * Both servers are pinned to CPU 1 and this process (the scraper) to CPU 0 when taskset exists.
  *
@@ -59,12 +64,15 @@ console.log(
     : `pinning: scraper on CPU ${selfCpu}; agent and node_exporter on CPU ${srvCpu}`,
 );
 
-/** RSS of a Node process that only loads `code` (-e), after 300 ms; median of 3. */
+/**
+ * RSS of a fresh Node process that only runs `code` (an ES module body), after a full GC and 300 ms;
+ * median of 3.
+ */
 async function baselineRss(code) {
   const values = [];
   for (let i = 0; i < 3; i++) {
-    const script = `${code}; await new Promise((r) => setTimeout(r, 300)); const s = (await import('node:fs')).readFileSync('/proc/self/status', 'utf8'); console.log(/VmRSS:\\s+(\\d+)/.exec(s)[1]);`;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    const script = `${code}; globalThis.gc(); await new Promise((r) => setTimeout(r, 300)); const s = (await import('node:fs')).readFileSync('/proc/self/status', 'utf8'); console.log(/VmRSS:\\s+(\\d+)/.exec(s)[1]);`;
+    const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
       env: { ...process.env, NODE_OPTIONS: '' },
@@ -72,6 +80,12 @@ async function baselineRss(code) {
     values.push(Number(out.trim()) / 1024);
   }
   return median(values);
+}
+
+/** RssAnon (private resident memory: heap, stacks, malloc) of a process, in MB, from /proc/PID/status. */
+function rssAnonMb(pid) {
+  const m = /^RssAnon:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
 }
 
 const tmp = makeTempDir('perf-monitor-idle-');
@@ -106,6 +120,7 @@ const targets = [
 for (const t of targets) {
   t.http = new http.Agent({ keepAlive: true, maxSockets: 1 });
   t.rss = [];
+  t.rssAnon = [];
   t.cpu = [];
   t.latency = [];
   t.startRss = rssMb(t.srv.proc.pid);
@@ -120,6 +135,7 @@ async function scrapeAll(record) {
     if (record) {
       t.latency.push(r.ms);
       t.rss.push(rssMb(t.srv.proc.pid));
+      t.rssAnon.push(rssAnonMb(t.srv.proc.pid));
       t.cpu.push({ at: performance.now(), seconds: procCpuSeconds(t.srv.proc.pid) });
     }
   }
@@ -149,7 +165,7 @@ await agentLite.proc.stop();
 await ne.proc.stop();
 removeTempDir(tmp);
 const bareRss = await baselineRss('');
-const importRss = await baselineRss("await import('./dist/src/agent/agent.js')");
+const importRss = await baselineRss("await import('./dist/src/index.js')");
 
 const cpuPercent = (samples, from, to) =>
   ((samples[to].seconds - samples[from].seconds) / ((samples[to].at - samples[from].at) / 1000)) * 100;
@@ -162,6 +178,7 @@ printTable(
     'process',
     'RSS median MB',
     'RSS max MB',
+    'RssAnon median MB',
     'RSS at start → end MB',
     'CPU % of one core',
     `CPU % per ${WINDOW_S} s window`,
@@ -178,6 +195,7 @@ printTable(
       t.name,
       fmt(median(t.rss), 1),
       fmt(Math.max(...t.rss), 1),
+      fmt(median(t.rssAnon), 1),
       `${fmt(t.startRss, 1)} → ${fmt(t.rss.at(-1), 1)}`,
       fmt(cpuPercent(t.cpu, 0, last), 3),
       windows.join(' / '),
@@ -198,8 +216,8 @@ console.log(
 );
 
 console.log(
-  `For scale: a bare \`node\` (${process.version}) is ${fmt(bareRss, 1)} MB RSS here; one that only imports ` +
-    `dist/src/agent.js (nothing started) is ${fmt(importRss, 1)} MB (median of 3 each).`,
+  `Library import: a fresh \`node\` (${process.version}) that only imports dist/src/index.js (nothing started) ` +
+    `is ${fmt(importRss, 1)} MB RSS after a GC; a bare one is ${fmt(bareRss, 1)} MB (median of 3 each).`,
 );
 
 console.log('\n## Targets\n');
@@ -213,7 +231,17 @@ printTable(
     ],
     ['agent CPU', `${fmt(aCpu, 3)} % of a core`, `< 1 % (${aCpu < 1 ? 'meets' : 'MISSES'})`],
     ['agent / node_exporter RSS (median)', fmt(median(a.rss) / median(n.rss), 2), '-'],
-    ['agent / node_exporter CPU', fmt(aCpu / nCpu, 2), '-'],
+    [
+      'agent / node_exporter CPU',
+      fmt(aCpu / nCpu, 2),
+      '≤ 1.0 (' + (aCpu / nCpu <= 1 ? 'meets' : 'MISSES') + ')',
+    ],
   ],
 );
+console.log('');
+console.log(`cpu_ratio_vs_node_exporter=${fmt(aCpu / nCpu, 2)}`);
+console.log(`agent_rss_mb=${fmt(median(a.rss), 1)}`);
+console.log(`agent_rss_anon_mb=${fmt(median(a.rssAnon), 1)}`);
+console.log(`library_import_rss_mb=${fmt(importRss, 1)}`);
+console.log(`node_exporter_rss_mb=${fmt(median(n.rss), 1)}`);
 process.exit(0);

@@ -86,7 +86,7 @@ const MB = 1024 * 1024;
 
 installSafetyNets((MINUTES * 60 + 180) * 1000);
 
-if (!fs.existsSync(path.join(DIST, 'agent.js'))) {
+if (!fs.existsSync(path.join(DIST, 'cli', 'main.js'))) {
   console.error('dist/ is missing — run `npm run build` first');
   process.exit(2);
 }

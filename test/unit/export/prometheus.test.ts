@@ -115,6 +115,17 @@ describe('PrometheusSnapshot', () => {
     expect(snapshot.current()!.body.toString('utf8')).toContain('\nmulti_agent_system_up 1\n');
   });
 
+  it('should serialize on first read, once per update, whichever form is read first', async () => {
+    const snapshot = new PrometheusSnapshot({ constantLabels: CONSTANT_LABELS });
+    snapshot.update(await record(), 0);
+    const payload = snapshot.current()!;
+    const gz = payload.gzipped();
+    const body = payload.body;
+    expect(payload.body).toBe(body);
+    expect(gunzipSync(gz).equals(body)).toBe(true);
+    expect(body.toString('utf8')).toBe(GOLDEN);
+  });
+
   it('should gzip lazily, once per update', async () => {
     const snapshot = new PrometheusSnapshot({ constantLabels: CONSTANT_LABELS });
     snapshot.update(await record(), 0);
