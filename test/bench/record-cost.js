@@ -23,7 +23,7 @@ pinSelf(1);
 printMachine('record cost: recordApiRequest vs OTel instruments vs prom-client');
 
 const { ApplicationMetrics } = await import(`${DIST}/telemetry/application-metrics.js`);
-const { parseConfigText } = await import(`${DIST}/config/load.js`);
+const { parseConfigText } = await import(`${DIST}/agent/load-config.js`);
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const ENDPOINTS = Array.from({ length: 20 }, (_, i) => `/api/v1/resource${i}/:id`);

@@ -81,7 +81,7 @@ async function loadDist() {
   try {
     return {
       agent: await import('../../dist/src/agent/agent.js'),
-      load: await import('../../dist/src/config/load.js'),
+      load: await import('../../dist/src/agent/load-config.js'),
       registry: await import('../../dist/src/probes/system/registry.js'),
       statfs: await import('../../dist/src/probes/system/statfs.js'),
       clock: await import('../../dist/src/lib/clock.js'),
