@@ -24,7 +24,8 @@ import { customQueryEntries } from '../probes/neo4j/settings.js';
 import { ProbeRunner } from '../probes/probe-runner.js';
 import { resolveIdentity } from '../telemetry/identity.js';
 import type { Identity } from '../telemetry/identity.js';
-import { enabledEntries, registerObservables } from '../telemetry/instruments.js';
+import { enabledEntries } from '../telemetry/instruments.js';
+import { PointProducer } from '../telemetry/point-producer.js';
 import { SeriesProducer } from '../telemetry/series-table.js';
 import type { SeriesTable } from '../telemetry/series-table.js';
 import type { Component } from './component.js';
@@ -134,7 +135,28 @@ export class Pipeline implements Component {
       );
     }
 
-    const producer = new SeriesProducer(ctx.clock, { name: 'perf-monitor-agent', version });
+    const scope = { name: 'perf-monitor-agent', version };
+    const groups: CatalogEntry['group'][] = pm.enabled_collectors.includes('system')
+      ? ['system', 'container', 'self']
+      : ['self'];
+    if (pm.enabled_collectors.includes('application') && ctx.opts.runtimeMetrics !== false)
+      groups.push('runtime');
+    if (pm.enabled_collectors.includes('neo4j')) groups.push('neo4j');
+    const points = new PointProducer({
+      clock: ctx.clock,
+      scope,
+      prefix,
+      entries: [
+        ...enabledEntries(config, groups),
+        ...(pm.enabled_collectors.includes('neo4j') ? customQueryEntries(config) : []),
+      ],
+      sources: [
+        () => this.runner.points(),
+        () => selfPoints(this, ctx, sources.scrapes()),
+        () => sources.componentPoints(),
+      ],
+    });
+    const producer = new SeriesProducer(ctx.clock, scope);
     producer.addSource(() => ctx.application.tables());
     for (const t of parts.gcTables) producer.addSource(() => [t]);
     this.neo4jQueries = neo4jQueryTable(config);
@@ -146,30 +168,16 @@ export class Pipeline implements Component {
       intervalMs: pm.collection_interval.ms,
       refresh: () => this.runner.refresh(),
       nameOf: (n) => configNames.get(n) ?? n,
-      metricProducers: [producer],
+      metricProducers: [points, producer],
     });
     this._provider = new MeterProvider({
       resource: resourceFromAttributes(this.identity.resourceAttributes),
       readers: [this.reader],
     });
-    const meter = this._provider.getMeter('perf-monitor-agent', version);
     this.snapshot = new PrometheusSnapshot({ constantLabels: Object.keys(this.identity.labels) });
     this.otlp = parts.otlp;
 
-    const groups: CatalogEntry['group'][] = pm.enabled_collectors.includes('system')
-      ? ['system', 'container', 'self']
-      : ['self'];
-    if (pm.enabled_collectors.includes('application') && ctx.opts.runtimeMetrics !== false)
-      groups.push('runtime');
-    if (pm.enabled_collectors.includes('neo4j')) groups.push('neo4j');
-    registerObservables(meter, prefix, enabledEntries(config, groups), [
-      () => this.runner.points(),
-      () => selfPoints(this, ctx, sources.scrapes()),
-      () => sources.componentPoints(),
-    ]);
     ctx.application.bind(config, { clock: ctx.clock, logger });
-    if (pm.enabled_collectors.includes('neo4j'))
-      registerObservables(meter, prefix, customQueryEntries(config), [() => this.runner.points()]);
 
     this.reader.subscribe('prometheus', (batch) => {
       this.latest = batch;

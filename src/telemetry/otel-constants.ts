@@ -4,11 +4,18 @@
  * which a program holds from the moment it imports the package; the SDK is loaded when the pipeline starts.
  * The values are the SDK's own (a unit test compares them), typed as its enums.
  */
-import type { ValueType } from '@opentelemetry/api';
+import type { HrTime, ValueType } from '@opentelemetry/api';
 import type { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
 
 export const DOUBLE_VALUE = 1 as ValueType.DOUBLE;
+export const DELTA = 0 as AggregationTemporality.DELTA;
 export const CUMULATIVE = 1 as AggregationTemporality.CUMULATIVE;
 export const HISTOGRAM_POINTS = 0 as DataPointType.HISTOGRAM;
 export const GAUGE_POINTS = 2 as DataPointType.GAUGE;
 export const SUM_POINTS = 3 as DataPointType.SUM;
+
+/** Milliseconds since the epoch as OTel's [seconds, nanoseconds]. */
+export function hrTime(ms: number): HrTime {
+  const sec = Math.floor(ms / 1000);
+  return [sec, Math.round((ms - sec * 1000) * 1e6)];
+}

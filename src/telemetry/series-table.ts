@@ -11,7 +11,14 @@
 import type { HrTime } from '@opentelemetry/api';
 import type { CollectionResult, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { Clock } from '../lib/clock.js';
-import { CUMULATIVE, DOUBLE_VALUE, GAUGE_POINTS, HISTOGRAM_POINTS, SUM_POINTS } from './otel-constants.js';
+import {
+  CUMULATIVE,
+  DOUBLE_VALUE,
+  GAUGE_POINTS,
+  HISTOGRAM_POINTS,
+  SUM_POINTS,
+  hrTime,
+} from './otel-constants.js';
 import type { MetricKind } from '../model/metric.js';
 
 /** The value of every label of the overflow series. */
@@ -216,11 +223,6 @@ function* walk(node: Map<string, unknown>, depth: number): IterableIterator<Seri
     if (depth === 1) yield v as Series;
     else yield* walk(v as Map<string, unknown>, depth - 1);
   }
-}
-
-function hrTime(ms: number): HrTime {
-  const sec = Math.floor(ms / 1000);
-  return [sec, Math.round((ms - sec * 1000) * 1e6)];
 }
 
 /** A source of series tables, read at every collection. */
