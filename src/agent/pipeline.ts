@@ -5,8 +5,8 @@
  * collection, scrapes get the old one's last.
  */
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { Attributes } from '@opentelemetry/api';
+import type { Resource } from '@opentelemetry/resources';
 import { CollectionReader, deliverBatch } from '../analysis/collection-reader.js';
 import type { CollectionBatch, CollectionSubscriber } from '../analysis/collection-reader.js';
 import { CATALOG, catalogEntry, instrumentName } from '../catalog/catalog.js';
@@ -26,6 +26,7 @@ import { resolveIdentity } from '../telemetry/identity.js';
 import type { Identity } from '../telemetry/identity.js';
 import { enabledEntries } from '../telemetry/instruments.js';
 import { PointProducer } from '../telemetry/point-producer.js';
+import { StaticResource } from '../telemetry/static-resource.js';
 import { SeriesProducer } from '../telemetry/series-table.js';
 import type { SeriesTable } from '../telemetry/series-table.js';
 import type { Component } from './component.js';
@@ -55,6 +56,8 @@ export interface PipelineParts {
   /** The GC histogram tables the runtime probe fills. */
   gcTables: SeriesTable[];
   otlp: OtlpPush | undefined;
+  /** Builds the resource collections are reported under (the SDK's for an OTLP push). */
+  resourceOf: (attributes: Attributes) => Resource;
 }
 
 export class Pipeline implements Component {
@@ -68,7 +71,6 @@ export class Pipeline implements Component {
   /** The table the in-app neo4j-driver hook records into, when that metric is on. */
   readonly neo4jQueries: SeriesTable | undefined;
   latest: CollectionBatch | undefined;
-  private readonly _provider: MeterProvider;
   private readonly _ctx: AgentContext;
   private readonly _slot: PipelineHolder;
   private _detachOtlp: () => void = () => undefined;
@@ -89,15 +91,13 @@ export class Pipeline implements Component {
     const self: { built?: Pipeline } = {};
     const probes = await buildProbes(config, ctx, gcTables, () => self.built?.latest?.samples ?? []);
     const settings = resolveOtlpSettings(config.performance_monitor.otlp, ctx.env);
+    const otlpModule = settings === undefined ? undefined : await import('../export/otlp.js');
     const otlp =
-      settings === undefined
+      settings === undefined || otlpModule === undefined
         ? undefined
-        : new (await import('../export/otlp.js')).OtlpPush(
-            settings,
-            ctx.clock,
-            ctx.logger().child({ component: 'otlp' }),
-          );
-    self.built = new Pipeline(config, ctx, slot, sources, { probes, gcTables, otlp });
+        : new otlpModule.OtlpPush(settings, ctx.clock, ctx.logger().child({ component: 'otlp' }));
+    const resourceOf = otlpModule?.otlpResource ?? ((a: Attributes) => new StaticResource(a));
+    self.built = new Pipeline(config, ctx, slot, sources, { probes, gcTables, otlp, resourceOf });
     return self.built;
   }
 
@@ -168,11 +168,8 @@ export class Pipeline implements Component {
       intervalMs: pm.collection_interval.ms,
       refresh: () => this.runner.refresh(),
       nameOf: (n) => configNames.get(n) ?? n,
+      resource: parts.resourceOf(this.identity.resourceAttributes),
       metricProducers: [points, producer],
-    });
-    this._provider = new MeterProvider({
-      resource: resourceFromAttributes(this.identity.resourceAttributes),
-      readers: [this.reader],
     });
     this.snapshot = new PrometheusSnapshot({ constantLabels: Object.keys(this.identity.labels) });
     this.otlp = parts.otlp;
@@ -234,7 +231,7 @@ export class Pipeline implements Component {
     await shutdownAll(
       [
         { name: 'probes', shutdown: () => this.runner.shutdown() },
-        { name: 'meter provider', shutdown: () => this._provider.shutdown() },
+        { name: 'collection reader', shutdown: () => this.reader.shutdown() },
         { name: 'otlp', shutdown: () => this.otlp?.shutdown(this._finalPush) ?? Promise.resolve() },
       ],
       this._ctx.opts.shutdownTimeoutMs ?? 10_000,

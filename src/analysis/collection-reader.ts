@@ -4,7 +4,7 @@
  * push, and later alerting and trends. So probes are read once per interval whoever consumes the data,
  * and everyone sees the same numbers.
  */
-import { AggregationTemporality, InstrumentType, MetricReader } from '@opentelemetry/sdk-metrics';
+import type { Resource } from '@opentelemetry/resources';
 import type { MetricProducer, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { WallClockSteps } from '../lib/clock.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
@@ -49,13 +49,13 @@ export interface CollectionReaderOptions {
   /** Reads the probes; runs before each collect. */
   refresh: () => Promise<void>;
   nameOf: NameResolver;
-  /** Series per instrument before the SDK's overflow series takes over. */
-  cardinalityLimit?: number;
-  /** Further sources merged into every collect (the agent's series tables). */
-  metricProducers?: MetricProducer[];
+  /** The resource every collection is reported under. */
+  resource: Resource;
+  /** The sources of every collection, merged in this order (the points producer, the series tables). */
+  metricProducers: MetricProducer[];
 }
 
-export class CollectionReader extends MetricReader {
+export class CollectionReader {
   private readonly _opts: CollectionReaderOptions;
   private readonly _subscribers = new Map<string, CollectionSubscriber>();
   private _timer: TimerHandle | undefined;
@@ -67,20 +67,26 @@ export class CollectionReader extends MetricReader {
   private readonly _steps: WallClockSteps;
 
   constructor(opts: CollectionReaderOptions) {
-    const limit = opts.cardinalityLimit ?? 10_000;
-    super({
-      // Observable gauges report what their callback saw in this collection only: with CUMULATIVE the
-      // SDK would keep exporting the last value of a series the probe no longer reports (a Neo4j that
-      // went away, a disk that was removed). Gauges have no temporality on the wire.
-      aggregationTemporalitySelector: (type) =>
-        type === InstrumentType.OBSERVABLE_GAUGE
-          ? AggregationTemporality.DELTA
-          : AggregationTemporality.CUMULATIVE,
-      cardinalitySelector: () => limit,
-      metricProducers: opts.metricProducers,
-    });
     this._opts = opts;
     this._steps = new WallClockSteps(opts.clock);
+  }
+
+  /**
+   * One collection from every producer, as the SDK's MetricReader.collect() merged them: the resource, and the
+   * producers' scope metrics in order. A producer that fails is reported in `errors`; the others still count.
+   */
+  async collect(): Promise<{ resourceMetrics: ResourceMetrics; errors: unknown[] }> {
+    const results = await Promise.allSettled(this._opts.metricProducers.map((p) => p.collect()));
+    const resourceMetrics: ResourceMetrics = { resource: this._opts.resource, scopeMetrics: [] };
+    const errors: unknown[] = [];
+    for (const r of results) {
+      if (r.status === 'rejected') errors.push(r.reason);
+      else {
+        resourceMetrics.scopeMetrics.push(...r.value.resourceMetrics.scopeMetrics);
+        errors.push(...r.value.errors);
+      }
+    }
+    return { resourceMetrics, errors };
   }
 
   /** Adds a subscriber under a unique name; returns a function that removes it. */
@@ -119,14 +125,11 @@ export class CollectionReader extends MetricReader {
     return this._running;
   }
 
-  protected override async onShutdown(): Promise<void> {
+  /** Stops scheduling and waits for the cycle in progress; collect() still works after. */
+  async shutdown(): Promise<void> {
     this._closed = true;
     this.stopSchedule();
     await this._running;
-  }
-
-  protected override async onForceFlush(): Promise<void> {
-    await this.runCycle();
   }
 
   private _arm(delayMs: number): void {

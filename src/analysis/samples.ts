@@ -3,9 +3,9 @@
  * (`cpu_percent`), labels as strings. Histograms carry their buckets, sum and count so that quantiles can
  * be estimated as Prometheus' histogram_quantile does.
  */
-import { DataPointType } from '@opentelemetry/sdk-metrics';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { MetricKind, Sample } from '../model/metric.js';
+import { GAUGE_POINTS, HISTOGRAM_POINTS, SUM_POINTS } from '../model/otel-constants.js';
 
 /** Maps an exported instrument name back to its config name. */
 export type NameResolver = (instrumentName: string) => string;
@@ -33,10 +33,10 @@ export function toSamples(rm: ResourceMetrics, timestampMs: number, nameOf: Name
     for (const metric of scope.metrics) {
       const name = nameOf(metric.descriptor.name);
       switch (metric.dataPointType) {
-        case DataPointType.GAUGE:
-        case DataPointType.SUM: {
+        case GAUGE_POINTS:
+        case SUM_POINTS: {
           const kind: MetricKind =
-            metric.dataPointType === DataPointType.SUM && metric.isMonotonic ? 'counter' : 'gauge';
+            metric.dataPointType === SUM_POINTS && metric.isMonotonic ? 'counter' : 'gauge';
           for (const dp of metric.dataPoints) {
             out.push({
               metric: name,
@@ -48,7 +48,7 @@ export function toSamples(rm: ResourceMetrics, timestampMs: number, nameOf: Name
           }
           break;
         }
-        case DataPointType.HISTOGRAM:
+        case HISTOGRAM_POINTS:
           for (const dp of metric.dataPoints) {
             const h = dp.value;
             out.push({

@@ -17,8 +17,7 @@ import os from 'node:os';
 import { AgentError, errorMessage, systemErrorCode } from '../lib/errors.js';
 import { guarded } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
-import type { BasicAuth } from './basic-auth.js';
-import type { PasswordCheck } from './basic-auth.js';
+import type { BasicAuth, PasswordCheck } from './basic-auth.js';
 import type { Route } from '../model/route.js';
 
 export interface TlsFiles {

@@ -6,6 +6,9 @@
  */
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { Resource } from '@opentelemetry/resources';
+import type { Attributes } from '@opentelemetry/api';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Clock } from '../lib/clock.js';
@@ -14,6 +17,11 @@ import { guardPromise } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
 import { redactUrl } from '../lib/redact-url.js';
 import type { OtlpSettings } from './otlp-settings.js';
+
+/** The SDK's Resource of `attributes`, as the exporter expects it (loaded with the exporter). */
+export function otlpResource(attributes: Attributes): Resource {
+  return resourceFromAttributes(attributes);
+}
 
 export interface OtlpPushStats {
   exports: number;

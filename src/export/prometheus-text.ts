@@ -7,9 +7,9 @@
  * and the semantic-conventions package into the agent (7 MB of resident memory). Measured in
  * docs/benchmarks.md.
  */
-import { DataPointType } from '@opentelemetry/sdk-metrics';
 import type { DataPoint, Histogram, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue } from '../model/labels.js';
+import { GAUGE_POINTS, HISTOGRAM_POINTS, SUM_POINTS } from '../model/otel-constants.js';
 
 type Attributes = Readonly<Record<string, unknown>>;
 
@@ -63,13 +63,13 @@ function familyOf(metric: MetricData): { name: string; type: Family['type'] } | 
   let name = sanitizeName(metric.descriptor.name);
   if (name === '' || name === '_') return undefined;
   switch (metric.dataPointType) {
-    case DataPointType.SUM:
+    case SUM_POINTS:
       if (!metric.isMonotonic) return { name, type: 'gauge' };
       if (!name.endsWith('_total')) name += '_total';
       return { name, type: 'counter' };
-    case DataPointType.GAUGE:
+    case GAUGE_POINTS:
       return { name, type: 'gauge' };
-    case DataPointType.HISTOGRAM:
+    case HISTOGRAM_POINTS:
       return { name, type: 'histogram' };
     default:
       // Exponential histograms have no text-format rendering; this agent creates none.

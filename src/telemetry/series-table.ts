@@ -18,7 +18,7 @@ import {
   HISTOGRAM_POINTS,
   SUM_POINTS,
   hrTime,
-} from './otel-constants.js';
+} from '../model/otel-constants.js';
 import type { MetricKind } from '../model/metric.js';
 
 /** The value of every label of the overflow series. */

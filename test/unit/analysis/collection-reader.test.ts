@@ -1,15 +1,20 @@
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { CollectionReader } from '../../../src/analysis/collection-reader.js';
 import type { CollectionBatch } from '../../../src/analysis/collection-reader.js';
 import { ManualClock } from '../../../src/lib/clock.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
+import type { CatalogEntry } from '../../../src/catalog/catalog.js';
+import type { MetricPoint } from '../../../src/model/metric.js';
+import { PointProducer } from '../../../src/telemetry/point-producer.js';
+import { SeriesProducer, SeriesTable } from '../../../src/telemetry/series-table.js';
+import { StaticResource } from '../../../src/telemetry/static-resource.js';
 
 interface Rig {
   clock: ManualClock;
   logger: MemoryLogger;
   reader: CollectionReader;
-  provider: MeterProvider;
+  /** Stops the reader (as the pipeline does at shutdown). */
+  provider: { shutdown: () => Promise<void> };
   refreshes: () => number;
   setValue: (v: number) => void;
 }
@@ -19,6 +24,40 @@ function rig(opts: { intervalMs?: number; refresh?: () => Promise<void> } = {}):
   const logger = new MemoryLogger();
   let refreshes = 0;
   let value = 1;
+  const entry = (name: string, kind: 'gauge' | 'counter'): CatalogEntry =>
+    ({
+      name,
+      exportedName: name,
+      kind,
+      description: name,
+      unit: '1',
+      group: 'system',
+      labels: [],
+    }) as unknown as CatalogEntry;
+  const points = new PointProducer({
+    clock,
+    scope: { name: 'test' },
+    prefix: 'p',
+    entries: [entry('level', 'gauge'), entry('things', 'counter')],
+    sources: [
+      (): MetricPoint[] => [
+        { metric: 'level', labels: { k: 'v' }, value },
+        { metric: 'things', labels: {}, value: value * 10 },
+      ],
+    ],
+  });
+  const latency = new SeriesTable({
+    name: 'p_latency',
+    description: 'latency',
+    unit: 's',
+    kind: 'histogram',
+    labelNames: ['route'],
+    boundaries: [0.1, 1],
+    limit: 10,
+  });
+  latency.observe(latency.create(['/a']), 0.5);
+  const tables = new SeriesProducer(clock, { name: 'test' });
+  tables.addSource(() => [latency]);
   const reader = new CollectionReader({
     clock,
     logger,
@@ -28,14 +67,10 @@ function rig(opts: { intervalMs?: number; refresh?: () => Promise<void> } = {}):
       await opts.refresh?.();
     },
     nameOf: (n) => n.replace(/^p_/, '').replace(/_total$/, ''),
+    resource: new StaticResource({ 'service.name': 'test' }),
+    metricProducers: [points, tables],
   });
-  const provider = new MeterProvider({ readers: [reader] });
-  const meter = provider.getMeter('test');
-  meter.createObservableGauge('p_level').addCallback((r) => r.observe(value, { k: 'v' }));
-  meter.createObservableCounter('p_things_total').addCallback((r) => r.observe(value * 10));
-  meter
-    .createHistogram('p_latency', { advice: { explicitBucketBoundaries: [0.1, 1] } })
-    .record(0.5, { route: '/a' });
+  const provider = { shutdown: () => reader.shutdown() };
   return { clock, logger, reader, provider, refreshes: () => refreshes, setValue: (v) => (value = v) };
 }
 

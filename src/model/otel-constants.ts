@@ -1,8 +1,8 @@
 /**
- * The few OpenTelemetry enum values the series tables write into their MetricData. Importing them from
- * `@opentelemetry/sdk-metrics` would load the whole SDK (about 20 MB of RSS) with the application metrics API,
- * which a program holds from the moment it imports the package; the SDK is loaded when the pipeline starts.
- * The values are the SDK's own (a unit test compares them), typed as its enums.
+ * The few OpenTelemetry enum values the agent writes into and reads from MetricData. Importing them from
+ * `@opentelemetry/sdk-metrics` would load the whole SDK (about 20 MB of RSS); the agent builds and reads the
+ * SDK's data shapes without it, and loads the SDK's exporter only for an OTLP push. The values are the SDK's own
+ * (a unit test compares them), typed as its enums.
  */
 import type { HrTime, ValueType } from '@opentelemetry/api';
 import type { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';

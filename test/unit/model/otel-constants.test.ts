@@ -7,7 +7,7 @@ import {
   GAUGE_POINTS,
   HISTOGRAM_POINTS,
   SUM_POINTS,
-} from '../../../src/telemetry/otel-constants.js';
+} from '../../../src/model/otel-constants.js';
 
 describe('OpenTelemetry constants of the series tables', () => {
   it("should be the SDK's enum values", () => {
