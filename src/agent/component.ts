@@ -104,14 +104,12 @@ export class ComponentSet {
         await component.start();
       } catch (err) {
         // A component that failed to start cleans up after itself; shutting it down as well costs nothing.
-        await component
-          ?.shutdown()
-          .catch((e: unknown) =>
-            this._logger().warn('shutdown after a failed start incomplete', {
-              component: f.name,
-              error: errorMessage(e),
-            }),
-          );
+        await component?.shutdown().catch((e: unknown) =>
+          this._logger().warn('shutdown after a failed start incomplete', {
+            component: f.name,
+            error: errorMessage(e),
+          }),
+        );
         await this.shutdown().catch((e: unknown) =>
           this._logger().warn('teardown after a failed start incomplete', { error: errorMessage(e) }),
         );

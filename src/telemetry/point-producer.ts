@@ -13,7 +13,14 @@ import type { CatalogEntry } from '../catalog/catalog.js';
 import type { Clock } from '../lib/clock.js';
 import { seriesKey } from '../model/labels.js';
 import type { Labels, MetricPoint } from '../model/metric.js';
-import { CUMULATIVE, DELTA, DOUBLE_VALUE, GAUGE_POINTS, SUM_POINTS, hrTime } from '../model/otel-constants.js';
+import {
+  CUMULATIVE,
+  DELTA,
+  DOUBLE_VALUE,
+  GAUGE_POINTS,
+  SUM_POINTS,
+  hrTime,
+} from '../model/otel-constants.js';
 
 /** A source of points, read at every collection. */
 export type PointSource = () => Iterable<MetricPoint>;
