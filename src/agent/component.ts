@@ -133,9 +133,9 @@ export class ComponentSet {
     const running = this._running.get(f.name);
     const slice = f.slice(config);
     if (running !== undefined && slice !== undefined) {
-      const unchanged = sameSlice(running.slice, slice) && f.restartOnEveryReload?.(config) !== true;
-      if (unchanged) return;
-      if (!sameSlice(running.slice, slice) && running.component.reconfigure?.(config) === 'applied') {
+      const same = sameSlice(running.slice, slice);
+      if (same && f.restartOnEveryReload?.(config) !== true) return;
+      if (!same && running.component.reconfigure?.(config) === 'applied') {
         this._running.set(f.name, { ...running, slice, config });
         return;
       }

@@ -142,6 +142,12 @@ function notADirectory(): string {
   return path.join(file, 'store.db');
 }
 
+/** `config` with its endpoint on `port`. */
+function onPort(c: AgentConfig, port: number): AgentConfig {
+  const pm = c.performance_monitor;
+  return { ...c, performance_monitor: { ...pm, prometheus: { ...pm.prometheus, port } } };
+}
+
 /** A loopback port something else listens on. */
 async function busyPort(): Promise<{ port: number; close: () => Promise<void> }> {
   const server = net.createServer();
@@ -213,11 +219,7 @@ const CASES: Case[] = [
     make: () => new Endpoint(config(), context(), endpointSources()),
     failing: async () => {
       const busy = await busyPort();
-      const c = config().performance_monitor;
-      const taken = {
-        ...config(),
-        performance_monitor: { ...c, prometheus: { ...c.prometheus, port: busy.port } },
-      };
+      const taken = onPort(config(), busy.port);
       return { component: new Endpoint(taken, context(), endpointSources()), cleanup: busy.close };
     },
   },
@@ -412,14 +414,7 @@ describe('the component set', () => {
   it('should stop what it started when a later component cannot start', async () => {
     const before = activeHandles();
     const busy = await busyPort();
-    const c = everything();
-    const taken: AgentConfig = {
-      ...c,
-      performance_monitor: {
-        ...c.performance_monitor,
-        prometheus: { ...c.performance_monitor.prometheus, port: busy.port },
-      },
-    };
+    const taken = onPort(everything(), busy.port);
     const parts = new Assembly(context(), { state: () => 'starting', activeAlerts: () => [] });
     await expect(parts.components.start(taken)).rejects.toMatchObject({ code: 'E_PORT_IN_USE' });
     expect(parts.components.components()).toEqual([]);
@@ -433,14 +428,7 @@ describe('the component set', () => {
     await parts.components.start(everything());
     const url = parts.url();
     const busy = await busyPort();
-    const c = everything();
-    const taken: AgentConfig = {
-      ...c,
-      performance_monitor: {
-        ...c.performance_monitor,
-        prometheus: { ...c.performance_monitor.prometheus, port: busy.port },
-      },
-    };
+    const taken = onPort(everything(), busy.port);
     await expect(parts.components.reload(taken)).rejects.toMatchObject({ code: 'E_PORT_IN_USE' });
     expect(parts.url()).toBeDefined();
     expect(parts.url()).not.toBe(`http://127.0.0.1:${busy.port}`);
