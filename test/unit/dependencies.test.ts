@@ -1,6 +1,8 @@
 /**
  * One copy of each OpenTelemetry SDK package: a second copy of sdk-metrics, core or resources breaks
  * `instanceof` checks inside the SDK and doubles what is loaded (the 0.301 exporters pin 3.1.0 exactly).
+ * Copies nested inside a benchmark's peer (a dev dependency the agent never loads, measured against it) are
+ * that peer's own and are left out.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Dev dependencies that are peers of a benchmark, with the OpenTelemetry versions they pin for themselves. */
+const BENCH_PEERS = new Set(['@fastify/otel']);
 const SINGLE = [
   '@opentelemetry/api',
   '@opentelemetry/sdk-metrics',
@@ -31,7 +35,7 @@ function copies(name: string): { dir: string; version: string }[] {
       const dirs = entry.startsWith('@')
         ? fs.readdirSync(path.join(nodeModules, entry)).map((e) => path.join(entry, e))
         : [entry];
-      for (const d of dirs) walk(path.join(nodeModules, d, 'node_modules'));
+      for (const d of dirs) if (!BENCH_PEERS.has(d)) walk(path.join(nodeModules, d, 'node_modules'));
     }
   };
   walk(path.join(ROOT, 'node_modules'));
