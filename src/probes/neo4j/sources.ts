@@ -351,9 +351,9 @@ export class Neo4jSources {
       this._pageCacheBytes =
         bytes ??
         new Unavailable(
-          row?.value === null || row === undefined
-            ? 'server.memory.pagecache.size is not set: Neo4j sized the page cache at start-up and does not say how large'
-            : `server.memory.pagecache.size is ${JSON.stringify(String(row.value).slice(0, 40))}, not a size`,
+          typeof row?.value === 'string'
+            ? `server.memory.pagecache.size is ${JSON.stringify(row.value.slice(0, 40))}, not a size`
+            : 'server.memory.pagecache.size is not set: Neo4j sized the page cache at start-up and does not say how large',
         );
     }
     if (this._pageCacheBytes instanceof Unavailable) throw this._pageCacheBytes;
