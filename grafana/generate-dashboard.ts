@@ -303,6 +303,50 @@ export const ROWS: readonly RowSpec[] = [
         'Transactions running now.',
         `sum(${m('neo4j_transactions_active')})`,
       ),
+      graph(
+        'Neo4j Heap',
+        'bytes',
+        'Java heap of the Neo4j server: in use, reserved from the OS, and its maximum (JVM beans, any edition).',
+        [
+          q(m('neo4j_jvm_heap_used_bytes'), '{{agent_instance}} used'),
+          q(m('neo4j_jvm_heap_committed_bytes'), '{{agent_instance}} committed'),
+          q(m('neo4j_jvm_heap_max_bytes'), '{{agent_instance}} max'),
+        ],
+      ),
+      graph(
+        'Neo4j Heap Used',
+        'percentunit',
+        'Heap in use over its maximum.',
+        [q(m('neo4j_jvm_heap_used_ratio'), '{{agent_instance}}')],
+        ['neo4j_heap_pressure'],
+      ),
+      graph(
+        'Neo4j GC Time',
+        'percentunit',
+        'Share of wall time the Neo4j server spent in garbage collection, by collector.',
+        [
+          q(
+            `sum by (agent_instance, gc) (${rate('neo4j_jvm_gc_time_seconds_total')})`,
+            '{{agent_instance}} {{gc}}',
+          ),
+        ],
+        ['neo4j_gc_overhead'],
+      ),
+      graph('Neo4j Threads', 'short', "Live threads of the Neo4j server's JVM.", [
+        q(m('neo4j_jvm_threads'), '{{agent_instance}}'),
+      ]),
+      graph(
+        'Neo4j Process CPU',
+        'percentunit',
+        'CPU used by the Neo4j server process, over all CPUs of its host.',
+        [q(m('neo4j_process_cpu_utilization'), '{{agent_instance}}')],
+      ),
+      stat(
+        'Neo4j Open Files',
+        'percentunit',
+        'File descriptors open over the most the server may open (highest of the servers).',
+        `max(${m('neo4j_process_open_fds')} / ${m('neo4j_process_max_fds')})`,
+      ),
     ],
   },
   {

@@ -4,48 +4,11 @@
  * configuration and alert rules (the seed's name where one exists); `exportedName` is what Prometheus and
  * OTLP see after the prefix, where the seed's name breaks Prometheus naming rules.
  */
-import type { MetricKind } from '../model/metric.js';
+import { entry, LATENCY_BUCKETS } from './entry.js';
+import type { CatalogEntry, MetricGroup } from './entry.js';
+import { NEO4J_ENTRIES } from './neo4j-entries.js';
 
-export type MetricGroup = 'system' | 'container' | 'application' | 'neo4j' | 'self' | 'runtime';
-
-export interface CatalogEntry {
-  /** Name in config and rules. */
-  name: string;
-  /** Name exported (before the prefix); Prometheus adds `_total` to counters. */
-  exportedName: string;
-  kind: MetricKind;
-  /** UCUM unit as OTel writes it: `%`, `By`, `s`, `MHz`, `{packet}`. */
-  unit: string;
-  description: string;
-  labels: readonly string[];
-  group: MetricGroup;
-  /** Which config list enables or disables it; self-metrics are always on. */
-  configList?: 'system_metrics' | 'application_metrics' | 'neo4j_metrics';
-  /** Default histogram bucket boundaries. */
-  buckets?: readonly number[];
-}
-
-const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
-
-function entry(
-  group: MetricGroup,
-  name: string,
-  kind: MetricKind,
-  unit: string,
-  description: string,
-  labels: readonly string[] = [],
-  extra: Partial<CatalogEntry> = {},
-): CatalogEntry {
-  const configList =
-    group === 'system' || group === 'container'
-      ? 'system_metrics'
-      : group === 'application' || group === 'runtime'
-        ? 'application_metrics'
-        : group === 'neo4j'
-          ? 'neo4j_metrics'
-          : undefined;
-  return { name, exportedName: name, kind, unit, description, labels, group, configList, ...extra };
-}
+export type { CatalogEntry, MetricGroup } from './entry.js';
 
 export const CATALOG: readonly CatalogEntry[] = [
   // System (the seed's 18)
@@ -230,59 +193,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   entry('application', 'cache_hits', 'counter', '{hit}', 'Cache hits.', ['cache_name']),
   entry('application', 'cache_misses', 'counter', '{miss}', 'Cache misses.', ['cache_name']),
   entry('application', 'cache_size', 'gauge', '{entry}', 'Entries in the cache.', ['cache_name']),
-  // Neo4j
-  entry('neo4j', 'neo4j_query_duration_p50', 'gauge', 'ms', 'Median Neo4j query duration.'),
-  entry('neo4j', 'neo4j_query_duration_p95', 'gauge', 'ms', '95th percentile of Neo4j query duration.'),
-  entry('neo4j', 'neo4j_query_duration_p99', 'gauge', 'ms', '99th percentile of Neo4j query duration.'),
-  entry('neo4j', 'neo4j_database_size_bytes', 'gauge', 'By', 'Size of the Neo4j database store.'),
-  entry('neo4j', 'neo4j_transactions_active', 'gauge', '{transaction}', 'Transactions running now.'),
-  entry('neo4j', 'neo4j_transactions_committed', 'counter', '{transaction}', 'Transactions committed.'),
-  entry('neo4j', 'neo4j_transactions_rolled_back', 'counter', '{transaction}', 'Transactions rolled back.'),
-  entry(
-    'neo4j',
-    'neo4j_connection_pool_total',
-    'gauge',
-    '{connection}',
-    'Connections open to the server.',
-    [],
-    { exportedName: 'neo4j_connection_pool_size' },
-  ),
-  entry('neo4j', 'neo4j_connection_pool_idle', 'gauge', '{connection}', 'Idle connections.'),
-  entry('neo4j', 'neo4j_node_count', 'gauge', '{node}', 'Nodes in the graph.', [], {
-    exportedName: 'neo4j_nodes',
-  }),
-  entry('neo4j', 'neo4j_relationship_count', 'gauge', '{relationship}', 'Relationships in the graph.', [], {
-    exportedName: 'neo4j_relationships',
-  }),
-  entry('neo4j', 'neo4j_label_count', 'gauge', '{node}', 'Nodes carrying the label.', ['label'], {
-    exportedName: 'neo4j_label_nodes',
-  }),
-  entry(
-    'neo4j',
-    'neo4j_relationship_type_count',
-    'gauge',
-    '{relationship}',
-    'Relationships of the type.',
-    ['type'],
-    { exportedName: 'neo4j_relationship_type_relationships' },
-  ),
-  entry(
-    'neo4j',
-    'neo4j_query_duration',
-    'histogram',
-    's',
-    "Client-side latency of the application's neo4j-driver queries, from run() until the result completes (recorded by the preload).",
-    ['database', 'query_kind'],
-    { buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
-  ),
-  entry('neo4j', 'neo4j_up', 'gauge', '1', '1 when the last Neo4j collection reached the server, else 0.'),
-  entry(
-    'neo4j',
-    'neo4j_snapshot_age_seconds',
-    'gauge',
-    's',
-    'Time since the last Neo4j collection that reached the server.',
-  ),
+  ...NEO4J_ENTRIES,
   // The agent's own cost and health
   entry('self', 'monitor_build_info', 'gauge', '1', 'Always 1; labels name the agent and Node.js versions.', [
     'agent_version',

@@ -4,7 +4,8 @@
  * accumulation maps, delta/cumulative bookkeeping) was the largest allocator of an idle cycle. The result is what
  * the SDK produced: one metric per catalog entry in the order given, gauges with this collection's points only,
  * counters cumulative as their sources report them — a series keeps its last total when its source stops
- * reporting it (a test compares the two, point-producer.test.ts).
+ * reporting it (a test compares the two, point-producer.test.ts), unless its catalog entry says
+ * `absentWhenUnreported` (a remote server's counters: absent while it is down, not frozen).
  */
 import type { HrTime } from '@opentelemetry/api';
 import type { CollectionResult, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
@@ -81,7 +82,10 @@ export class PointProducer implements MetricProducer {
 
   collect(): Promise<CollectionResult> {
     const endTime = hrTime(this._clock.nowMs());
-    for (const instrument of this._byMetric.values()) instrument.gauges = undefined;
+    for (const instrument of this._byMetric.values()) {
+      instrument.gauges = undefined;
+      if (instrument.entry.absentWhenUnreported === true) instrument.counters?.clear();
+    }
     for (const source of this._sources) {
       for (const point of source()) {
         const instrument = this._byMetric.get(point.metric);

@@ -7,12 +7,16 @@
  *   (a) the collector (Neo4jCollector.collectNow(), wall time) on a tiny graph with the same labels and types,
  *   (b) the same on 100k nodes / 500k relationships — (b)/(a) near 1 means no query grows with the graph,
  *   (c) the graph-scan peer on the loaded graph, and (c)/(b),
+ *   (d) the server-health reads (JVM beans through dbms.queryJmx, the page cache setting) alone, and the
+ *       collection without them, to say what they add,
  *   plus the plan of every Cypher count query the collector sends (EXPLAIN): each must be answered by
  *   NodeCountFromCountStore / RelationshipCountFromCountStore, with no scan or expand operator.
  *
  * Needs the test Neo4j (bash test/services/fetch-neo4j.sh) and Java 17.
  *
  *   npm run build && node test/bench/neo4j-collection.js
+ *
+ * Ends with headline key=value lines (test/bench/update-summary.js).
  */
 import { execFileSync } from 'node:child_process';
 import console from 'node:console';
@@ -47,7 +51,9 @@ installSafetyNets(LIMIT_MS);
 printMachine('Neo4j collection cost (real Neo4j Community 5.26, 100k nodes / 500k relationships)');
 
 const { Neo4jCollector } = await import(path.join(DIST, 'probes', 'neo4j', 'collector.js'));
-const { COLLECTED_METRICS, Q } = await import(path.join(DIST, 'probes', 'neo4j', 'sources.js'));
+const { COLLECTED_METRICS, Q, SOURCE_DEFINITIONS } = await import(
+  path.join(DIST, 'probes', 'neo4j', 'sources.js')
+);
 const { countStoreQuery } = await import(path.join(DIST, 'probes', 'neo4j', 'answers.js'));
 const { SystemClock } = await import(path.join(DIST, 'lib', 'clock.js'));
 const { silentLogger } = await import(path.join(DIST, 'lib', 'logger.js'));
@@ -125,9 +131,18 @@ const makeCollector = (enabled) =>
     logger: silentLogger,
     agentVersion: 'bench',
   });
+const HEALTH = new Set(
+  SOURCE_DEFINITIONS.filter((d) => ['jvm', 'page_cache_setting', 'server_info'].includes(d.id)).flatMap(
+    (d) => d.metrics,
+  ),
+);
 const collector = makeCollector(COLLECTED_METRICS);
 // The same without the query statistics (db.stats.retrieve('QUERIES')), whose cost is the procedure's own.
 const withoutStats = makeCollector(COLLECTED_METRICS.filter((m) => !QUERY_STATS.includes(m)));
+// ... and also without the server-health reads, to see what they add.
+const withoutHealth = makeCollector(
+  COLLECTED_METRICS.filter((m) => !QUERY_STATS.includes(m) && !HEALTH.has(m)),
+);
 
 async function timeCollections(rounds, c = collector) {
   const wall = [];
@@ -200,8 +215,27 @@ if (nodes !== NODES || relationships !== RELATIONSHIPS) throw new Error('the gra
 // (b) loaded graph.
 await timeCollections(5);
 await timeCollections(5, withoutStats);
+await timeCollections(5, withoutHealth);
 const loaded = await timeCollections(ROUNDS);
-const loadedNoStats = await timeCollections(ROUNDS, withoutStats);
+// Interleaved, so that load on the machine falls on both alike.
+const loadedNoStats = [];
+const loadedNoHealth = [];
+for (let i = 0; i < ROUNDS; i++) {
+  loadedNoStats.push(...(await timeCollections(1, withoutStats)));
+  loadedNoHealth.push(...(await timeCollections(1, withoutHealth)));
+}
+const jvmAlone = [];
+for (let i = 0; i < ROUNDS; i++) {
+  const t0 = performance.now();
+  await run(Q.jvm);
+  jvmAlone.push(performance.now() - t0);
+}
+const pingAlone = [];
+for (let i = 0; i < ROUNDS; i++) {
+  const t0 = performance.now();
+  await run(Q.ping);
+  pingAlone.push(performance.now() - t0);
+}
 const statsAlone = [];
 for (let i = 0; i < 10; i++) {
   const t0 = performance.now();
@@ -237,6 +271,9 @@ printTable(
     row('(b) collector, all catalog queries', '100k / 500k', loaded),
     row("(a') collector without query statistics", 'tiny', emptyNoStats),
     row("(b') collector without query statistics", '100k / 500k', loadedNoStats),
+    row("(b'') collector without query statistics nor server health", '100k / 500k', loadedNoHealth),
+    row('(d) server-health JVM query alone (own session)', '100k / 500k', jvmAlone),
+    row('RETURN 1 alone (own session: the round-trip floor)', '100k / 500k', pingAlone),
     row("db.stats.retrieve('QUERIES') alone", '100k / 500k', statsAlone),
     row('(c) graph-scan peer (labels + types)', '100k / 500k', peer),
   ],
@@ -247,6 +284,9 @@ console.log(
 console.log(`(b')/(a') median: ${fmt(median(loadedNoStats) / median(emptyNoStats))}`);
 console.log(
   `(c)/(b') median: ${fmt(median(peer) / median(loadedNoStats))}  (what scanning would cost instead)`,
+);
+console.log(
+  `(b')−(b'') median: ${fmt(median(loadedNoStats) - median(loadedNoHealth))} ms  (what the server-health reads add to a collection; they run in parallel with the others)`,
 );
 const verdict = (v) => `${median(v) < TARGET_MS ? 'MET' : 'MISSED'} (median ${fmt(median(v))} ms)`;
 console.log(
@@ -278,7 +318,16 @@ const planRows = [
     allCountStore ? 'count store' : 'SCANS',
   ],
 ];
-const procedures = [Q.tokens, Q.transactions, Q.connections, Q.queryStatsStatus, Q.queryStats, Q.storeDirs];
+const procedures = [
+  Q.tokens,
+  Q.transactions,
+  Q.connections,
+  Q.queryStatsStatus,
+  Q.queryStats,
+  Q.storeDirs,
+  Q.jvm,
+  Q.pageCacheSetting,
+];
 for (const q of procedures) {
   const ops = operators((await run(`EXPLAIN ${q}`)).summary.plan);
   const graph = ops.some((o) => /Scan|Expand|Seek/.test(o));
@@ -292,8 +341,17 @@ console.log('');
 printTable(['query', 'plan operators (EXPLAIN)', 'answered by'], planRows);
 console.log(`\nevery count answered from the count store: ${allCountStore ? 'yes' : 'NO'}`);
 
+console.log('');
+console.log(`neo4j_collection_ms=${fmt(median(loadedNoStats))}`);
+console.log(`neo4j_collection_without_health_ms=${fmt(median(loadedNoHealth))}`);
+console.log(`neo4j_health_added_ms=${fmt(median(loadedNoStats) - median(loadedNoHealth))}`);
+console.log(`neo4j_health_query_ms=${fmt(median(jvmAlone))}`);
+console.log(`neo4j_collection_with_query_stats_ms=${fmt(median(loaded))}`);
+console.log(`graph_scan_peer_ms=${fmt(median(peer))}`);
+
 await collector.shutdown();
 await withoutStats.shutdown();
+await withoutHealth.shutdown();
 await driver.close();
 await server.stop(20_000);
 process.exit(allCountStore ? 0 : 1);

@@ -120,7 +120,7 @@ describeService('promtool', await promtoolAvailable(), () => {
 
   it('should accept the shipped rules (exported from the default config) with promtool check rules', async () => {
     const { exitCode, output } = await runCommand(PROMTOOL_BIN, ['check', 'rules', SHIPPED_RULES]);
-    expect(output).toContain('SUCCESS: 11 rules found');
+    expect(output).toContain('SUCCESS: 13 rules found');
     expect(exitCode).toBe(0);
     // The same check fails on a copy with one expression broken.
     const dir = tempDir('prometheus-rules');

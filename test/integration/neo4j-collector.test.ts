@@ -179,6 +179,80 @@ gate.describe('Neo4j collector (real Neo4j Community 5.26)', () => {
     const text = await scrape();
     expect(text).not.toContain(`${P}neo4j_transactions_committed_total`);
     expect(text).not.toContain(`${P}neo4j_transactions_rolled_back_total`);
+    expect(text).not.toContain(`${P}neo4j_page_cache_hits_total`);
+  });
+
+  it('should report the server’s heap, GC, threads, CPU, descriptors, page cache size and version on Community', async () => {
+    await waitFor(
+      'JVM series',
+      async () =>
+        seriesValue(await scrape(), `${P}neo4j_jvm_heap_used_bytes`) !== undefined ? true : undefined,
+      15_000,
+      200,
+    );
+    const text = await scrape();
+    const v = (name: string, ...labels: string[]): number => {
+      const x = seriesValue(text, `${P}${name}`, ...labels);
+      expect(x, name).toBeDefined();
+      return x!;
+    };
+    const used = v('neo4j_jvm_heap_used_bytes');
+    const committed = v('neo4j_jvm_heap_committed_bytes');
+    const max = v('neo4j_jvm_heap_max_bytes');
+    expect(used).toBeGreaterThan(0);
+    expect(used).toBeLessThanOrEqual(committed);
+    expect(committed).toBeLessThanOrEqual(max);
+    expect(v('neo4j_jvm_heap_used_ratio')).toBeCloseTo(used / max, 6);
+    expect(v('neo4j_jvm_nonheap_used_bytes')).toBeGreaterThan(0);
+    expect(v('neo4j_jvm_threads')).toBeGreaterThan(5);
+    const cpu = v('neo4j_process_cpu_utilization');
+    expect(cpu).toBeGreaterThanOrEqual(0);
+    expect(cpu).toBeLessThanOrEqual(1);
+    const openFds = v('neo4j_process_open_fds');
+    expect(openFds).toBeGreaterThan(10);
+    expect(openFds).toBeLessThan(v('neo4j_process_max_fds'));
+    // The harness's launcher sets a 128 MiB page cache.
+    expect(v('neo4j_page_cache_size_bytes')).toBe(128 * 1024 * 1024);
+    expect(v('neo4j_server_info', 'edition="community"', 'neo4j_version="5.26.')).toBe(1);
+    expect(v('neo4j_jvm_gc_collections_total', 'gc="G1 Young Generation"')).toBeGreaterThanOrEqual(0);
+    expect(v('neo4j_jvm_gc_time_seconds_total', 'gc="G1 Old Generation"')).toBeGreaterThanOrEqual(0);
+  });
+
+  it('should count GC collections and time that never decrease across a workload that allocates', async () => {
+    const young = 'gc="G1 Young Generation"';
+    const totals = async (): Promise<[number, number]> => {
+      const text = await scrape();
+      return [
+        seriesValue(text, `${P}neo4j_jvm_gc_collections_total`, young)!,
+        seriesValue(text, `${P}neo4j_jvm_gc_time_seconds_total`, young)!,
+      ];
+    };
+    const seen: [number, number][] = [await totals()];
+    const s = setup.session();
+    try {
+      for (let i = 0; i < 6; i++) {
+        // About 100 MB of short-lived strings: young collections on a heap of a few hundred MB.
+        await s.run('UNWIND range(1, 1000000) AS i WITH collect(toString(i)) AS xs RETURN size(xs)');
+        seen.push(await totals());
+      }
+    } finally {
+      await s.close();
+    }
+    const [before] = seen;
+    await waitFor(
+      'more young collections than before the workload',
+      async () => {
+        const now = await totals();
+        seen.push(now);
+        return now[0] > before![0] ? true : undefined;
+      },
+      15_000,
+      500,
+    );
+    for (let i = 1; i < seen.length; i++) {
+      expect(seen[i]![0]).toBeGreaterThanOrEqual(seen[i - 1]![0]);
+      expect(seen[i]![1]).toBeGreaterThanOrEqual(seen[i - 1]![1]);
+    }
   });
 
   it('should report the size of the store and transaction log files', async () => {

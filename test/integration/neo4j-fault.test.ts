@@ -66,6 +66,21 @@ gate.describe('Neo4j collector when Neo4j dies and comes back (real Neo4j Commun
       200,
     );
 
+    // The JVM's series are there before the kill; their GC totals must not go down across the restart.
+    const young = 'gc="G1 Young Generation"';
+    await waitFor(
+      'JVM series',
+      async () =>
+        seriesValue(await scrape(), `${P}neo4j_jvm_gc_collections_total`, young) !== undefined
+          ? true
+          : undefined,
+      20_000,
+      200,
+    );
+    const before = await scrape();
+    const gcBefore = seriesValue(before, `${P}neo4j_jvm_gc_collections_total`, young)!;
+    const gcTimeBefore = seriesValue(before, `${P}neo4j_jvm_gc_time_seconds_total`, young)!;
+
     const killedAt = Date.now();
     await server.kill();
     await waitFor(
@@ -86,6 +101,15 @@ gate.describe('Neo4j collector when Neo4j dies and comes back (real Neo4j Commun
     expect(seriesValue(down, `${P}cpu_percent`)).toBeDefined();
     expect(seriesValue(down, `${P}memory_used_bytes`)).toBeGreaterThan(0);
     expect(down).not.toContain(`${P}neo4j_nodes`);
+    // The server's own series go with it: gauges and counters alike are absent, not frozen.
+    for (const name of [
+      'neo4j_jvm_heap_used_bytes',
+      'neo4j_jvm_threads',
+      'neo4j_jvm_gc_collections_total',
+      'neo4j_jvm_gc_time_seconds_total',
+      'neo4j_server_info',
+    ])
+      expect(down, name).not.toContain(`${P}${name}`);
     expect(seriesValue(down, `${P}neo4j_snapshot_age_seconds`)!).toBeGreaterThanOrEqual(
       (2 * NEO4J_INTERVAL_MS) / 1000,
     );
@@ -107,6 +131,26 @@ gate.describe('Neo4j collector when Neo4j dies and comes back (real Neo4j Commun
       100,
     );
     const upAfterMs = Date.now() - backAt;
+    // A new JVM counts its collections from zero: the exported totals add them to the old ones.
+    await waitFor(
+      'JVM series again',
+      async () => {
+        const text = await scrape();
+        return seriesValue(text, `${P}neo4j_jvm_heap_used_bytes`) !== undefined &&
+          seriesValue(text, `${P}neo4j_jvm_gc_collections_total`, young) !== undefined
+          ? text
+          : undefined;
+      },
+      20_000,
+      100,
+    ).then((text) => {
+      expect(seriesValue(text, `${P}neo4j_jvm_gc_collections_total`, young)!).toBeGreaterThanOrEqual(
+        gcBefore,
+      );
+      expect(seriesValue(text, `${P}neo4j_jvm_gc_time_seconds_total`, young)!).toBeGreaterThanOrEqual(
+        gcTimeBefore,
+      );
+    });
     expect(upAfterMs).toBeLessThanOrEqual(2 * NEO4J_INTERVAL_MS + READER_INTERVAL_MS + 500);
 
     // The connection's transitions, each logged once. (A single query that times out on a loaded machine logs a

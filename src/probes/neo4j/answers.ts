@@ -216,3 +216,134 @@ export function enterpriseJmxPoints(rows: readonly Row[], database: string): Met
   }
   return points;
 }
+
+/**
+ * Enterprise only, from the same beans: the page cache counters, global (`<prefix>.dbms.page_cache.hits` on 5,
+ * `<prefix>.page_cache.hits` on 4.4 without metric namespaces).
+ */
+export function enterprisePageCachePoints(rows: readonly Row[]): MetricPoint[] {
+  const wanted: ReadonlyArray<[suffix: string, metric: string]> = [
+    ['.page_cache.hits', 'neo4j_page_cache_hits'],
+    ['.page_cache.page_faults', 'neo4j_page_cache_faults'],
+    ['.page_cache.evictions', 'neo4j_page_cache_evictions'],
+  ];
+  const points: MetricPoint[] = [];
+  for (const row of rows) {
+    if (typeof row.name !== 'string') continue;
+    const beanName = row.name.replace(/^[^:]*:name=/, '');
+    if (beanName.includes('.database.')) continue;
+    const match = wanted.find(([suffix]) => beanName.endsWith(suffix));
+    if (match === undefined) continue;
+    const attributes = row.attributes as Record<string, { value?: unknown } | undefined> | undefined;
+    const value = num(attributes?.Count?.value);
+    if (value !== undefined) points.push({ metric: match[1], labels: {}, value });
+  }
+  return points;
+}
+
+/** A GarbageCollector bean's cumulative totals, before they are made monotonic across server restarts. */
+export interface GcTotals {
+  gc: string;
+  collections: number;
+  timeMs: number;
+}
+
+/** What `Q.jvm` answers: the gauges as points, the collectors' raw totals apart (see Neo4jSources). */
+export interface JvmReading {
+  points: MetricPoint[];
+  gc: GcTotals[];
+  /** When the JVM started (ms since the epoch): a new value means the server restarted and its totals did too. */
+  startTimeMs: number | undefined;
+}
+
+/** The `name=` key of a JMX object name (`java.lang:name=G1 Young Generation,type=GarbageCollector`). */
+function beanKey(objectName: string, key: string): string | undefined {
+  const props = objectName.slice(objectName.indexOf(':') + 1);
+  for (const part of props.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq) === key) return part.slice(eq + 1);
+  }
+  return undefined;
+}
+
+/** A non-negative finite number (the JVM answers -1 for "undefined", e.g. no max, no CPU reading yet). */
+function known(v: unknown): number | undefined {
+  const n = num(v);
+  return n !== undefined && n >= 0 ? n : undefined;
+}
+
+/**
+ * `Q.jvm`: one row per bean, `{name, v}` with only the attributes read. Values the JVM does not know (-1)
+ * are left out rather than exported as a number; heap use over max is given where max is known.
+ */
+export function jvmReading(rows: readonly Row[]): JvmReading {
+  const points: MetricPoint[] = [];
+  const gc: GcTotals[] = [];
+  let startTimeMs: number | undefined;
+  const push = (metric: string, value: number | undefined, labels: Record<string, string> = {}): void => {
+    if (value !== undefined) points.push({ metric, labels, value });
+  };
+  for (const row of rows) {
+    if (typeof row.name !== 'string') continue;
+    const v = (row.v ?? {}) as Record<string, unknown>;
+    const type = beanKey(row.name, 'type');
+    if (type === 'Memory') {
+      const heap = (v.heap ?? {}) as Record<string, unknown>;
+      const nonHeap = (v.nonHeap ?? {}) as Record<string, unknown>;
+      const used = known(heap.used);
+      const max = known(heap.max);
+      push('neo4j_jvm_heap_used_bytes', used);
+      push('neo4j_jvm_heap_committed_bytes', known(heap.committed));
+      push('neo4j_jvm_heap_max_bytes', max);
+      push(
+        'neo4j_jvm_heap_used_ratio',
+        used !== undefined && max !== undefined && max > 0 ? used / max : undefined,
+      );
+      push('neo4j_jvm_nonheap_used_bytes', known(nonHeap.used));
+    } else if (type === 'GarbageCollector') {
+      const name = beanKey(row.name, 'name');
+      const collections = known(v.count);
+      const timeMs = known(v.timeMs);
+      if (name !== undefined && collections !== undefined && timeMs !== undefined)
+        gc.push({ gc: name, collections, timeMs });
+    } else if (type === 'Threading') {
+      push('neo4j_jvm_threads', known(v.threads));
+    } else if (type === 'OperatingSystem') {
+      push('neo4j_process_cpu_utilization', known(v.cpu));
+      push('neo4j_process_open_fds', known(v.openFds));
+      push('neo4j_process_max_fds', known(v.maxFds));
+    } else if (type === 'Runtime') {
+      startTimeMs = known(v.startTime);
+    }
+  }
+  return { points, gc, startTimeMs };
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1024 ** 4,
+  tib: 1024 ** 4,
+};
+
+/**
+ * A Neo4j byte-size setting as the server prints it (`128.00MiB`) or as written in neo4j.conf (`512m`, `2g`,
+ * `1073741824`), in bytes; undefined for anything else. Neo4j's units are binary (k = 1024).
+ */
+export function parseByteSize(text: unknown): number | undefined {
+  if (typeof text !== 'string' || text.length > 40) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  if (m === null) return undefined;
+  const unit = SIZE_UNITS[m[2]!.toLowerCase()];
+  return unit === undefined ? undefined : Math.round(Number(m[1]) * unit);
+}

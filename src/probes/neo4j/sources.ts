@@ -7,9 +7,13 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentError } from '../../lib/errors.js';
 import type { MetricPoint } from '../../model/metric.js';
+import { CounterRound, CounterTracker } from '../counter-tracker.js';
 import {
   connectionCounts,
   enterpriseJmxPoints,
+  enterprisePageCachePoints,
+  jvmReading,
+  parseByteSize,
   countStorePoints,
   countStoreQuery,
   histogramDelta,
@@ -42,6 +46,25 @@ export const Q = {
   storeDirs:
     "CALL dbms.listConfig('server.directories') YIELD name, value WHERE name IN ['server.directories.data', 'server.directories.transaction.logs.root'] RETURN name, value",
   enterpriseJmx: "CALL dbms.queryJmx('neo4j.metrics:*') YIELD name, attributes RETURN name, attributes",
+  /**
+   * The JVM's own management beans, which every edition serves: one round trip, one row per bean, only the
+   * attributes read (a GarbageCollector bean's LastGcInfo alone is kilobytes). UNION ALL rather than
+   * OPTIONAL CALL, so a bean a JVM lacks costs its rows only, on 4.4 as on 5.
+   */
+  jvm:
+    "CALL dbms.queryJmx('java.lang:type=Memory') YIELD name, attributes " +
+    'RETURN name, {heap: attributes.HeapMemoryUsage.value.properties, nonHeap: attributes.NonHeapMemoryUsage.value.properties} AS v ' +
+    "UNION ALL CALL dbms.queryJmx('java.lang:type=GarbageCollector,*') YIELD name, attributes " +
+    'RETURN name, {count: attributes.CollectionCount.value, timeMs: attributes.CollectionTime.value} AS v ' +
+    "UNION ALL CALL dbms.queryJmx('java.lang:type=Threading') YIELD name, attributes " +
+    'RETURN name, {threads: attributes.ThreadCount.value} AS v ' +
+    "UNION ALL CALL dbms.queryJmx('java.lang:type=OperatingSystem') YIELD name, attributes " +
+    'RETURN name, {cpu: attributes.ProcessCpuLoad.value, openFds: attributes.OpenFileDescriptorCount.value, maxFds: attributes.MaxFileDescriptorCount.value} AS v ' +
+    "UNION ALL CALL dbms.queryJmx('java.lang:type=Runtime') YIELD name, attributes " +
+    'RETURN name, {startTime: attributes.StartTime.value} AS v',
+  /** The configured page cache size (5.x name, then 4.4's); unset means Neo4j sized it at start-up. */
+  pageCacheSetting:
+    "CALL dbms.listConfig('memory.pagecache.size') YIELD name, value WHERE name IN ['server.memory.pagecache.size', 'dbms.memory.pagecache.size'] RETURN name, value",
 } as const;
 
 export interface SourceContext {
@@ -79,9 +102,34 @@ export const SOURCE_DEFINITIONS: readonly SourceDefinition[] = [
   },
   {
     id: 'enterprise_metrics',
-    metrics: ['neo4j_transactions_committed', 'neo4j_transactions_rolled_back', 'neo4j_database_size_bytes'],
+    metrics: [
+      'neo4j_transactions_committed',
+      'neo4j_transactions_rolled_back',
+      'neo4j_database_size_bytes',
+      'neo4j_page_cache_hits',
+      'neo4j_page_cache_faults',
+      'neo4j_page_cache_evictions',
+    ],
   },
   { id: 'store_files', metrics: ['neo4j_database_size_bytes'] },
+  {
+    id: 'jvm',
+    metrics: [
+      'neo4j_jvm_heap_used_bytes',
+      'neo4j_jvm_heap_committed_bytes',
+      'neo4j_jvm_heap_max_bytes',
+      'neo4j_jvm_heap_used_ratio',
+      'neo4j_jvm_nonheap_used_bytes',
+      'neo4j_jvm_gc_collections',
+      'neo4j_jvm_gc_time_seconds',
+      'neo4j_jvm_threads',
+      'neo4j_process_cpu_utilization',
+      'neo4j_process_open_fds',
+      'neo4j_process_max_fds',
+    ],
+  },
+  { id: 'page_cache_setting', metrics: ['neo4j_page_cache_size_bytes'] },
+  { id: 'server_info', metrics: ['neo4j_server_info'] },
 ];
 
 /** Every catalog metric some source can produce: what the collector collects when all are enabled. */
@@ -126,6 +174,10 @@ export class Neo4jSources {
   private _queryStatsLast: SourceResult | undefined;
   private _lastHistogram: BucketCounts | undefined;
   private _storeDirs: string[] | undefined;
+  private _pageCacheBytes: number | Unavailable | undefined;
+  /** The GC totals made monotonic; kept across reconnects, so a restart of the server is a reset, not a drop. */
+  private readonly _gcTotals = new CounterTracker();
+  private _jvmStartMs: number | undefined;
   private readonly _ownQueries: Set<string>;
 
   constructor(
@@ -142,6 +194,7 @@ export class Neo4jSources {
     this._queryStatsReadMs = undefined;
     this._queryStatsLast = undefined;
     this._storeDirs = undefined;
+    this._pageCacheBytes = undefined;
   }
 
   read(id: string, ctx: SourceContext): Promise<SourceResult> {
@@ -156,6 +209,21 @@ export class Neo4jSources {
         return this._enterprise(ctx);
       case 'store_files':
         return this._storeFiles(ctx);
+      case 'jvm':
+        return this._jvm(ctx);
+      case 'page_cache_setting':
+        return this._pageCacheSetting(ctx);
+      case 'server_info':
+        return Promise.resolve({
+          points: [
+            {
+              metric: 'neo4j_server_info',
+              labels: { neo4j_version: ctx.info.version, edition: ctx.info.edition },
+              value: 1,
+            },
+          ],
+          how: 'dbms.components() (read once per connection)',
+        });
       default:
         return Promise.reject(new AgentError('E_INVALID_ARGUMENT', `unknown source ${id}`));
     }
@@ -242,12 +310,57 @@ export class Neo4jSources {
         `${ctx.info.edition} edition ${ctx.info.version} has no transaction counters or store size metrics (Enterprise metrics only)`,
       );
     const rows = await ctx.run(Q.enterpriseJmx);
-    const points = enterpriseJmxPoints(rows, ctx.database);
+    const points = [...enterpriseJmxPoints(rows, ctx.database), ...enterprisePageCachePoints(rows)];
     if (points.length === 0)
       throw new Unavailable(
         'no neo4j.metrics JMX beans for this database (server.metrics.enabled and server.metrics.jmx.enabled must be true)',
       );
     return { points, how: "dbms.queryJmx('neo4j.metrics:*') (Enterprise metrics)" };
+  }
+
+  /**
+   * Heap, GC, threads, CPU and file descriptors from the JVM's platform beans, which Community serves too. The
+   * GC totals are made monotonic: a server that restarted (its JVM start time changed) counts from zero again.
+   */
+  private async _jvm(ctx: SourceContext): Promise<SourceResult> {
+    const reading = jvmReading(await ctx.run(Q.jvm));
+    if (reading.points.length === 0 && reading.gc.length === 0)
+      throw new Unavailable("dbms.queryJmx('java.lang:*') returned none of the JVM's platform beans");
+    if (reading.startTimeMs !== undefined && reading.startTimeMs !== this._jvmStartMs) {
+      // Another JVM: every total it reports is new since its start.
+      if (this._jvmStartMs !== undefined) this._gcTotals.retain(new Set());
+      this._jvmStartMs = reading.startTimeMs;
+    }
+    const round = new CounterRound(this._gcTotals, 'gc');
+    for (const g of reading.gc) {
+      round.add('neo4j_jvm_gc_collections', g.gc, g.collections);
+      round.add('neo4j_jvm_gc_time_seconds', g.gc, g.timeMs, 1 / 1000);
+    }
+    return {
+      points: [...reading.points, ...round.finish()],
+      how: "dbms.queryJmx('java.lang:type=Memory|GarbageCollector|Threading|OperatingSystem|Runtime') in one query",
+    };
+  }
+
+  /** The configured page cache size, read once per connection (it changes only with a restart). */
+  private async _pageCacheSetting(ctx: SourceContext): Promise<SourceResult> {
+    if (this._pageCacheBytes === undefined) {
+      const rows = await ctx.run(Q.pageCacheSetting);
+      const row = rows.find((r) => r.name === 'server.memory.pagecache.size') ?? rows[0];
+      const bytes = parseByteSize(row?.value);
+      this._pageCacheBytes =
+        bytes ??
+        new Unavailable(
+          typeof row?.value === 'string'
+            ? `server.memory.pagecache.size is ${JSON.stringify(row.value.slice(0, 40))}, not a size`
+            : 'server.memory.pagecache.size is not set: Neo4j sized the page cache at start-up and does not say how large',
+        );
+    }
+    if (this._pageCacheBytes instanceof Unavailable) throw this._pageCacheBytes;
+    return {
+      points: [{ metric: 'neo4j_page_cache_size_bytes', labels: {}, value: this._pageCacheBytes }],
+      how: 'server.memory.pagecache.size from dbms.listConfig() (read once per connection)',
+    };
   }
 
   private async _storeFiles(ctx: SourceContext): Promise<SourceResult> {

@@ -58,7 +58,7 @@ describe('rules export', () => {
     const byName: Record<string, Exported> = Object.fromEntries(
       doc.groups[0]!.rules.map((x) => [x.alert, x]),
     );
-    expect(Object.keys(byName)).toHaveLength(11);
+    expect(Object.keys(byName)).toHaveLength(13);
     expect(byName.high_cpu_usage).toEqual({
       alert: 'high_cpu_usage',
       expr: 'multi_agent_system_cpu_percent > 85',
@@ -70,6 +70,10 @@ describe('rules export', () => {
       'histogram_quantile(0.95, rate(multi_agent_system_api_request_duration_bucket[5m])) > 1',
     );
     expect(byName.high_api_error_rate!.expr).toBe('rate(multi_agent_system_api_error_count_total[5m]) > 1');
+    expect(byName.neo4j_heap_pressure!.expr).toBe('multi_agent_system_neo4j_jvm_heap_used_ratio > 0.9');
+    expect(byName.neo4j_gc_overhead!.expr).toBe(
+      'rate(multi_agent_system_neo4j_jvm_gc_time_seconds_total[5m]) > 0.1',
+    );
     expect(byName.high_disk_usage!.annotations).toEqual({
       summary: 'Disk {{ $labels.mount_point }} above 90% full',
     });

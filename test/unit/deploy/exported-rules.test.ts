@@ -30,7 +30,7 @@ describe('shipped Prometheus rules (config/prometheus/rules/perf-monitor.rules.y
     const enabled = config.performance_monitor.alerting.rules.filter((r) => r.enabled).map((r) => r.name);
     const file = parse(readFileSync(SHIPPED, 'utf8')) as { groups: { rules: { alert: string }[] }[] };
     expect(file.groups.flatMap((g) => g.rules.map((r) => r.alert))).toEqual(enabled);
-    expect(enabled).toHaveLength(11);
+    expect(enabled).toHaveLength(13);
   });
 
   it('should be loaded by the shipped prometheus.yml (rule_files)', () => {

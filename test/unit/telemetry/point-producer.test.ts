@@ -79,13 +79,16 @@ function viaSdk(collections: MetricPoint[][]): Promise<MetricData[][]> {
   })();
 }
 
-async function viaProducer(collections: MetricPoint[][]): Promise<MetricData[][]> {
+async function viaProducer(
+  collections: MetricPoint[][],
+  entries: readonly CatalogEntry[] = ENTRIES,
+): Promise<MetricData[][]> {
   let current: MetricPoint[] = [];
   const producer = new PointProducer({
     clock: new ManualClock(0),
     scope: { name: 'test' },
     prefix: 'p',
-    entries: ENTRIES,
+    entries,
     sources: [() => current],
   });
   const out: MetricData[][] = [];
@@ -147,6 +150,13 @@ describe('PointProducer', () => {
         )?.value,
     );
     expect(requests200).toEqual([5, 5, 3, 3, 6]);
+  });
+
+  it('should export a counter marked absentWhenUnreported only in the collections that report it', async () => {
+    const remote = { ...entry('requests', 'counter'), absentWhenUnreported: true };
+    const collections = [[pt('requests', 5)], [], [pt('requests', 2)]];
+    const ours = await viaProducer(collections, [remote]);
+    expect(ours.map((c) => c.map((m) => m.dataPoints.map((d) => d.value)))).toEqual([[[5]], [], [[2]]]);
   });
 
   it(`should keep at most ${SERIES_PER_METRIC} series per metric`, async () => {

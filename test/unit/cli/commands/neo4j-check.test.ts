@@ -71,6 +71,8 @@ function answers(edition: 'community' | 'enterprise'): Map<string, Row[]> {
     [Q.transactions, community.transactions!],
     [Q.queryStatsStatus, [{ section: 'QUERIES', status: 'idle' }]],
     [Q.storeDirs, community.storeDirs!],
+    [Q.jvm, community.jvm!],
+    [Q.pageCacheSetting, community.pageCacheSetting!],
   ]);
   if (edition === 'enterprise') m.set(Q.enterpriseJmx, enterpriseDocs.enterpriseJmx!);
   return m;
@@ -94,6 +96,12 @@ describe('neo4j check', () => {
     );
     expect(text).toMatch(/neo4j_database_size_bytes\s+unavailable\s+.*not on this host/);
     expect(text).toMatch(/neo4j_relationship_type_count\s+off\s+disabled in neo4j_metrics.queries/);
+    // Server health from the JVM's beans and the settings, which Community serves.
+    expect(text).toMatch(/neo4j_jvm_heap_used_bytes\s+ok\s+dbms\.queryJmx\('java\.lang:type=Memory/);
+    expect(text).toMatch(/neo4j_jvm_gc_time_seconds\s+ok\s+dbms\.queryJmx/);
+    expect(text).toMatch(/neo4j_page_cache_size_bytes\s+ok\s+server\.memory\.pagecache\.size/);
+    expect(text).toMatch(/neo4j_page_cache_hits\s+unavailable\s+community edition 5\.26\.30/);
+    expect(text).toMatch(/neo4j_server_info\s+ok\s+dbms\.components\(\)/);
     expect(text).not.toContain('top-secret-pw');
   });
 
@@ -103,6 +111,7 @@ describe('neo4j check', () => {
     const text = out.join('\n');
     expect(text).toMatch(/neo4j_transactions_committed\s+ok\s+dbms\.queryJmx\('neo4j\.metrics:\*'\)/);
     expect(text).toMatch(/neo4j_database_size_bytes\s+ok\s+dbms\.queryJmx/);
+    expect(text).toMatch(/neo4j_page_cache_faults\s+ok\s+dbms\.queryJmx\('neo4j\.metrics:\*'\)/);
   });
 
   it('should report a failing configured query and exit 1', async () => {

@@ -7,6 +7,9 @@ import {
   countStoreQuery,
   histogramDelta,
   histogramQuantilePoints,
+  enterprisePageCachePoints,
+  jvmReading,
+  parseByteSize,
   parseComponents,
   quantilePoints,
   queryInvocationDurations,
@@ -174,4 +177,73 @@ describe('enterpriseJmxPoints (answers shaped from Enterprise docs, not recorded
   it('should give nothing when metrics are off', () => {
     expect(enterpriseJmxPoints(enterprise.enterpriseJmxMetricsOff!, 'neo4j')).toEqual([]);
   });
+});
+
+describe('jvmReading', () => {
+  it('should read heap, non-heap, GC totals, threads, CPU, descriptors and start time of a recorded Community server', () => {
+    const r = jvmReading(community.jvm!);
+    const byMetric = Object.fromEntries(r.points.map((p) => [p.metric, p.value]));
+    expect(byMetric).toEqual({
+      neo4j_jvm_heap_used_bytes: 63756288,
+      neo4j_jvm_heap_committed_bytes: 143654912,
+      neo4j_jvm_heap_max_bytes: 805306368,
+      neo4j_jvm_heap_used_ratio: 63756288 / 805306368,
+      neo4j_jvm_nonheap_used_bytes: 150466664,
+      neo4j_jvm_threads: 38,
+      neo4j_process_cpu_utilization: 0,
+      neo4j_process_open_fds: 339,
+      neo4j_process_max_fds: 20000,
+    });
+    expect(r.gc).toEqual([
+      { gc: 'G1 Young Generation', collections: 24, timeMs: 253 },
+      { gc: 'G1 Old Generation', collections: 0, timeMs: 0 },
+    ]);
+    expect(r.startTimeMs).toBe(1796342090034);
+  });
+
+  it('should leave out what the JVM does not know (-1) and beans it lacks', () => {
+    const r = jvmReading([
+      { name: 'java.lang:type=Memory', v: { heap: { used: 10, committed: 20, max: -1 }, nonHeap: {} } },
+      { name: 'java.lang:type=OperatingSystem', v: { cpu: -1, openFds: 5 } },
+      { name: 'java.lang:name=ZGC Cycles,type=GarbageCollector', v: { count: 3 } },
+      { name: 42, v: {} },
+    ]);
+    expect(r.points.map((p) => [p.metric, p.value])).toEqual([
+      ['neo4j_jvm_heap_used_bytes', 10],
+      ['neo4j_jvm_heap_committed_bytes', 20],
+      ['neo4j_process_open_fds', 5],
+    ]);
+    expect(r.gc).toEqual([]);
+    expect(r.startTimeMs).toBeUndefined();
+  });
+});
+
+describe('enterprisePageCachePoints (answers shaped from Enterprise docs, not recorded)', () => {
+  it('should read the global hit, fault and eviction counters, not the hit ratio', () => {
+    expect(enterprisePageCachePoints(enterprise.enterpriseJmx!)).toEqual([
+      { metric: 'neo4j_page_cache_hits', labels: {}, value: 912345 },
+      { metric: 'neo4j_page_cache_faults', labels: {}, value: 2048 },
+      { metric: 'neo4j_page_cache_evictions', labels: {}, value: 512 },
+    ]);
+  });
+});
+
+describe('parseByteSize', () => {
+  it.each([
+    ['128.00MiB', 128 * 1024 ** 2],
+    ['512m', 512 * 1024 ** 2],
+    ['2g', 2 * 1024 ** 3],
+    ['1.5GiB', 1.5 * 1024 ** 3],
+    ['1073741824', 1073741824],
+    ['16KiB', 16384],
+  ])('should read %s', (text, bytes) => {
+    expect(parseByteSize(text)).toBe(bytes);
+  });
+
+  it.each([[null], [undefined], [''], ['lots'], ['12 parsecs'], ['1'.repeat(100)]])(
+    'should give undefined for %s',
+    (text) => {
+      expect(parseByteSize(text)).toBeUndefined();
+    },
+  );
 });

@@ -60,6 +60,8 @@ function communityAnswers(): Map<string, Row[]> {
     [Q.queryStatsStatus, community.queryStatsStatus!],
     [Q.queryStats, community.queryStats!],
     [Q.storeDirs, community.storeDirs!],
+    [Q.jvm, community.jvm!],
+    [Q.pageCacheSetting, community.pageCacheSetting!],
   ]);
 }
 
@@ -163,6 +165,88 @@ describe('Neo4jCollector', () => {
       { metric: 'neo4j_database_size_bytes', labels: {}, value: 268435456 },
     ]);
     expect(collector.producedBy().get('neo4j_database_size_bytes')).toBe('enterprise_metrics');
+  });
+
+  it('should read JVM health, the page cache size and the server version on Community (recorded answers)', async () => {
+    const { collector } = setup();
+    await collector.collectNow();
+    const p = (await collector.collect()).points;
+    expect(value(p, 'neo4j_jvm_heap_used_bytes')).toBe(63756288);
+    expect(value(p, 'neo4j_jvm_heap_committed_bytes')).toBe(143654912);
+    expect(value(p, 'neo4j_jvm_heap_max_bytes')).toBe(805306368);
+    expect(value(p, 'neo4j_jvm_heap_used_ratio')).toBeCloseTo(63756288 / 805306368, 12);
+    expect(value(p, 'neo4j_jvm_nonheap_used_bytes')).toBe(150466664);
+    expect(value(p, 'neo4j_jvm_gc_collections', { gc: 'G1 Young Generation' })).toBe(24);
+    expect(value(p, 'neo4j_jvm_gc_time_seconds', { gc: 'G1 Young Generation' })).toBeCloseTo(0.253, 12);
+    expect(value(p, 'neo4j_jvm_gc_collections', { gc: 'G1 Old Generation' })).toBe(0);
+    expect(value(p, 'neo4j_jvm_threads')).toBe(38);
+    expect(value(p, 'neo4j_process_cpu_utilization')).toBe(0);
+    expect(value(p, 'neo4j_process_open_fds')).toBe(339);
+    expect(value(p, 'neo4j_process_max_fds')).toBe(20000);
+    expect(value(p, 'neo4j_page_cache_size_bytes')).toBe(128 * 1024 * 1024);
+    expect(value(p, 'neo4j_server_info', { neo4j_version: '5.26.30', edition: 'community' })).toBe(1);
+    // Page cache counters are Enterprise metrics: absent, with the reason.
+    expect(p.some((x) => x.metric === 'neo4j_page_cache_hits')).toBe(false);
+    expect(collector.sourceStates().get('jvm')?.state).toBe('ok');
+  });
+
+  it('should keep GC totals monotonic: a restarted server (new JVM start time) counts from zero again', async () => {
+    const answers = communityAnswers();
+    const { collector, setDown } = setup(settings(), answers);
+    const jvmWith = (start: number, youngCount: number, youngMs: number): Row[] =>
+      community.jvm!.map((r) => {
+        const name = String(r.name);
+        if (name.includes('type=Runtime')) return { ...r, v: { startTime: start } };
+        if (name.includes('G1 Young')) return { ...r, v: { count: youngCount, timeMs: youngMs } };
+        return r;
+      });
+    const young = { gc: 'G1 Young Generation' };
+    const read = async (): Promise<[number | undefined, number | undefined]> => {
+      await collector.collectNow();
+      const p = (await collector.collect()).points;
+      return [value(p, 'neo4j_jvm_gc_collections', young), value(p, 'neo4j_jvm_gc_time_seconds', young)];
+    };
+    answers.set(Q.jvm, jvmWith(1000, 24, 250));
+    expect(await read()).toEqual([24, 0.25]);
+    answers.set(Q.jvm, jvmWith(1000, 30, 300));
+    expect(await read()).toEqual([30, 0.3]);
+    // Down: the JVM series are absent, not frozen.
+    setDown(UNAVAILABLE);
+    expect(await read()).toEqual([undefined, undefined]);
+    // Back as a new JVM that already did more collections (40) than the old one had (30): all of them are new.
+    setDown(undefined);
+    answers.set(Q.jvm, jvmWith(2000, 40, 100));
+    expect(await read()).toEqual([70, 0.4]);
+    // The same JVM after a network blip: only what happened since.
+    setDown(UNAVAILABLE);
+    await read();
+    setDown(undefined);
+    answers.set(Q.jvm, jvmWith(2000, 45, 150));
+    expect(await read()).toEqual([75, 0.45]);
+  });
+
+  it('should read the page cache counters of Enterprise metrics (answers shaped from docs)', async () => {
+    const answers = communityAnswers();
+    answers.set(Q.components, enterpriseDocs.components!);
+    answers.set(Q.enterpriseJmx, enterpriseDocs.enterpriseJmx!);
+    const { collector } = setup(settings(), answers);
+    await collector.collectNow();
+    const p = (await collector.collect()).points;
+    expect(value(p, 'neo4j_page_cache_hits')).toBe(912345);
+    expect(value(p, 'neo4j_page_cache_faults')).toBe(2048);
+    expect(value(p, 'neo4j_page_cache_evictions')).toBe(512);
+    expect(value(p, 'neo4j_server_info', { neo4j_version: '5.26.30', edition: 'enterprise' })).toBe(1);
+  });
+
+  it('should say why the page cache size is absent when the setting is not set', async () => {
+    const answers = communityAnswers();
+    answers.set(Q.pageCacheSetting, [{ name: 'server.memory.pagecache.size', value: null }]);
+    const { collector } = setup(settings(), answers);
+    await collector.collectNow();
+    expect(collector.sourceStates().get('page_cache_setting')).toEqual({
+      state: 'unavailable',
+      detail: expect.stringContaining('is not set') as string,
+    });
   });
 
   it('should say how to turn Enterprise metrics on when the beans are missing (answers shaped from docs)', async () => {
