@@ -108,6 +108,7 @@ describe('resolveOtlpSettings', () => {
       timeoutMs: 10_000,
       compression: 'gzip',
       exportIntervalMs: undefined,
+      naming: 'prometheus',
     });
   });
 
