@@ -4,7 +4,7 @@
  */
 import { CATALOG, instrumentName } from './catalog.js';
 import type { MetricGroup } from './catalog.js';
-import { semconvMapping } from './semconv.js';
+import { SEMCONV_PACKAGE, semconvMapping } from './semconv.js';
 
 export const TABLE_BEGIN = '<!-- metric-table:begin (generated from src/catalog/catalog.ts) -->';
 export const TABLE_END = '<!-- metric-table:end -->';
@@ -47,7 +47,12 @@ const SCALE_TEXT: Record<number, string> = {
 
 /** The OTLP names under `otlp.naming: semconv`, one row per catalog metric. */
 export function renderSemconvTable(): string {
-  const lines: string[] = [SEMCONV_BEGIN, ''];
+  const lines: string[] = [
+    SEMCONV_BEGIN,
+    '',
+    `Names, units and attributes as in \`${SEMCONV_PACKAGE}\`.`,
+    '',
+  ];
   lines.push(
     '| config name | OTLP name (semconv) | convention | instrument | unit | attributes | value |',
     '|---|---|---|---|---|---|---|',

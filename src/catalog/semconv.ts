@@ -267,7 +267,7 @@ export function semconvMapping(name: string): SemconvMapping | undefined {
   return MAPPINGS.get(name);
 }
 
-/** Catalog names listed here (tests: every catalog metric is, and nothing else but names being added). */
+/** The names the mapping lists: every catalog metric (a test checks), and names about to join the catalog. */
 export function mappedNames(): readonly string[] {
   return Object.keys(SPECS);
 }
