@@ -58,6 +58,25 @@ export interface PipelineParts {
   otlp: OtlpPush | undefined;
   /** Builds the resource collections are reported under (the SDK's for an OTLP push). */
   resourceOf: (attributes: Attributes) => Resource;
+  /** Exported instrument name → config name (configNamesOf), when already made. */
+  configNames?: ReadonlyMap<string, string>;
+}
+
+/** The config name of every instrument name the configuration exports (`multi_agent_system_cpu_cores` → `cpu_count`). */
+export function configNamesOf(config: AgentConfig): Map<string, string> {
+  const pm = config.performance_monitor;
+  const prefix = pm.prometheus.metric_prefix;
+  const configNames = new Map<string, string>();
+  for (const e of CATALOG) configNames.set(instrumentName(prefix, e), e.name);
+  for (const e of customQueryEntries(config)) configNames.set(instrumentName(prefix, e), e.name);
+  for (const m of pm.application_metrics) {
+    const kind = m.type ?? catalogEntry(m.name)?.kind ?? 'gauge';
+    configNames.set(
+      instrumentName(prefix, { exportedName: catalogEntry(m.name)?.exportedName ?? m.name, kind }),
+      m.name,
+    );
+  }
+  return configNames;
 }
 
 export class Pipeline implements Component {
@@ -92,12 +111,32 @@ export class Pipeline implements Component {
     const probes = await buildProbes(config, ctx, gcTables, () => self.built?.latest?.samples ?? []);
     const settings = resolveOtlpSettings(config.performance_monitor.otlp, ctx.env);
     const otlpModule = settings === undefined ? undefined : await import('../export/otlp.js');
+    const semconv = settings?.naming === 'semconv' ? await import('../export/otlp-semconv.js') : undefined;
+    const configNames = configNamesOf(config);
+    const renamer =
+      semconv === undefined || otlpModule === undefined
+        ? undefined
+        : new semconv.SemconvRenamer({
+            nameOf: (n) => configNames.get(n) ?? n,
+            resourceOf: otlpModule.otlpResource,
+          });
     const otlp =
       settings === undefined || otlpModule === undefined
         ? undefined
-        : new otlpModule.OtlpPush(settings, ctx.clock, ctx.logger().child({ component: 'otlp' }));
+        : new otlpModule.OtlpPush(
+            settings,
+            ctx.clock,
+            ctx.logger().child({ component: 'otlp' }),
+            renamer === undefined ? undefined : (rm) => renamer.convert(rm),
+          );
     const resourceOf = otlpModule?.otlpResource ?? ((a: Attributes) => new StaticResource(a));
-    self.built = new Pipeline(config, ctx, slot, sources, { probes, gcTables, otlp, resourceOf });
+    self.built = new Pipeline(config, ctx, slot, sources, {
+      probes,
+      gcTables,
+      otlp,
+      resourceOf,
+      configNames,
+    });
     return self.built;
   }
 
@@ -124,16 +163,7 @@ export class Pipeline implements Component {
       timeoutMs: pm.system.probe_timeout?.ms ?? Math.min(5000, pm.collection_interval.ms),
     });
     const prefix = pm.prometheus.metric_prefix;
-    const configNames = new Map<string, string>();
-    for (const e of CATALOG) configNames.set(instrumentName(prefix, e), e.name);
-    for (const e of customQueryEntries(config)) configNames.set(instrumentName(prefix, e), e.name);
-    for (const m of pm.application_metrics) {
-      const kind = m.type ?? catalogEntry(m.name)?.kind ?? 'gauge';
-      configNames.set(
-        instrumentName(prefix, { exportedName: catalogEntry(m.name)?.exportedName ?? m.name, kind }),
-        m.name,
-      );
-    }
+    const configNames = parts.configNames ?? configNamesOf(config);
 
     const scope = { name: 'perf-monitor-agent', version };
     const groups: CatalogEntry['group'][] = pm.enabled_collectors.includes('system')

@@ -56,4 +56,6 @@ export const otlpSection = z.strictObject({
   timeout: durationField({ min: 100 }).optional(),
   compression: z.enum(['gzip', 'none']).optional(),
   export_interval: durationField({ min: 100 }).optional(),
+  /** prometheus (default): the names of /metrics; semconv: OpenTelemetry semantic conventions (catalog/semconv.ts). */
+  naming: z.enum(['prometheus', 'semconv']).optional(),
 });

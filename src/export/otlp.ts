@@ -41,9 +41,17 @@ export class OtlpPush {
   private _closed = false;
   private _shutdown: Promise<void> | undefined;
   private readonly _stats: OtlpPushStats = { exports: 0, failures: 0, skipped: 0 };
+  private readonly _transform: ((rm: ResourceMetrics) => ResourceMetrics) | undefined;
 
-  constructor(settings: OtlpSettings, clock: Clock, logger: Logger) {
+  /** `transform` rewrites each collection right before it is sent (semconv naming); skipped ones cost nothing. */
+  constructor(
+    settings: OtlpSettings,
+    clock: Clock,
+    logger: Logger,
+    transform?: (rm: ResourceMetrics) => ResourceMetrics,
+  ) {
     this._settings = settings;
+    this._transform = transform;
     this._clock = clock;
     this._logger = logger;
     this._exporter = new OTLPMetricExporter({
@@ -99,8 +107,19 @@ export class OtlpPush {
     return this._shutdown;
   }
 
-  private _export(rm: ResourceMetrics): Promise<void> {
+  private _export(collected: ResourceMetrics): Promise<void> {
     this._stats.exports++;
+    let rm: ResourceMetrics;
+    try {
+      rm = this._transform === undefined ? collected : this._transform(collected);
+    } catch (err) {
+      this._stats.failures++;
+      this._stats.lastError = `cannot convert the collection: ${errorMessage(err)}`;
+      if (!this._failing)
+        this._logger.warn('OTLP export failed', { endpoint: this.endpoint, error: this._stats.lastError });
+      this._failing = true;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       this._exporter.export(rm, (result) => {
         if (result.code === ExportResultCode.SUCCESS) {

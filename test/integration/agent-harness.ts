@@ -21,6 +21,8 @@ export interface AgentConfigOptions {
   port: number;
   interval?: string;
   otlpEndpoint?: string;
+  /** `otlp.naming` (with otlpEndpoint); the default when omitted. */
+  otlpNaming?: 'prometheus' | 'semconv';
   labels?: Record<string, string>;
   /** YAML lines appended under performance_monitor (indented by two spaces). */
   extra?: string;
@@ -38,7 +40,7 @@ export function agentConfigText(o: AgentConfigOptions): string {
     port: ${o.port}
     default_labels:
 ${labels}
-${o.otlpEndpoint === undefined ? '' : `  otlp:\n    endpoint: ${o.otlpEndpoint}\n    timeout: 2s\n`}${o.extra ?? ''}
+${o.otlpEndpoint === undefined ? '' : `  otlp:\n    endpoint: ${o.otlpEndpoint}\n    timeout: 2s\n`}${o.otlpNaming === undefined ? '' : `    naming: ${o.otlpNaming}\n`}${o.extra ?? ''}
 logging:
   level: debug
 `;

@@ -52,6 +52,7 @@ const SUBSYSTEMS: Record<string, RegExp> = {
   'Neo4j collector': /\/dist\/src\/probes\/neo4j\/collector\.js$/,
   'neo4j-driver': /\/node_modules\/neo4j-driver/,
   'OTLP exporter': /exporter-metrics-otlp/,
+  'semconv naming': /\/dist\/src\/(export\/otlp-semconv|catalog\/semconv)\.js$/,
   bcrypt: /\/node_modules\/bcryptjs\//,
   'status page': /\/dist\/src\/export\/status-page\.js$/,
   'OpenTelemetry SDK': /\/node_modules\/@opentelemetry\/sdk-metrics\//,
@@ -113,6 +114,37 @@ describeService('what a process loads (built package)', builtCliAvailable(), () 
       timeout: 30_000,
     });
     expect(loadedSubsystems(loaded)).toEqual(['OTLP exporter', 'OpenTelemetry SDK']);
+  });
+
+  it('should load the semconv mapping only with otlp.naming semconv', async () => {
+    const { dir, hooks, loaded } = setup();
+    const app = path.join(dir, 'app.cjs');
+    fs.writeFileSync(app, APP);
+    const config = path.join(dir, 'semconv.yaml');
+    fs.writeFileSync(
+      config,
+      [
+        'performance_monitor:',
+        '  enabled_collectors: [application]',
+        '  prometheus:',
+        '    port: 0',
+        '  otlp:',
+        '    endpoint: http://127.0.0.1:1/v1/metrics',
+        '    timeout: 500ms',
+        '    naming: semconv',
+        '',
+      ].join('\n'),
+    );
+    const { stderr } = await run(
+      NODE,
+      ['--import', hooks, '--require', path.join(DIST, 'register.js'), app],
+      {
+        env: { ...withoutConfig(process.env), LOADED_FILE: loaded, PERF_MONITOR_CONFIG: config },
+        timeout: 30_000,
+      },
+    );
+    expect(stderr).toContain('agent started');
+    expect(loadedSubsystems(loaded)).toEqual(['OTLP exporter', 'semconv naming', 'OpenTelemetry SDK']);
   });
 
   it('should load alerting and notifications, and no history, Neo4j, OTLP or bcrypt, as the daemon on the default configuration', async () => {

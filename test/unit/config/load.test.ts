@@ -587,6 +587,16 @@ describe('loadConfigFile', () => {
       ).toBe(true);
     });
 
+    it('should take otlp.naming prometheus or semconv, and name the key for anything else', async () => {
+      const otlp = (naming: string): string =>
+        `performance_monitor:\n  otlp:\n    endpoint: http://collector:4318/v1/metrics\n    naming: ${naming}\n`;
+      expect(parse(otlp('semconv')).performance_monitor.otlp.naming).toBe('semconv');
+      expect(parse(otlp('prometheus')).performance_monitor.otlp.naming).toBe('prometheus');
+      const err = await parseErrors(otlp('otel'));
+      expect(err.issues.map((i) => i.path)).toEqual([`${PM}.otlp.naming`]);
+      expect(err.issues[0]!.message).toContain('"semconv"');
+    });
+
     it('should not count an empty OTEL_EXPORTER_OTLP_ENDPOINT as an endpoint', async () => {
       const text = fs.readFileSync(invalidFixture('otlp-enabled-without-endpoint.yaml'), 'utf8');
       const err = await parseErrors(text, { OTEL_EXPORTER_OTLP_ENDPOINT: '' });

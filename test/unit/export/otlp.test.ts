@@ -108,7 +108,13 @@ describe('resolveOtlpSettings', () => {
       timeoutMs: 10_000,
       compression: 'gzip',
       exportIntervalMs: undefined,
+      naming: 'prometheus',
     });
+  });
+
+  it('should take the naming from the config, prometheus by default', () => {
+    expect(resolveOtlpSettings(cfg({ naming: 'semconv' }), ENDPOINT)?.naming).toBe('semconv');
+    expect(resolveOtlpSettings(cfg({ naming: 'prometheus' }), ENDPOINT)?.naming).toBe('prometheus');
   });
 
   it('should merge headers: base variable < metrics variable < config, percent-decoded', () => {
@@ -291,7 +297,10 @@ describe('OtlpPush', () => {
     await meter.provider.shutdown();
   });
 
-  function makePush(settings: Partial<OtlpSettings> = {}): OtlpPush {
+  function makePush(
+    settings: Partial<OtlpSettings> = {},
+    transform?: (rm: ResourceMetrics) => ResourceMetrics,
+  ): OtlpPush {
     const push = new OtlpPush(
       {
         endpoint: receiver.endpoint,
@@ -303,6 +312,7 @@ describe('OtlpPush', () => {
       },
       clock,
       logger,
+      transform,
     );
     pushes.push(push);
     return push;
@@ -343,6 +353,41 @@ describe('OtlpPush', () => {
     expect(req?.headers['content-type']).toBe('application/x-protobuf');
     expect(req?.body[0]).toBe(0x0a);
     expect(req?.body.toString('latin1')).toContain('multi_agent_system_ticks_total');
+  });
+
+  it('should send the transformed collection when a transform is given (semconv naming)', async () => {
+    const seen: ResourceMetrics[] = [];
+    const push = makePush({ compression: 'none' }, (rm) => {
+      seen.push(rm);
+      const [sm] = rm.scopeMetrics;
+      const metrics = sm!.metrics.map((m) => ({
+        ...m,
+        descriptor: { ...m.descriptor, name: 'renamed.ticks' },
+      }));
+      return { resource: rm.resource, scopeMetrics: [{ scope: sm!.scope, metrics }] };
+    });
+    const rm = await collect();
+    push.offer(rm);
+    await exported(push);
+    expect(seen).toEqual([rm]);
+    const body = receiver.requests[0]!.body.toString('latin1');
+    expect(body).toContain('renamed.ticks');
+    expect(body).not.toContain('multi_agent_system_ticks_total');
+    expect(push.stats).toEqual({ exports: 1, failures: 0, skipped: 0 });
+  });
+
+  it('should count a transform that throws as a failed export, warn once and send nothing', async () => {
+    const push = makePush({}, () => {
+      throw new Error('bad mapping');
+    });
+    for (let i = 0; i < 2; i++) {
+      push.offer(await collect());
+      await exported(push);
+    }
+    expect(receiver.requests).toHaveLength(0);
+    expect(push.stats).toMatchObject({ exports: 2, failures: 2 });
+    expect(push.stats.lastError).toContain('bad mapping');
+    expect(logger.find('warn', 'OTLP export failed')).toHaveLength(1);
   });
 
   it('should count failures, warn once per outage, and log the recovery', async () => {
