@@ -22,26 +22,8 @@ import type { SemconvMapping } from '../../../src/catalog/semconv.js';
 
 const METRICS_DOC = fileURLToPath(new URL('../../../docs/metrics.md', import.meta.url));
 
-/** Mapped ahead of their catalog entries (Neo4j server health, outgoing HTTP); remove once in the catalog. */
-const ANTICIPATED = new Set([
-  'http_client_request_duration',
-  'neo4j_jvm_heap_used_bytes',
-  'neo4j_jvm_heap_committed_bytes',
-  'neo4j_jvm_heap_max_bytes',
-  'neo4j_jvm_heap_used_ratio',
-  'neo4j_jvm_nonheap_used_bytes',
-  'neo4j_jvm_gc_collections',
-  'neo4j_jvm_gc_time_seconds',
-  'neo4j_jvm_threads',
-  'neo4j_process_cpu_utilization',
-  'neo4j_process_open_fds',
-  'neo4j_process_max_fds',
-  'neo4j_page_cache_size_bytes',
-  'neo4j_page_cache_hits',
-  'neo4j_page_cache_faults',
-  'neo4j_page_cache_evictions',
-  'neo4j_server_info',
-]);
+/** Mapped ahead of their catalog entries (outgoing HTTP); remove once in the catalog. */
+const ANTICIPATED = new Set(['http_client_request_duration']);
 
 const DIST = path.dirname(createRequire(import.meta.url).resolve('@opentelemetry/semantic-conventions'));
 
