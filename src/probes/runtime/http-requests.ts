@@ -3,7 +3,7 @@
  * node:diagnostics_channel (`http.server.request.start` / `http.server.response.finish`), so it works for
  * CommonJS and ESM applications alike and patches no module. The endpoint label is the route template when
  * a framework matched one (routes/: Express `req.baseUrl + req.route.path`, Fastify
- * `request.routeOptions.url`), `unmatched` when a framework answered 404 without matching a route (so that
+ * `request.routeOptions.url`, Koa with @koa/router `ctx._matchedRoute`), `unmatched` when a framework answered 404 without matching a route (so that
  * scans of random paths cannot grow the series), else the path with ids collapsed (normalizeEndpoint, for
  * plain node:http servers and for what a framework's middleware answered outside any route); the
  * cardinality limit of the API metrics bounds what is left. Query strings are never recorded.
@@ -18,6 +18,8 @@ import type { ApplicationRecorder } from '../../telemetry/application-recorder.j
 import { expressRoute } from './routes/express.js';
 import type { ExpressRequest } from './routes/express.js';
 import { FastifyRoutes } from './routes/fastify.js';
+import { koaRoute, KoaRoutes } from './routes/koa.js';
+import type { KoaRequest } from './routes/koa.js';
 import { ROUTE_SLOT, UNMATCHED_ENDPOINT } from './routes/route-slot.js';
 import type { RouteSlotted } from './routes/route-slot.js';
 
@@ -25,6 +27,7 @@ const STARTED = Symbol('perf-monitor-agent.requestStart');
 
 type TimedRequest = IncomingMessage &
   ExpressRequest &
+  KoaRequest &
   RouteSlotted & {
     [STARTED]?: number;
   };
@@ -96,6 +99,7 @@ export class HttpRequestMetrics {
   private _started = false;
   private readonly _endpoints = new Map<string, string>();
   private readonly _fastify: FastifyRoutes;
+  private readonly _koa: KoaRoutes;
   // Subscribers run inside the application's request path, and a throw there would be rethrown by
   // diagnostics_channel as the application's uncaughtException.
   private readonly _onStart = guarded(
@@ -130,6 +134,7 @@ export class HttpRequestMetrics {
   constructor(opts: HttpRequestMetricsOptions) {
     this._opts = opts;
     this._fastify = new FastifyRoutes(() => opts.logger?.());
+    this._koa = new KoaRoutes(() => opts.logger?.());
   }
 
   /**
@@ -141,6 +146,13 @@ export class HttpRequestMetrics {
     const slot = request[ROUTE_SLOT];
     if (typeof slot === 'string') return slot;
     let framework = slot === null;
+    if (!framework) {
+      const koa = koaRoute(request);
+      if (koa.koa) {
+        if (koa.route !== undefined) return koa.route;
+        framework = true;
+      }
+    }
     if (!framework) {
       const express = expressRoute(request);
       if (express.express) {
@@ -170,6 +182,7 @@ export class HttpRequestMetrics {
       diagnostics.subscribe('http.server.request.start', this._onStart);
       diagnostics.subscribe('http.server.response.finish', this._onFinish);
       this._fastify.start();
+      this._koa.start();
       this._started = true;
     }
     return Promise.resolve();
@@ -180,6 +193,7 @@ export class HttpRequestMetrics {
       diagnostics.unsubscribe('http.server.request.start', this._onStart);
       diagnostics.unsubscribe('http.server.response.finish', this._onFinish);
       this._fastify.shutdown();
+      this._koa.shutdown();
       this._started = false;
     }
     return Promise.resolve();

@@ -12,6 +12,7 @@ import { guardedFailures } from '../../../../src/lib/guard.js';
 import { HttpRequestMetrics } from '../../../../src/probes/runtime/http-requests.js';
 import { expressRoute } from '../../../../src/probes/runtime/routes/express.js';
 import { FastifyRoutes, markFastifyRoute } from '../../../../src/probes/runtime/routes/fastify.js';
+import { KOA_CONTEXT, koaRoute, wrapCreateContext } from '../../../../src/probes/runtime/routes/koa.js';
 import { NO_ROUTE, ROUTE_SLOT } from '../../../../src/probes/runtime/routes/route-slot.js';
 import type { RouteSlotted } from '../../../../src/probes/runtime/routes/route-slot.js';
 import type { ApplicationRecorder } from '../../../../src/telemetry/application-recorder.js';
@@ -91,6 +92,45 @@ describe('markFastifyRoute', () => {
     hook!({ raw, routeOptions: { url: '/a' } }, {}, () => done++);
     expect(done).toBe(2);
     expect(ROUTE_SLOT in raw).toBe(false);
+  });
+});
+
+describe('koaRoute and wrapCreateContext', () => {
+  it.each([
+    [{}, { koa: false }],
+    [{ [KOA_CONTEXT]: {} }, { koa: true, route: undefined }],
+    [
+      { [KOA_CONTEXT]: { _matchedRoute: '/api/users/:id', routerPath: '/other' } },
+      { koa: true, route: '/api/users/:id' },
+    ],
+    [{ [KOA_CONTEXT]: { routerPath: '/health' } }, { koa: true, route: '/health' }],
+    [{ [KOA_CONTEXT]: { _matchedRoute: /x/ } }, { koa: true, route: undefined }],
+  ])('should read %o as %j', (req, wanted) => {
+    expect(koaRoute(req)).toEqual(wanted);
+  });
+
+  it("should link Koa's context to the raw request, return it unchanged, and undo", () => {
+    const made: unknown[] = [];
+    class Application {
+      createContext(req: object, res: object): object {
+        const ctx = { req, res, app: this };
+        made.push(ctx);
+        return ctx;
+      }
+    }
+    const original = Object.getOwnPropertyDescriptor(Application.prototype, 'createContext')!
+      .value as unknown;
+    const undo = wrapCreateContext(Application);
+    expect(wrapCreateContext(Application)()).toBeUndefined(); // wrapped once only
+    const app = new Application();
+    const req = {};
+    const ctx = app.createContext(req, {});
+    expect(ctx).toBe(made[0]);
+    expect(ctx).toEqual({ req, res: {}, app });
+    expect((req as Record<symbol, unknown>)[KOA_CONTEXT]).toBe(ctx);
+    undo();
+    expect(Object.getOwnPropertyDescriptor(Application.prototype, 'createContext')!.value).toBe(original);
+    expect(wrapCreateContext({})()).toBeUndefined();
   });
 });
 
