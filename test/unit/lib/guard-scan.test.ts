@@ -136,12 +136,6 @@ const ALLOWED: readonly Allowed[] = [
     reason: 'an argument of the guardPromise(...) call just above it',
   },
   {
-    file: 'probes/runtime/neo4j-driver.ts',
-    line: 'this._hooks = module.registerHooks({',
-    reason:
-      "the hook's own part is inside try/catch; what nextLoad throws is the application's own module error and must reach it",
-  },
-  {
     file: 'telemetry/worker-bridge.ts',
     line: 'setImmediate(this._flush);',
     reason: '_flush is guarded where it is defined',
@@ -162,8 +156,8 @@ const ALLOWED: readonly Allowed[] = [
     reason: 'the subscribers _onStart and _onFinish are guarded where they are defined',
   },
   {
-    file: 'probes/runtime/routes/koa.ts',
-    line: 'this._hooks = module.registerHooks({',
+    file: 'lib/module-hook.ts',
+    line: 'return module.registerHooks({',
     reason:
       "the hook's own part is inside try/catch; what nextLoad throws is the application's own module error and must reach it",
   },

@@ -10,14 +10,15 @@
  * context it returns on the raw request under a symbol, and returns it unchanged. The HTTP request metrics
  * read the route from that context when the response finishes.
  */
-import fs from 'node:fs';
 import module from 'node:module';
-import { fileURLToPath } from 'node:url';
 import type { GuardLogger } from '../../../lib/guard.js';
-import { guarded, reportCaught } from '../../../lib/guard.js';
+import type { ModuleHook } from '../../../lib/module-hook.js';
+import { guarded } from '../../../lib/guard.js';
+import { appendExportsCall } from '../../../lib/module-hook.js';
 import { boundTemplate } from './route-slot.js';
 
-const SLOT = Symbol.for('perf-monitor-agent.koa');
+const SLOT_NAME = 'perf-monitor-agent.koa';
+const SLOT = Symbol.for(SLOT_NAME);
 /** The Koa context of a raw request. */
 export const KOA_CONTEXT = Symbol.for('perf-monitor-agent.koa-context');
 const ORIGINAL = Symbol('perf-monitor-agent.koa-original');
@@ -69,7 +70,7 @@ type Slot = { [SLOT]?: (exports: unknown) => void };
 
 export class KoaRoutes {
   private readonly _logger: GuardLogger;
-  private _hooks: { deregister(): void } | undefined;
+  private _hooks: ModuleHook | undefined;
   private readonly _restore: (() => void)[] = [];
 
   constructor(logger: GuardLogger) {
@@ -82,24 +83,8 @@ export class KoaRoutes {
     (globalThis as Slot)[SLOT] = guarded(this._logger, 'koa patch', (exports: unknown) =>
       this._restore.push(wrapCreateContext(exports)),
     );
-    this._hooks = module.registerHooks({
-      load: (url, context, nextLoad) => {
-        const loaded = nextLoad(url, context);
-        if (!APPLICATION_FILE.test(url) || !url.startsWith('file:')) return loaded;
-        try {
-          const raw = loaded.source ?? fs.readFileSync(fileURLToPath(url));
-          const source = typeof raw === 'string' ? raw : Buffer.from(raw as Uint8Array).toString('utf8');
-          return {
-            ...loaded,
-            source: `${source}\n;globalThis[Symbol.for('perf-monitor-agent.koa')]?.(module.exports);\n`,
-          };
-        } catch (err) {
-          // The module as the application would have had it: its routes are then not known.
-          reportCaught(this._logger, 'koa module hook', err);
-          return loaded;
-        }
-      },
-    });
+    // A failure of the hook leaves Koa as the application would have had it: its routes are then not known.
+    this._hooks = appendExportsCall(APPLICATION_FILE, SLOT_NAME, this._logger, 'koa module hook');
   }
 
   shutdown(): void {
