@@ -1,9 +1,12 @@
 /**
  * Every HTTP server request of the process, recorded into the API request metrics through
  * node:diagnostics_channel (`http.server.request.start` / `http.server.response.finish`), so it works for
- * CommonJS and ESM applications alike and patches no module. The endpoint label is the framework route
- * when one is known at the end of the response (Express: `req.baseUrl + req.route.path`), else the path
- * with ids collapsed (normalizeEndpoint); the cardinality limit of the API metrics bounds what is left.
+ * CommonJS and ESM applications alike and patches no module. The endpoint label is the route template when
+ * a framework matched one (routes/: Express `req.baseUrl + req.route.path`, Fastify
+ * `request.routeOptions.url`, Koa with @koa/router `ctx._matchedRoute`), `unmatched` when a framework answered 404 without matching a route (so that
+ * scans of random paths cannot grow the series), else the path with ids collapsed (normalizeEndpoint, for
+ * plain node:http servers and for what a framework's middleware answered outside any route); the
+ * cardinality limit of the API metrics bounds what is left. Query strings are never recorded.
  * Responses with status 500 and above are also counted as API errors (error_type `http_<status>`).
  */
 import diagnostics from 'node:diagnostics_channel';
@@ -12,14 +15,22 @@ import type { Clock } from '../../lib/clock.js';
 import { guarded } from '../../lib/guard.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ApplicationRecorder } from '../../telemetry/application-recorder.js';
+import { expressRoute } from './routes/express.js';
+import type { ExpressRequest } from './routes/express.js';
+import { FastifyRoutes } from './routes/fastify.js';
+import { koaRoute, KoaRoutes } from './routes/koa.js';
+import type { KoaRequest } from './routes/koa.js';
+import { ROUTE_SLOT, UNMATCHED_ENDPOINT } from './routes/route-slot.js';
+import type { RouteSlotted } from './routes/route-slot.js';
 
 const STARTED = Symbol('perf-monitor-agent.requestStart');
 
-type TimedRequest = IncomingMessage & {
-  [STARTED]?: number;
-  route?: { path?: unknown };
-  baseUrl?: unknown;
-};
+type TimedRequest = IncomingMessage &
+  ExpressRequest &
+  KoaRequest &
+  RouteSlotted & {
+    [STARTED]?: number;
+  };
 
 interface StartMessage {
   request: TimedRequest;
@@ -71,13 +82,6 @@ export function normalizeEndpoint(url: string | undefined): string {
   return `/${out.join('/')}`;
 }
 
-function routeOf(req: TimedRequest): string | undefined {
-  const path = req.route?.path;
-  if (typeof path !== 'string') return undefined;
-  const base = typeof req.baseUrl === 'string' ? req.baseUrl : '';
-  return base + path;
-}
-
 /** Paths already normalized; cleared when full, so that distinct paths cannot grow it. */
 const ENDPOINT_CACHE_SIZE = 4096;
 
@@ -94,6 +98,8 @@ export class HttpRequestMetrics {
   private readonly _opts: HttpRequestMetricsOptions;
   private _started = false;
   private readonly _endpoints = new Map<string, string>();
+  private readonly _fastify: FastifyRoutes;
+  private readonly _koa: KoaRoutes;
   // Subscribers run inside the application's request path, and a throw there would be rethrown by
   // diagnostics_channel as the application's uncaughtException.
   private readonly _onStart = guarded(
@@ -117,9 +123,9 @@ export class HttpRequestMetrics {
       if (t0 === undefined) return;
       // The recorder counts invalid input itself: anything thrown from here on is the guard's to report.
       const seconds = (this._opts.clock.monotonicMs() - t0) / 1000;
-      const endpoint = routeOf(request) ?? this._endpoint(request.url);
-      const method = request.method ?? 'OTHER';
       const status = response.statusCode;
+      const endpoint = this._endpointOf(request, status);
+      const method = request.method ?? 'OTHER';
       this._opts.recorder.recordApiRequest(endpoint, method, seconds, status);
       if (status >= 500) this._opts.recorder.recordApiError(endpoint, method, `http_${status}`);
     },
@@ -127,6 +133,37 @@ export class HttpRequestMetrics {
 
   constructor(opts: HttpRequestMetricsOptions) {
     this._opts = opts;
+    this._fastify = new FastifyRoutes(() => opts.logger?.());
+    this._koa = new KoaRoutes(() => opts.logger?.());
+  }
+
+  /**
+   * The endpoint label of a finished request: the route template a framework matched; `unmatched` when
+   * the framework answered 404 without a route; else the normalized path (no framework, or a framework's
+   * middleware answered before any route, e.g. static files or an authentication check).
+   */
+  private _endpointOf(request: TimedRequest, status: number): string {
+    const slot = request[ROUTE_SLOT];
+    if (typeof slot === 'string') return slot;
+    let framework = slot === null;
+    if (!framework) {
+      const koa = koaRoute(request);
+      if (koa.koa) {
+        if (koa.route !== undefined) return koa.route;
+        framework = true;
+      }
+    }
+    if (!framework) {
+      const express = expressRoute(request);
+      if (express.express) {
+        if (express.path !== undefined)
+          return express.base === '' ? express.path : this._endpoint(express.base) + express.path;
+        framework = true;
+      }
+    }
+    if (framework && status === 404) return UNMATCHED_ENDPOINT;
+    // Inside a mounted router or middleware Express strips the mount path from req.url.
+    return this._endpoint(typeof request.originalUrl === 'string' ? request.originalUrl : request.url);
   }
 
   private _endpoint(url: string | undefined): string {
@@ -144,6 +181,8 @@ export class HttpRequestMetrics {
     if (!this._started) {
       diagnostics.subscribe('http.server.request.start', this._onStart);
       diagnostics.subscribe('http.server.response.finish', this._onFinish);
+      this._fastify.start();
+      this._koa.start();
       this._started = true;
     }
     return Promise.resolve();
@@ -153,6 +192,8 @@ export class HttpRequestMetrics {
     if (this._started) {
       diagnostics.unsubscribe('http.server.request.start', this._onStart);
       diagnostics.unsubscribe('http.server.response.finish', this._onFinish);
+      this._fastify.shutdown();
+      this._koa.shutdown();
       this._started = false;
     }
     return Promise.resolve();

@@ -14,14 +14,14 @@
  * error before a database was chosen); query_kind is the server's query type (r → read, w and rw →
  * write, s → schema), or on an error the kind guessed from the Cypher text (classifyCypher).
  */
-import fs from 'node:fs';
 import module from 'node:module';
-import { fileURLToPath } from 'node:url';
 import type { Clock } from '../../lib/clock.js';
-import { guarded, reportCaught } from '../../lib/guard.js';
+import { guarded } from '../../lib/guard.js';
 import type { GuardLogger } from '../../lib/guard.js';
+import { appendExportsCall } from '../../lib/module-hook.js';
 
-const SLOT = Symbol.for('perf-monitor-agent.neo4j-driver');
+const SLOT_NAME = 'perf-monitor-agent.neo4j-driver';
+const SLOT = Symbol.for(SLOT_NAME);
 /**
  * Set on the sessions of the agent's own Neo4j collector: their queries are the agent's, not the
  * application's, and are never recorded (the application and the agent may share one neo4j-driver).
@@ -170,24 +170,9 @@ export class Neo4jDriverMetrics {
     (globalThis as Slot)[SLOT] = guarded(this._opts.logger, 'neo4j-driver patch', (exports: unknown) =>
       this.patchExports(exports),
     );
-    this._hooks = module.registerHooks({
-      load: (url, context, nextLoad) => {
-        const loaded = nextLoad(url, context);
-        if (!DRIVER_FILE.test(url) || !url.startsWith('file:')) return loaded;
-        try {
-          const raw = loaded.source ?? fs.readFileSync(fileURLToPath(url));
-          const source = typeof raw === 'string' ? raw : Buffer.from(raw as Uint8Array).toString('utf8');
-          return {
-            ...loaded,
-            source: `${source}\n;globalThis[Symbol.for('perf-monitor-agent.neo4j-driver')]?.(module.exports);\n`,
-          };
-        } catch (err) {
-          // The module as the application would have had it: its queries are then not measured.
-          reportCaught(this._opts.logger, 'neo4j-driver module hook', err);
-          return loaded;
-        }
-      },
-    });
+    // A failure of the hook leaves the module as the application would have had it: its queries are then not
+    // measured.
+    this._hooks = appendExportsCall(DRIVER_FILE, SLOT_NAME, this._opts.logger, 'neo4j-driver module hook');
     return Promise.resolve();
   }
 
