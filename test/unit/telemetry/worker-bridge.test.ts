@@ -3,7 +3,7 @@ import { parseConfigText } from '../../../src/agent/load-config.js';
 import { ManualClock } from '../../../src/lib/clock.js';
 import { guardedFailures } from '../../../src/lib/guard.js';
 import { ApplicationMetrics } from '../../../src/telemetry/application-metrics.js';
-import type { ApplicationRecorder } from '../../../src/telemetry/application-recorder.js';
+import type { ApplicationRecorder, HttpClientRecorder } from '../../../src/telemetry/application-recorder.js';
 import {
   ApplicationBridge,
   LOST_BATCHES_PLACE,
@@ -135,7 +135,7 @@ describe('WorkerApplicationMetrics and ApplicationBridge', () => {
         if (name === 'bad') throw new Error('broken recorder');
         hits.push(name);
       },
-    } as unknown as ApplicationRecorder;
+    } as unknown as ApplicationRecorder & HttpClientRecorder;
     expect(() => replayBatch([7, 'bad', 0, 0, 0, 7, 'good', 0, 0, 0], throwing)).not.toThrow();
     expect(hits).toEqual(['good']);
     expect(guardedFailures().get(where)).toBe(before + 1);
