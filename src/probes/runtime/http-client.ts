@@ -294,14 +294,21 @@ export class HttpClientMetrics {
     return a;
   }
 
+  /** The channels and their subscribers (each guarded where it is defined). */
+  private _subscriptions(): [string, (message: unknown) => void][] {
+    return [
+      ['undici:request:create', this._onUndiciCreate],
+      ['undici:request:headers', this._onUndiciHeaders],
+      ['undici:request:error', this._onUndiciError],
+      ['http.client.request.start', this._onHttpStart],
+      ['http.client.response.finish', this._onHttpFinish],
+      ['http.client.request.error', this._onHttpError],
+    ];
+  }
+
   start(): Promise<void> {
     if (!this._started) {
-      diagnostics.subscribe('undici:request:create', this._onUndiciCreate);
-      diagnostics.subscribe('undici:request:headers', this._onUndiciHeaders);
-      diagnostics.subscribe('undici:request:error', this._onUndiciError);
-      diagnostics.subscribe('http.client.request.start', this._onHttpStart);
-      diagnostics.subscribe('http.client.response.finish', this._onHttpFinish);
-      diagnostics.subscribe('http.client.request.error', this._onHttpError);
+      for (const [channel, fn] of this._subscriptions()) diagnostics.subscribe(channel, fn);
       this._started = true;
     }
     return Promise.resolve();
@@ -309,12 +316,7 @@ export class HttpClientMetrics {
 
   shutdown(): Promise<void> {
     if (this._started) {
-      diagnostics.unsubscribe('undici:request:create', this._onUndiciCreate);
-      diagnostics.unsubscribe('undici:request:headers', this._onUndiciHeaders);
-      diagnostics.unsubscribe('undici:request:error', this._onUndiciError);
-      diagnostics.unsubscribe('http.client.request.start', this._onHttpStart);
-      diagnostics.unsubscribe('http.client.response.finish', this._onHttpFinish);
-      diagnostics.unsubscribe('http.client.request.error', this._onHttpError);
+      for (const [channel, fn] of this._subscriptions()) diagnostics.unsubscribe(channel, fn);
       this._started = false;
     }
     return Promise.resolve();
