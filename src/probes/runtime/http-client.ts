@@ -169,7 +169,7 @@ function undiciFromAgent(headers: unknown): boolean {
  * response, or at a failure before one (an error while the body is read finds the mark gone).
  */
 function taken(request: TimedRequest | undefined): number | undefined {
-  if (request === undefined) return undefined;
+  if (typeof request !== 'object' || request === null) return undefined;
   const t0 = request[STARTED];
   if (t0 !== undefined) request[STARTED] = undefined;
   return t0;
@@ -196,7 +196,7 @@ export class HttpClientMetrics {
     'http client request create',
     (message: unknown): void => {
       const request = (message as RequestMessage | undefined)?.request;
-      if (request === undefined || undiciFromAgent(request.headers)) return;
+      if (typeof request !== 'object' || request === null || undiciFromAgent(request.headers)) return;
       request[STARTED] = this._opts.clock.monotonicMs();
     },
   );
@@ -225,7 +225,9 @@ export class HttpClientMetrics {
     'http client request start',
     (message: unknown): void => {
       const request = (message as RequestMessage | undefined)?.request;
-      if (request === undefined || isAgentUserAgent(request.getHeader?.('user-agent'))) return;
+      if (typeof request !== 'object' || request === null) return;
+      if (typeof request.getHeader === 'function' && isAgentUserAgent(request.getHeader('user-agent')))
+        return;
       request[STARTED] = this._opts.clock.monotonicMs();
     },
   );
