@@ -191,69 +191,51 @@ export class HttpClientMetrics {
   private readonly _addresses = new Map<string, string>();
   // Subscribers run inside the application's requests, where a throw would be rethrown by diagnostics_channel
   // as the application's uncaughtException.
-  private readonly _onUndiciCreate = guarded(
-    () => this._opts.logger?.(),
-    'http client request create',
-    (message: unknown): void => {
-      const request = (message as RequestMessage | undefined)?.request;
-      if (typeof request !== 'object' || request === null || undiciFromAgent(request.headers)) return;
-      request[STARTED] = this._opts.clock.monotonicMs();
-    },
+  private readonly _onUndiciCreate = this._starter('http client request create', (request) =>
+    undiciFromAgent(request.headers),
   );
-  private readonly _onUndiciHeaders = guarded(
-    () => this._opts.logger?.(),
-    'http client response headers',
-    (message: unknown): void => {
-      const { request, response } = (message ?? {}) as ResponseMessage;
-      const t0 = taken(request);
-      if (t0 === undefined) return;
-      this._record(t0, request!, this._origin(request!.origin), response?.statusCode, undefined);
-    },
-  );
-  private readonly _onUndiciError = guarded(
-    () => this._opts.logger?.(),
-    'http client request error',
-    (message: unknown): void => {
-      const { request, error } = (message ?? {}) as ErrorMessage;
-      const t0 = taken(request);
-      if (t0 === undefined) return;
-      this._record(t0, request!, this._origin(request!.origin), undefined, error ?? 'unknown');
-    },
-  );
-  private readonly _onHttpStart = guarded(
-    () => this._opts.logger?.(),
+  private readonly _onUndiciHeaders = this._finisher('http client response headers', 'undici', false);
+  private readonly _onUndiciError = this._finisher('http client request error', 'undici', true);
+  private readonly _onHttpStart = this._starter(
     'http client request start',
-    (message: unknown): void => {
-      const request = (message as RequestMessage | undefined)?.request;
-      if (typeof request !== 'object' || request === null) return;
-      if (typeof request.getHeader === 'function' && isAgentUserAgent(request.getHeader('user-agent')))
-        return;
-      request[STARTED] = this._opts.clock.monotonicMs();
-    },
+    (request) => typeof request.getHeader === 'function' && isAgentUserAgent(request.getHeader('user-agent')),
   );
-  private readonly _onHttpFinish = guarded(
-    () => this._opts.logger?.(),
-    'http client response finish',
-    (message: unknown): void => {
-      const { request, response } = (message ?? {}) as ResponseMessage;
-      const t0 = taken(request);
-      if (t0 === undefined) return;
-      this._record(t0, request!, this._host(request!), response?.statusCode, undefined);
-    },
-  );
-  private readonly _onHttpError = guarded(
-    () => this._opts.logger?.(),
-    'http client request error',
-    (message: unknown): void => {
-      const { request, error } = (message ?? {}) as ErrorMessage;
-      const t0 = taken(request);
-      if (t0 === undefined) return;
-      this._record(t0, request!, this._host(request!), undefined, error ?? 'unknown');
-    },
-  );
+  private readonly _onHttpFinish = this._finisher('http client response finish', 'node', false);
+  private readonly _onHttpError = this._finisher('http client request error', 'node', true);
 
   constructor(opts: HttpClientMetricsOptions) {
     this._opts = opts;
+  }
+
+  /** A start subscriber: marks the request with its start time, unless it is the agent's own. */
+  private _starter(where: string, fromAgent: (request: TimedRequest) => boolean): (message: unknown) => void {
+    return guarded(
+      () => this._opts.logger?.(),
+      where,
+      (message: unknown): void => {
+        const request = (message as RequestMessage | undefined)?.request;
+        if (typeof request !== 'object' || request === null || fromAgent(request)) return;
+        request[STARTED] = this._opts.clock.monotonicMs();
+      },
+    );
+  }
+
+  /**
+   * A response (`failure` false: message `{ request, response }`) or failure (`{ request, error }`) subscriber
+   * of undici's or node's channels, which say where the request went differently.
+   */
+  private _finisher(where: string, source: 'undici' | 'node', failure: boolean): (message: unknown) => void {
+    return guarded(
+      () => this._opts.logger?.(),
+      where,
+      (message: unknown): void => {
+        const { request, response, error } = (message ?? {}) as ResponseMessage & ErrorMessage;
+        const t0 = taken(request);
+        if (t0 === undefined) return;
+        const server = source === 'undici' ? this._origin(request!.origin) : this._host(request!);
+        this._record(t0, request!, server, response?.statusCode, failure ? (error ?? 'unknown') : undefined);
+      },
+    );
   }
 
   /** Records a finished request: its response's status, or its failure (status `error` and an error). */
