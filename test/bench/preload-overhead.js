@@ -133,7 +133,7 @@ async function measureServer(scenario, args, agent) {
 }
 
 /** Client CPU per request of the fetch loop against a trivial server (no agent) on the other CPU. */
-async function measureClient(args) {
+async function measureClient(args, agent) {
   const { server: target, port } = await startServer('trivial-server.cjs', [], false, 0);
   const agentPort = await freePort();
   const client = spawnChild(process.execPath, [...args, path.join(APPS, 'fetch-loop.cjs')], {
@@ -144,8 +144,9 @@ async function measureClient(args) {
       ...process.env,
       PERF_MONITOR_PORT: String(agentPort),
       TARGET_URL: `http://127.0.0.1:${port}/`,
-      // Longer than the servers' warm-up: the agent starts while the loop runs (its start is not measured).
-      WARMUP_S: String(WARMUP_S + 2),
+      // The agent's start is not part of the cost per request: the loop starts once the agent is ready.
+      ...(agent ? { READY_URL: `http://127.0.0.1:${agentPort}/-/ready` } : {}),
+      WARMUP_S: String(WARMUP_S),
       MEASURE_S: String(MEASURE_S),
     },
   });
@@ -167,7 +168,9 @@ for (const scenario of SCENARIOS) {
     for (const [name, args, agent] of scenario.variants)
       results
         .get(name)
-        .push(scenario.client ? await measureClient(args) : await measureServer(scenario, args, agent));
+        .push(
+          scenario.client ? await measureClient(args, agent) : await measureServer(scenario, args, agent),
+        );
   }
   const med = (name, key) => median(results.get(name).map((x) => x[key]));
   const [none, ours, peer] = scenario.variants.map(([name]) => name);
