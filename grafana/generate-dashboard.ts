@@ -220,6 +220,34 @@ export const ROWS: readonly RowSpec[] = [
         'Request errors counted since the agents started.',
         `sum(${m('api_error_count_total')})`,
       ),
+      graph(
+        'Outgoing HTTP Request Rate',
+        'reqps',
+        "The application's outgoing requests per second by server and status (status error: failed before a response).",
+        [
+          q(
+            `sum by (server_address, status) (${rate('http_client_request_duration_count')})`,
+            '{{server_address}} {{status}}',
+          ),
+        ],
+      ),
+      graph(
+        'Outgoing HTTP Duration P95',
+        's',
+        "95th percentile of the application's outgoing request time to response headers, by server.",
+        [q(p95('http_client_request_duration', 'server_address'), '{{server_address}}')],
+      ),
+      graph(
+        'Outgoing HTTP Failures',
+        'reqps',
+        'Outgoing requests that failed per second, by server and error type.',
+        [
+          q(
+            `sum by (server_address, error_type) (${rate('http_client_request_errors_total')})`,
+            '{{server_address}} {{error_type}}',
+          ),
+        ],
+      ),
     ],
   },
   {
@@ -473,6 +501,17 @@ export const ROWS: readonly RowSpec[] = [
       ),
       graph('Heap Used', 'bytes', 'V8 heap in use by the monitored Node.js process.', [
         q(m('nodejs_heap_used_bytes'), '{{agent_instance}}'),
+      ]),
+      graph('Process CPU', 'percentunit', 'CPU time of the monitored process per second (1 = one core).', [
+        q(`sum by (agent_instance) (${rate('process_cpu_seconds_total')})`, '{{agent_instance}}'),
+      ]),
+      graph('Process Memory', 'bytes', 'Resident and virtual memory of the monitored process.', [
+        q(m('process_resident_memory_bytes'), '{{agent_instance}} resident'),
+        q(m('process_virtual_memory_bytes'), '{{agent_instance}} virtual'),
+      ]),
+      graph('Open File Descriptors', 'short', 'Descriptors open, and the limit, of the monitored process.', [
+        q(m('process_open_fds'), '{{agent_instance}} open'),
+        q(m('process_max_fds'), '{{agent_instance}} limit'),
       ]),
     ],
   },

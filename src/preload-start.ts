@@ -11,8 +11,8 @@
  * application from exiting on SIGTERM), does not keep the process alive, and stops — with a final OTLP push
  * — when the application's event loop empties (`beforeExit`).
  *
- * In a worker thread (workers inherit the preload flags) no agent starts: the thread's measurements and
- * HTTP requests go to the agent of the main thread. In a cluster worker the agent listens on
+ * In a worker thread (workers inherit the preload flags) no agent starts: the thread's measurements, its
+ * HTTP server requests and its outgoing HTTP requests go to the agent of the main thread. In a cluster worker the agent listens on
  * PERF_MONITOR_PORT + the worker's id (the primary on PERF_MONITOR_PORT), so every process has its own
  * endpoint and none fails with EADDRINUSE; a port that is taken anyway leaves that process without an
  * agent and one line on stderr, never a crash.
@@ -24,6 +24,7 @@ import { SystemClock } from './lib/clock.js';
 import { errorMessage } from './lib/errors.js';
 import { guarded } from './lib/guard.js';
 import { getPreloadedAgent, setPreloadedAgent, workerApplicationMetrics } from './preloaded.js';
+import { HttpClientMetrics } from './probes/runtime/http-client.js';
 import { HttpRequestMetrics } from './probes/runtime/http-requests.js';
 
 const DEFAULT_PORT = 9091;
@@ -46,11 +47,12 @@ function agentEnv(): NodeJS.ProcessEnv {
 }
 
 function startInWorkerThread(): void {
-  const requests = new HttpRequestMetrics({
-    recorder: workerApplicationMetrics(),
-    clock: new SystemClock(),
-  });
+  const recorder = workerApplicationMetrics();
+  const clock = new SystemClock();
+  const requests = new HttpRequestMetrics({ recorder, clock });
   requests.start().catch((err: unknown) => report('HTTP request metrics not started', err));
+  const client = new HttpClientMetrics({ recorder, clock });
+  client.start().catch((err: unknown) => report('outgoing HTTP metrics not started', err));
 }
 
 function startPreload(): void {

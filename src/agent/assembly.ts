@@ -82,6 +82,7 @@ export class Assembly {
     });
     this.inApp = new InAppSources(ctx, {
       http: ctx.opts.instrumentHttp ?? ctx.opts.embedded === true,
+      httpClient: ctx.opts.instrumentHttpClient ?? ctx.opts.embedded === true,
       neo4jDriver: ctx.opts.instrumentNeo4jDriver ?? ctx.opts.embedded === true,
       ownServer: () => this.components.get(endpoint)?.server.nodeServer,
       neo4jTable: () => this.slot.current?.neo4jQueries,

@@ -1,12 +1,13 @@
 /**
  * The sources that live in the application's process: measurements that worker threads send to the main
- * thread, every HTTP server request of the process (diagnostics_channel), and the latency of the
- * application's neo4j-driver queries. The hooks must be in place before the application loads its modules,
+ * thread, every HTTP server request of the process and every outgoing HTTP request it makes
+ * (diagnostics_channel), and the latency of the application's neo4j-driver queries. The hooks must be in place before the application loads its modules,
  * so they are installed when start() is called, before the configuration is read; they do not depend on it.
  */
 import { isMainThread } from 'node:worker_threads';
 import { guardPromise } from '../lib/guard.js';
 import { shutdownAll } from '../lib/lifecycle.js';
+import { HttpClientMetrics } from '../probes/runtime/http-client.js';
 import { HttpRequestMetrics } from '../probes/runtime/http-requests.js';
 import { Neo4jDriverMetrics } from '../probes/runtime/neo4j-driver.js';
 import type { QueryKind } from '../probes/runtime/neo4j-driver.js';
@@ -18,6 +19,8 @@ import type { AgentContext } from './context.js';
 export interface InAppOptions {
   /** Record the process's HTTP server requests. */
   http: boolean;
+  /** Record the process's outgoing HTTP requests (fetch/undici, http.request), except the agent's own. */
+  httpClient?: boolean;
   /** Record the application's neo4j-driver query latency. */
   neo4jDriver: boolean;
   /** The agent's own HTTP server, whose requests are not the application's. */
@@ -32,6 +35,7 @@ export class InAppSources implements Component {
   private readonly _opts: InAppOptions;
   private readonly _bridge: ApplicationBridge;
   private _httpRequests: HttpRequestMetrics | undefined;
+  private _httpClient: HttpClientMetrics | undefined;
   private _neo4jDriver: Neo4jDriverMetrics | undefined;
   private _state: 'new' | 'hooked' | 'running' | 'stopped' = 'new';
 
@@ -55,6 +59,14 @@ export class InAppSources implements Component {
       });
       void guardPromise(() => ctx.logger(), 'http request metrics start', this._httpRequests.start());
     }
+    if (this._opts.httpClient === true) {
+      this._httpClient = new HttpClientMetrics({
+        recorder: ctx.application,
+        clock: ctx.clock,
+        logger: () => ctx.logger(),
+      });
+      void guardPromise(() => ctx.logger(), 'http client metrics start', this._httpClient.start());
+    }
     if (this._opts.neo4jDriver) {
       this._neo4jDriver = new Neo4jDriverMetrics({
         clock: ctx.clock,
@@ -77,13 +89,16 @@ export class InAppSources implements Component {
     if (this._state === 'stopped') return;
     this._state = 'stopped';
     const httpRequests = this._httpRequests;
+    const httpClient = this._httpClient;
     const neo4jDriver = this._neo4jDriver;
     this._httpRequests = undefined;
+    this._httpClient = undefined;
     this._neo4jDriver = undefined;
     await shutdownAll(
       [
         { name: 'worker bridge', shutdown: () => this._bridge.shutdown() },
         { name: 'http requests', shutdown: () => httpRequests?.shutdown() ?? Promise.resolve() },
+        { name: 'http client', shutdown: () => httpClient?.shutdown() ?? Promise.resolve() },
         { name: 'neo4j driver', shutdown: () => neo4jDriver?.shutdown() ?? Promise.resolve() },
       ],
       this._ctx.opts.shutdownTimeoutMs ?? 10_000,

@@ -41,6 +41,12 @@ export interface AgentOptions {
    */
   instrumentHttp?: boolean;
   /**
+   * Record every outgoing HTTP request of the process (fetch/undici and http.request, through
+   * diagnostics_channel; the agent's own requests excepted) into http_client_request_duration and
+   * http_client_request_errors. Defaults to `embedded`.
+   */
+  instrumentHttpClient?: boolean;
+  /**
    * Record the latency of the application's neo4j-driver queries (`neo4j_query_duration`). Defaults to
    * `embedded`.
    */

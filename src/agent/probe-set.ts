@@ -10,7 +10,7 @@ import type { SafeRegex } from '../lib/safe-regex.js';
 import type { Sample } from '../model/metric.js';
 import { neo4jSettings } from '../probes/neo4j/settings.js';
 import type { Probe } from '../probes/probe.js';
-import { RuntimeProbe } from '../probes/runtime/runtime.js';
+import { RUNTIME_METRICS, RuntimeProbe } from '../probes/runtime/runtime.js';
 import { enabledEntries } from '../telemetry/instruments.js';
 import { SeriesTable } from '../telemetry/series-table.js';
 import type { AgentContext } from './context.js';
@@ -43,6 +43,7 @@ export async function buildProbes(
     );
   }
   probes.push(...runtimeProbe(config, ctx, gcTables));
+  probes.push(...(await processProbe(config, ctx)));
   return probes;
 }
 
@@ -81,7 +82,8 @@ async function systemProbes(config: AgentConfig, ctx: AgentContext): Promise<Pro
 function runtimeProbe(config: AgentConfig, ctx: AgentContext, gcTables: SeriesTable[]): Probe[] {
   const pm = config.performance_monitor;
   if (!pm.enabled_collectors.includes('application') || ctx.opts.runtimeMetrics === false) return [];
-  const entries = enabledEntries(config, ['runtime']);
+  const names: readonly string[] = RUNTIME_METRICS;
+  const entries = enabledEntries(config, ['runtime']).filter((e) => names.includes(e.name));
   if (entries.length === 0) return [];
   const gc = entries.find((e) => e.name === 'nodejs_gc_duration_seconds');
   const gcTable = gc === undefined ? undefined : histogramTable(config, gc, 16);
@@ -95,6 +97,20 @@ function runtimeProbe(config: AgentConfig, ctx: AgentContext, gcTables: SeriesTa
       resolutionMs: ctx.opts.embedded === true ? undefined : 100,
     }),
   ];
+}
+
+/**
+ * The probe of the process the agent runs in (process_* metrics, /proc/self) when the application collector is
+ * on and one of them is enabled; like the runtime probe, in the daemon and under the preload alike.
+ */
+async function processProbe(config: AgentConfig, ctx: AgentContext): Promise<Probe[]> {
+  const pm = config.performance_monitor;
+  if (!pm.enabled_collectors.includes('application') || ctx.opts.runtimeMetrics === false) return [];
+  const { PROCESS_METRICS, ProcessProbe } = await import('../probes/runtime/process.js');
+  const names: readonly string[] = PROCESS_METRICS;
+  const enabled = enabledEntries(config, ['runtime']).filter((e) => names.includes(e.name));
+  if (enabled.length === 0) return [];
+  return [new ProcessProbe({ enabled: new Set(enabled.map((e) => e.name)), logger: ctx.logger() })];
 }
 
 /** The table of neo4j_query_duration, when the application collector is on and the metric enabled. */

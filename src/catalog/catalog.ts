@@ -387,6 +387,52 @@ export const CATALOG: readonly CatalogEntry[] = [
     'Alert rule evaluations that failed (the rule is skipped; the others go on).',
     ['rule'],
   ),
+  // Outgoing HTTP of the application (fetch/undici and http.request, recorded by the preload; the agent's own
+  // requests are not counted)
+  entry(
+    'application',
+    'http_client_request_duration',
+    'histogram',
+    's',
+    "Outgoing HTTP requests of the application, from the request's start until its response headers (status) or its failure (status error).",
+    ['server_address', 'method', 'status'],
+    { buckets: LATENCY_BUCKETS },
+  ),
+  entry(
+    'application',
+    'http_client_request_errors',
+    'counter',
+    '{error}',
+    'Outgoing HTTP requests of the application that failed before a response (error_type: connection_refused, timeout, connection_reset, dns, tls, aborted, other).',
+    ['server_address', 'method', 'error_type'],
+  ),
+  // The process the agent runs in (the daemon's, or the application's under the preload), in the Prometheus
+  // client conventions, from /proc/self
+  entry(
+    'runtime',
+    'process_cpu_seconds_total',
+    'counter',
+    's',
+    'User and system CPU time spent by the process.',
+  ),
+  entry('runtime', 'process_resident_memory_bytes', 'gauge', 'By', 'Resident memory of the process (VmRSS).'),
+  entry('runtime', 'process_virtual_memory_bytes', 'gauge', 'By', 'Virtual memory of the process (VmSize).'),
+  entry('runtime', 'process_heap_bytes', 'gauge', 'By', 'Data segment of the process, its heap (VmData).'),
+  entry('runtime', 'process_open_fds', 'gauge', '{file}', 'File descriptors the process has open.'),
+  entry(
+    'runtime',
+    'process_max_fds',
+    'gauge',
+    '{file}',
+    'Most file descriptors the process may open (soft limit; absent when unlimited).',
+  ),
+  entry(
+    'runtime',
+    'process_start_time_seconds',
+    'gauge',
+    's',
+    'Start time of the process, in seconds since the Unix epoch.',
+  ),
 ];
 
 const BY_NAME = new Map(CATALOG.map((e) => [e.name, e]));

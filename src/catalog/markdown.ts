@@ -15,7 +15,7 @@ const GROUP_TITLES: Record<MetricGroup, string> = {
   application: 'Application (recorded through the API)',
   neo4j: 'Neo4j',
   self: 'The agent itself',
-  runtime: 'Node.js runtime (of the process the agent runs in)',
+  runtime: 'Node.js runtime and process (of the process the agent runs in)',
 };
 
 export function renderMetricTable(prefix = 'multi_agent_system'): string {

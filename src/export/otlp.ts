@@ -15,6 +15,7 @@ import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import { guardPromise } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
+import { AGENT_PRODUCT } from '../lib/own-requests.js';
 import { redactUrl } from '../lib/redact-url.js';
 import type { OtlpSettings } from './otlp-settings.js';
 
@@ -59,6 +60,8 @@ export class OtlpPush {
       headers: settings.headers,
       timeoutMillis: settings.timeoutMs,
       compression: settings.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
+      // Put first in the exporter's User-Agent: the preload's outgoing-HTTP hook skips the agent's own requests.
+      userAgent: AGENT_PRODUCT,
     });
   }
 

@@ -3,9 +3,11 @@
  * another origin would otherwise get the request again there, with its secret headers, signature and body:
  * such a redirect is refused with a RedirectError naming both URLs redacted. Within the origin, at most
  * MAX_REDIRECTS hops are followed: any redirect for GET/HEAD; for other methods only 307 and 308, which keep
- * the method and body (301/302/303 would turn a POST into a body-less GET and are refused).
+ * the method and body (301/302/303 would turn a POST into a body-less GET and are refused). Every request
+ * carries the agent's User-Agent (own-requests.ts), so the preload does not count it as the application's.
  */
 import { AgentError } from './errors.js';
+import { agentUserAgent } from './own-requests.js';
 import { redactUrl } from './redact-url.js';
 
 export const MAX_REDIRECTS = 3;
@@ -25,6 +27,9 @@ export interface SameOriginInit extends RequestInit {
 
 export async function fetchSameOrigin(url: string, init: SameOriginInit = {}): Promise<Response> {
   const { fetch: doFetch = fetch, ...request } = init;
+  const headers = new Headers(request.headers);
+  headers.set('user-agent', agentUserAgent(headers.get('user-agent')));
+  request.headers = headers;
   const method = (request.method ?? 'GET').toUpperCase();
   const origin = new URL(url).origin;
   let current = url;

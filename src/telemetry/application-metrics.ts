@@ -18,7 +18,7 @@ import type { MetricKind, MetricPoint } from '../model/metric.js';
 import { silentLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
 import { ApplicationRecorderBase } from './application-recorder.js';
-import type { Status } from './application-recorder.js';
+import type { HttpClientRecorder, Status } from './application-recorder.js';
 import { SeriesTable } from './series-table.js';
 import { CALL_STRIDE, replayBatch } from './worker-bridge.js';
 import type { Series } from './series-table.js';
@@ -69,7 +69,7 @@ export interface ApplicationBindOptions {
   logger?: Logger;
 }
 
-export class ApplicationMetrics extends ApplicationRecorderBase {
+export class ApplicationMetrics extends ApplicationRecorderBase implements HttpClientRecorder {
   protected _timeClock: Clock = new SystemClock();
   private _logger: Logger = silentLogger;
   private _tables: SeriesTable[] = [];
@@ -89,6 +89,8 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
   private _cacheHits: Bound | undefined;
   private _cacheMisses: Bound | undefined;
   private _cacheSize: Bound | undefined;
+  private _clientDuration: Bound | undefined;
+  private _clientErrors: Bound | undefined;
   /** Calls made before the first bind, replayed by it; undefined once bound. */
   private _pending: unknown[] | undefined = [];
   private _pendingLost = 0;
@@ -161,6 +163,8 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
     this._cacheHits = bound.get('cache_hits');
     this._cacheMisses = bound.get('cache_misses');
     this._cacheSize = bound.get('cache_size');
+    this._clientDuration = bound.get('http_client_request_duration');
+    this._clientErrors = bound.get('http_client_request_errors');
     const pending = this._pending;
     this._pending = undefined;
     if (pending !== undefined && pending.length > 0) replayBatch(pending, this);
@@ -295,6 +299,35 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
     this._set(this._cacheSize, size, text(cacheName), '');
   }
 
+  recordHttpClientRequest(
+    serverAddress: string,
+    method: string,
+    durationSeconds: number,
+    status: Status,
+  ): void {
+    const h = this._clientDuration;
+    if (h === undefined) return this._queue(11, serverAddress, method, durationSeconds, status);
+    if (!(durationSeconds >= 0 && durationSeconds !== Infinity)) {
+      this._drop(h, 'invalid_value');
+      return;
+    }
+    this._observeAndCount(
+      h,
+      undefined,
+      text(serverAddress),
+      text(method),
+      statusText(status),
+      durationSeconds,
+    );
+  }
+
+  recordHttpClientError(serverAddress: string, method: string, errorType: string): void {
+    const c = this._clientErrors;
+    if (c === undefined) return this._queue(12, serverAddress, method, errorType);
+    const series = this._series(c, text(serverAddress), text(method), text(errorType));
+    if (series !== undefined) series.value++;
+  }
+
   record(name: string, value: number, labelValues: readonly string[] = []): void {
     const b = this._custom.get(name);
     if (b === undefined) return this._queue(10, name, value, labelValues);
@@ -377,6 +410,8 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
       this._cacheHits,
       this._cacheMisses,
       this._cacheSize,
+      this._clientDuration,
+      this._clientErrors,
     ]) {
       if (b !== undefined) yield b;
     }

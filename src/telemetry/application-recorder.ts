@@ -36,6 +36,20 @@ export interface ApplicationRecorder {
   timeApiRequest<T>(endpoint: string, method: string, fn: () => T): T;
 }
 
+/**
+ * What the preload's outgoing-HTTP hook records (not part of the application's API): one request that got a
+ * response (its status) or failed (status `error`), and a failure by type.
+ */
+export interface HttpClientRecorder {
+  recordHttpClientRequest(
+    serverAddress: string,
+    method: string,
+    durationSeconds: number,
+    status: Status,
+  ): void;
+  recordHttpClientError(serverAddress: string, method: string, errorType: string): void;
+}
+
 function errorType(err: unknown): string {
   return err instanceof Error ? err.name : typeof err;
 }

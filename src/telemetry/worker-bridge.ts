@@ -11,10 +11,10 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { SystemClock } from '../lib/clock.js';
 import type { Clock } from '../lib/clock.js';
 import { guarded, reportCaught } from '../lib/guard.js';
-import type { ApplicationRecorder, Status } from './application-recorder.js';
+import type { ApplicationRecorder, HttpClientRecorder, Status } from './application-recorder.js';
 import { ApplicationRecorderBase } from './application-recorder.js';
 
-const BRIDGE_CHANNEL = 'perf-monitor-agent:application-metrics:v1';
+const BRIDGE_CHANNEL = 'perf-monitor-agent:application-metrics:v2';
 
 /** The methods a batch may call, by index; the order is the wire format. */
 const METHODS = [
@@ -29,6 +29,8 @@ const METHODS = [
   'recordCacheMiss',
   'setCacheSize',
   'record',
+  'recordHttpClientRequest',
+  'recordHttpClientError',
 ] as const;
 
 type MethodName = (typeof METHODS)[number];
@@ -44,7 +46,7 @@ export const CALL_STRIDE = 5;
 const STRIDE = CALL_STRIDE;
 const MAX_CALLS = 2048;
 
-export class WorkerApplicationMetrics extends ApplicationRecorderBase {
+export class WorkerApplicationMetrics extends ApplicationRecorderBase implements HttpClientRecorder {
   protected readonly _timeClock: Clock = new SystemClock();
   private readonly _channel: BroadcastChannel;
   private _buffer: unknown[] = [];
@@ -128,10 +130,21 @@ export class WorkerApplicationMetrics extends ApplicationRecorderBase {
   record(name: string, value: number, labelValues: readonly string[] = []): void {
     this._push(10, name, value, [...labelValues]);
   }
+  recordHttpClientRequest(
+    serverAddress: string,
+    method: string,
+    durationSeconds: number,
+    status: Status,
+  ): void {
+    this._push(11, serverAddress, method, durationSeconds, status);
+  }
+  recordHttpClientError(serverAddress: string, method: string, errorType: string): void {
+    this._push(12, serverAddress, method, errorType);
+  }
 }
 
 /** Replays one batch into `target`; malformed entries are skipped. */
-export function replayBatch(batch: unknown, target: ApplicationRecorder): void {
+export function replayBatch(batch: unknown, target: ApplicationRecorder & HttpClientRecorder): void {
   if (!Array.isArray(batch)) return;
   for (let i = 0; i + STRIDE <= batch.length; i += STRIDE) {
     if (batch[i] === LOST_BATCHES) {
@@ -142,9 +155,13 @@ export function replayBatch(batch: unknown, target: ApplicationRecorder): void {
     const name: MethodName | undefined = METHODS[batch[i] as number];
     if (name === undefined) continue;
     try {
-      (target as unknown as Record<MethodName, (this: ApplicationRecorder, ...args: unknown[]) => void>)[
-        name
-      ].call(target, batch[i + 1], batch[i + 2], batch[i + 3], batch[i + 4]);
+      (target as unknown as Record<MethodName, (this: typeof target, ...args: unknown[]) => void>)[name].call(
+        target,
+        batch[i + 1],
+        batch[i + 2],
+        batch[i + 3],
+        batch[i + 4],
+      );
     } catch (err) {
       // The target counts bad input itself, so this is a fault of the agent's: counted, and nothing from a
       // worker may break the agent.
@@ -161,12 +178,12 @@ type ReceiverSlot = { [RECEIVER_SLOT]?: ApplicationBridge };
  * agents run in one process, the first one started receives (the others would count every call again).
  */
 export class ApplicationBridge {
-  private readonly _target: ApplicationRecorder;
+  private readonly _target: ApplicationRecorder & HttpClientRecorder;
   private _channel: BroadcastChannel | undefined;
   /** Batches received. */
   batches = 0;
 
-  constructor(target: ApplicationRecorder) {
+  constructor(target: ApplicationRecorder & HttpClientRecorder) {
     this._target = target;
   }
 

@@ -5,7 +5,8 @@
  * the real Neo4j test server, evaluates the default alert rules (the alert trigger makes them pending),
  * sends notifications, detects anomalies and forecasts, and runs read-only Cypher through neo4j-driver
  * (recorded by its driver hook); a small application started with the preload does the same against the
- * same Neo4j (the driver query panel, with two instances). Every query must
+ * same Neo4j (the driver query panel, with two instances) and makes outgoing HTTP requests (the outgoing
+ * HTTP panels). Every query must
  * parse and return data; the table of panel, query and series count is printed (there is no Grafana here
  * to render it).
  */
@@ -186,9 +187,12 @@ describeService('Prometheus, OpenTelemetry Collector and perf-monitor demo', ava
       return Promise.resolve(m === null ? undefined : Number(m[1]));
     });
     // A few queries now and one per second while Prometheus scrapes (rates need two scrapes).
+    // Each also makes the application's outgoing requests (one answered, one refused): the Outgoing HTTP panels.
     const query = async (): Promise<void> => {
       const res = await fetch(`http://127.0.0.1:${appPort}/query`);
       expect(await res.text()).toBe('ok');
+      const out = await fetch(`http://127.0.0.1:${appPort}/outgoing`);
+      expect(await out.text()).toBe('ok');
     };
     for (let i = 0; i < 5; i++) await query();
     const queries = setInterval(() => void query().catch(() => undefined), 1000);

@@ -359,7 +359,7 @@ describe('loadConfigFile', () => {
       expect(pm.enabled_collectors).toEqual(['system', 'application']);
       expect(pm.system).toEqual({ proc_path: '/proc', sys_path: '/sys', rootfs_path: '/' });
       expect(pm.system_metrics).toHaveLength(21);
-      expect(pm.application_metrics).toHaveLength(20); // 14 of the seed + 6 runtime
+      expect(pm.application_metrics).toHaveLength(29); // 14 of the seed + 6 runtime + 7 process + 2 outgoing HTTP
       expect(pm.neo4j_metrics.queries).toHaveLength(29); // the seed's 13 + 16 of server health
       expect(pm.neo4j_metrics.password).toBe('');
       expect(pm.prometheus.host).toBe('127.0.0.1');
@@ -368,7 +368,7 @@ describe('loadConfigFile', () => {
       expect(pm.prometheus.default_labels).toEqual({ environment: 'development' });
       expect(pm.otlp.enabled).toBeUndefined();
       expect(pm.otlp.endpoint).toBeUndefined();
-      expect(pm.alerting.rules).toHaveLength(13);
+      expect(pm.alerting.rules).toHaveLength(14);
       expect(pm.alerting.rules.map((r) => r.name)).toContain('slow_neo4j_queries');
       expect(pm.alerting.rules.find((r) => r.name === 'neo4j_gc_overhead')).toMatchObject({
         metric: 'neo4j_jvm_gc_time_seconds',

@@ -3,7 +3,7 @@ import { parseConfigText } from '../../../src/agent/load-config.js';
 import { ManualClock } from '../../../src/lib/clock.js';
 import { guardedFailures } from '../../../src/lib/guard.js';
 import { ApplicationMetrics } from '../../../src/telemetry/application-metrics.js';
-import type { ApplicationRecorder } from '../../../src/telemetry/application-recorder.js';
+import type { ApplicationRecorder, HttpClientRecorder } from '../../../src/telemetry/application-recorder.js';
 import {
   ApplicationBridge,
   LOST_BATCHES_PLACE,
@@ -126,6 +126,38 @@ describe('WorkerApplicationMetrics and ApplicationBridge', () => {
     }
   });
 
+  it("should deliver a worker thread's outgoing-HTTP measurements, with the main thread's labels", async () => {
+    const app = target();
+    const bridge = new ApplicationBridge(app);
+    await bridge.start();
+    try {
+      const sender = new WorkerApplicationMetrics();
+      sender.recordHttpClientRequest('api.example.com', 'GET', 0.2, 200);
+      sender.recordHttpClientRequest('api.example.com', 'GET', 1.5, 'error');
+      sender.recordHttpClientError('api.example.com', 'GET', 'timeout');
+      await until(() => total(app, 'http_client_request_errors_total') === 1);
+      expect(total(app, 'http_client_request_duration')).toBe(2);
+      const duration = app.tables().find((t) => t.opts.name.endsWith('http_client_request_duration'))!;
+      expect([...duration.series()].map((s) => s.labels)).toEqual([
+        ['api.example.com', 'GET', '200'],
+        ['api.example.com', 'GET', 'error'],
+      ]);
+      const errors = app.tables().find((t) => t.opts.name.endsWith('http_client_request_errors_total'))!;
+      expect([...errors.series()].map((s) => s.labels)).toEqual([['api.example.com', 'GET', 'timeout']]);
+    } finally {
+      await bridge.shutdown();
+    }
+  });
+
+  it('should keep outgoing-HTTP measurements made before the first bind and replay them', () => {
+    const app = new ApplicationMetrics();
+    app.recordHttpClientRequest('db.internal:8080', 'POST', 0.05, 201);
+    app.recordHttpClientError('db.internal:8080', 'POST', 'connection_refused');
+    app.bind(parseConfigText('performance_monitor: {}\n', 'test.yaml', {}), { clock: new ManualClock() });
+    expect(total(app, 'http_client_request_duration')).toBe(1);
+    expect(total(app, 'http_client_request_errors_total')).toBe(1);
+  });
+
   it('should count a replayed call that throws instead of hiding it', () => {
     const where = 'worker metrics replay';
     const before = guardedFailures().get(where) ?? 0;
@@ -135,7 +167,7 @@ describe('WorkerApplicationMetrics and ApplicationBridge', () => {
         if (name === 'bad') throw new Error('broken recorder');
         hits.push(name);
       },
-    } as unknown as ApplicationRecorder;
+    } as unknown as ApplicationRecorder & HttpClientRecorder;
     expect(() => replayBatch([7, 'bad', 0, 0, 0, 7, 'good', 0, 0, 0], throwing)).not.toThrow();
     expect(hits).toEqual(['good']);
     expect(guardedFailures().get(where)).toBe(before + 1);
