@@ -57,3 +57,11 @@ export const otlpSection = z.strictObject({
   compression: z.enum(['gzip', 'none']).optional(),
   export_interval: durationField({ min: 100 }).optional(),
 });
+
+/**
+ * Exemplars: a histogram measurement made in a sampled OpenTelemetry span keeps its trace and span id, one per
+ * bucket per collection interval, shown on /metrics to OpenMetrics scrapers.
+ */
+export const exemplarsSection = z.strictObject({
+  enabled: z.boolean().default(true),
+});

@@ -75,6 +75,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
   private _tables: SeriesTable[] = [];
   private _custom = new Map<string, Bound>();
   private _limit = DEFAULT_CARDINALITY_LIMIT;
+  private _exemplars = false;
   private _agentTime: Bound | undefined;
   private _agentCount: Bound | undefined;
   private _agentErrors: Bound | undefined;
@@ -107,6 +108,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
     this._custom = new Map();
     const pm = config.performance_monitor;
     this._limit = pm.application_cardinality_limit;
+    this._exemplars = pm.exemplars.enabled;
     const enabled = pm.enabled_collectors.includes('application');
     const settings = new Map(pm.application_metrics.map((m) => [m.name, m]));
     const prefix = pm.prometheus.metric_prefix;
@@ -355,6 +357,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
       labelNames: labels,
       boundaries: buckets,
       limit: this._limit,
+      exemplars: this._exemplars,
     });
     this._tables.push(table);
     const pick = labels.map((l) => methodLabels.indexOf(l));
