@@ -260,7 +260,9 @@ export class SeriesTable {
 }
 
 function copyExemplar(e: HeldExemplar | undefined): Exemplar | undefined {
-  return e === undefined ? undefined : { value: e.value, timeMs: e.timeMs, traceId: e.traceId, spanId: e.spanId };
+  return e === undefined
+    ? undefined
+    : { value: e.value, timeMs: e.timeMs, traceId: e.traceId, spanId: e.spanId };
 }
 
 function* walk(node: Map<string, unknown>, depth: number): IterableIterator<Series> {
