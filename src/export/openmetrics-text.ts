@@ -12,9 +12,9 @@
  * No `_created` samples: Prometheus 2.x stores each `_created` line as a series of its own (`x_created`), which
  * would add a series per counter and histogram series to every scrape and change what dashboards and rules see.
  */
-import type { DataPoint, Histogram, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Histogram, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Exemplar, HistogramValue } from '../model/metric.js';
-import { formatValue, groupFamilies, joinLabels, labelPairs } from './prometheus-text.js';
+import { familyBody, formatValue, groupFamilies } from './prometheus-text.js';
 
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
@@ -51,16 +51,11 @@ export function serializeOpenMetrics(rm: ResourceMetrics, constantLabels: Readon
     const counter = family.type === 'counter';
     // The text format's counter family carries `_total`; OpenMetrics names the family without it.
     const name = counter ? family.name.slice(0, -'_total'.length) : family.name;
-    let body = '';
-    for (const metric of family.metrics) {
-      for (const dp of metric.dataPoints as DataPoint<number | Histogram>[]) {
-        const labels = joinLabels(labelPairs(dp.attributes, keyCache), constantPairs);
-        body +=
-          family.type === 'histogram'
-            ? histogramLines(name, labels, dp.value as Histogram & Pick<HistogramValue, 'exemplars'>)
-            : sample(counter ? family.name : name, labels, dp.value as number);
-      }
-    }
+    const body = familyBody(family, keyCache, constantPairs, (labels, value) =>
+      family.type === 'histogram'
+        ? histogramLines(name, labels, value as Histogram & Pick<HistogramValue, 'exemplars'>)
+        : sample(counter ? family.name : name, labels, value as number),
+    );
     if (body === '') continue;
     out += `# TYPE ${name} ${family.type}\n# HELP ${name} ${escapeText(family.help || 'description missing')}\n`;
     const unit = openMetricsUnit(name, family.unit);

@@ -126,6 +126,22 @@ export function groupFamilies(rm: ResourceMetrics, constantLabels: ReadonlySet<s
   return { resourcePairs: labelPairs(resourceAttributes, keyCache), constantPairs, families, keyCache };
 }
 
+/** The lines of every data point of a family: `line` gets each point's label text (constants last) and value. */
+export function familyBody(
+  family: Family,
+  keyCache: Map<string, string>,
+  constantPairs: string,
+  line: (labels: string, value: number | Histogram) => string,
+): string {
+  let body = '';
+  for (const metric of family.metrics) {
+    for (const dp of metric.dataPoints as DataPoint<number | Histogram>[]) {
+      body += line(joinLabels(labelPairs(dp.attributes, keyCache), constantPairs), dp.value);
+    }
+  }
+  return body;
+}
+
 /** Serializes a collection in the text format 0.0.4 (see groupFamilies for `constantLabels`). */
 export function serializePrometheus(rm: ResourceMetrics, constantLabels: ReadonlySet<string>): string {
   const { resourcePairs, constantPairs, families, keyCache } = groupFamilies(rm, constantLabels);
@@ -133,16 +149,11 @@ export function serializePrometheus(rm: ResourceMetrics, constantLabels: Readonl
   let any = false;
   for (const family of families.values()) {
     if (family === undefined) continue;
-    let body = '';
-    for (const metric of family.metrics) {
-      for (const dp of metric.dataPoints as DataPoint<number | Histogram>[]) {
-        const labels = joinLabels(labelPairs(dp.attributes, keyCache), constantPairs);
-        body +=
-          family.type === 'histogram'
-            ? histogramLines(family.name, labels, dp.value as Histogram)
-            : series(family.name, labels, dp.value as number);
-      }
-    }
+    const body = familyBody(family, keyCache, constantPairs, (labels, value) =>
+      family.type === 'histogram'
+        ? histogramLines(family.name, labels, value as Histogram)
+        : series(family.name, labels, value as number),
+    );
     if (body === '') continue;
     any = true;
     out += `# HELP ${family.name} ${escapeHelp(family.help || 'description missing')}\n`;

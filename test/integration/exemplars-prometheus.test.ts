@@ -62,7 +62,7 @@ describeService('Prometheus', availability, () => {
         start: `${now - 120}`,
         end: `${now + 5}`,
       });
-      const res = await fetch(`${prometheus.url}/api/v1/query_exemplars?${q}`);
+      const res = await fetch(`${prometheus.url}/api/v1/query_exemplars?${q.toString()}`);
       const body = (await res.json()) as { status: string; data: ExemplarResult[] };
       expect(body.status).toBe('success');
       found = body.data;

@@ -8,17 +8,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openMetricsUnit, serializeOpenMetrics } from '../../../src/export/openmetrics-text.js';
 import { prefersOpenMetrics } from '../../../src/export/prometheus.js';
 import { serializePrometheus } from '../../../src/export/prometheus-text.js';
-import type { Exemplar } from '../../../src/model/metric.js';
-import { createTestMeter } from './helpers.js';
+import { TEST_EXEMPLAR, createTestMeter } from './helpers.js';
 import type { TestMeter } from './helpers.js';
 
 const CONSTANT = new Set(['environment']);
-const EXEMPLAR: Exemplar = {
-  value: 0.3,
-  timeMs: 1_700_000_000_123,
-  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-  spanId: '00f067aa0ba902b7',
-};
+const EXEMPLAR = TEST_EXEMPLAR;
 
 let meter: TestMeter;
 beforeEach(() => {

@@ -8,8 +8,7 @@ import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addExemplars, withExemplars } from '../../../src/export/otlp-exemplars.js';
 import { AgentError } from '../../../src/lib/errors.js';
-import type { Exemplar } from '../../../src/model/metric.js';
-import { createTestMeter } from './helpers.js';
+import { TEST_EXEMPLAR, createTestMeter } from './helpers.js';
 import type { TestMeter } from './helpers.js';
 
 type Field = { field: number; wire: number; bytes: Uint8Array; value: bigint };
@@ -61,12 +60,7 @@ function sub(buf: Uint8Array, ...path: number[]): Uint8Array[] {
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const le = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
-const EXEMPLAR: Exemplar = {
-  value: 0.3,
-  timeMs: 1_700_000_000_123,
-  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-  spanId: '00f067aa0ba902b7',
-};
+const EXEMPLAR = TEST_EXEMPLAR;
 
 let meter: TestMeter;
 beforeEach(() => {
