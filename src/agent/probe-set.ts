@@ -130,5 +130,6 @@ function histogramTable(config: AgentConfig, e: CatalogEntry, limit: number): Se
     labelNames: e.labels,
     boundaries: e.buckets,
     limit,
+    exemplars: config.performance_monitor.exemplars.enabled,
   });
 }

@@ -59,3 +59,11 @@ export const otlpSection = z.strictObject({
   /** prometheus (default): the names of /metrics; semconv: OpenTelemetry semantic conventions (catalog/semconv.ts). */
   naming: z.enum(['prometheus', 'semconv']).optional(),
 });
+
+/**
+ * Exemplars: a histogram measurement made in a sampled OpenTelemetry span keeps its trace and span id, one per
+ * bucket per collection interval, shown on /metrics to OpenMetrics scrapers.
+ */
+export const exemplarsSection = z.strictObject({
+  enabled: z.boolean().default(true),
+});

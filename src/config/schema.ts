@@ -20,7 +20,7 @@ import {
   readsValid,
 } from './schema-checks.js';
 import type { KeyPath } from './schema-checks.js';
-import { otlpSection, prometheusSection } from './schema-export.js';
+import { exemplarsSection, otlpSection, prometheusSection } from './schema-export.js';
 import {
   COLLECTORS,
   LOG_LEVEL_NAMES,
@@ -62,6 +62,7 @@ const performanceMonitor = z
     application_cardinality_limit: z.number().int().min(1).max(1_000_000).default(2000),
     neo4j_metrics: neo4jSection.prefault({}),
     prometheus: prometheusSection.prefault({}),
+    exemplars: exemplarsSection.prefault({}),
     otlp: otlpSection.prefault({}),
     alerting: alertingSection.prefault({}),
   })

@@ -5,7 +5,12 @@
  * counters are cumulative, so the next export carries everything the skipped one had.
  */
 import { ExportResultCode } from '@opentelemetry/core';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { OTLPMetricExporterBase } from '@opentelemetry/exporter-metrics-otlp-http';
+import {
+  convertLegacyHttpOptions,
+  createOtlpHttpExportDelegate,
+} from '@opentelemetry/otlp-exporter-base/node-http';
+import { MetricsExporterMetricsHelper, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { Resource } from '@opentelemetry/resources';
 import type { Attributes } from '@opentelemetry/api';
@@ -17,7 +22,11 @@ import { guardPromise } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
 import { AGENT_PRODUCT } from '../lib/own-requests.js';
 import { redactUrl } from '../lib/redact-url.js';
+import { withExemplars } from './otlp-exemplars.js';
 import type { OtlpSettings } from './otlp-settings.js';
+
+/** The OTel component type of the SDK's OTLP/HTTP protobuf metric exporter. */
+const OTLP_COMPONENT_TYPE = 'otlp_http_metric_exporter';
 
 /** The SDK's Resource of `attributes`, as the exporter expects it (loaded with the exporter). */
 export function otlpResource(attributes: Attributes): Resource {
@@ -32,7 +41,7 @@ export interface OtlpPushStats {
 }
 
 export class OtlpPush {
-  private readonly _exporter: OTLPMetricExporter;
+  private readonly _exporter: OTLPMetricExporterBase;
   private readonly _settings: OtlpSettings;
   private readonly _clock: Clock;
   private readonly _logger: Logger;
@@ -55,14 +64,30 @@ export class OtlpPush {
     this._transform = transform;
     this._clock = clock;
     this._logger = logger;
-    this._exporter = new OTLPMetricExporter({
+    const config = {
       url: settings.endpoint,
       headers: settings.headers,
       timeoutMillis: settings.timeoutMs,
       compression: settings.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
       // Put first in the exporter's User-Agent: the preload's outgoing-HTTP hook skips the agent's own requests.
       userAgent: AGENT_PRODUCT,
-    });
+    };
+    // What @opentelemetry/exporter-metrics-otlp-proto's OTLPMetricExporter builds, with a serializer that adds
+    // the histograms' exemplars (the SDK's writes none; otlp-exemplars.ts).
+    this._exporter = new OTLPMetricExporterBase(
+      createOtlpHttpExportDelegate(
+        convertLegacyHttpOptions(config, 'METRICS', 'v1/metrics', {
+          'Content-Type': 'application/x-protobuf',
+        }),
+        withExemplars(ProtobufMetricsSerializer, (err) =>
+          this._logger.warn('OTLP exemplars left out of an export', { error: errorMessage(err) }),
+        ),
+        OTLP_COMPONENT_TYPE,
+        MetricsExporterMetricsHelper,
+        undefined,
+      ),
+      config,
+    );
   }
 
   get stats(): Readonly<OtlpPushStats> {

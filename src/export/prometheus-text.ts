@@ -11,7 +11,7 @@ import type { DataPoint, Histogram, MetricData, ResourceMetrics } from '@opentel
 import { escapeLabelValue } from '../model/labels.js';
 import { GAUGE_POINTS, HISTOGRAM_POINTS, SUM_POINTS } from '../model/otel-constants.js';
 
-type Attributes = Readonly<Record<string, unknown>>;
+export type Attributes = Readonly<Record<string, unknown>>;
 
 /** Characters allowed in Prometheus names, runs of underscores collapsed, no leading digit. */
 export function sanitizeName(name: string): string {
@@ -19,7 +19,7 @@ export function sanitizeName(name: string): string {
   return s !== '' && s.charCodeAt(0) >= 48 && s.charCodeAt(0) <= 57 ? `_${s}` : s;
 }
 
-function escapeHelp(text: string): string {
+export function escapeHelp(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 
@@ -27,14 +27,14 @@ function labelValue(value: unknown): string {
   return escapeLabelValue(typeof value === 'string' ? value : JSON.stringify(value));
 }
 
-function formatValue(value: number): string {
+export function formatValue(value: number): string {
   if (value === Infinity) return '+Inf';
   if (value === -Infinity) return '-Inf';
   return `${value}`;
 }
 
 /** `k="v",k2="v2"` for a set of attributes. */
-function labelPairs(attributes: Attributes, keyCache: Map<string, string>): string {
+export function labelPairs(attributes: Attributes, keyCache: Map<string, string>): string {
   let out = '';
   for (const key in attributes) {
     let k = keyCache.get(key);
@@ -47,11 +47,11 @@ function labelPairs(attributes: Attributes, keyCache: Map<string, string>): stri
   return out;
 }
 
-function joinLabels(a: string, b: string): string {
+export function joinLabels(a: string, b: string): string {
   return a === '' ? b : b === '' ? a : `${a},${b}`;
 }
 
-interface Family {
+export interface Family {
   name: string;
   type: 'counter' | 'gauge' | 'histogram';
   help: string;
@@ -77,11 +77,23 @@ function familyOf(metric: MetricData): { name: string; type: Family['type'] } | 
   }
 }
 
+/** A collection grouped by exposed family name, with the label text every series shares. */
+export interface Families {
+  /** `k="v",...` of every resource attribute (the `target_info` series). */
+  resourcePairs: string;
+  /** `k="v",...` of the constant labels. */
+  constantPairs: string;
+  /** Families in first-seen order; undefined marks a name dropped after a type conflict. */
+  families: Map<string, Family | undefined>;
+  /** Sanitized label names by attribute key. */
+  keyCache: Map<string, string>;
+}
+
 /**
- * Serializes a collection. `constantLabels` names the resource attributes that go on every series; the
- * full resource is the `target_info` series.
+ * Groups a collection's metrics by exposed name. `constantLabels` names the resource attributes that go on
+ * every series; the full resource is the `target_info` series.
  */
-export function serializePrometheus(rm: ResourceMetrics, constantLabels: ReadonlySet<string>): string {
+export function groupFamilies(rm: ResourceMetrics, constantLabels: ReadonlySet<string>): Families {
   const keyCache = new Map<string, string>();
   const resourceAttributes = rm.resource.attributes as Attributes;
   const constants: Record<string, unknown> = {};
@@ -111,21 +123,37 @@ export function serializePrometheus(rm: ResourceMetrics, constantLabels: Readonl
       }
     }
   }
+  return { resourcePairs: labelPairs(resourceAttributes, keyCache), constantPairs, families, keyCache };
+}
 
-  let out = `# HELP target_info Target metadata\n# TYPE target_info gauge\n${series('target_info', labelPairs(resourceAttributes, keyCache), 1)}`;
+/** The lines of every data point of a family: `line` gets each point's label text (constants last) and value. */
+export function familyBody(
+  family: Family,
+  keyCache: Map<string, string>,
+  constantPairs: string,
+  line: (labels: string, value: number | Histogram) => string,
+): string {
+  let body = '';
+  for (const metric of family.metrics) {
+    for (const dp of metric.dataPoints as DataPoint<number | Histogram>[]) {
+      body += line(joinLabels(labelPairs(dp.attributes, keyCache), constantPairs), dp.value);
+    }
+  }
+  return body;
+}
+
+/** Serializes a collection in the text format 0.0.4 (see groupFamilies for `constantLabels`). */
+export function serializePrometheus(rm: ResourceMetrics, constantLabels: ReadonlySet<string>): string {
+  const { resourcePairs, constantPairs, families, keyCache } = groupFamilies(rm, constantLabels);
+  let out = `# HELP target_info Target metadata\n# TYPE target_info gauge\n${series('target_info', resourcePairs, 1)}`;
   let any = false;
   for (const family of families.values()) {
     if (family === undefined) continue;
-    let body = '';
-    for (const metric of family.metrics) {
-      for (const dp of metric.dataPoints as DataPoint<number | Histogram>[]) {
-        const labels = joinLabels(labelPairs(dp.attributes, keyCache), constantPairs);
-        body +=
-          family.type === 'histogram'
-            ? histogramLines(family.name, labels, dp.value as Histogram)
-            : series(family.name, labels, dp.value as number);
-      }
-    }
+    const body = familyBody(family, keyCache, constantPairs, (labels, value) =>
+      family.type === 'histogram'
+        ? histogramLines(family.name, labels, value as Histogram)
+        : series(family.name, labels, value as number),
+    );
     if (body === '') continue;
     any = true;
     out += `# HELP ${family.name} ${escapeHelp(family.help || 'description missing')}\n`;
@@ -136,7 +164,7 @@ export function serializePrometheus(rm: ResourceMetrics, constantLabels: Readonl
   return any ? out : `${out}# no registered metrics\n`;
 }
 
-function series(name: string, labels: string, value: number): string {
+export function series(name: string, labels: string, value: number): string {
   return labels === '' ? `${name} ${formatValue(value)}\n` : `${name}{${labels}} ${formatValue(value)}\n`;
 }
 

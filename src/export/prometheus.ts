@@ -3,11 +3,13 @@
  * a buffer write, however many series there are and however often Prometheus asks. Nothing is serialized for
  * a collection no scrape reads (Prometheus scraping every 15 s an agent that collects every second): the text
  * is made on the first request after the collection, the gzip form on the first request that accepts it, and
- * both are kept until the next collection.
+ * both are kept until the next collection. A scraper that asks for OpenMetrics (Prometheus does by default)
+ * gets that format (openmetrics-text.ts, with exemplars), made and kept the same way; others get the text format.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { OPENMETRICS_CONTENT_TYPE, serializeOpenMetrics } from './openmetrics-text.js';
 import { serializePrometheus } from './prometheus-text.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -17,6 +19,9 @@ export interface MetricsPayload {
   readonly body: Buffer;
   generatedAtMs: number;
   gzipped(): Buffer;
+  /** The OpenMetrics text, serialized on first call. */
+  openMetrics(): Buffer;
+  openMetricsGzipped(): Buffer;
 }
 
 export interface PrometheusSnapshotOptions {
@@ -37,14 +42,20 @@ export class PrometheusSnapshot {
     const constantLabels = this._constantLabels;
     let body: Buffer | undefined;
     let gz: Buffer | undefined;
+    let om: Buffer | undefined;
+    let omGz: Buffer | undefined;
     const text = (): Buffer =>
       (body ??= Buffer.from(serializePrometheus(resourceMetrics, constantLabels), 'utf8'));
+    const openMetrics = (): Buffer =>
+      (om ??= Buffer.from(serializeOpenMetrics(resourceMetrics, constantLabels), 'utf8'));
     this._payload = {
       get body() {
         return text();
       },
       generatedAtMs,
       gzipped: () => (gz ??= gzipSync(text(), { level: 6 })),
+      openMetrics,
+      openMetricsGzipped: () => (omGz ??= gzipSync(openMetrics(), { level: 6 })),
     };
   }
 
@@ -55,8 +66,8 @@ export class PrometheusSnapshot {
 }
 
 /**
- * Serves the latest snapshot: 503 before the first collection, gzip when the client accepts it (as
- * Prometheus does). `onServe` counts scrapes (GETs that got the metrics).
+ * Serves the latest snapshot: 503 before the first collection, OpenMetrics when the client prefers it, gzip
+ * when the client accepts it (as Prometheus does). `onServe` counts scrapes (GETs that got the metrics).
  */
 export function serveMetrics(
   req: IncomingMessage,
@@ -71,16 +82,48 @@ export function serveMetrics(
   }
   if (req.method !== 'HEAD') onServe();
   const gzip = acceptsGzip(req.headers['accept-encoding']);
-  const body = gzip ? payload.gzipped() : payload.body;
+  const om = prefersOpenMetrics(req.headers.accept);
+  const body = om
+    ? gzip
+      ? payload.openMetricsGzipped()
+      : payload.openMetrics()
+    : gzip
+      ? payload.gzipped()
+      : payload.body;
   const headers: Record<string, string | number> = {
-    'Content-Type': PROMETHEUS_CONTENT_TYPE,
+    'Content-Type': om ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE,
     'Content-Length': body.length,
     'Cache-Control': 'no-store',
-    Vary: 'Accept-Encoding',
+    Vary: 'Accept, Accept-Encoding',
   };
   if (gzip) headers['Content-Encoding'] = 'gzip';
   res.writeHead(200, headers);
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** Longest Accept header read; a scraper's is under 200 characters. */
+const MAX_ACCEPT_LENGTH = 1024;
+
+/**
+ * True when an Accept header asks for OpenMetrics (`application/openmetrics-text`, any version) with a
+ * q-value above 0 and at least that of the text format (`text/plain`). No header, or a longer one than any
+ * scraper sends: the text format.
+ */
+export function prefersOpenMetrics(header: string | string[] | undefined): boolean {
+  const text = Array.isArray(header) ? header.join(',') : (header ?? '');
+  if (text.length > MAX_ACCEPT_LENGTH) return false;
+  let om = 0;
+  let plain = 0;
+  for (const part of text.split(',')) {
+    const [type, ...params] = part.trim().toLowerCase().split(';');
+    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const q = qParam === undefined ? 1 : Number(qParam.slice(2));
+    if (!(q >= 0 && q <= 1)) continue;
+    const t = type?.trim();
+    if (t === 'application/openmetrics-text') om = Math.max(om, q);
+    else if (t === 'text/plain') plain = Math.max(plain, q);
+  }
+  return om > 0 && om >= plain;
 }
 
 /** True when an Accept-Encoding header allows gzip (`gzip`, `*`, with a q-value above 0). */

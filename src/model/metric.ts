@@ -17,6 +17,20 @@ export interface MetricPoint {
   value: number;
 }
 
+/**
+ * A measurement kept with the span that was active when it was made: the trace behind one bucket of a
+ * histogram (an OpenMetrics exemplar, an OTLP exemplar).
+ */
+export interface Exemplar {
+  value: number;
+  /** Wall-clock time of the measurement, in milliseconds since the epoch. */
+  timeMs: number;
+  /** 32 lowercase hex digits. */
+  traceId: string;
+  /** 16 lowercase hex digits. */
+  spanId: string;
+}
+
 export interface HistogramValue {
   /** Upper bounds, ascending; the last bucket (+Inf) has no bound. */
   boundaries: readonly number[];
@@ -24,6 +38,8 @@ export interface HistogramValue {
   counts: readonly number[];
   sum: number;
   count: number;
+  /** Per bucket (index as `counts`), the latest exemplar kept for it, when exemplars are on. */
+  exemplars?: readonly (Exemplar | undefined)[];
 }
 
 /**

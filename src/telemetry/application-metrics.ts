@@ -75,6 +75,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase implements HttpC
   private _tables: SeriesTable[] = [];
   private _custom = new Map<string, Bound>();
   private _limit = DEFAULT_CARDINALITY_LIMIT;
+  private _exemplars = false;
   private _agentTime: Bound | undefined;
   private _agentCount: Bound | undefined;
   private _agentErrors: Bound | undefined;
@@ -109,6 +110,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase implements HttpC
     this._custom = new Map();
     const pm = config.performance_monitor;
     this._limit = pm.application_cardinality_limit;
+    this._exemplars = pm.exemplars.enabled;
     const enabled = pm.enabled_collectors.includes('application');
     const settings = new Map(pm.application_metrics.map((m) => [m.name, m]));
     const prefix = pm.prometheus.metric_prefix;
@@ -388,6 +390,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase implements HttpC
       labelNames: labels,
       boundaries: buckets,
       limit: this._limit,
+      exemplars: this._exemplars,
     });
     this._tables.push(table);
     const pick = labels.map((l) => methodLabels.indexOf(l));

@@ -19,7 +19,8 @@ import {
   SUM_POINTS,
   hrTime,
 } from '../model/otel-constants.js';
-import type { MetricKind } from '../model/metric.js';
+import type { Exemplar, MetricKind } from '../model/metric.js';
+import { activeSampledSpan } from './exemplars.js';
 
 /** The value of every label of the overflow series. */
 export const OVERFLOW_LABEL_VALUE = '__overflow__';
@@ -35,6 +36,13 @@ export interface SeriesTableOptions {
   boundaries?: readonly number[];
   /** Distinct label sets kept before the overflow series takes over. */
   limit: number;
+  /** Histogram: keep an exemplar per bucket (the first measurement of each collection interval made in a sampled span). */
+  exemplars?: boolean;
+}
+
+/** An exemplar and the collection interval it was taken in. */
+interface HeldExemplar extends Exemplar {
+  epoch: number;
 }
 
 export interface Series {
@@ -47,6 +55,8 @@ export interface Series {
   count: number;
   min: number;
   max: number;
+  /** Histogram with exemplars on: per bucket, the exemplar kept (made on the first one). */
+  exemplars: (HeldExemplar | undefined)[] | undefined;
 }
 
 function newSeries(labels: readonly string[], buckets: number): Series {
@@ -58,6 +68,7 @@ function newSeries(labels: readonly string[], buckets: number): Series {
     count: 0,
     min: Infinity,
     max: -Infinity,
+    exemplars: undefined,
   };
 }
 
@@ -72,11 +83,15 @@ export class SeriesTable {
   private _overflow: Series | undefined;
   /** Measurements that went to the overflow series. */
   overflowed = 0;
+  private readonly _exemplars: boolean;
+  /** The collection interval: counts the collections (toMetricData) made so far. */
+  private _epoch = 0;
 
   constructor(opts: SeriesTableOptions) {
     this.opts = opts;
     this.boundaries = opts.kind === 'histogram' ? [...(opts.boundaries ?? [])] : [];
     this._depth = opts.labelNames.length;
+    this._exemplars = opts.kind === 'histogram' && opts.exemplars === true;
   }
 
   /** Number of series held, the overflow series included. */
@@ -154,6 +169,30 @@ export class SeriesTable {
     s.count++;
     if (value < s.min) s.min = value;
     if (value > s.max) s.max = value;
+    if (this._exemplars) this._exemplar(s, i, value);
+  }
+
+  /**
+   * Keeps `value` as bucket `i`'s exemplar when the bucket has none from this interval and a sampled span is
+   * active. One per bucket per series: bounded with the series; a bucket already served this interval costs a
+   * comparison, without looking up the span.
+   */
+  private _exemplar(s: Series, i: number, value: number): void {
+    const held = s.exemplars?.[i];
+    if (held !== undefined && held.epoch === this._epoch) return;
+    const sc = activeSampledSpan();
+    if (sc === undefined) return;
+    const timeMs = Date.now();
+    if (held !== undefined) {
+      held.value = value;
+      held.timeMs = timeMs;
+      held.traceId = sc.traceId;
+      held.spanId = sc.spanId;
+      held.epoch = this._epoch;
+      return;
+    }
+    const all = (s.exemplars ??= new Array<HeldExemplar | undefined>(s.counts!.length).fill(undefined));
+    all[i] = { value, timeMs, traceId: sc.traceId, spanId: sc.spanId, epoch: this._epoch };
   }
 
   series(): IterableIterator<Series> {
@@ -177,6 +216,7 @@ export class SeriesTable {
       return out;
     };
     if (kind === 'histogram') {
+      this._epoch++;
       return {
         descriptor,
         aggregationTemporality: CUMULATIVE,
@@ -191,6 +231,7 @@ export class SeriesTable {
             count: s.count,
             min: s.count > 0 ? s.min : undefined,
             max: s.count > 0 ? s.max : undefined,
+            ...(s.exemplars === undefined ? {} : { exemplars: s.exemplars.map(copyExemplar) }),
           },
         })),
       };
@@ -216,6 +257,12 @@ export class SeriesTable {
           dataPoints,
         };
   }
+}
+
+function copyExemplar(e: HeldExemplar | undefined): Exemplar | undefined {
+  return e === undefined
+    ? undefined
+    : { value: e.value, timeMs: e.timeMs, traceId: e.traceId, spanId: e.spanId };
 }
 
 function* walk(node: Map<string, unknown>, depth: number): IterableIterator<Series> {

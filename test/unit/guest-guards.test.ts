@@ -5,7 +5,7 @@
  * agent logs the failure once and counts it, and that it goes on working.
  */
 import diagnostics from 'node:diagnostics_channel';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { OTLPMetricExporterBase } from '@opentelemetry/exporter-metrics-otlp-http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AlertDispatcher } from '../../src/alerts/dispatcher.js';
 import { OtlpPush } from '../../src/export/otlp.js';
@@ -89,7 +89,7 @@ describe('the OTLP push', () => {
       new ManualClock(),
       logger,
     );
-    const exportSpy = vi.spyOn(OTLPMetricExporter.prototype, 'export').mockImplementation(() => {
+    const exportSpy = vi.spyOn(OTLPMetricExporterBase.prototype, 'export').mockImplementation(() => {
       throw new Error('cannot encode');
     });
     const meter = createTestMeter();

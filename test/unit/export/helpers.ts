@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Exemplar } from '../../../src/model/metric.js';
 
 export const TLS_DIR = fileURLToPath(new URL('../../fixtures/tls/', import.meta.url));
 
@@ -105,3 +106,11 @@ export function createTestMeter(attributes: Record<string, string> = IDENTITY_AT
     },
   };
 }
+
+/** An exemplar as the series tables keep one, for the exposition tests. */
+export const TEST_EXEMPLAR: Exemplar = {
+  value: 0.3,
+  timeMs: 1_700_000_000_123,
+  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+  spanId: '00f067aa0ba902b7',
+};

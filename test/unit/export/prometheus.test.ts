@@ -9,6 +9,7 @@ import {
   acceptsGzip,
   serveMetrics,
 } from '../../../src/export/prometheus.js';
+import { OPENMETRICS_CONTENT_TYPE } from '../../../src/export/openmetrics-text.js';
 import { createTestMeter, send } from './helpers.js';
 import type { TestMeter } from './helpers.js';
 
@@ -177,11 +178,28 @@ describe('serveMetrics', () => {
     expect(reply.headers['content-encoding']).toBeUndefined();
     expect(reply.headers['content-length']).toBe(String(Buffer.byteLength(GOLDEN)));
     expect(reply.headers['cache-control']).toBe('no-store');
-    expect(reply.headers.vary).toBe('Accept-Encoding');
+    expect(reply.headers.vary).toBe('Accept, Accept-Encoding');
     expect(reply.text).toBe(GOLDEN);
     expect(onServe).toHaveBeenCalledTimes(1);
     await send(url);
     expect(onServe).toHaveBeenCalledTimes(2);
+  });
+
+  it('should serve OpenMetrics, gzipped or not, to a scraper that asks for it, and text to the others', async () => {
+    snapshot.update(await record(), 0);
+    const accept =
+      'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+    const om = await send(url, { headers: { Accept: accept } });
+    expect(om.headers['content-type']).toBe(OPENMETRICS_CONTENT_TYPE);
+    expect(om.text).toBe(snapshot.current()!.openMetrics().toString('utf8'));
+    expect(om.text).toContain('multi_agent_system_requests_total{route="/a",');
+    expect(om.text.endsWith('# EOF\n')).toBe(true);
+    const gz = await send(url, { headers: { Accept: accept, 'Accept-Encoding': 'gzip' } });
+    expect(gz.headers['content-type']).toBe(OPENMETRICS_CONTENT_TYPE);
+    expect(gunzipSync(gz.body).toString('utf8')).toBe(om.text);
+    const plain = await send(url, { headers: { Accept: 'text/plain;version=0.0.4,*/*;q=0.1' } });
+    expect(plain.headers['content-type']).toBe(PROMETHEUS_CONTENT_TYPE);
+    expect(plain.text).toBe(GOLDEN);
   });
 
   it.each(['gzip', 'deflate, gzip', 'gzip, deflate, br'])(
