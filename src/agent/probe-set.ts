@@ -12,7 +12,7 @@ import { neo4jSettings } from '../probes/neo4j/settings.js';
 import type { Probe } from '../probes/probe.js';
 import { RuntimeProbe } from '../probes/runtime/runtime.js';
 import { enabledEntries } from '../telemetry/instruments.js';
-import { SeriesTable } from '../telemetry/series-table.js';
+import { SeriesTable, exponentialHistogramsOn } from '../telemetry/series-table.js';
 import type { AgentContext } from './context.js';
 
 /**
@@ -114,5 +114,6 @@ function histogramTable(config: AgentConfig, e: CatalogEntry, limit: number): Se
     labelNames: e.labels,
     boundaries: e.buckets,
     limit,
+    exponential: exponentialHistogramsOn(config),
   });
 }

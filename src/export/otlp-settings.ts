@@ -14,6 +14,8 @@ export interface OtlpSettings {
   compression: 'gzip' | 'none';
   /** Minimum time between exports; every collection when undefined. */
   exportIntervalMs: number | undefined;
+  /** Histograms as explicit buckets (also when undefined), or as ExponentialHistogram points. */
+  histograms?: 'explicit' | 'exponential';
 }
 
 function positiveInt(text: string | undefined): number | undefined {
@@ -51,5 +53,6 @@ export function resolveOtlpSettings(cfg: OtlpConfig, env: Env): OtlpSettings | u
       10_000,
     compression: cfg.compression ?? (envCompression === 'none' ? 'none' : 'gzip'),
     exportIntervalMs: cfg.export_interval?.ms,
+    histograms: cfg.histograms,
   };
 }

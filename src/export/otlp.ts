@@ -16,6 +16,7 @@ import { errorMessage } from '../lib/errors.js';
 import { guardPromise } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
 import { redactUrl } from '../lib/redact-url.js';
+import { withExponentialHistograms } from './otlp-exponential.js';
 import type { OtlpSettings } from './otlp-settings.js';
 
 /** The SDK's Resource of `attributes`, as the exporter expects it (loaded with the exporter). */
@@ -99,8 +100,10 @@ export class OtlpPush {
     return this._shutdown;
   }
 
-  private _export(rm: ResourceMetrics): Promise<void> {
+  private _export(collected: ResourceMetrics): Promise<void> {
     this._stats.exports++;
+    const rm =
+      this._settings.histograms === 'exponential' ? withExponentialHistograms(collected) : collected;
     return new Promise((resolve) => {
       this._exporter.export(rm, (result) => {
         if (result.code === ExportResultCode.SUCCESS) {

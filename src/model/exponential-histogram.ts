@@ -11,6 +11,7 @@
  * specification says. Recording allocates nothing: each sign's counts live in one Float64Array of
  * `maxBuckets` slots made when the histogram is.
  */
+import type { ExponentialHistogramValue } from './metric.js';
 
 /** The highest scale Prometheus accepts (its schemas run from -4 to 8); the histograms start there. */
 export const MAX_NATIVE_SCALE = 8;
@@ -156,14 +157,6 @@ function place(b: ExponentialBuckets, index: number): void {
   if (index > b.high) b.high = index;
 }
 
-/** A state's counts in the OTel ExponentialHistogram shape: `offset` and the counts from there up. */
-export interface ExponentialSnapshot {
-  scale: number;
-  zeroCount: number;
-  positive: { offset: number; bucketCounts: number[] };
-  negative: { offset: number; bucketCounts: number[] };
-}
-
 function bucketsSnapshot(b: ExponentialBuckets | undefined): { offset: number; bucketCounts: number[] } {
   if (b === undefined || b.low > b.high) return { offset: 0, bucketCounts: [] };
   return {
@@ -172,7 +165,8 @@ function bucketsSnapshot(b: ExponentialBuckets | undefined): { offset: number; b
   };
 }
 
-export function snapshotExponential(state: ExponentialState): ExponentialSnapshot {
+/** A state's counts in the OTel ExponentialHistogram shape: `offset` and the counts from there up. */
+export function snapshotExponential(state: ExponentialState): ExponentialHistogramValue {
   return {
     scale: state.scale,
     zeroCount: state.zeroCount,
@@ -233,4 +227,12 @@ export function toPrometheusSpans(
     i = end + 1;
   }
   return { spans, deltas };
+}
+
+/**
+ * The exponential buckets a histogram data point carries next to its explicit ones (series tables add them
+ * to the OTel Histogram value when exponential histograms are on), or undefined.
+ */
+export function exponentialOf(value: object): ExponentialHistogramValue | undefined {
+  return (value as { exponential?: ExponentialHistogramValue }).exponential;
 }

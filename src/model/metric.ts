@@ -24,6 +24,16 @@ export interface HistogramValue {
   counts: readonly number[];
   sum: number;
   count: number;
+  /** Exponential (native) buckets, when `prometheus.native_histograms` or exponential OTLP histograms are on. */
+  exponential?: ExponentialHistogramValue;
+}
+
+/** Base-2 exponential buckets in the OTel shape (see exponential-histogram.ts for the index convention). */
+export interface ExponentialHistogramValue {
+  scale: number;
+  zeroCount: number;
+  positive: { offset: number; bucketCounts: number[] };
+  negative: { offset: number; bucketCounts: number[] };
 }
 
 /**

@@ -19,7 +19,7 @@ import { silentLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
 import { ApplicationRecorderBase } from './application-recorder.js';
 import type { Status } from './application-recorder.js';
-import { SeriesTable } from './series-table.js';
+import { SeriesTable, exponentialHistogramsOn } from './series-table.js';
 import { CALL_STRIDE, replayBatch } from './worker-bridge.js';
 import type { Series } from './series-table.js';
 
@@ -75,6 +75,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
   private _tables: SeriesTable[] = [];
   private _custom = new Map<string, Bound>();
   private _limit = DEFAULT_CARDINALITY_LIMIT;
+  private _exponential = false;
   private _agentTime: Bound | undefined;
   private _agentCount: Bound | undefined;
   private _agentErrors: Bound | undefined;
@@ -107,6 +108,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
     this._custom = new Map();
     const pm = config.performance_monitor;
     this._limit = pm.application_cardinality_limit;
+    this._exponential = exponentialHistogramsOn(config);
     const enabled = pm.enabled_collectors.includes('application');
     const settings = new Map(pm.application_metrics.map((m) => [m.name, m]));
     const prefix = pm.prometheus.metric_prefix;
@@ -355,6 +357,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase {
       labelNames: labels,
       boundaries: buckets,
       limit: this._limit,
+      exponential: this._exponential,
     });
     this._tables.push(table);
     const pick = labels.map((l) => methodLabels.indexOf(l));
