@@ -15,7 +15,7 @@ import type { AgentConfig } from '../config/schema.js';
 import type { OtlpPush } from '../export/otlp.js';
 import { resolveOtlpSettings } from '../export/otlp-settings.js';
 import { PrometheusSnapshot } from '../export/prometheus.js';
-import type { MetricsPayload } from '../export/prometheus.js';
+import type { MetricsPayload, ProtobufSerializer } from '../export/prometheus.js';
 import { errorMessage } from '../lib/errors.js';
 import { shutdownAll, withTimeout } from '../lib/lifecycle.js';
 import type { MetricPoint } from '../model/metric.js';
@@ -58,6 +58,8 @@ export interface PipelineParts {
   otlp: OtlpPush | undefined;
   /** Builds the resource collections are reported under (the SDK's for an OTLP push). */
   resourceOf: (attributes: Attributes) => Resource;
+  /** The protobuf exposition, when `prometheus.native_histograms` is on. */
+  protobuf?: ProtobufSerializer;
 }
 
 export class Pipeline implements Component {
@@ -97,7 +99,10 @@ export class Pipeline implements Component {
         ? undefined
         : new otlpModule.OtlpPush(settings, ctx.clock, ctx.logger().child({ component: 'otlp' }));
     const resourceOf = otlpModule?.otlpResource ?? ((a: Attributes) => new StaticResource(a));
-    self.built = new Pipeline(config, ctx, slot, sources, { probes, gcTables, otlp, resourceOf });
+    const protobuf = config.performance_monitor.prometheus.native_histograms
+      ? (await import('../export/prometheus-protobuf.js')).serializePrometheusProtobuf
+      : undefined;
+    self.built = new Pipeline(config, ctx, slot, sources, { probes, gcTables, otlp, resourceOf, protobuf });
     return self.built;
   }
 
@@ -171,7 +176,10 @@ export class Pipeline implements Component {
       resource: parts.resourceOf(this.identity.resourceAttributes),
       metricProducers: [points, producer],
     });
-    this.snapshot = new PrometheusSnapshot({ constantLabels: Object.keys(this.identity.labels) });
+    this.snapshot = new PrometheusSnapshot({
+      constantLabels: Object.keys(this.identity.labels),
+      protobuf: parts.protobuf,
+    });
     this.otlp = parts.otlp;
 
     ctx.application.bind(config, { clock: ctx.clock, logger });

@@ -4,19 +4,13 @@
  * metric. The explicit buckets stay for Prometheus and everything else that reads the collection; only the
  * copy handed to the exporter changes.
  */
-import type {
-  DataPoint,
-  ExponentialHistogramMetricData,
-  Histogram,
-  MetricData,
-  ResourceMetrics,
-} from '@opentelemetry/sdk-metrics';
+import type { ExponentialHistogramMetricData, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { exponentialOf } from '../model/exponential-histogram.js';
 import { EXPONENTIAL_HISTOGRAM_POINTS, HISTOGRAM_POINTS } from '../model/otel-constants.js';
 
 function toExponential(metric: MetricData): MetricData {
   if (metric.dataPointType !== HISTOGRAM_POINTS) return metric;
-  const points = metric.dataPoints as DataPoint<Histogram>[];
+  const points = metric.dataPoints;
   if (points.length === 0 || points.some((dp) => exponentialOf(dp.value) === undefined)) return metric;
   const exponential: ExponentialHistogramMetricData = {
     descriptor: metric.descriptor,
