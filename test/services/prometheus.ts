@@ -52,6 +52,8 @@ export interface StartPrometheusOptions {
   timeoutMs?: number;
   /** Absolute paths of rule files to load (`rule_files`); rules are evaluated every scrape interval. */
   ruleFiles?: string[];
+  /** Further command-line flags, e.g. `['--enable-feature=native-histograms']`. */
+  extraArgs?: string[];
 }
 
 export interface QueryRangeOptions {
@@ -164,6 +166,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
         `--storage.tsdb.path=${join(dir, 'data')}`,
         `--web.listen-address=127.0.0.1:${port}`,
         '--log.level=warn',
+        ...(options.extraArgs ?? []),
       ],
       { ready: httpProbe(`${url}/-/ready`, 200), cwd: dir, timeoutMs: options.timeoutMs ?? 60_000 },
     );
