@@ -54,6 +54,7 @@ const SUBSYSTEMS: Record<string, RegExp> = {
   'OTLP exporter': /exporter-metrics-otlp/,
   bcrypt: /\/node_modules\/bcryptjs\//,
   'status page': /\/dist\/src\/export\/status-page\.js$/,
+  'protobuf exposition (native histograms)': /\/dist\/src\/export\/prometheus-protobuf\.js$/,
   'OpenTelemetry SDK': /\/node_modules\/@opentelemetry\/sdk-metrics\//,
   'YAML parser and schema library': /\/node_modules\/(yaml|zod)\//,
 };
