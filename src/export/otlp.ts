@@ -102,8 +102,7 @@ export class OtlpPush {
 
   private _export(collected: ResourceMetrics): Promise<void> {
     this._stats.exports++;
-    const rm =
-      this._settings.histograms === 'exponential' ? withExponentialHistograms(collected) : collected;
+    const rm = this._settings.histograms === 'exponential' ? withExponentialHistograms(collected) : collected;
     return new Promise((resolve) => {
       this._exporter.export(rm, (result) => {
         if (result.code === ExportResultCode.SUCCESS) {

@@ -45,7 +45,9 @@ message Metric {
 message MetricFamily { optional string name = 1; optional string help = 2; optional MetricType type = 3; repeated Metric metric = 4; }
 `;
 
-const MetricFamily = protobuf.parse(PROTO, { keepCase: true }).root.lookupType('io.prometheus.client.MetricFamily');
+const MetricFamily = protobuf
+  .parse(PROTO, { keepCase: true })
+  .root.lookupType('io.prometheus.client.MetricFamily');
 
 interface Span {
   offset?: number;
