@@ -24,24 +24,29 @@ const MIN_NORMAL = 2 ** -1022;
 const MIN_NORMAL_EXPONENT = -1022;
 const MAX_NORMAL_EXPONENT = 1023;
 
-// One scratch buffer to read a double's bits (no allocation per call).
-const scratch = new DataView(new ArrayBuffer(8));
+// One scratch buffer to read a double's bits (no allocation per call): the high word holds the sign, the
+// exponent and the top 20 bits of the significand.
+const scratchFloat = new Float64Array(1);
+const scratchWords = new Uint32Array(scratchFloat.buffer);
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // little-endian: word 1
+const LO = 1 - HI;
 
 /**
  * The bucket index of a positive finite value at a scale (the OTel specification's mapping function): for
  * scale > 0 the logarithm, corrected at exact powers of two; for scale <= 0 the exponent, shifted.
+ * `scaleFactor` is 2^scale / ln 2 (passed by the recording path, which keeps it with the scale).
  */
-export function bucketIndex(value: number, scale: number): number {
+export function bucketIndex(value: number, scale: number, scaleFactor = 2 ** scale / Math.LN2): number {
   if (value <= MIN_NORMAL) {
     return scale > 0 ? (MIN_NORMAL_EXPONENT << scale) - 1 : (MIN_NORMAL_EXPONENT - 1) >> -scale;
   }
-  scratch.setFloat64(0, value);
-  const hi = scratch.getUint32(0);
+  scratchFloat[0] = value;
+  const hi = scratchWords[HI]!;
   const exponent = ((hi >>> 20) & 0x7ff) - 1023;
-  const powerOfTwo = (hi & 0xfffff) === 0 && scratch.getUint32(4) === 0;
+  const powerOfTwo = (hi & 0xfffff) === 0 && scratchWords[LO] === 0;
   if (scale <= 0) return (exponent - (powerOfTwo ? 1 : 0)) >> -scale;
   if (powerOfTwo) return (exponent << scale) - 1;
-  const index = Math.floor(Math.log(value) * (2 ** scale / Math.LN2));
+  const index = Math.floor(Math.log(value) * scaleFactor);
   const maxIndex = ((MAX_NORMAL_EXPONENT + 1) << scale) - 1;
   return index >= maxIndex ? maxIndex : index;
 }
@@ -63,6 +68,8 @@ export interface ExponentialBuckets {
 /** An exponential histogram being recorded. */
 export interface ExponentialState {
   scale: number;
+  /** 2^scale / ln 2, kept with the scale. */
+  scaleFactor: number;
   zeroCount: number;
   readonly positive: ExponentialBuckets;
   /** Made on the first negative value (the agent's histograms record durations, never negative). */
@@ -78,7 +85,14 @@ export function newExponentialState(
   maxBuckets = DEFAULT_MAX_BUCKETS,
   scale = MAX_NATIVE_SCALE,
 ): ExponentialState {
-  return { scale, zeroCount: 0, positive: newBuckets(maxBuckets), negative: undefined, maxBuckets };
+  return {
+    scale,
+    scaleFactor: 2 ** scale / Math.LN2,
+    zeroCount: 0,
+    positive: newBuckets(maxBuckets),
+    negative: undefined,
+    maxBuckets,
+  };
 }
 
 /** Records a finite value (NaN and infinities are ignored: they have no bucket). */
@@ -92,7 +106,7 @@ export function recordExponential(state: ExponentialState, value: number): void 
   if (value > 0) buckets = state.positive;
   else buckets = state.negative ??= newBuckets(state.maxBuckets);
   const magnitude = value > 0 ? value : -value;
-  let index = bucketIndex(magnitude, state.scale);
+  let index = bucketIndex(magnitude, state.scale, state.scaleFactor);
   if (buckets.low > buckets.high) {
     buckets.offset = index;
     buckets.low = index;
@@ -109,7 +123,7 @@ export function recordExponential(state: ExponentialState, value: number): void 
   }
   if (change > 0) {
     downscale(state, change);
-    index = bucketIndex(magnitude, state.scale);
+    index = bucketIndex(magnitude, state.scale, state.scaleFactor);
   }
   place(buckets, index);
 }
@@ -117,6 +131,7 @@ export function recordExponential(state: ExponentialState, value: number): void 
 /** Lowers the scale by `change`, merging the buckets of both signs. */
 export function downscale(state: ExponentialState, change: number): void {
   state.scale -= change;
+  state.scaleFactor = 2 ** state.scale / Math.LN2;
   mergeBuckets(state.positive, change);
   if (state.negative !== undefined) mergeBuckets(state.negative, change);
 }
