@@ -15,7 +15,7 @@ import type { AgentConfig } from '../config/schema.js';
 import type { OtlpPush } from '../export/otlp.js';
 import { resolveOtlpSettings } from '../export/otlp-settings.js';
 import { PrometheusSnapshot } from '../export/prometheus.js';
-import type { MetricsPayload } from '../export/prometheus.js';
+import type { MetricsPayload, ProtobufSerializer } from '../export/prometheus.js';
 import { errorMessage } from '../lib/errors.js';
 import { shutdownAll, withTimeout } from '../lib/lifecycle.js';
 import type { MetricPoint } from '../model/metric.js';
@@ -60,6 +60,8 @@ export interface PipelineParts {
   resourceOf: (attributes: Attributes) => Resource;
   /** Exported instrument name → config name (configNamesOf), when already made. */
   configNames?: ReadonlyMap<string, string>;
+  /** The protobuf exposition, when `prometheus.native_histograms` is on. */
+  protobuf?: ProtobufSerializer;
 }
 
 /** The config name of every instrument name the configuration exports (`multi_agent_system_cpu_cores` → `cpu_count`). */
@@ -137,6 +139,10 @@ export class Pipeline implements Component {
       resourceOf,
       configNames,
     });
+    const protobuf = config.performance_monitor.prometheus.native_histograms
+      ? (await import('../export/prometheus-protobuf.js')).serializePrometheusProtobuf
+      : undefined;
+    self.built = new Pipeline(config, ctx, slot, sources, { probes, gcTables, otlp, resourceOf, protobuf });
     return self.built;
   }
 
@@ -201,7 +207,10 @@ export class Pipeline implements Component {
       resource: parts.resourceOf(this.identity.resourceAttributes),
       metricProducers: [points, producer],
     });
-    this.snapshot = new PrometheusSnapshot({ constantLabels: Object.keys(this.identity.labels) });
+    this.snapshot = new PrometheusSnapshot({
+      constantLabels: Object.keys(this.identity.labels),
+      protobuf: parts.protobuf,
+    });
     this.otlp = parts.otlp;
 
     ctx.application.bind(config, { clock: ctx.clock, logger });

@@ -12,7 +12,7 @@ import { neo4jSettings } from '../probes/neo4j/settings.js';
 import type { Probe } from '../probes/probe.js';
 import { RUNTIME_METRICS, RuntimeProbe } from '../probes/runtime/runtime.js';
 import { enabledEntries } from '../telemetry/instruments.js';
-import { SeriesTable } from '../telemetry/series-table.js';
+import { SeriesTable, exponentialHistogramsOn } from '../telemetry/series-table.js';
 import type { AgentContext } from './context.js';
 
 /**
@@ -131,5 +131,6 @@ function histogramTable(config: AgentConfig, e: CatalogEntry, limit: number): Se
     boundaries: e.buckets,
     limit,
     exemplars: config.performance_monitor.exemplars.enabled,
+    exponential: exponentialHistogramsOn(config),
   });
 }

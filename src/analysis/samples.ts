@@ -4,7 +4,8 @@
  * be estimated as Prometheus' histogram_quantile does.
  */
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { MetricKind, Sample } from '../model/metric.js';
+import { exponentialOf } from '../model/exponential-histogram.js';
+import type { HistogramValue, MetricKind, Sample } from '../model/metric.js';
 import { GAUGE_POINTS, HISTOGRAM_POINTS, SUM_POINTS } from '../model/otel-constants.js';
 
 /** Maps an exported instrument name back to its config name. */
@@ -51,23 +52,26 @@ export function toSamples(rm: ResourceMetrics, timestampMs: number, nameOf: Name
         case HISTOGRAM_POINTS:
           for (const dp of metric.dataPoints) {
             const h = dp.value;
+            const histogram: HistogramValue = {
+              boundaries: h.buckets.boundaries,
+              counts: h.buckets.counts,
+              sum: h.sum ?? 0,
+              count: h.count,
+            };
+            const exponential = exponentialOf(h);
+            if (exponential !== undefined) histogram.exponential = exponential;
             out.push({
               metric: name,
               labels: stringLabels(dp.attributes),
               value: h.count,
               timestampMs,
               kind: 'histogram',
-              histogram: {
-                boundaries: h.buckets.boundaries,
-                counts: h.buckets.counts,
-                sum: h.sum ?? 0,
-                count: h.count,
-              },
+              histogram,
             });
           }
           break;
         default:
-          // Exponential histograms are not produced by this agent's instruments.
+          // ExponentialHistogram points are made only for the OTLP push (otlp.ts); samples see the explicit form.
           break;
       }
     }

@@ -47,6 +47,11 @@ export const prometheusSection = z.strictObject({
     )
     .optional(),
   request_timeout: durationField({ min: 100 }).default(duration(10_000)),
+  /**
+   * Every histogram also keeps exponential (native) buckets, served with the classic ones in the protobuf
+   * exposition format to a scraper that asks for it (Prometheus with the native-histograms feature).
+   */
+  native_histograms: z.boolean().default(false),
 });
 
 export const otlpSection = z.strictObject({
@@ -56,6 +61,8 @@ export const otlpSection = z.strictObject({
   timeout: durationField({ min: 100 }).optional(),
   compression: z.enum(['gzip', 'none']).optional(),
   export_interval: durationField({ min: 100 }).optional(),
+  /** Histograms over OTLP: explicit buckets (the catalog's), or exponential (base-2, up to 160 buckets). */
+  histograms: z.enum(['explicit', 'exponential']).default('explicit'),
   /** prometheus (default): the names of /metrics; semconv: OpenTelemetry semantic conventions (catalog/semconv.ts). */
   naming: z.enum(['prometheus', 'semconv']).optional(),
 });

@@ -16,6 +16,8 @@ export interface OtlpSettings {
   exportIntervalMs: number | undefined;
   /** The names sent: those of /metrics (`prometheus`, also when undefined) or the semantic conventions. */
   naming?: 'prometheus' | 'semconv';
+  /** Histograms as explicit buckets (also when undefined), or as ExponentialHistogram points. */
+  histograms?: 'explicit' | 'exponential';
 }
 
 function positiveInt(text: string | undefined): number | undefined {
@@ -54,5 +56,6 @@ export function resolveOtlpSettings(cfg: OtlpConfig, env: Env): OtlpSettings | u
     compression: cfg.compression ?? (envCompression === 'none' ? 'none' : 'gzip'),
     exportIntervalMs: cfg.export_interval?.ms,
     naming: cfg.naming ?? 'prometheus',
+    histograms: cfg.histograms,
   };
 }

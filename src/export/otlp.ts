@@ -23,6 +23,7 @@ import type { Logger } from '../lib/logger.js';
 import { AGENT_PRODUCT } from '../lib/own-requests.js';
 import { redactUrl } from '../lib/redact-url.js';
 import { withExemplars } from './otlp-exemplars.js';
+import { withExponentialHistograms } from './otlp-exponential.js';
 import type { OtlpSettings } from './otlp-settings.js';
 
 /** The OTel component type of the SDK's OTLP/HTTP protobuf metric exporter. */
@@ -139,7 +140,8 @@ export class OtlpPush {
     this._stats.exports++;
     let rm: ResourceMetrics;
     try {
-      rm = this._transform === undefined ? collected : this._transform(collected);
+      const named = this._transform === undefined ? collected : this._transform(collected);
+      rm = this._settings.histograms === 'exponential' ? withExponentialHistograms(named) : named;
     } catch (err) {
       this._stats.failures++;
       this._stats.lastError = `cannot convert the collection: ${errorMessage(err)}`;

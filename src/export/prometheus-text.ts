@@ -59,6 +59,37 @@ export interface Family {
   metrics: MetricData[];
 }
 
+/**
+ * The collection's metrics grouped by exposed name, in first-seen order; a name reported with two types maps
+ * to undefined (it cannot be exposed). Shared with the protobuf exposition (prometheus-protobuf.ts).
+ */
+export function collectFamilies(rm: ResourceMetrics): Map<string, Family | undefined> {
+  const families = new Map<string, Family | undefined>();
+  for (const scope of rm.scopeMetrics) {
+    for (const metric of scope.metrics) {
+      const f = familyOf(metric);
+      if (f === undefined) continue;
+      const existing = families.get(f.name);
+      if (existing === undefined && families.has(f.name)) continue; // dropped after a type conflict
+      if (existing === undefined) {
+        families.set(f.name, {
+          ...f,
+          help: metric.descriptor.description,
+          unit: metric.descriptor.unit,
+          metrics: [metric],
+        });
+      } else if (existing.type !== f.type) {
+        families.set(f.name, undefined); // the same name with two types cannot be exposed: drop both
+      } else {
+        existing.help ||= metric.descriptor.description;
+        existing.unit ||= metric.descriptor.unit;
+        existing.metrics.push(metric);
+      }
+    }
+  }
+  return families;
+}
+
 function familyOf(metric: MetricData): { name: string; type: Family['type'] } | undefined {
   let name = sanitizeName(metric.descriptor.name);
   if (name === '' || name === '_') return undefined;
@@ -100,29 +131,7 @@ export function groupFamilies(rm: ResourceMetrics, constantLabels: ReadonlySet<s
   for (const key in resourceAttributes) if (constantLabels.has(key)) constants[key] = resourceAttributes[key];
   const constantPairs = labelPairs(constants, keyCache);
 
-  const families = new Map<string, Family | undefined>();
-  for (const scope of rm.scopeMetrics) {
-    for (const metric of scope.metrics) {
-      const f = familyOf(metric);
-      if (f === undefined) continue;
-      const existing = families.get(f.name);
-      if (existing === undefined && families.has(f.name)) continue; // dropped after a type conflict
-      if (existing === undefined) {
-        families.set(f.name, {
-          ...f,
-          help: metric.descriptor.description,
-          unit: metric.descriptor.unit,
-          metrics: [metric],
-        });
-      } else if (existing.type !== f.type) {
-        families.set(f.name, undefined); // the same name with two types cannot be exposed: drop both
-      } else {
-        existing.help ||= metric.descriptor.description;
-        existing.unit ||= metric.descriptor.unit;
-        existing.metrics.push(metric);
-      }
-    }
-  }
+  const families = collectFamilies(rm);
   return { resourcePairs: labelPairs(resourceAttributes, keyCache), constantPairs, families, keyCache };
 }
 

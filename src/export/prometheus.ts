@@ -22,19 +22,32 @@ export interface MetricsPayload {
   /** The OpenMetrics text, serialized on first call. */
   openMetrics(): Buffer;
   openMetricsGzipped(): Buffer;
+  /** The protobuf exposition (plain, gzipped), serialized on first access; only with native histograms on. */
+  protobuf?: (gzip: boolean) => Buffer;
 }
+
+/** ResourceMetrics → the protobuf exposition (prometheus-protobuf.ts, loaded only when native histograms are on). */
+export type ProtobufSerializer = (rm: ResourceMetrics, constantLabels: ReadonlySet<string>) => Buffer;
+
+/** The protobuf exposition's media type (length-delimited io.prometheus.client.MetricFamily messages). */
+export const PROMETHEUS_PROTOBUF_CONTENT_TYPE =
+  'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
 
 export interface PrometheusSnapshotOptions {
   /** Resource attributes that become labels on every series (the identity labels). */
   constantLabels: readonly string[];
+  /** `prometheus.native_histograms`: the protobuf exposition, served to a scraper that asks for it. */
+  protobuf?: ProtobufSerializer;
 }
 
 export class PrometheusSnapshot {
   private readonly _constantLabels: ReadonlySet<string>;
+  private readonly _protobuf: ProtobufSerializer | undefined;
   private _payload: MetricsPayload | undefined;
 
   constructor(opts: PrometheusSnapshotOptions) {
     this._constantLabels = new Set(opts.constantLabels);
+    this._protobuf = opts.protobuf;
   }
 
   /** Takes a collection (called once per cycle); it is serialized when a scrape first asks for it. */
@@ -57,6 +70,13 @@ export class PrometheusSnapshot {
       openMetrics,
       openMetricsGzipped: () => (omGz ??= gzipSync(openMetrics(), { level: 6 })),
     };
+    const serialize = this._protobuf;
+    if (serialize !== undefined) {
+      let proto: Buffer | undefined;
+      let protoGz: Buffer | undefined;
+      const plain = (): Buffer => (proto ??= serialize(resourceMetrics, constantLabels));
+      this._payload.protobuf = (gzip) => (gzip ? (protoGz ??= gzipSync(plain(), { level: 6 })) : plain());
+    }
   }
 
   /** The latest snapshot, or undefined before the first collection. */
@@ -83,7 +103,7 @@ export function serveMetrics(
   if (req.method !== 'HEAD') onServe();
   const gzip = acceptsGzip(req.headers['accept-encoding']);
   const om = prefersOpenMetrics(req.headers.accept);
-  const body = om
+  let body = om
     ? gzip
       ? payload.openMetricsGzipped()
       : payload.openMetrics()
@@ -96,6 +116,15 @@ export function serveMetrics(
     'Cache-Control': 'no-store',
     Vary: 'Accept, Accept-Encoding',
   };
+  // Native histograms on: the protobuf exposition for a scraper that prefers it (Prometheus' native-histograms feature).
+  if (payload.protobuf !== undefined) {
+    headers.Vary = 'Accept, Accept-Encoding';
+    if (prefersProtobuf(req.headers.accept)) {
+      body = payload.protobuf(gzip);
+      headers['Content-Type'] = PROMETHEUS_PROTOBUF_CONTENT_TYPE;
+      headers['Content-Length'] = body.length;
+    }
+  }
   if (gzip) headers['Content-Encoding'] = 'gzip';
   res.writeHead(200, headers);
   res.end(req.method === 'HEAD' ? undefined : body);
@@ -138,4 +167,34 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
     if (coding === '*') star = allowed;
   }
   return star === true;
+}
+
+/**
+ * True when an Accept header asks for the delimited MetricFamily protobuf with a q-value above 0 and at least
+ * that of any text form it also accepts (Prometheus with native histograms sends the protobuf at q=0.7 or so
+ * and text at a lower q; a request for text or for anything keeps the text).
+ */
+export function prefersProtobuf(header: string | string[] | undefined): boolean {
+  const text = Array.isArray(header) ? header.join(',') : (header ?? '');
+  if (text.length > 4096) return false;
+  let protobuf = 0;
+  let other = 0;
+  for (const part of text.split(',')) {
+    const [type, ...params] = part
+      .trim()
+      .toLowerCase()
+      .split(';')
+      .map((p) => p.trim());
+    const q = params.find((p) => p.startsWith('q='));
+    const weight = q === undefined ? 1 : Number(q.slice(2));
+    if (!(weight > 0)) continue;
+    if (
+      type === 'application/vnd.google.protobuf' &&
+      params.includes('proto=io.prometheus.client.metricfamily') &&
+      params.includes('encoding=delimited')
+    )
+      protobuf = Math.max(protobuf, weight);
+    else if (type !== undefined && type !== '') other = Math.max(other, weight);
+  }
+  return protobuf > 0 && protobuf >= other;
 }

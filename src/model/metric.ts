@@ -40,6 +40,16 @@ export interface HistogramValue {
   count: number;
   /** Per bucket (index as `counts`), the latest exemplar kept for it, when exemplars are on. */
   exemplars?: readonly (Exemplar | undefined)[];
+  /** Exponential (native) buckets, when `prometheus.native_histograms` or exponential OTLP histograms are on. */
+  exponential?: ExponentialHistogramValue;
+}
+
+/** Base-2 exponential buckets in the OTel shape (see exponential-histogram.ts for the index convention). */
+export interface ExponentialHistogramValue {
+  scale: number;
+  zeroCount: number;
+  positive: { offset: number; bucketCounts: number[] };
+  negative: { offset: number; bucketCounts: number[] };
 }
 
 /**

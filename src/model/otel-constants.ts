@@ -11,6 +11,7 @@ export const DOUBLE_VALUE = 1 as ValueType.DOUBLE;
 export const DELTA = 0 as AggregationTemporality.DELTA;
 export const CUMULATIVE = 1 as AggregationTemporality.CUMULATIVE;
 export const HISTOGRAM_POINTS = 0 as DataPointType.HISTOGRAM;
+export const EXPONENTIAL_HISTOGRAM_POINTS = 1 as DataPointType.EXPONENTIAL_HISTOGRAM;
 export const GAUGE_POINTS = 2 as DataPointType.GAUGE;
 export const SUM_POINTS = 3 as DataPointType.SUM;
 

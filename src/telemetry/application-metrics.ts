@@ -19,7 +19,7 @@ import { silentLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
 import { ApplicationRecorderBase } from './application-recorder.js';
 import type { HttpClientRecorder, Status } from './application-recorder.js';
-import { SeriesTable } from './series-table.js';
+import { SeriesTable, exponentialHistogramsOn } from './series-table.js';
 import { CALL_STRIDE, replayBatch } from './worker-bridge.js';
 import type { Series } from './series-table.js';
 
@@ -76,6 +76,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase implements HttpC
   private _custom = new Map<string, Bound>();
   private _limit = DEFAULT_CARDINALITY_LIMIT;
   private _exemplars = false;
+  private _exponential = false;
   private _agentTime: Bound | undefined;
   private _agentCount: Bound | undefined;
   private _agentErrors: Bound | undefined;
@@ -111,6 +112,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase implements HttpC
     const pm = config.performance_monitor;
     this._limit = pm.application_cardinality_limit;
     this._exemplars = pm.exemplars.enabled;
+    this._exponential = exponentialHistogramsOn(config);
     const enabled = pm.enabled_collectors.includes('application');
     const settings = new Map(pm.application_metrics.map((m) => [m.name, m]));
     const prefix = pm.prometheus.metric_prefix;
@@ -391,6 +393,7 @@ export class ApplicationMetrics extends ApplicationRecorderBase implements HttpC
       boundaries: buckets,
       limit: this._limit,
       exemplars: this._exemplars,
+      exponential: this._exponential,
     });
     this._tables.push(table);
     const pick = labels.map((l) => methodLabels.indexOf(l));

@@ -10,6 +10,7 @@
  */
 import type { HrTime } from '@opentelemetry/api';
 import type { CollectionResult, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
+import type { AgentConfig } from '../config/schema.js';
 import type { Clock } from '../lib/clock.js';
 import {
   CUMULATIVE,
@@ -21,6 +22,18 @@ import {
 } from '../model/otel-constants.js';
 import type { Exemplar, MetricKind } from '../model/metric.js';
 import { activeSampledSpan } from './exemplars.js';
+import {
+  newExponentialState,
+  recordExponential,
+  snapshotExponential,
+} from '../model/exponential-histogram.js';
+import type { ExponentialState } from '../model/exponential-histogram.js';
+
+/** Whether histograms keep exponential buckets: for Prometheus' native histograms or OTLP's exponential ones. */
+export function exponentialHistogramsOn(config: AgentConfig): boolean {
+  const pm = config.performance_monitor;
+  return pm.prometheus.native_histograms || pm.otlp.histograms === 'exponential';
+}
 
 /** The value of every label of the overflow series. */
 export const OVERFLOW_LABEL_VALUE = '__overflow__';
@@ -36,6 +49,8 @@ export interface SeriesTableOptions {
   boundaries?: readonly number[];
   /** Distinct label sets kept before the overflow series takes over. */
   limit: number;
+  /** Histograms: also keep exponential (native) buckets (see exponential-histogram.ts). */
+  exponential?: boolean;
   /** Histogram: keep an exemplar per bucket (the first measurement of each collection interval made in a sampled span). */
   exemplars?: boolean;
 }
@@ -57,9 +72,11 @@ export interface Series {
   max: number;
   /** Histogram with exemplars on: per bucket, the exemplar kept (made on the first one). */
   exemplars: (HeldExemplar | undefined)[] | undefined;
+  /** Histogram with exponential buckets on: their state (allocated once, with the series). */
+  readonly exp: ExponentialState | undefined;
 }
 
-function newSeries(labels: readonly string[], buckets: number): Series {
+function newSeries(labels: readonly string[], buckets: number, exponential: boolean): Series {
   return {
     labels,
     value: 0,
@@ -69,6 +86,7 @@ function newSeries(labels: readonly string[], buckets: number): Series {
     min: Infinity,
     max: -Infinity,
     exemplars: undefined,
+    exp: exponential && buckets > 0 ? newExponentialState() : undefined,
   };
 }
 
@@ -132,15 +150,17 @@ export class SeriesTable {
     const existing = this.get(values);
     if (existing !== undefined) return existing;
     const buckets = this.opts.kind === 'histogram' ? this.boundaries.length + 1 : 0;
+    const exponential = this.opts.exponential === true;
     if (this._count >= this.opts.limit) {
       this.overflowed++;
       this._overflow ??= newSeries(
         this.opts.labelNames.map(() => OVERFLOW_LABEL_VALUE),
         buckets,
+        exponential,
       );
       return this._overflow;
     }
-    const s = newSeries([...values], buckets);
+    const s = newSeries([...values], buckets, exponential);
     this._count++;
     if (this._depth === 0) {
       this._single = s;
@@ -169,6 +189,7 @@ export class SeriesTable {
     s.count++;
     if (value < s.min) s.min = value;
     if (value > s.max) s.max = value;
+    if (s.exp !== undefined) recordExponential(s.exp, value);
     if (this._exemplars) this._exemplar(s, i, value);
   }
 
@@ -232,6 +253,8 @@ export class SeriesTable {
             min: s.count > 0 ? s.min : undefined,
             max: s.count > 0 ? s.max : undefined,
             ...(s.exemplars === undefined ? {} : { exemplars: s.exemplars.map(copyExemplar) }),
+            // Read by the Prometheus protobuf writer and the OTLP conversion (exponentialOf).
+            ...(s.exp === undefined ? {} : { exponential: snapshotExponential(s.exp) }),
           },
         })),
       };

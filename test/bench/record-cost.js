@@ -10,8 +10,11 @@
  * inside a sampled span (an exemplar kept per bucket per collection interval; the rest are skipped before
  * the span lookup).
  *
+ * Then, in its own block, the cost of `prometheus.native_histograms` (on vs off, and the protobuf body).
+ *
  *   npm run build && node test/bench/record-cost.js
  */
+import { Buffer } from 'node:buffer';
 import console from 'node:console';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
@@ -190,4 +193,93 @@ console.log(`record_ns_exemplars_on_in_sampled_span=${fmt(nsOf(3), 0)}`);
 console.log(`record_ns_otel_sdk=${fmt(nsOf(4), 0)}`);
 console.log(`record_ns_prom_client=${fmt(promNs, 0)}`);
 console.log(`prom_client_over_slowest_agent_variant=${fmt(ratio, 1)}`);
+// ===== Native (exponential) histograms: prometheus.native_histograms on vs off =====
+// The same recordApiRequest with exponential buckets kept next to the classic ones, against the same call
+// with the option off and against prom-client, rounds alternated. Then the cost of one /metrics body of
+// these 40 series (counter + histogram with native buckets) in the text and in the protobuf exposition.
+{
+  const { serializePrometheus } = await import(`${DIST}/export/prometheus-text.js`);
+  const { serializePrometheusProtobuf } = await import(`${DIST}/export/prometheus-protobuf.js`);
+  const appOff = new ApplicationMetrics();
+  appOff.bind(parseConfigText('performance_monitor: {}\n', 'bench.yaml', {}));
+  const appOn = new ApplicationMetrics();
+  appOn.bind(
+    parseConfigText('performance_monitor:\n  prometheus:\n    native_histograms: true\n', 'bench.yaml', {}),
+  );
+  const recorder = (a) => (n) => {
+    for (let i = 0; i < n; i++) a.recordApiRequest(ENDPOINTS[i % 20], METHODS[i & 1], (i % 1000) / 100, 200);
+  };
+  const nativeVariants = [
+    ['recordApiRequest, native histograms off', recorder(appOff)],
+    ['recordApiRequest, native histograms on', recorder(appOn)],
+    ['prom-client 15 Histogram.observe + Counter.inc', prom],
+  ];
+  for (const [, fn] of nativeVariants) fn(200_000);
+  const nns = new Map(nativeVariants.map(([name]) => [name, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, fn] of nativeVariants) {
+      const t0 = performance.now();
+      fn(OPS);
+      nns.get(name).push(((performance.now() - t0) * 1e6) / OPS);
+    }
+  }
+  const off = median(nns.get(nativeVariants[0][0]));
+  const on = median(nns.get(nativeVariants[1][0]));
+  const promN = median(nns.get(nativeVariants[2][0]));
+  console.log('\nNative histograms');
+  printTable(
+    ['variant', 'ns per request (median of 5 × 1e6)', 'min–max', 'prom-client / variant'],
+    nativeVariants.map(([name]) => {
+      const v = nns.get(name);
+      return [
+        name,
+        fmt(median(v), 0),
+        `${fmt(Math.min(...v), 0)}–${fmt(Math.max(...v), 0)}`,
+        fmt(promN / median(v), 2),
+      ];
+    }),
+  );
+
+  const rm = {
+    resource: { attributes: { environment: 'bench', agent_instance: 'host' } },
+    scopeMetrics: [
+      {
+        scope: { name: 'bench' },
+        metrics: [...appOn.tables()]
+          .map((t) => t.toMetricData([0, 0], [0, 0]))
+          .filter((m) => m !== undefined),
+      },
+    ],
+  };
+  const constants = new Set(['environment', 'agent_instance']);
+  const text = serializePrometheus(rm, constants);
+  const proto = serializePrometheusProtobuf(rm, constants);
+  const time = (fn) => {
+    for (let i = 0; i < 200; i++) fn();
+    const v = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const t0 = performance.now();
+      for (let i = 0; i < 1000; i++) fn();
+      v.push(((performance.now() - t0) * 1000) / 1000);
+    }
+    return median(v);
+  };
+  const textUs = time(() => serializePrometheus(rm, constants));
+  const protoUs = time(() => serializePrometheusProtobuf(rm, constants));
+  printTable(
+    ['/metrics body of 40 series (20 histograms with native buckets)', 'µs per body (median)', 'bytes'],
+    [
+      ['text 0.0.4 (classic buckets only)', fmt(textUs, 1), String(Buffer.byteLength(text))],
+      ['protobuf (classic + native buckets)', fmt(protoUs, 1), String(proto.length)],
+    ],
+  );
+  console.log(`native_histograms_off_ns_per_request=${fmt(off, 0)}`);
+  console.log(`native_histograms_on_ns_per_request=${fmt(on, 0)}`);
+  console.log(`native_histograms_cost_ns_per_request=${fmt(on - off, 0)}`);
+  console.log(`native_histograms_on_vs_prom_client=${fmt(promN / on, 1)}`);
+  console.log(`metrics_body_text_us=${fmt(textUs, 1)}`);
+  console.log(`metrics_body_protobuf_us=${fmt(protoUs, 1)}`);
+}
+// ===== end of native histograms =====
+
 process.exit(0);

@@ -26,6 +26,8 @@ export interface AgentConfigOptions {
   labels?: Record<string, string>;
   /** YAML lines appended under performance_monitor (indented by two spaces). */
   extra?: string;
+  /** YAML lines appended under performance_monitor.prometheus (indented by four spaces). */
+  prometheusExtra?: string;
 }
 
 export function agentConfigText(o: AgentConfigOptions): string {
@@ -40,7 +42,7 @@ export function agentConfigText(o: AgentConfigOptions): string {
     port: ${o.port}
     default_labels:
 ${labels}
-${o.otlpEndpoint === undefined ? '' : `  otlp:\n    endpoint: ${o.otlpEndpoint}\n    timeout: 2s\n`}${o.otlpNaming === undefined ? '' : `    naming: ${o.otlpNaming}\n`}${o.extra ?? ''}
+${o.prometheusExtra ?? ''}${o.otlpEndpoint === undefined ? '' : `  otlp:\n    endpoint: ${o.otlpEndpoint}\n    timeout: 2s\n`}${o.otlpNaming === undefined ? '' : `    naming: ${o.otlpNaming}\n`}${o.extra ?? ''}
 logging:
   level: debug
 `;

@@ -55,6 +55,7 @@ const SUBSYSTEMS: Record<string, RegExp> = {
   'semconv naming': /\/dist\/src\/(export\/otlp-semconv|catalog\/semconv)\.js$/,
   bcrypt: /\/node_modules\/bcryptjs\//,
   'status page': /\/dist\/src\/export\/status-page\.js$/,
+  'protobuf exposition (native histograms)': /\/dist\/src\/export\/prometheus-protobuf\.js$/,
   'OpenTelemetry SDK': /\/node_modules\/@opentelemetry\/sdk-metrics\//,
   'YAML parser and schema library': /\/node_modules\/(yaml|zod)\//,
 };

@@ -455,7 +455,8 @@ describe('loadConfigFile', () => {
       expect(pm.prometheus.request_timeout).toEqual({ ms: 10_000, text: '10s' });
       expect(pm.prometheus.tls).toBeUndefined();
       expect(pm.prometheus.basic_auth_users).toBeUndefined();
-      expect(pm.otlp).toEqual({ headers: {} });
+      expect(pm.otlp).toEqual({ headers: {}, histograms: 'explicit' });
+      expect(pm.prometheus.native_histograms).toBe(false);
       expect(pm.alerting.rules[0]).toMatchObject({ enabled: true, severity: 'warning' });
       expect(pm.alerting.notifications.channels).toEqual([{ type: 'log', level: 'warning', enabled: true }]);
       expect(config.logging).toEqual({

@@ -15,7 +15,7 @@ import { createTestMeter } from './helpers.js';
 import type { TestMeter } from './helpers.js';
 
 function cfg(partial: Partial<OtlpConfig> = {}): OtlpConfig {
-  return { headers: {}, ...partial };
+  return { headers: {}, histograms: 'explicit', ...partial };
 }
 
 describe('resolveOtlpSettings', () => {
@@ -101,7 +101,7 @@ describe('resolveOtlpSettings', () => {
 
   const ENDPOINT: Env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://b:4318' };
 
-  it('should default to gzip, a 10 s timeout, no headers and no export interval', () => {
+  it('should default to gzip, a 10 s timeout, no headers, no export interval and explicit histograms', () => {
     expect(resolveOtlpSettings(cfg(), ENDPOINT)).toEqual({
       endpoint: 'http://b:4318/v1/metrics',
       headers: {},
@@ -109,6 +109,7 @@ describe('resolveOtlpSettings', () => {
       compression: 'gzip',
       exportIntervalMs: undefined,
       naming: 'prometheus',
+      histograms: 'explicit',
     });
   });
 

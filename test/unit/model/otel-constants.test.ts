@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CUMULATIVE,
   DOUBLE_VALUE,
+  EXPONENTIAL_HISTOGRAM_POINTS,
   GAUGE_POINTS,
   HISTOGRAM_POINTS,
   SUM_POINTS,
@@ -14,6 +15,7 @@ describe('OpenTelemetry constants of the series tables', () => {
     expect(DOUBLE_VALUE).toBe(ValueType.DOUBLE);
     expect(CUMULATIVE).toBe(AggregationTemporality.CUMULATIVE);
     expect(HISTOGRAM_POINTS).toBe(DataPointType.HISTOGRAM);
+    expect(EXPONENTIAL_HISTOGRAM_POINTS).toBe(DataPointType.EXPONENTIAL_HISTOGRAM);
     expect(GAUGE_POINTS).toBe(DataPointType.GAUGE);
     expect(SUM_POINTS).toBe(DataPointType.SUM);
   });
