@@ -21,6 +21,26 @@ function storeError(file: string, reason: string, cause?: unknown): AgentError {
   );
 }
 
+/** errno codes of a directory or disk that cannot take the file: read-only, no permission, full. */
+const UNAVAILABLE_ERRNO = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']);
+/** SQLite primary result codes of the same: PERM, READONLY, IOERR, FULL, CANTOPEN. */
+const UNAVAILABLE_SQLITE = new Set([3, 8, 10, 13, 14]);
+
+/**
+ * Whether opening the history failed because its place cannot take it (a read-only or full directory, no
+ * permission), rather than because the file is foreign or corrupt: the agent then runs without history.
+ */
+export function historyUnavailable(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 5; depth++) {
+    const x = e as Error & { code?: unknown; errcode?: unknown };
+    if (typeof x.code === 'string' && UNAVAILABLE_ERRNO.has(x.code)) return true;
+    if (typeof x.errcode === 'number' && UNAVAILABLE_SQLITE.has(x.errcode & 0xff)) return true;
+    e = x.cause;
+  }
+  return false;
+}
+
 /**
  * Opens (or creates) the history file. A file that is not SQLite, is another program's database, or fails
  * SQLite's integrity check is refused with E_HISTORY_STORE and never written to. Read-only: the file must
