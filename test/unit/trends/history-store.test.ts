@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sample } from '../../../src/model/metric.js';
 import { AgentError } from '../../../src/lib/errors.js';
-import { CHUNK_SAMPLES, SqliteHistoryStore } from '../../../src/trends/history-store.js';
+import { BLOCK_TIMES, SqliteHistoryStore } from '../../../src/trends/history-store.js';
 import { computeStatistics } from '../../../src/trends/stats.js';
 
 const T0 = Date.UTC(2026, 10, 1, 0, 0, 0);
@@ -53,7 +53,7 @@ describe('SqliteHistoryStore', () => {
     const s = store(file, now);
     s.open();
     const want: [number, number][] = [];
-    for (let i = 0; i < CHUNK_SAMPLES * 3 + 7; i++) {
+    for (let i = 0; i < BLOCK_TIMES * 3 + 7; i++) {
       const t = T0 + i * 10_000 + (i % 3);
       const v = Math.sin(i / 7) * 100 + (i % 5 === 0 ? Math.PI : 0);
       want.push([t, v]);
@@ -173,7 +173,7 @@ describe('SqliteHistoryStore', () => {
     now.ms = T0 + 3 * 24 * HOUR;
     s.maintain();
     const raw = await s.query('memory_percent', {}, T0, now.ms, { resolution: 'raw' });
-    expect(raw[0]!.t[0]).toBeGreaterThanOrEqual(now.ms - 48 * HOUR - CHUNK_SAMPLES * 60_000);
+    expect(raw[0]!.t[0]).toBeGreaterThanOrEqual(now.ms - 48 * HOUR - BLOCK_TIMES * 60_000);
     const m1 = await s.query('memory_percent', {}, T0, now.ms);
     expect(m1[0]!.resolution).toBe('1m');
     expect(m1[0]!.rollup!.n.reduce((a, b) => a + b, 0)).toBe(3 * 24 * 60);
