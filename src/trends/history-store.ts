@@ -17,7 +17,7 @@ import { increaseOf, rollupIncrease, rollupSamples } from './history/rollup.js';
 import { openHistoryDb, prepareStatements } from './history/schema.js';
 import type { HistoryStatements } from './history/schema.js';
 import { DAY, HOUR, MINUTE, readRaw, readRollups, writeRollups } from './history/tiers.js';
-import { MAX_BLOCK_TIMES, ValueEncoder } from './history/values.js';
+import { ValueEncoder } from './history/values.js';
 import type { HistoryQuery, HistoryStore, Resolution, SeriesWindow } from './history/types.js';
 
 export interface SqliteHistoryStoreOptions {
@@ -33,7 +33,10 @@ export interface SqliteHistoryStoreOptions {
   readOnly?: boolean;
 }
 
-/** Collection times per block (and so samples per chunk at most): 512 is 85 min at 10 s, 51 s at 100 ms. */
+/**
+ * Collection times per block (and so samples per chunk at most): 512 is 85 min at 10 s, 51 s at 100 ms. At
+ * most values.ts' MAX_BLOCK_TIMES, the positions its chunks can address.
+ */
 export const BLOCK_TIMES = 512;
 /** Decoded time blocks kept for reads (each at most BLOCK_TIMES × 8 bytes). */
 const TIME_CACHE_BLOCKS = 16;

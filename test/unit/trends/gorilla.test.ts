@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TimeEncoder, decodeTimes } from '../../../src/trends/gorilla.js';
+import { BLOCK_TIMES } from '../../../src/trends/history-store.js';
 import { MAX_BLOCK_TIMES, ValueEncoder, decodeValues, modeFor } from '../../../src/trends/history/values.js';
 
 function timesRoundTrip(ts: number[]): { t: number[]; bytes: number } {
@@ -149,6 +150,12 @@ describe('ValueEncoder', () => {
     expect(modeFor(0.100401151)).toBe(9);
     expect(modeFor(100 / 21)).toBe(15);
     expect(valuesRoundTrip([1, 2.5, 2.25, 100 / 21, 3]).mode).toBe(15);
+  });
+
+  it("should address every position of the store's time blocks", () => {
+    expect(BLOCK_TIMES).toBeLessThanOrEqual(MAX_BLOCK_TIMES);
+    const last = valuesRoundTrip([1, 2], [0, BLOCK_TIMES - 1]);
+    expect(last.t).toEqual([1000, 1000 + BLOCK_TIMES - 1]);
   });
 
   it('should decode an empty stream to nothing', () => {

@@ -212,6 +212,60 @@ describe('SqliteHistoryStore', () => {
     expect(sha(file)).toBe(before);
   });
 
+  it('should keep series that skip collections, batches of several times, and an open block across a reopen', () => {
+    const file = path.join(tmp(), 'gaps.db');
+    const now = { ms: T0 };
+    let s = store(file, now);
+    s.open();
+    const every: [number, number][] = [];
+    const sparse: [number, number][] = [];
+    // Two collections per append, the sparse series in one collection of three, a reopen in the middle of a block.
+    for (let i = 0; i < BLOCK_TIMES + 300; i += 2) {
+      const batch: Sample[] = [];
+      for (const k of [i, i + 1]) {
+        const t = T0 + k * 10_000 + (k % 7);
+        const v = k % 11 === 0 ? NaN : k * 1.25;
+        every.push([t, v]);
+        batch.push(gauge('cpu_percent', {}, t, v));
+        if (k % 3 === 0) {
+          sparse.push([t, k]);
+          batch.push(gauge('memory_percent', {}, t, k));
+        }
+      }
+      s.append(batch);
+      if (i === BLOCK_TIMES + 100) {
+        s.close();
+        s = store(file, now);
+        s.open();
+      }
+    }
+    now.ms = T0 + (BLOCK_TIMES + 300) * 10_000;
+    const [a] = s.querySync('cpu_percent', {}, T0, now.ms, { resolution: 'raw' });
+    expect(Array.from(a!.t)).toEqual(every.map((p) => p[0]));
+    expect(Array.from(a!.v)).toEqual(every.map((p) => p[1]));
+    const [b] = s.querySync('memory_percent', {}, T0, now.ms, { resolution: 'raw' });
+    expect(Array.from(b!.t)).toEqual(sparse.map((p) => p[0]));
+    expect(Array.from(b!.v)).toEqual(sparse.map((p) => p[1]));
+    s.close();
+  });
+
+  it('should refuse a history file of an earlier format, naming it and the format, and leave it untouched', () => {
+    const file = path.join(tmp(), 'v1.db');
+    const db = new DatabaseSync(file);
+    db.exec(
+      'PRAGMA application_id=1347240264; PRAGMA user_version=1; CREATE TABLE chunks (series_id INTEGER, data BLOB)',
+    );
+    db.close();
+    const before = sha(file);
+    expect(() => store(file, { ms: T0 }).open()).toThrow(
+      new RegExp(
+        `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: a metrics history in format 1, which this version does not read`,
+      ),
+    );
+    expect(() => store(file, { ms: T0 }, { readOnly: true }).open()).toThrow(/format 1/);
+    expect(sha(file)).toBe(before);
+  });
+
   it('should refuse a corrupt history file', () => {
     const file = path.join(tmp(), 'h.db');
     const now = { ms: T0 };
