@@ -127,7 +127,7 @@ function ctz64(hi: number, lo: number): number {
 }
 
 /** Signed delta-of-delta buckets of timestamps: [value bits, prefix, prefix bits]; 1111 + 32 bits beyond. */
-const DOD_BUCKETS: readonly (readonly [number, number, number])[] = [
+const DOD_BUCKETS: Buckets = [
   [7, 0b10, 2],
   [9, 0b110, 3],
   [12, 0b1110, 4],
@@ -169,19 +169,31 @@ export class TimeEncoder {
   }
 }
 
-function writeDod(w: BitWriter, dod: number): void {
-  if (dod === 0) {
+/** Variable-length buckets of a signed integer: [value bits, prefix, prefix bits], narrowest first. */
+export type Buckets = readonly (readonly [number, number, number])[];
+
+/**
+ * Writes `x` as one bit 0 when it is zero, else as the prefix and the offset value of the narrowest bucket
+ * that holds it; false (nothing written) when none does.
+ */
+export function writeBucketed(w: BitWriter, x: number, buckets: Buckets): boolean {
+  if (x === 0) {
     w.write(0, 1);
-    return;
+    return true;
   }
-  for (const [bits, prefix, prefixBits] of DOD_BUCKETS) {
+  for (const [bits, prefix, prefixBits] of buckets) {
     const lim = 2 ** (bits - 1);
-    if (dod >= -lim + 1 && dod <= lim) {
+    if (x >= -lim + 1 && x <= lim) {
       w.write(prefix, prefixBits);
-      w.write((dod + lim - 1) >>> 0, bits);
-      return;
+      w.write((x + lim - 1) >>> 0, bits);
+      return true;
     }
   }
+  return false;
+}
+
+function writeDod(w: BitWriter, dod: number): void {
+  if (writeBucketed(w, dod, DOD_BUCKETS)) return;
   w.write(0b1111, 4);
   w.write(dod | 0, 32);
 }

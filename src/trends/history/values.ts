@@ -12,8 +12,8 @@
  * and the value in full), so the round trip is exact for every float64, bit for bit.
  */
 import { AgentError } from '../../lib/errors.js';
-import { BitReader, BitWriter, FloatBits, readXor, writeXor, xorState } from '../gorilla.js';
-import type { XorState } from '../gorilla.js';
+import { BitReader, BitWriter, FloatBits, readXor, writeBucketed, writeXor, xorState } from '../gorilla.js';
+import type { Buckets, XorState } from '../gorilla.js';
 
 /** Decimal scales 0..9 (10^k); FLOAT is the XOR mode. */
 const FLOAT = 15;
@@ -29,7 +29,7 @@ export const MAX_BLOCK_TIMES = 2 ** SKIP_BITS;
  * Delta-of-delta buckets of scaled values: [value bits, prefix, prefix bits]; 111111 escapes. Most changes of
  * a counter's rate are a few units (real collections: 3 bits cover 95 % of the non-zero ones).
  */
-const VALUE_BUCKETS: readonly (readonly [number, number, number])[] = [
+const VALUE_BUCKETS: Buckets = [
   [3, 0b10, 2],
   [7, 0b110, 3],
   [13, 0b1110, 4],
@@ -141,19 +141,8 @@ export class ValueEncoder {
 }
 
 function writeValueDod(w: BitWriter, dod: number): void {
-  if (dod === 0) {
-    w.write(0, 1);
-    return;
-  }
-  for (const [bits, prefix, prefixBits] of VALUE_BUCKETS) {
-    const lim = 2 ** (bits - 1);
-    if (dod >= -lim + 1 && dod <= lim) {
-      w.write(prefix, prefixBits);
-      w.write(dod + lim - 1, bits);
-      return;
-    }
-  }
-  throw new AgentError('E_STATE', `delta of delta ${dod} out of range`);
+  if (!writeBucketed(w, dod, VALUE_BUCKETS))
+    throw new AgentError('E_STATE', `delta of delta ${dod} out of range`);
 }
 
 /**
