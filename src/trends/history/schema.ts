@@ -212,7 +212,10 @@ export function prepareStatements(db: DatabaseSync): HistoryStatements {
     ),
     sealOpen: db.prepare(
       'INSERT INTO chunks (series_id, start_ms, end_ms, n, time_id, first, data) ' +
-        'SELECT series_id, start_ms, end_ms, n, time_id, first, data FROM open_chunks ORDER BY series_id',
+        'SELECT series_id, start_ms, end_ms, n, time_id, first, data FROM open_chunks WHERE true ORDER BY series_id ' +
+        // Two agents writing one file (a misconfiguration) overwrite each other's chunks rather than fail.
+        'ON CONFLICT (series_id, start_ms) DO UPDATE SET end_ms = excluded.end_ms, n = excluded.n, ' +
+        'time_id = excluded.time_id, first = excluded.first, data = excluded.data',
     ),
     clearOpen: db.prepare('DELETE FROM open_chunks'),
     upsertTimes: db.prepare(

@@ -249,6 +249,23 @@ describe('SqliteHistoryStore', () => {
     s.close();
   });
 
+  it('should not fail when two stores write one file (two agents on one state directory)', () => {
+    const file = path.join(tmp(), 'shared.db');
+    const now = { ms: T0 };
+    const a = store(file, now);
+    a.open();
+    for (let i = 0; i < 5; i++) a.append([gauge('cpu_percent', {}, T0 + i * 10_000, i)]);
+    // A second agent starts on the same file: it closes the first one's open block under it.
+    const b = store(file, now);
+    b.open();
+    for (let i = 5; i < 10; i++) a.append([gauge('cpu_percent', {}, T0 + i * 10_000, i)]);
+    a.close();
+    const again = store(file, now);
+    expect(() => again.open()).not.toThrow();
+    again.close();
+    b.close();
+  });
+
   it('should refuse a history file of an earlier format, naming it and the format, and leave it untouched', () => {
     const file = path.join(tmp(), 'v1.db');
     const db = new DatabaseSync(file);
