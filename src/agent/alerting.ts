@@ -15,7 +15,7 @@ import { errorMessage } from '../lib/errors.js';
 import type { MetricPoint } from '../model/metric.js';
 import type { Component } from './component.js';
 import type { AgentContext } from './context.js';
-import { stateFilePath } from './paths.js';
+import { stateFilePath, stateLocation } from './paths.js';
 
 export class AlertingComponent implements Component {
   readonly name = 'alerting';
@@ -24,7 +24,7 @@ export class AlertingComponent implements Component {
 
   constructor(config: AgentConfig, ctx: AgentContext, sinks: AlertSink[]) {
     this._ctx = ctx;
-    const file = stateFilePath(config, ctx.baseDir());
+    const file = stateFilePath(config, stateLocation(ctx));
     this.engine = new RuleEngine({
       clock: ctx.clock,
       logger: ctx.logger().child({ component: 'alerting' }),
@@ -52,7 +52,7 @@ export class AlertingComponent implements Component {
 
   /** New rules in place while the state file stays the same (a moved state file restarts the engine). */
   reconfigure(config: AgentConfig): 'applied' | 'restart' {
-    if (this.engine.stateFile !== stateFilePath(config, this._ctx.baseDir())) return 'restart';
+    if (this.engine.stateFile !== stateFilePath(config, stateLocation(this._ctx))) return 'restart';
     this.engine.setRules(compileRules(config));
     return 'applied';
   }

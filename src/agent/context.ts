@@ -21,7 +21,7 @@ export interface AgentContext {
   logger(): Logger;
   /** The package version, read once. */
   version(): string;
-  /** The working directory at start: relative state_file and store_path are taken from it. */
+  /** The working directory at start: relative state files are taken from it (see paths.ts). */
   baseDir(): string;
   readonly application: ApplicationMetrics;
 }

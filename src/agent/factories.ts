@@ -11,7 +11,7 @@ import type { AlertingComponent, NotificationsComponent } from './alerting.js';
 import type { ComponentFactory } from './component.js';
 import type { AgentContext } from './context.js';
 import type { Endpoint, EndpointSources } from './endpoint.js';
-import { storePath } from './paths.js';
+import { historyPath, stateLocation, storePath } from './paths.js';
 import type { Pipeline, PipelineSources } from './pipeline.js';
 import type { PipelineSlot } from './slot.js';
 import type { TrendsComponent } from './trends.js';
@@ -24,6 +24,7 @@ export function trendsFactory(ctx: AgentContext): ComponentFactory<TrendsCompone
       config.trend_analysis.enabled
         ? {
             trends: config.trend_analysis,
+            history: historyPath(config, stateLocation(ctx)),
             intervalMs: config.performance_monitor.collection_interval.ms,
             prefix: config.performance_monitor.prometheus.metric_prefix,
             known: knownMetricNames(config),
@@ -41,7 +42,7 @@ export function trendsFactory(ctx: AgentContext): ComponentFactory<TrendsCompone
 export function notificationsFactory(ctx: AgentContext): ComponentFactory<NotificationsComponent> {
   const resolved = (config: AgentConfig): AgentConfig => {
     const pm = config.performance_monitor;
-    const notifications = { ...pm.alerting.notifications, store_path: storePath(config, ctx.baseDir()) };
+    const notifications = { ...pm.alerting.notifications, store_path: storePath(config, stateLocation(ctx)) };
     return { ...config, performance_monitor: { ...pm, alerting: { ...pm.alerting, notifications } } };
   };
   return {

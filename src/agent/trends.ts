@@ -11,6 +11,7 @@ import type { Route } from '../model/route.js';
 import { TrendService } from '../trends/trend-service.js';
 import type { Component } from './component.js';
 import type { AgentContext } from './context.js';
+import { historyPath, stateLocation } from './paths.js';
 
 export class TrendsComponent implements Component {
   readonly name = 'trends';
@@ -24,6 +25,7 @@ export class TrendsComponent implements Component {
       clock: ctx.clock,
       logger: ctx.logger().child({ component: 'trends' }),
       knownMetrics: knownMetricNames(config),
+      historyPath: historyPath(config, stateLocation(ctx)),
     });
   }
 

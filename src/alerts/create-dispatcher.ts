@@ -128,7 +128,8 @@ export function createAlertDispatcher(config: AgentConfig, deps: DispatcherDeps)
       groupIntervalMs: n.group_interval.ms,
       repeatIntervalMs: n.repeat_interval.ms,
     },
-    storePath: n.store_path,
+    // The agent resolves store_path into its state directory (agent/paths.ts) before it gets here.
+    storePath: n.store_path ?? 'data/notifications.db',
     maxOutboxPerChannel: n.outbox.max_entries_per_channel,
     initialBackoffMs: n.outbox.initial_backoff.ms,
     maxBackoffMs: n.outbox.max_backoff.ms,

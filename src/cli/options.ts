@@ -73,7 +73,7 @@ export const COMMANDS: readonly CliCommand[] = [
     name: 'trends',
     positionals: '<metric>',
     summary:
-      'window statistics and a sparkline of a metric, read from the history store file (or Prometheus) the config names',
+      "window statistics and a sparkline of a metric, read from the history the config names (default: the daemon's, in its state directory) or from Prometheus",
     options: [
       CONFIG_OPTION,
       {

@@ -124,7 +124,8 @@ const notificationSettings = {
   group_interval: durationField({ min: 100 }).default(duration(300_000)),
   repeat_interval: durationField({ min: 100, max: TEN_YEARS_MS }).default(duration(4 * 3_600_000)),
   external_url: z.string().url().optional(),
-  store_path: z.string().min(1).default('data/notifications.db'),
+  // Unset: notifications.db in the state directory (agent/paths.ts).
+  store_path: z.string().min(1).max(4096).optional(),
   outbox: z
     .strictObject({
       max_entries_per_channel: z.number().int().min(1).default(10_000),
@@ -198,5 +199,6 @@ export const alertingSection = z.strictObject({
     })
     .prefault({}),
   rules: uniqueByName(alertRule).default([]),
-  state_file: z.string().default('data/alert_state.json'),
+  // Unset: alert_state.json in the state directory (agent/paths.ts); '' turns persistence off.
+  state_file: z.string().max(4096).optional(),
 });

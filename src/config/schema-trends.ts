@@ -9,7 +9,8 @@ export const trendAnalysis = z
       .strictObject({
         // 'file' is the seed's name for a local store; it means the embedded SQLite file.
         backend: z.enum(['file', 'sqlite', 'prometheus']).default('sqlite'),
-        path: z.string().min(1).default('data/metrics_history'),
+        // Unset: metrics_history.db in the state directory (agent/paths.ts).
+        path: z.string().min(1).max(4096).optional(),
         retention_days: z.number().positive().default(30),
         url: z.string().url().optional(),
         // Raw samples are kept this long, 1-minute rollups the next tier, 1-hour rollups retention_days.

@@ -47,6 +47,8 @@ export type { KeyPath } from './schema-checks.js';
 const performanceMonitor = z
   .strictObject({
     service_name: z.string().min(1).optional(),
+    /** Where state files the configuration does not place go (see agent/paths.ts); default: by convention. */
+    state_dir: z.string().min(1).max(4096).optional(),
     collection_interval: durationField({ min: 100, max: 3_600_000 }).default(duration(30_000)),
     enabled_collectors: z
       .array(z.enum(COLLECTORS))

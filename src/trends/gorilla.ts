@@ -1,14 +1,15 @@
 /**
- * A chunk of one series' samples, compressed as in Facebook's Gorilla paper (and Prometheus' XOR chunks):
- * timestamps as delta-of-delta with variable-length buckets, values as the XOR with the previous value,
- * storing only the meaningful bits. A steady collection interval costs one bit per timestamp, an unchanged
- * value one bit; a noisy gauge costs the bits that differ. Appending is incremental, so the open chunk of a
- * series can be written to disk after every collection without re-encoding it.
+ * The bit-level codecs of the history, after Facebook's Gorilla paper (and Prometheus' XOR chunks): a bit
+ * stream, timestamps as delta-of-delta with variable-length buckets (a steady collection interval costs one
+ * bit per timestamp), and float values as the XOR with the previous value, storing only the meaningful bits
+ * (an unchanged value costs one bit, a noisy gauge the bits that differ). Appending is incremental, so an
+ * open block can be written to disk after every collection without re-encoding it. The value streams of the
+ * history (integers and few-decimal floats, with gaps) build on these in history/values.ts.
  */
 import { AgentError } from '../lib/errors.js';
 
 /** Growable bit buffer, most significant bit first. */
-class BitWriter {
+export class BitWriter {
   private _buf = new Uint8Array(64);
   private _bits = 0;
 
@@ -34,13 +35,19 @@ class BitWriter {
     return this._bits;
   }
 
+  /** Writes a float64 as its 64 raw bits. */
+  writeFloat(hi: number, lo: number): void {
+    this.write(hi, 32);
+    this.write(lo, 32);
+  }
+
   /** The bytes written so far (a view; copy before the next write if kept). */
   bytes(): Uint8Array {
     return this._buf.subarray(0, (this._bits + 7) >>> 3);
   }
 }
 
-class BitReader {
+export class BitReader {
   private _pos = 0;
   private readonly _buf: Uint8Array;
 
@@ -82,6 +89,31 @@ class BitReader {
   }
 }
 
+/** A float64 and its two 32-bit halves (little-endian hosts: [lo, hi]). */
+export class FloatBits {
+  private readonly _f = new Float64Array(1);
+  private readonly _u = new Uint32Array(this._f.buffer);
+
+  set(value: number): this {
+    this._f[0] = value;
+    return this;
+  }
+
+  get hi(): number {
+    return this._u[1]!;
+  }
+
+  get lo(): number {
+    return this._u[0]!;
+  }
+
+  of(hi: number, lo: number): number {
+    this._u[0] = lo;
+    this._u[1] = hi;
+    return this._f[0]!;
+  }
+}
+
 function clz64(hi: number, lo: number): number {
   return hi !== 0 ? Math.clz32(hi) : 32 + Math.clz32(lo);
 }
@@ -94,25 +126,19 @@ function ctz64(hi: number, lo: number): number {
   return lo !== 0 ? ctz32(lo) : 32 + ctz32(hi);
 }
 
-/** Signed delta-of-delta buckets: [value bits, prefix, prefix bits]. */
-const DOD_BUCKETS: readonly (readonly [number, number, number])[] = [
+/** Signed delta-of-delta buckets of timestamps: [value bits, prefix, prefix bits]; 1111 + 32 bits beyond. */
+const DOD_BUCKETS: Buckets = [
   [7, 0b10, 2],
   [9, 0b110, 3],
   [12, 0b1110, 4],
 ];
 
-/** Encodes samples with strictly increasing millisecond timestamps. */
-export class ChunkEncoder {
+/** Encodes strictly increasing millisecond timestamps: the first in 64 bits, then delta-of-delta. */
+export class TimeEncoder {
   private readonly _w = new BitWriter();
-  private readonly _f = new Float64Array(1);
-  private readonly _u = new Uint32Array(this._f.buffer);
   private _count = 0;
   private _prevT = 0;
   private _prevDelta = 0;
-  private _prevHi = 0;
-  private _prevLo = 0;
-  private _leading = -1;
-  private _trailing = 0;
 
   get count(): number {
     return this._count;
@@ -122,83 +148,121 @@ export class ChunkEncoder {
     return this._prevT;
   }
 
-  get byteLength(): number {
-    return (this._w.bitLength + 7) >>> 3;
-  }
-
-  append(timestampMs: number, value: number): void {
+  append(timestampMs: number): void {
     const w = this._w;
-    this._f[0] = value;
-    const lo = this._u[0]!;
-    const hi = this._u[1]!;
     if (this._count === 0) {
       w.write(Math.floor(timestampMs / 2 ** 32), 32);
       w.write(timestampMs >>> 0, 32);
-      w.write(hi, 32);
-      w.write(lo, 32);
     } else {
       const delta = timestampMs - this._prevT;
-      if (this._count === 1) {
-        w.write(delta >>> 0, 32);
-      } else {
-        const dod = delta - this._prevDelta;
-        if (dod === 0) w.write(0, 1);
-        else {
-          let done = false;
-          for (const [bits, prefix, prefixBits] of DOD_BUCKETS) {
-            const lim = 2 ** (bits - 1);
-            if (dod >= -lim + 1 && dod <= lim) {
-              w.write(prefix, prefixBits);
-              w.write((dod + lim - 1) >>> 0, bits);
-              done = true;
-              break;
-            }
-          }
-          if (!done) {
-            w.write(0b1111, 4);
-            w.write(dod | 0, 32);
-          }
-        }
-      }
+      if (this._count === 1) w.write(delta >>> 0, 32);
+      else writeDod(w, delta - this._prevDelta);
       this._prevDelta = delta;
-      this._writeValue(hi, lo);
     }
     this._prevT = timestampMs;
-    this._prevHi = hi;
-    this._prevLo = lo;
     this._count++;
   }
 
-  private _writeValue(hi: number, lo: number): void {
-    const w = this._w;
-    const xh = (hi ^ this._prevHi) >>> 0;
-    const xl = (lo ^ this._prevLo) >>> 0;
-    if (xh === 0 && xl === 0) {
-      w.write(0, 1);
-      return;
-    }
-    w.write(1, 1);
-    let leading = Math.min(clz64(xh, xl), 31);
-    let trailing = ctz64(xh, xl);
-    if (this._leading >= 0 && leading >= this._leading && trailing >= this._trailing) {
-      w.write(0, 1);
-      leading = this._leading;
-      trailing = this._trailing;
-    } else {
-      const meaningful = 64 - leading - trailing;
-      w.write(1, 1);
-      w.write(leading, 5);
-      w.write(meaningful & 63, 6); // 64 is written as 0
-      this._leading = leading;
-      this._trailing = trailing;
-    }
-    writeMeaningful(w, xh, xl, trailing, 64 - leading - trailing);
-  }
-
-  /** The encoded chunk so far (a view, valid until the next append). */
+  /** The encoded block so far (a view, valid until the next append). */
   bytes(): Uint8Array {
     return this._w.bytes();
   }
+}
+
+/** Variable-length buckets of a signed integer: [value bits, prefix, prefix bits], narrowest first. */
+export type Buckets = readonly (readonly [number, number, number])[];
+
+/**
+ * Writes `x` as one bit 0 when it is zero, else as the prefix and the offset value of the narrowest bucket
+ * that holds it; false (nothing written) when none does.
+ */
+export function writeBucketed(w: BitWriter, x: number, buckets: Buckets): boolean {
+  if (x === 0) {
+    w.write(0, 1);
+    return true;
+  }
+  for (const [bits, prefix, prefixBits] of buckets) {
+    const lim = 2 ** (bits - 1);
+    if (x >= -lim + 1 && x <= lim) {
+      w.write(prefix, prefixBits);
+      w.write((x + lim - 1) >>> 0, bits);
+      return true;
+    }
+  }
+  return false;
+}
+
+function writeDod(w: BitWriter, dod: number): void {
+  if (writeBucketed(w, dod, DOD_BUCKETS)) return;
+  w.write(0b1111, 4);
+  w.write(dod | 0, 32);
+}
+
+/** Decodes `count` timestamps into `out` from `offset`; returns the new length. */
+export function decodeTimes(
+  data: Uint8Array,
+  count: number,
+  out: number[] | Float64Array,
+  offset = 0,
+): number {
+  if (count === 0) return offset;
+  const r = new BitReader(data);
+  let t = r.read(32) * 2 ** 32 + r.read(32);
+  out[offset] = t;
+  let delta = 0;
+  for (let i = 1; i < count; i++) {
+    if (i === 1) delta = r.read(32) | 0;
+    else if (r.bit() !== 0) {
+      // Prefix 10, 110, 1110 or 1111: count the ones after the first.
+      let ones = 0;
+      while (ones < 3 && r.bit() === 1) ones++;
+      delta +=
+        ones === 3 ? r.read(32) | 0 : r.read(DOD_BUCKETS[ones]![0]) - (2 ** (DOD_BUCKETS[ones]![0] - 1) - 1);
+    }
+    t += delta;
+    out[offset + i] = t;
+  }
+  return offset + count;
+}
+
+/** The state of an XOR-compressed float stream: the previous value and the window of meaningful bits. */
+export interface XorState {
+  hi: number;
+  lo: number;
+  leading: number;
+  trailing: number;
+}
+
+export function xorState(hi: number, lo: number): XorState {
+  return { hi, lo, leading: -1, trailing: 0 };
+}
+
+/** Writes one value of an XOR stream (after its first, which is written raw). */
+export function writeXor(w: BitWriter, s: XorState, hi: number, lo: number): void {
+  const xh = (hi ^ s.hi) >>> 0;
+  const xl = (lo ^ s.lo) >>> 0;
+  s.hi = hi;
+  s.lo = lo;
+  if (xh === 0 && xl === 0) {
+    w.write(0, 1);
+    return;
+  }
+  w.write(1, 1);
+  let leading = Math.min(clz64(xh, xl), 31);
+  let trailing = ctz64(xh, xl);
+  if (s.leading >= 0 && leading >= s.leading && trailing >= s.trailing) {
+    w.write(0, 1);
+    leading = s.leading;
+    trailing = s.trailing;
+  } else {
+    const meaningful = 64 - leading - trailing;
+    w.write(1, 1);
+    w.write(leading, 5);
+    w.write(meaningful & 63, 6); // 64 is written as 0
+    s.leading = leading;
+    s.trailing = trailing;
+  }
+  writeMeaningful(w, xh, xl, trailing, 64 - leading - trailing);
 }
 
 function writeMeaningful(w: BitWriter, hi: number, lo: number, trailing: number, n: number): void {
@@ -220,71 +284,35 @@ function writeMeaningful(w: BitWriter, hi: number, lo: number, trailing: number,
   } else w.write(vl, n);
 }
 
-/** Decodes a chunk of `count` samples into the given arrays (appending); returns the new length. */
-export function decodeChunk(
-  data: Uint8Array,
-  count: number,
-  outT: number[] | Float64Array,
-  outV: number[] | Float64Array,
-  offset = 0,
-): number {
-  if (count === 0) return offset;
-  const r = new BitReader(data);
-  const f = new Float64Array(1);
-  const u = new Uint32Array(f.buffer);
-  let t = r.read(32) * 2 ** 32 + r.read(32);
-  let hi = r.read(32);
-  let lo = r.read(32);
-  u[0] = lo;
-  u[1] = hi;
-  outT[offset] = t;
-  outV[offset] = f[0]!;
-  let delta = 0;
-  let leading = 0;
-  let trailing = 0;
-  for (let i = 1; i < count; i++) {
-    if (i === 1) delta = r.read(32) | 0;
-    else if (r.bit() !== 0) {
-      // Prefix 10, 110, 1110 or 1111: count the ones after the first.
-      let ones = 0;
-      while (ones < 3 && r.bit() === 1) ones++;
-      delta +=
-        ones === 3 ? r.read(32) | 0 : r.read(DOD_BUCKETS[ones]![0]) - (2 ** (DOD_BUCKETS[ones]![0] - 1) - 1);
-    }
-    t += delta;
-    if (r.bit() !== 0) {
-      if (r.bit() !== 0) {
-        leading = r.read(5);
-        const m = r.read(6);
-        trailing = 64 - leading - (m === 0 ? 64 : m);
-      }
-      const n = 64 - leading - trailing;
-      let vh = 0;
-      let vl: number;
-      if (n > 32) {
-        vh = r.read(n - 32);
-        vl = r.read(32);
-      } else vl = r.read(n);
-      // shift (vh, vl) left by `trailing` and XOR into the previous value
-      let xh: number;
-      let xl: number;
-      if (trailing >= 32) {
-        xh = (vl << (trailing - 32)) >>> 0;
-        xl = 0;
-      } else if (trailing === 0) {
-        xh = vh;
-        xl = vl;
-      } else {
-        xh = ((vh << trailing) | (vl >>> (32 - trailing))) >>> 0;
-        xl = (vl << trailing) >>> 0;
-      }
-      hi = (hi ^ xh) >>> 0;
-      lo = (lo ^ xl) >>> 0;
-      u[0] = lo;
-      u[1] = hi;
-    }
-    outT[offset + i] = t;
-    outV[offset + i] = f[0]!;
+/** Reads one value of an XOR stream into `s` (s.hi, s.lo hold it afterwards). */
+export function readXor(r: BitReader, s: XorState): void {
+  if (r.bit() === 0) return;
+  if (r.bit() !== 0) {
+    s.leading = r.read(5);
+    const m = r.read(6);
+    s.trailing = 64 - s.leading - (m === 0 ? 64 : m);
   }
-  return offset + count;
+  const trailing = s.trailing;
+  const n = 64 - s.leading - trailing;
+  let vh = 0;
+  let vl: number;
+  if (n > 32) {
+    vh = r.read(n - 32);
+    vl = r.read(32);
+  } else vl = r.read(n);
+  // shift (vh, vl) left by `trailing` and XOR into the previous value
+  let xh: number;
+  let xl: number;
+  if (trailing >= 32) {
+    xh = (vl << (trailing - 32)) >>> 0;
+    xl = 0;
+  } else if (trailing === 0) {
+    xh = vh;
+    xl = vl;
+  } else {
+    xh = ((vh << trailing) | (vl >>> (32 - trailing))) >>> 0;
+    xl = (vl << trailing) >>> 0;
+  }
+  s.hi = (s.hi ^ xh) >>> 0;
+  s.lo = (s.lo ^ xl) >>> 0;
 }

@@ -1,8 +1,10 @@
 /**
- * The embedded history: every collected series in one SQLite file (node:sqlite, WAL mode). Raw samples live
- * in per-series chunks of up to CHUNK_SAMPLES samples, Gorilla-compressed (gorilla.ts); the open chunk of a
- * series is rewritten in the same transaction as each append, so a killed process loses at most the append
- * in flight. Complete hours are rolled up into 1-minute and 1-hour rows (count, sum, sum of squares, min,
+ * The embedded history: every collected series in one SQLite file (node:sqlite, WAL mode). The series
+ * collected together share their timestamps: blocks of up to BLOCK_TIMES collection times, delta-of-delta
+ * coded (gorilla.ts); each series keeps its values in that block as one chunk, integers and few-decimal
+ * values as delta-of-delta of scaled integers and the rest in Gorilla's XOR coding (history/values.ts). The
+ * open block and its chunks are rewritten in the same transaction as each append, so a killed process loses
+ * at most the append in flight; a closed block's chunks are written once, densely. Complete hours are rolled up into 1-minute and 1-hour rows (count, sum, sum of squares, min,
  * max, last value and reset-aware increase), which outlive the raw chunks, so long windows stay cheap.
  * Histograms are stored as Prometheus stores them: one cumulative series per bucket bound, plus sum and
  * count, so percentiles over any window come from real bucket increases.
@@ -10,11 +12,12 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { Labels, MetricKind, Sample } from '../model/metric.js';
 import { AgentError } from '../lib/errors.js';
-import { ChunkEncoder } from './gorilla.js';
+import { TimeEncoder, decodeTimes } from './gorilla.js';
 import { increaseOf, rollupIncrease, rollupSamples } from './history/rollup.js';
 import { openHistoryDb, prepareStatements } from './history/schema.js';
 import type { HistoryStatements } from './history/schema.js';
 import { DAY, HOUR, MINUTE, readRaw, readRollups, writeRollups } from './history/tiers.js';
+import { ValueEncoder } from './history/values.js';
 import type { HistoryQuery, HistoryStore, Resolution, SeriesWindow } from './history/types.js';
 
 export interface SqliteHistoryStoreOptions {
@@ -30,7 +33,13 @@ export interface SqliteHistoryStoreOptions {
   readOnly?: boolean;
 }
 
-export const CHUNK_SAMPLES = 120;
+/**
+ * Collection times per block (and so samples per chunk at most): 512 is 85 min at 10 s, 51 s at 100 ms. At
+ * most values.ts' MAX_BLOCK_TIMES, the positions its chunks can address.
+ */
+export const BLOCK_TIMES = 512;
+/** Decoded time blocks kept for reads (each at most BLOCK_TIMES × 8 bytes). */
+const TIME_CACHE_BLOCKS = 16;
 
 interface SeriesRow {
   id: number;
@@ -41,15 +50,41 @@ interface SeriesRow {
 }
 
 interface OpenChunk {
-  enc: ChunkEncoder;
+  enc: ValueEncoder;
   startMs: number;
+  blockId: number;
+  first: number;
 }
 
 interface SeriesState {
   id: number;
   lastT: number;
   open: OpenChunk | undefined;
+  /** The value mode the series' last chunk ended in (values.ts); the next chunk starts there. */
+  mode: number;
   dirty: boolean;
+}
+
+/** The open time block: its encoder and its times (bounded by BLOCK_TIMES). */
+interface OpenBlock {
+  id: number;
+  enc: TimeEncoder;
+  times: number[];
+  dirty: boolean;
+}
+
+/** Index of `t` in the ascending `times`, or -1. */
+function indexOf(times: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = times.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const x = times[mid]!;
+    if (x === t) return mid;
+    if (x < t) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
 
 function canonicalLabels(labels: Labels): string {
@@ -73,6 +108,9 @@ export class SqliteHistoryStore implements HistoryStore {
   private _db: DatabaseSync | undefined;
   private readonly _series = new Map<string, SeriesState>();
   private _stmts: HistoryStatements | undefined;
+  private _block: OpenBlock | undefined;
+  private readonly _timeCache = new Map<number, Float64Array>();
+  private readonly _timesOf = (id: number): Float64Array => this._times(id);
 
   constructor(opts: SqliteHistoryStoreOptions) {
     this._opts = opts;
@@ -88,8 +126,57 @@ export class SqliteHistoryStore implements HistoryStore {
    */
   open(): void {
     if (this._db !== undefined) return;
-    this._db = openHistoryDb(this._opts.path, this._opts.readOnly === true);
-    this._stmts = prepareStatements(this._db);
+    const db = openHistoryDb(this._opts.path, this._opts.readOnly === true);
+    this._db = db;
+    this._stmts = prepareStatements(db);
+    // The chunks of a block left open by the previous process are closed: its encoders are gone.
+    if (this._opts.readOnly !== true) this._transaction(db, () => this._seal(this._stmts!));
+  }
+
+  /** Runs `fn` in one transaction. */
+  private _transaction(db: DatabaseSync, fn: () => void): void {
+    db.exec('BEGIN');
+    try {
+      fn();
+      db.exec('COMMIT');
+    } catch (err) {
+      // SQLite has already rolled back after some errors (a full disk): a second ROLLBACK would hide the cause.
+      if (db.isTransaction) db.exec('ROLLBACK');
+      // What the encoders hold is no longer what the file holds: start new chunks and a new block.
+      this._block = undefined;
+      for (const s of this._series.values()) s.open = undefined;
+      throw err;
+    }
+  }
+
+  /** Closes the open block: its chunks move into the chunk table, every series starts a new chunk. */
+  private _seal(stmts: HistoryStatements): void {
+    stmts.sealOpen.run();
+    stmts.clearOpen.run();
+    this._block = undefined;
+    for (const s of this._series.values()) {
+      s.open = undefined;
+      s.dirty = false;
+    }
+  }
+
+  /** The timestamps of time block `id` (cached; the open block is read from memory). */
+  private _times(id: number): Float64Array {
+    const b = this._block;
+    if (b !== undefined && b.id === id) return Float64Array.from(b.times);
+    let t = this._timeCache.get(id);
+    if (t === undefined) {
+      const row = this._open().stmts.times.get(id) as { n: number; data: Uint8Array } | undefined;
+      t = new Float64Array(row?.n ?? 0);
+      if (row !== undefined) decodeTimes(row.data, row.n, t);
+      // A block another process still writes (a read-only reader) is not cached.
+      if (this._opts.readOnly !== true) {
+        if (this._timeCache.size >= TIME_CACHE_BLOCKS)
+          this._timeCache.delete(this._timeCache.keys().next().value!);
+        this._timeCache.set(id, t);
+      }
+    }
+    return t;
   }
 
   /** The open database and its statements; E_STATE before open() and after close(). */
@@ -104,6 +191,8 @@ export class SqliteHistoryStore implements HistoryStore {
     this._db = undefined;
     this._stmts = undefined;
     this._series.clear();
+    this._block = undefined;
+    this._timeCache.clear();
   }
 
   private _state(
@@ -121,28 +210,77 @@ export class SqliteHistoryStore implements HistoryStore {
         const r = stmts.insertSeries.run(metric, labels, part, kind);
         row = { id: Number(r.lastInsertRowid) };
       }
-      const last = (stmts.lastEnd.get(row.id) as { e: number | null }).e;
-      s = { id: row.id, lastT: last ?? -Infinity, open: undefined, dirty: false };
+      const last = (stmts.lastEnd.get(row.id, row.id) as { e: number | null }).e;
+      s = { id: row.id, lastT: last ?? -Infinity, open: undefined, mode: 0, dirty: false };
       this._series.set(key, s);
     }
     return s;
   }
 
-  private _add(s: SeriesState, t: number, v: number): void {
+  /**
+   * The position of time `t` in the open block: appended when it is the latest; a block that is full, or
+   * lacks an earlier `t`, is closed first (the dirty chunks written, then moved).
+   */
+  private _position(stmts: HistoryStatements, touched: SeriesState[], t: number): OpenBlock & { at: number } {
+    let b = this._block;
+    if (b !== undefined) {
+      const last = b.times[b.times.length - 1]!;
+      if (t === last) return Object.assign(b, { at: b.times.length - 1 });
+      if (t < last) {
+        const at = indexOf(b.times, t);
+        if (at >= 0) return Object.assign(b, { at });
+      }
+      if (t < last || b.times.length >= BLOCK_TIMES) {
+        this._flush(stmts, touched);
+        b = undefined;
+      }
+    }
+    if (b === undefined) {
+      // Also after a failed append: the chunks the file holds for the old block are kept as they are.
+      this._seal(stmts);
+      const id = (stmts.nextTimesId.get() as { id: number }).id;
+      b = { id, enc: new TimeEncoder(), times: [], dirty: true };
+      this._block = b;
+    }
+    b.enc.append(t);
+    b.times.push(t);
+    b.dirty = true;
+    return Object.assign(b, { at: b.times.length - 1 });
+  }
+
+  private _add(stmts: HistoryStatements, touched: SeriesState[], s: SeriesState, t: number, v: number): void {
     if (!(t > s.lastT)) return;
-    if (s.open === undefined || s.open.enc.count >= CHUNK_SAMPLES)
-      s.open = { enc: new ChunkEncoder(), startMs: t };
-    s.open.enc.append(t, v);
+    const b = this._position(stmts, touched, t);
+    if (s.open === undefined || s.open.blockId !== b.id)
+      s.open = { enc: new ValueEncoder(s.mode), startMs: t, blockId: b.id, first: b.at };
+    s.open.enc.append(b.at, v);
+    s.mode = s.open.enc.mode;
     s.lastT = t;
     s.dirty = true;
+    touched.push(s);
+  }
+
+  /** Writes the open block and the chunks changed since the last write. */
+  private _flush(stmts: HistoryStatements, touched: SeriesState[]): void {
+    const b = this._block;
+    if (b !== undefined && b.dirty) {
+      b.dirty = false;
+      stmts.upsertTimes.run(b.id, b.times[0]!, b.times[b.times.length - 1]!, b.times.length, b.enc.bytes());
+    }
+    for (const s of touched) {
+      if (!s.dirty || s.open === undefined) continue;
+      s.dirty = false;
+      const o = s.open;
+      stmts.upsertOpen.run(s.id, o.startMs, s.lastT, o.enc.count, o.blockId, o.first, o.enc.bytes());
+    }
+    touched.length = 0;
   }
 
   /** Appends one collection and makes it durable (one transaction). */
   append(samples: readonly Sample[]): void {
     const { db, stmts } = this._open();
     const touched: SeriesState[] = [];
-    db.exec('BEGIN');
-    try {
+    this._transaction(db, () => {
       for (const smp of samples) {
         const labels = canonicalLabels(smp.labels);
         if (smp.kind === 'histogram' && smp.histogram !== undefined) {
@@ -151,32 +289,19 @@ export class SqliteHistoryStore implements HistoryStore {
           for (let i = 0; i < h.counts.length; i++) {
             cum += h.counts[i]!;
             const s = this._state(stmts, smp.metric, labels, `le:${leText(h.boundaries[i])}`, 'counter');
-            this._add(s, smp.timestampMs, cum);
-            touched.push(s);
+            this._add(stmts, touched, s, smp.timestampMs, cum);
           }
           const sum = this._state(stmts, smp.metric, labels, 'sum', 'counter');
-          this._add(sum, smp.timestampMs, h.sum);
-          touched.push(sum);
+          this._add(stmts, touched, sum, smp.timestampMs, h.sum);
           const count = this._state(stmts, smp.metric, labels, 'count', 'histogram');
-          this._add(count, smp.timestampMs, h.count);
-          touched.push(count);
+          this._add(stmts, touched, count, smp.timestampMs, h.count);
         } else {
           const s = this._state(stmts, smp.metric, labels, '', smp.kind);
-          this._add(s, smp.timestampMs, smp.value);
-          touched.push(s);
+          this._add(stmts, touched, s, smp.timestampMs, smp.value);
         }
       }
-      for (const s of touched) {
-        if (!s.dirty || s.open === undefined) continue;
-        s.dirty = false;
-        stmts.upsertChunk.run(s.id, s.open.startMs, s.lastT, s.open.enc.count, s.open.enc.bytes());
-      }
-      db.exec('COMMIT');
-    } catch (err) {
-      // SQLite has already rolled back after some errors (a full disk): a second ROLLBACK would hide the cause.
-      if (db.isTransaction) db.exec('ROLLBACK');
-      throw err;
-    }
+      this._flush(stmts, touched);
+    });
   }
 
   /**
@@ -247,8 +372,8 @@ export class SqliteHistoryStore implements HistoryStore {
     toMs: number,
     counter: boolean,
   ): Pick<SeriesWindow, 't' | 'v' | 'rollup'> {
-    if (resolution === 'raw') return readRaw(stmts, id, fromMs, toMs);
-    const r = readRollups(stmts, id, resolution, fromMs, toMs, counter);
+    if (resolution === 'raw') return readRaw(stmts, this._timesOf, id, fromMs, toMs);
+    const r = readRollups(stmts, this._timesOf, id, resolution, fromMs, toMs, counter);
     return { t: r.t, v: r.last, rollup: r.cols };
   }
 
@@ -282,12 +407,12 @@ export class SqliteHistoryStore implements HistoryStore {
     for (const s of ids) {
       let from = s.rolled_ms;
       if (from === null) {
-        const first = (stmts.firstChunk.get(s.id) as { s: number | null }).s;
+        const first = (stmts.firstChunk.get(s.id, s.id) as { s: number | null }).s;
         if (first === null) continue;
         from = Math.floor(first / HOUR) * HOUR;
       }
       if (from >= cutoff) continue;
-      const raw = readRaw(stmts, s.id, from, cutoff - 1);
+      const raw = readRaw(stmts, this._timesOf, s.id, from, cutoff - 1);
       db.exec('BEGIN');
       try {
         const counter = s.kind !== 'gauge';
@@ -307,29 +432,56 @@ export class SqliteHistoryStore implements HistoryStore {
     ).run(now - this._opts.rawRetentionMs);
     db.prepare('DELETE FROM rollup_1m WHERE t + 3600000 <= ?').run(now - this._opts.rollup1mRetentionMs);
     this.prune(now - this._opts.retentionMs);
+    this._dropUnusedTimes(db);
+    // The pages retention freed go back to the file system.
+    db.exec('PRAGMA incremental_vacuum');
     return { rolledSeries };
+  }
+
+  /** Time blocks older than every chunk left (block ids grow with time). */
+  private _dropUnusedTimes(db: DatabaseSync): void {
+    const current = this._block?.id ?? Infinity;
+    db.prepare(
+      'DELETE FROM times WHERE id < ? AND id < (SELECT coalesce(min(m), 9007199254740991) FROM ' +
+        '(SELECT min(time_id) AS m FROM chunks UNION ALL SELECT min(time_id) FROM open_chunks))',
+    ).run(Number.isFinite(current) ? current : Number.MAX_SAFE_INTEGER);
+    this._timeCache.clear();
   }
 
   /** Drops every sample and rollup older than `beforeMs`. */
   prune(beforeMs: number): void {
     const { db } = this._open();
     db.prepare('DELETE FROM chunks WHERE end_ms < ?').run(beforeMs);
+    db.prepare('DELETE FROM open_chunks WHERE end_ms < ?').run(beforeMs);
+    for (const s of this._series.values()) if (s.open !== undefined && s.lastT < beforeMs) s.open = undefined;
     // Whole blocks only: an hour of 1-minute rows, a day of 1-hour rows.
     db.prepare('DELETE FROM rollup_1m WHERE t + 3600000 <= ?').run(beforeMs);
     db.prepare('DELETE FROM rollup_1h WHERE t + 86400000 <= ?').run(beforeMs);
+    this._dropUnusedTimes(db);
   }
 
-  /** Bytes used by live pages, and rows per table (for the benchmarks and the status page). */
-  footprint(): { bytes: number; chunks: number; rawSamples: number; rollup1m: number; rollup1h: number } {
+  /**
+   * The file's size as it lies on disk (free pages included; after checkpoint() without the write-ahead
+   * log), the bytes of free pages, and rows per table (for the benchmarks and the status page).
+   */
+  footprint(): {
+    bytes: number;
+    freeBytes: number;
+    chunks: number;
+    rawSamples: number;
+    rollup1m: number;
+    rollup1h: number;
+  } {
     const { db } = this._open();
     const one = (sql: string): number => Number((db.prepare(sql).get() as { v: number | null }).v ?? 0);
     const pageSize = one('SELECT page_size AS v FROM pragma_page_size');
     const pages = one('SELECT page_count AS v FROM pragma_page_count');
     const free = one('SELECT freelist_count AS v FROM pragma_freelist_count');
     return {
-      bytes: (pages - free) * pageSize,
-      chunks: one('SELECT count(*) AS v FROM chunks'),
-      rawSamples: one('SELECT sum(n) AS v FROM chunks'),
+      bytes: pages * pageSize,
+      freeBytes: free * pageSize,
+      chunks: one('SELECT count(*) AS v FROM chunks') + one('SELECT count(*) AS v FROM open_chunks'),
+      rawSamples: one('SELECT sum(n) AS v FROM chunks') + one('SELECT sum(n) AS v FROM open_chunks'),
       rollup1m: one('SELECT sum(n) AS v FROM rollup_1m'),
       rollup1h: one('SELECT sum(n) AS v FROM rollup_1h'),
     };

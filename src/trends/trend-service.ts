@@ -19,6 +19,7 @@ import { SeriesDetector } from './anomaly.js';
 import type { AnomalyResult, DetectorSettings } from './anomaly.js';
 import { SeriesForecaster, secondsToThreshold } from './forecast.js';
 import { SqliteHistoryStore } from './history-store.js';
+import { historyUnavailable } from './history/schema.js';
 import { counterRate } from './history/rollup.js';
 import type { HistoryReader, Resolution, SeriesWindow } from './history/types.js';
 import { PrometheusHistory } from './prometheus-history.js';
@@ -42,6 +43,11 @@ export interface TrendServiceOptions {
    * name is refused with E_USAGE. Default: the catalog's metrics.
    */
   knownMetrics?: ReadonlySet<string>;
+  /**
+   * The history file, resolved (the agent puts it in its state directory, agent/paths.ts). Default:
+   * `storage.path`, else data/metrics_history.db under the working directory.
+   */
+  historyPath?: string;
 }
 
 /** The online state of one monitored series. */
@@ -100,6 +106,9 @@ interface Forecasted {
   state: ForecastState | undefined;
 }
 
+/** The reader of a service whose history could not open: every window is empty. */
+const NO_HISTORY: HistoryReader = { query: () => Promise.resolve([]) };
+
 /** Parses a window such as `1h`, `24h`, `7d` or `90m`; undefined when it is not one. */
 export function parseWindowMs(text: string): number | undefined {
   const ms = parseDurationMs(text);
@@ -111,8 +120,8 @@ export class TrendService {
   private readonly _settings: DetectorSettings;
   private readonly _monitoredMetrics: ReadonlySet<string>;
   private readonly _knownMetrics: ReadonlySet<string>;
-  private readonly _store: SqliteHistoryStore | undefined;
-  private readonly _reader: HistoryReader;
+  private _store: SqliteHistoryStore | undefined;
+  private _reader: HistoryReader;
   private readonly _monitored = new Map<string, Monitored>();
   private readonly _forecasts = new Map<string, Forecasted>();
   private _lastMaintenanceMs: number | undefined;
@@ -141,7 +150,7 @@ export class TrendService {
       });
     } else {
       this._store = new SqliteHistoryStore({
-        path: c.storage.path,
+        path: opts.historyPath ?? c.storage.path ?? 'data/metrics_history.db',
         rawRetentionMs: c.storage.raw_retention.ms,
         rollup1mRetentionMs: c.storage.rollup_1m_retention.ms,
         retentionMs: c.storage.retention_days * 86_400_000,
@@ -170,11 +179,32 @@ export class TrendService {
    */
   async start(): Promise<void> {
     if (this._started) return;
-    this._store?.open();
+    this._openStore();
     this._started = true;
     await this._warmUp().catch((err: unknown) =>
       this._opts.logger.warn('trend warm-up from history failed', { error: errorMessage(err) }),
     );
+  }
+
+  /**
+   * Opens the local store. A directory that cannot take it (read-only, full, no permission) leaves the
+   * service without history, said in one log line; collection, anomaly scores and forecasts go on. A foreign
+   * or corrupt file still fails the start (E_HISTORY_STORE): it may be someone's data.
+   */
+  private _openStore(): void {
+    const store = this._store;
+    if (store === undefined) return;
+    try {
+      store.open();
+    } catch (err) {
+      if (!historyUnavailable(err)) throw err;
+      this._opts.logger.warn('no trend history: its file cannot be created or written; collection goes on', {
+        path: store.path,
+        error: errorMessage(err),
+      });
+      this._store = undefined;
+      this._reader = NO_HISTORY;
+    }
   }
 
   shutdown(): Promise<void> {

@@ -488,6 +488,8 @@ export async function startAgentProcess({
   // Keep the agent's behaviour independent of the caller's environment.
   for (const k of Object.keys(env)) if (k.startsWith('OTEL_') || k.startsWith('PERF_MONITOR_')) delete env[k];
   delete env.NODE_OPTIONS;
+  // The agent's state directory (history, alert state, outbox): its own in the run's directory, not the account's.
+  env.STATE_DIRECTORY = path.join(dir, `state-${port}`);
   const proc = spawnChild(
     process.execPath,
     [...nodeFlags, path.join(DIST, 'cli', 'main.js'), 'run', '-c', file],

@@ -165,8 +165,8 @@ function writeConfig(dir, name, { interval, port, alerting, trends }) {
     text = text.replace(from, to);
   };
   replaceOnce('  alerting:\n    enabled: true', `  alerting:\n    enabled: ${alerting}`);
-  replaceOnce('trend_analysis:\n  enabled: false', `trend_analysis:\n  enabled: ${trends}`);
-  replaceOnce('  anomaly_detection:\n    enabled: false', `  anomaly_detection:\n    enabled: ${trends}`);
+  replaceOnce('trend_analysis:\n  enabled: true', `trend_analysis:\n  enabled: ${trends}`);
+  replaceOnce('  anomaly_detection:\n    enabled: true', `  anomaly_detection:\n    enabled: ${trends}`);
   if (!text.includes(`collection_interval: ${interval}`) || !text.includes(`port: ${port}`))
     throw new Error(`could not set interval/port in a copy of ${DEFAULT_CONFIG}`);
   const file = path.join(dir, name);
@@ -291,7 +291,8 @@ const agent = startChild(
     '-c',
     agentConfig,
   ],
-  { cwd: agentDir, env: childEnv({ MEMORY_REPORT_FILE: reportFile }) },
+  // The agent's state directory (history, alert state, outbox) is its own, not the account's.
+  { cwd: agentDir, env: childEnv({ MEMORY_REPORT_FILE: reportFile, STATE_DIRECTORY: agentDir }) },
 );
 await waitForHttp(agentPort, '/-/ready', { timeoutMs: 30_000 }).catch((err) => {
   throw new Error(`${err.message}\nagent output:\n${agent.tail.join('\n')}`);

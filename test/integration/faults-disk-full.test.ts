@@ -1,5 +1,5 @@
 /**
- * Disk full: the history store, the notification outbox, the alert state file and the log file live on a
+ * Disk full while running: the history store, the notification outbox, the alert state file and the log file live on a
  * small tmpfs that the test fills up while the real executable runs. The agent keeps collecting and serving
  * /metrics, logs each failure once (not once per cycle), keeps what it had committed (the queued alert is
  * delivered later, the committed alert state survives a restart) and recovers once space returns: new history
@@ -8,13 +8,11 @@
  * Needs permission to mount a tmpfs (root on CI). Skipped with a banner on a developer machine where mounting
  * is not permitted; a failure under CI=true (test/services/availability.ts).
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import type { WebhookPayload } from '../../src/alerts/payload.js';
 import { allAvailable, describeService } from '../services/availability.js';
-import type { Availability } from '../services/availability.js';
 import type { ServerHandle } from '../services/process.js';
 import { WebhookReceiver } from '../services/webhook-receiver.js';
 import {
@@ -27,55 +25,7 @@ import {
   tempDir,
   waitFor,
 } from './agent-harness.js';
-
-const TMPFS_SIZE = '8m';
-
-function mount(dir: string): { ok: true } | { ok: false; reason: string } {
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_SIZE},mode=0700`, 'tmpfs', dir], {
-    encoding: 'utf8',
-  });
-  if (r.error !== undefined) return { ok: false, reason: `mount: ${r.error.message}` };
-  if (r.status !== 0) return { ok: false, reason: `mount -t tmpfs exited ${r.status}: ${r.stderr.trim()}` };
-  return { ok: true };
-}
-
-function unmount(dir: string): void {
-  // Lazy: a process that still holds a file there (a failed test) does not keep the mount.
-  spawnSync('umount', ['-l', dir], { encoding: 'utf8' });
-}
-
-/** Whether this machine lets the test mount a tmpfs (tried on a scratch directory). */
-function tmpfsAvailable(): Availability {
-  if (process.platform !== 'linux') return { ok: false, reason: 'tmpfs mounts need Linux' };
-  const dir = tempDir('tmpfs-probe');
-  const r = mount(dir);
-  if (r.ok) unmount(dir);
-  return r.ok ? { ok: true } : { ok: false, reason: `cannot mount a tmpfs (needs root): ${r.reason}` };
-}
-
-/** Writes zeros into `file` until the filesystem is full. */
-function fill(file: string): number {
-  const fd = fs.openSync(file, 'w');
-  const chunk = Buffer.alloc(64 * 1024);
-  let written = 0;
-  try {
-    for (;;) written += fs.writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    fs.closeSync(fd);
-  }
-  // Small writes can still fit in the last partly used page: fill that too.
-  const small = fs.openSync(`${file}.tail`, 'w');
-  try {
-    for (;;) written += fs.writeSync(small, Buffer.alloc(512));
-  } catch {
-    // full
-  } finally {
-    fs.closeSync(small);
-  }
-  return written;
-}
+import { fill, mount, tmpfsAvailable, unmount } from './tmpfs.js';
 
 /** The output lines after `from` that report a full disk. */
 function diskFullLines(output: string): string[] {
@@ -110,7 +60,7 @@ describeService(
     });
 
     it('should keep serving, log once, lose nothing committed and recover when space returns', async () => {
-      const r = mount(mountDir);
+      const r = mount(mountDir, 'size=8m,mode=0700');
       expect(r).toEqual({ ok: true });
       mounted = true;
       const data = path.join(mountDir, 'data');

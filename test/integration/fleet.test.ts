@@ -84,6 +84,8 @@ describeService('OpenTelemetry Collector and Prometheus (fleet of five agents)',
         PERF_MONITOR_INTERVAL: '1s',
         ENVIRONMENT: 'fleet',
         OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: collector.otlpHttpUrl,
+        // Each host has its own state directory (alert state, outbox, history), as under systemd.
+        STATE_DIRECTORY: tempDir(`fleet-${host}`),
       };
       const { config } = await loadConfigFile(DEFAULT_CONFIG, env);
       const agent = new PerformanceMonitorAgent({ config, env, hostname: host, logger: new MemoryLogger() });

@@ -2,8 +2,8 @@
  * Pay only for what is on: what a real process loads, recorded by a module hook (module.registerHooks) in
  * the process itself. The preload on its default configuration loads the pipeline and the application's own
  * sources, and none of the rule engine, notifications, history, host probes, Neo4j, OTLP or bcrypt; the daemon
- * on the shipped default configuration loads alerting and notifications (rules are on) but not history, Neo4j,
- * OTLP or bcrypt; importing the package loads none of the subsystems.
+ * on the shipped default configuration loads alerting, notifications (rules are on) and history (on by default
+ * for the daemon) but not Neo4j, OTLP or bcrypt; importing the package loads none of the subsystems.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -148,13 +148,19 @@ describeService('what a process loads (built package)', builtCliAvailable(), () 
     expect(loadedSubsystems(loaded)).toEqual(['OTLP exporter', 'semconv naming', 'OpenTelemetry SDK']);
   });
 
-  it('should load alerting and notifications, and no history, Neo4j, OTLP or bcrypt, as the daemon on the default configuration', async () => {
+  it('should load alerting, notifications and history, and no Neo4j, OTLP or bcrypt, as the daemon on the default configuration', async () => {
     const { dir, hooks, loaded } = setup();
     const config = path.join(dir, 'config.yaml');
     fs.copyFileSync(path.join(REPO_ROOT, 'config', 'performance_monitor_config.yaml'), config);
     const child = execFile(NODE, ['--import', hooks, CLI, 'run', '-c', config], {
       cwd: dir,
-      env: { ...process.env, LOADED_FILE: loaded, PERF_MONITOR_PORT: '0', PERF_MONITOR_INTERVAL: '500ms' },
+      env: {
+        ...process.env,
+        LOADED_FILE: loaded,
+        PERF_MONITOR_PORT: '0',
+        PERF_MONITOR_INTERVAL: '500ms',
+        STATE_DIRECTORY: dir,
+      },
     });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -169,6 +175,7 @@ describeService('what a process loads (built package)', builtCliAvailable(), () 
       'rule engine',
       'notifications',
       'SQLite (outbox, history)',
+      'history',
       'host probes',
     ]);
   });

@@ -3,7 +3,11 @@
  * configuration names — the SQLite file (opened read-only, so it works while an agent writes it and after
  * it stopped) or the Prometheus server of the prometheus backend. No running agent is needed.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { loadConfigFile } from '../../agent/load-config.js';
+import { HISTORY_FILE, SYSTEMD_STATE_DIR, historyPath } from '../../agent/paths.js';
+import type { AgentConfig } from '../../config/schema.js';
 import type { Env } from '../../config/load.js';
 import { knownMetricNames } from '../../catalog/known-metrics.js';
 import { SystemClock } from '../../lib/clock.js';
@@ -56,6 +60,25 @@ function renderTrendsTable(
   return lines.join('\n');
 }
 
+/**
+ * The history file the daemon of this configuration writes: the one its state directory resolves to here,
+ * else (when the configuration places neither the file nor the state directory) the shipped systemd unit's
+ * state directory, for an administrator reading a service's history from a shell.
+ */
+export function findHistoryFile(config: AgentConfig, env: Env, cwd: string = process.cwd()): string {
+  const here = historyPath(config, { baseDir: cwd, env, embedded: false });
+  const candidates = [here];
+  if (config.trend_analysis.storage.path === undefined && config.performance_monitor.state_dir === undefined)
+    candidates.push(path.join(SYSTEMD_STATE_DIR, HISTORY_FILE));
+  const found = candidates.find((f) => fs.existsSync(f));
+  if (found !== undefined) return found;
+  throw new AgentError(
+    'E_HISTORY_STORE',
+    `no history file (looked at ${[...new Set(candidates)].join(', ')}); \`perf-monitor run\` keeps one while ` +
+      'trend_analysis is enabled, or set trend_analysis.storage.path',
+  );
+}
+
 export async function trendsCommand(
   file: string,
   env: Env,
@@ -91,7 +114,7 @@ export async function trendsCommand(
     });
   } else {
     store = new SqliteHistoryStore({
-      path: t.storage.path,
+      path: findHistoryFile(config, env),
       rawRetentionMs: t.storage.raw_retention.ms,
       rollup1mRetentionMs: t.storage.rollup_1m_retention.ms,
       retentionMs: t.storage.retention_days * 86_400_000,

@@ -11,7 +11,12 @@ import { createPrivateFile, ensurePrivateDir } from '../../lib/private-files.js'
 
 /** Marks the file as ours: PRAGMA application_id ('PMAH'). */
 const HISTORY_APPLICATION_ID = 0x504d4148;
-const SCHEMA_VERSION = 1;
+/**
+ * The format of the file. 1: per-series chunks of times and values (Gorilla), 120 samples each. 2: blocks of
+ * shared timestamps, per-series value streams with integer and decimal detection (values.ts), rollup blocks
+ * with their bucket starts once. A file in another format is refused, untouched.
+ */
+export const SCHEMA_VERSION = 2;
 
 function storeError(file: string, reason: string, cause?: unknown): AgentError {
   return new AgentError(
@@ -19,6 +24,26 @@ function storeError(file: string, reason: string, cause?: unknown): AgentError {
     `${file}: ${reason}; it was left untouched (move it away or set trend_analysis.storage.path)`,
     { cause },
   );
+}
+
+/** errno codes of a directory or disk that cannot take the file: read-only, no permission, full. */
+const UNAVAILABLE_ERRNO = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']);
+/** SQLite primary result codes of the same: PERM, READONLY, IOERR, FULL, CANTOPEN. */
+const UNAVAILABLE_SQLITE = new Set([3, 8, 10, 13, 14]);
+
+/**
+ * Whether opening the history failed because its place cannot take it (a read-only or full directory, no
+ * permission), rather than because the file is foreign or corrupt: the agent then runs without history.
+ */
+export function historyUnavailable(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 5; depth++) {
+    const x = e as Error & { code?: unknown; errcode?: unknown };
+    if (typeof x.code === 'string' && UNAVAILABLE_ERRNO.has(x.code)) return true;
+    if (typeof x.errcode === 'number' && UNAVAILABLE_SQLITE.has(x.errcode & 0xff)) return true;
+    e = x.cause;
+  }
+  return false;
 }
 
 /**
@@ -76,6 +101,14 @@ function checkOurs(db: DatabaseSync, file: string, readOnly: boolean): void {
   ).n;
   if (appId !== HISTORY_APPLICATION_ID && (tables > 0 || readOnly))
     throw storeError(file, 'is an SQLite database of another program, not a metrics history');
+  const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+  if (appId === HISTORY_APPLICATION_ID && version !== SCHEMA_VERSION && !(version === 0 && tables === 0))
+    throw new AgentError(
+      'E_HISTORY_STORE',
+      `${file}: a metrics history in format ${version}, which this version does not read (it writes format ` +
+        `${SCHEMA_VERSION}, about a third of the size); it was left untouched: move it away to start a new history, ` +
+        'or read it with the version that wrote it',
+    );
   if (!readOnly) {
     const check = db.prepare('PRAGMA quick_check').all() as { quick_check: string }[];
     if (check.length !== 1 || check[0]!.quick_check !== 'ok')
@@ -84,6 +117,8 @@ function checkOurs(db: DatabaseSync, file: string, readOnly: boolean): void {
 }
 
 function initSchema(db: DatabaseSync): void {
+  // Before the first table: pages that retention frees go back to the file system (maintain()).
+  db.exec('PRAGMA auto_vacuum=INCREMENTAL');
   db.exec('PRAGMA journal_mode=WAL');
   db.exec('PRAGMA synchronous=NORMAL');
   db.exec(`PRAGMA application_id=${HISTORY_APPLICATION_ID}`);
@@ -92,12 +127,23 @@ function initSchema(db: DatabaseSync): void {
         CREATE TABLE IF NOT EXISTS series (
           id INTEGER PRIMARY KEY, metric TEXT NOT NULL, labels TEXT NOT NULL, part TEXT NOT NULL,
           kind TEXT NOT NULL, rolled_ms INTEGER, rolled_last REAL, UNIQUE (metric, labels, part));
+        -- Blocks of timestamps shared by the series collected together (the last one is open).
+        CREATE TABLE IF NOT EXISTS times (
+          id INTEGER PRIMARY KEY, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, n INTEGER NOT NULL,
+          data BLOB NOT NULL);
+        -- A series' values in one time block, from position \`first\`: written once, when the block closes.
         CREATE TABLE IF NOT EXISTS chunks (
           series_id INTEGER NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
-          n INTEGER NOT NULL, data BLOB NOT NULL);
+          n INTEGER NOT NULL, time_id INTEGER NOT NULL, first INTEGER NOT NULL, data BLOB NOT NULL);
         -- Rowid tables with a unique index, not WITHOUT ROWID: blobs of a kilobyte or more would spill into
         -- mostly empty overflow pages in an index b-tree.
         CREATE UNIQUE INDEX IF NOT EXISTS chunks_by_series ON chunks (series_id, start_ms);
+        CREATE INDEX IF NOT EXISTS chunks_by_time ON chunks (time_id);
+        -- The chunks of the open time block, rewritten with each collection (a small table whose pages are
+        -- reused, so that the closed chunks lie densely packed).
+        CREATE TABLE IF NOT EXISTS open_chunks (
+          series_id INTEGER PRIMARY KEY, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
+          n INTEGER NOT NULL, time_id INTEGER NOT NULL, first INTEGER NOT NULL, data BLOB NOT NULL);
         -- Rollup rows, compressed column-wise in blocks: an hour of 1-minute rows, a day of 1-hour rows.
         CREATE TABLE IF NOT EXISTS rollup_1m (
           series_id INTEGER NOT NULL, t INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL,
@@ -122,7 +168,16 @@ export interface HistoryStatements {
   findSeries: StatementSync;
   insertSeries: StatementSync;
   lastEnd: StatementSync;
-  upsertChunk: StatementSync;
+  /** (series_id, start_ms, end_ms, n, time_id, first, data): the series' chunk in the open block. */
+  upsertOpen: StatementSync;
+  /** Moves the open chunks into `chunks` (the block closed). */
+  sealOpen: StatementSync;
+  clearOpen: StatementSync;
+  /** (id, start_ms, end_ms, n, data) */
+  upsertTimes: StatementSync;
+  nextTimesId: StatementSync;
+  /** (id) → n, data */
+  times: StatementSync;
   seriesOf: StatementSync;
   chunksIn: StatementSync;
   rolled: StatementSync;
@@ -146,17 +201,40 @@ export function prepareStatements(db: DatabaseSync): HistoryStatements {
   return {
     findSeries: db.prepare('SELECT id FROM series WHERE metric = ? AND labels = ? AND part = ?'),
     insertSeries: db.prepare('INSERT INTO series (metric, labels, part, kind) VALUES (?, ?, ?, ?)'),
-    lastEnd: db.prepare('SELECT max(end_ms) AS e FROM chunks WHERE series_id = ?'),
-    upsertChunk: db.prepare(
-      'INSERT INTO chunks (series_id, start_ms, end_ms, n, data) VALUES (?, ?, ?, ?, ?) ' +
-        'ON CONFLICT (series_id, start_ms) DO UPDATE SET end_ms = excluded.end_ms, n = excluded.n, data = excluded.data',
+    lastEnd: db.prepare(
+      'SELECT max(e) AS e FROM (SELECT max(end_ms) AS e FROM chunks WHERE series_id = ? ' +
+        'UNION ALL SELECT end_ms FROM open_chunks WHERE series_id = ?)',
     ),
+    upsertOpen: db.prepare(
+      'INSERT INTO open_chunks (series_id, start_ms, end_ms, n, time_id, first, data) VALUES (?, ?, ?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (series_id) DO UPDATE SET start_ms = excluded.start_ms, end_ms = excluded.end_ms, ' +
+        'n = excluded.n, time_id = excluded.time_id, first = excluded.first, data = excluded.data',
+    ),
+    sealOpen: db.prepare(
+      'INSERT INTO chunks (series_id, start_ms, end_ms, n, time_id, first, data) ' +
+        'SELECT series_id, start_ms, end_ms, n, time_id, first, data FROM open_chunks WHERE true ORDER BY series_id ' +
+        // Two agents writing one file (a misconfiguration) overwrite each other's chunks rather than fail.
+        'ON CONFLICT (series_id, start_ms) DO UPDATE SET end_ms = excluded.end_ms, n = excluded.n, ' +
+        'time_id = excluded.time_id, first = excluded.first, data = excluded.data',
+    ),
+    clearOpen: db.prepare('DELETE FROM open_chunks'),
+    upsertTimes: db.prepare(
+      'INSERT INTO times (id, start_ms, end_ms, n, data) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (id) DO UPDATE SET end_ms = excluded.end_ms, n = excluded.n, data = excluded.data',
+    ),
+    nextTimesId: db.prepare('SELECT coalesce(max(id), 0) + 1 AS id FROM times'),
+    times: db.prepare('SELECT n, data FROM times WHERE id = ?'),
     seriesOf: db.prepare('SELECT id, metric, labels, part, kind FROM series WHERE metric = ?'),
     chunksIn: db.prepare(
-      'SELECT n, data FROM chunks WHERE series_id = ? AND end_ms >= ? AND start_ms <= ? ORDER BY start_ms',
+      'SELECT start_ms, n, time_id, first, data FROM chunks WHERE series_id = ? AND end_ms >= ? AND start_ms <= ? ' +
+        'UNION ALL SELECT start_ms, n, time_id, first, data FROM open_chunks ' +
+        'WHERE series_id = ? AND end_ms >= ? AND start_ms <= ? ORDER BY start_ms',
     ),
     rolled: db.prepare('SELECT rolled_ms, rolled_last FROM series WHERE id = ?'),
-    firstChunk: db.prepare('SELECT min(start_ms) AS s FROM chunks WHERE series_id = ?'),
+    firstChunk: db.prepare(
+      'SELECT min(s) AS s FROM (SELECT min(start_ms) AS s FROM chunks WHERE series_id = ? ' +
+        'UNION ALL SELECT start_ms FROM open_chunks WHERE series_id = ?)',
+    ),
     setRolled: db.prepare('UPDATE series SET rolled_ms = ?, rolled_last = ? WHERE id = ?'),
     rollup1m: rollupStatements(db, 'rollup_1m'),
     rollup1h: rollupStatements(db, 'rollup_1h'),

@@ -4,6 +4,7 @@
  * of 1-minute rows, a day of 1-hour rows).
  */
 import { decodeChunks, decodeRollupBlock, encodeRollupBlock } from './blocks.js';
+import type { StoredChunk } from './blocks.js';
 import { concatRollups, rollupSamples, sliceRollup, sliceRows } from './rollup.js';
 import type { RollupRows } from './rollup.js';
 import type { HistoryStatements, RollupStatements } from './schema.js';
@@ -24,14 +25,19 @@ function tier(
     : { bucketMs: HOUR, blockMs: DAY, sql: stmts.rollup1h };
 }
 
+/** The timestamps of a time block, by id. */
+export type TimesOf = (id: number) => Float64Array;
+
 /** Raw samples of series `id` with fromMs ≤ t ≤ toMs. */
 export function readRaw(
   stmts: HistoryStatements,
+  timesOf: TimesOf,
   id: number,
   fromMs: number,
   toMs: number,
 ): { t: Float64Array; v: Float64Array } {
-  const { t, v } = decodeChunks(stmts.chunksIn.all(id, fromMs, toMs) as { n: number; data: Uint8Array }[]);
+  const rows = stmts.chunksIn.all(id, fromMs, toMs, id, fromMs, toMs) as unknown as StoredChunk[];
+  const { t, v } = decodeChunks(rows, timesOf);
   let lo = 0;
   while (lo < t.length && t[lo]! < fromMs) lo++;
   let hi = t.length;
@@ -42,6 +48,7 @@ export function readRaw(
 /** Rollup rows of series `id` whose buckets start in the window. */
 export function readRollups(
   stmts: HistoryStatements,
+  timesOf: TimesOf,
   id: number,
   res: RollupResolution,
   fromMs: number,
@@ -62,7 +69,7 @@ export function readRollups(
   const stored = concatRollups(parts.map((r) => sliceRollup(r, start, limit)));
   // Samples after the last rolled-up hour are still raw: bucket them the same way on the fly.
   const tailFrom = Math.max(start, watermark === -Infinity ? start : watermark);
-  const raw = readRaw(stmts, id, tailFrom, toMs);
+  const raw = readRaw(stmts, timesOf, id, tailFrom, toMs);
   const tail = rollupSamples(raw.t, raw.v, bucketMs, counter);
   return concatRollups([stored, tail]);
 }

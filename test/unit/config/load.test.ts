@@ -383,7 +383,12 @@ describe('loadConfigFile', () => {
         duration: { ms: 300_000, text: '5m' },
         severity: 'warning',
       });
-      expect(config.trend_analysis.enabled).toBe(false);
+      // The daemon keeps history and scores anomalies out of the box, in its state directory (agent/paths.ts).
+      expect(config.trend_analysis.enabled).toBe(true);
+      expect(config.trend_analysis.anomaly_detection.enabled).toBe(true);
+      expect(config.trend_analysis.storage.path).toBeUndefined();
+      expect(pm.alerting.state_file).toBeUndefined();
+      expect(pm.alerting.notifications.store_path).toBeUndefined();
       expect(config.logging).toEqual({
         level: 'info',
         format: 'text',

@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sample } from '../../../src/model/metric.js';
 import { AgentError } from '../../../src/lib/errors.js';
-import { CHUNK_SAMPLES, SqliteHistoryStore } from '../../../src/trends/history-store.js';
+import { BLOCK_TIMES, SqliteHistoryStore } from '../../../src/trends/history-store.js';
 import { computeStatistics } from '../../../src/trends/stats.js';
 
 const T0 = Date.UTC(2026, 10, 1, 0, 0, 0);
@@ -53,7 +53,7 @@ describe('SqliteHistoryStore', () => {
     const s = store(file, now);
     s.open();
     const want: [number, number][] = [];
-    for (let i = 0; i < CHUNK_SAMPLES * 3 + 7; i++) {
+    for (let i = 0; i < BLOCK_TIMES * 3 + 7; i++) {
       const t = T0 + i * 10_000 + (i % 3);
       const v = Math.sin(i / 7) * 100 + (i % 5 === 0 ? Math.PI : 0);
       want.push([t, v]);
@@ -173,7 +173,7 @@ describe('SqliteHistoryStore', () => {
     now.ms = T0 + 3 * 24 * HOUR;
     s.maintain();
     const raw = await s.query('memory_percent', {}, T0, now.ms, { resolution: 'raw' });
-    expect(raw[0]!.t[0]).toBeGreaterThanOrEqual(now.ms - 48 * HOUR - CHUNK_SAMPLES * 60_000);
+    expect(raw[0]!.t[0]).toBeGreaterThanOrEqual(now.ms - 48 * HOUR - BLOCK_TIMES * 60_000);
     const m1 = await s.query('memory_percent', {}, T0, now.ms);
     expect(m1[0]!.resolution).toBe('1m');
     expect(m1[0]!.rollup!.n.reduce((a, b) => a + b, 0)).toBe(3 * 24 * 60);
@@ -209,6 +209,77 @@ describe('SqliteHistoryStore', () => {
     db.close();
     const before = sha(file);
     expect(() => store(file, { ms: T0 }).open()).toThrow(/another program/);
+    expect(sha(file)).toBe(before);
+  });
+
+  it('should keep series that skip collections, batches of several times, and an open block across a reopen', () => {
+    const file = path.join(tmp(), 'gaps.db');
+    const now = { ms: T0 };
+    let s = store(file, now);
+    s.open();
+    const every: [number, number][] = [];
+    const sparse: [number, number][] = [];
+    // Two collections per append, the sparse series in one collection of three, a reopen in the middle of a block.
+    for (let i = 0; i < BLOCK_TIMES + 300; i += 2) {
+      const batch: Sample[] = [];
+      for (const k of [i, i + 1]) {
+        const t = T0 + k * 10_000 + (k % 7);
+        const v = k % 11 === 0 ? NaN : k * 1.25;
+        every.push([t, v]);
+        batch.push(gauge('cpu_percent', {}, t, v));
+        if (k % 3 === 0) {
+          sparse.push([t, k]);
+          batch.push(gauge('memory_percent', {}, t, k));
+        }
+      }
+      s.append(batch);
+      if (i === BLOCK_TIMES + 100) {
+        s.close();
+        s = store(file, now);
+        s.open();
+      }
+    }
+    now.ms = T0 + (BLOCK_TIMES + 300) * 10_000;
+    const [a] = s.querySync('cpu_percent', {}, T0, now.ms, { resolution: 'raw' });
+    expect(Array.from(a!.t)).toEqual(every.map((p) => p[0]));
+    expect(Array.from(a!.v)).toEqual(every.map((p) => p[1]));
+    const [b] = s.querySync('memory_percent', {}, T0, now.ms, { resolution: 'raw' });
+    expect(Array.from(b!.t)).toEqual(sparse.map((p) => p[0]));
+    expect(Array.from(b!.v)).toEqual(sparse.map((p) => p[1]));
+    s.close();
+  });
+
+  it('should not fail when two stores write one file (two agents on one state directory)', () => {
+    const file = path.join(tmp(), 'shared.db');
+    const now = { ms: T0 };
+    const a = store(file, now);
+    a.open();
+    for (let i = 0; i < 5; i++) a.append([gauge('cpu_percent', {}, T0 + i * 10_000, i)]);
+    // A second agent starts on the same file: it closes the first one's open block under it.
+    const b = store(file, now);
+    b.open();
+    for (let i = 5; i < 10; i++) a.append([gauge('cpu_percent', {}, T0 + i * 10_000, i)]);
+    a.close();
+    const again = store(file, now);
+    expect(() => again.open()).not.toThrow();
+    again.close();
+    b.close();
+  });
+
+  it('should refuse a history file of an earlier format, naming it and the format, and leave it untouched', () => {
+    const file = path.join(tmp(), 'v1.db');
+    const db = new DatabaseSync(file);
+    db.exec(
+      'PRAGMA application_id=1347240264; PRAGMA user_version=1; CREATE TABLE chunks (series_id INTEGER, data BLOB)',
+    );
+    db.close();
+    const before = sha(file);
+    expect(() => store(file, { ms: T0 }).open()).toThrow(
+      new RegExp(
+        `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: a metrics history in format 1, which this version does not read`,
+      ),
+    );
+    expect(() => store(file, { ms: T0 }, { readOnly: true }).open()).toThrow(/format 1/);
     expect(sha(file)).toBe(before);
   });
 

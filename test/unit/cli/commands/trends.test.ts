@@ -11,23 +11,34 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+async function run(
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const code = await main(argv, io, {});
+  const code = await main(argv, io, env);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
-/** A config naming a history file holding the last 30 minutes of two series, written a moment ago. */
-function setup(): { config: string; history: string } {
+/**
+ * A config naming a history file holding the last 30 minutes of two series, written a moment ago; with
+ * `inStateDir`, a config that names no file, and the history where the daemon keeps it under
+ * $XDG_STATE_HOME=`dir`.
+ */
+function setup(inStateDir = false): { config: string; history: string; dir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-monitor-cli-trends-'));
   dirs.push(dir);
-  const history = path.join(dir, 'metrics_history');
+  const history = inStateDir
+    ? path.join(dir, 'perf-monitor', 'metrics_history.db')
+    : path.join(dir, 'metrics_history');
   const config = path.join(dir, 'config.yaml');
   fs.writeFileSync(
     config,
-    `trend_analysis:\n  enabled: true\n  storage:\n    path: ${JSON.stringify(history)}\n`,
+    inStateDir
+      ? 'trend_analysis:\n  enabled: true\n'
+      : `trend_analysis:\n  enabled: true\n  storage:\n    path: ${JSON.stringify(history)}\n`,
   );
   const now = Date.now();
   const s = new SqliteHistoryStore({
@@ -52,7 +63,7 @@ function setup(): { config: string; history: string } {
     ]);
   }
   s.close();
-  return { config, history };
+  return { config, history, dir };
 }
 
 describe('perf-monitor trends', () => {
@@ -105,8 +116,25 @@ describe('perf-monitor trends', () => {
     fs.rmSync(history);
     const missing = await run(['trends', 'cpu_percent', '-c', config]);
     expect(missing.code).toBe(2);
-    expect(missing.err).toContain(`${history}: no history file`);
+    expect(missing.err).toContain(`no history file (looked at ${history})`);
     expect(missing.err.split('\n')).toHaveLength(1);
+  });
+
+  it("should find the daemon's history in the state directory without flags", async () => {
+    const { config, dir } = setup(true);
+    const r = await run(['trends', 'cpu_percent', '-c', config], {
+      XDG_STATE_HOME: dir,
+      HOME: '/nonexistent',
+    });
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('cpu_percent over the last 1h');
+    // Without the variable the state directory is elsewhere, and the message names where it looked.
+    const elsewhere = await run(['trends', 'cpu_percent', '-c', config], { HOME: dir });
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.err).toContain(
+      `no history file (looked at ${path.join(dir, '.local', 'state', 'perf-monitor', 'metrics_history.db')}, /var/lib/perf-monitor/metrics_history.db)`,
+    );
   });
 
   it('should exit 2 with one line for a metric the configuration does not know or that is not a name', async () => {
