@@ -12,7 +12,14 @@
  *                (until the run is a whole window long: then flat is the new normal).
  * The time constants follow `windowSamples` (W): level W/6, spread W/2, reference 3W values.
  */
-import type { AnomalyResult } from './anomaly.js';
+/** A detector's verdict on one value (shared by every algorithm; anomaly.ts re-exports it). */
+export interface AnomalyResult {
+  /** How far from normal, in the algorithm's spread units (0 = normal); NaN before min_samples. */
+  score: number;
+  flag: boolean;
+  /** The normal range at this sensitivity; undefined before min_samples. */
+  expected?: [number, number];
+}
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;

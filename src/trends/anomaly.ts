@@ -17,6 +17,7 @@
 import { lowerBound } from '../lib/sorted-search.js';
 import { quantileOfSorted } from '../model/quantile.js';
 import { AdaptiveDetector } from './adaptive-detector.js';
+import type { AnomalyResult } from './adaptive-detector.js';
 
 export type AnomalyAlgorithm = 'adaptive' | 'zscore' | 'iqr' | 'mad';
 
@@ -29,13 +30,7 @@ export interface DetectorSettings {
   seasonality: 'none' | 'daily';
 }
 
-export interface AnomalyResult {
-  /** How far from normal, in the algorithm's spread units (0 = normal); NaN before min_samples. */
-  score: number;
-  flag: boolean;
-  /** The normal range at this sensitivity; undefined before min_samples. */
-  expected?: [number, number];
-}
+export type { AnomalyResult };
 
 const MAD_SCALE = 1.4826;
 const MAD_REFRESH = 8;
