@@ -388,16 +388,22 @@ export const ROWS: readonly RowSpec[] = [
           '{{alertname}} {{severity}} {{alertstate}}',
         ),
       ]),
-      graph('Anomaly Flags', 'bool_yes_no', '1 while a metric is flagged anomalous.', [
-        q(`max by (metric) (${m('anomaly_flag')})`, '{{metric}}'),
-      ]),
-      graph('Anomaly Score', 'short', 'How far each metric is from its usual values.', [
-        q(`max by (metric) (${m('anomaly_score')})`, '{{metric}}'),
-      ]),
+      graph(
+        'Anomaly Flags',
+        'bool_yes_no',
+        '1 while a monitored metric is flagged anomalous (trend_analysis.anomaly_detection; on in the default configuration).',
+        [q(`max by (metric) (${m('anomaly_flag')})`, '{{metric}}')],
+      ),
+      graph(
+        'Anomaly Score',
+        'short',
+        'How far each metric is from its usual values, in standard deviations (the adaptive detector: level, shifts, drift, variance, flat lines, daily profile); flagged above the sensitivity, 4 by default.',
+        [q(`max by (metric) (${m('anomaly_score')})`, '{{metric}}')],
+      ),
       graph(
         'Time to Threshold (forecast)',
         's',
-        'Forecast time until a metric crosses its alert threshold.',
+        'Forecast time until a metric crosses its threshold (trend_analysis.forecasts; disk usage reaching 100 % in the default configuration).',
         [q(`min by (metric) (${m('forecast_seconds_to_threshold')})`, '{{metric}}')],
       ),
     ],
