@@ -15,6 +15,9 @@
  * shipped default sensitivity (4) is printed too. Precision: flagged values inside an anomaly window / all
  * flagged values after the probationary period; recall: windows with at least one flag / windows.
  *
+ * The cost per value is the fastest of 5 timed passes over the whole set (after a warm-up pass), fresh
+ * detectors for each series, as in the agent.
+ *
  * Headline lines: nab_standard_<detector>, precision_<detector>, recall_<detector>, ns_per_value_<detector>,
  * nab_improvement_adaptive_vs_baseline (points of normalised score).
  */
@@ -141,19 +144,36 @@ const DETECTORS = {
 const set = [];
 for (let seed = 0; seed < SEEDS; seed++) for (const kind of KINDS) set.push(makeSeries(kind, seed));
 
-/** The scores of one detector over the set (its flag is score > sensitivity), and the ns per value. */
+/** The scores of one detector over the set (its flag is score > sensitivity). */
 function run(make) {
   const scores = [];
-  let ns = 0;
   for (const s of set) {
     const d = make();
     const out = new Float64Array(LENGTH);
-    const t0 = performance.now();
     for (let i = 0; i < LENGTH; i++) out[i] = d.update(T0 + i * STEP, s.v[i]).score;
-    ns += (performance.now() - t0) * 1e6;
     scores.push(out);
   }
-  return { scores, nsPerValue: ns / (set.length * LENGTH) };
+  return scores;
+}
+
+/**
+ * ns per value of one detector: the whole set through fresh detectors, after one warm-up pass, 5 times; the
+ * fastest pass (the machine is shared: slower passes measure the other work).
+ */
+function timing(make) {
+  let best = Infinity;
+  for (let rep = 0; rep < 6; rep++) {
+    let sink = 0;
+    const t0 = performance.now();
+    for (const s of set) {
+      const d = make();
+      for (let i = 0; i < LENGTH; i++) sink += d.update(T0 + i * STEP, s.v[i]).flag ? 1 : 0;
+    }
+    const ns = ((performance.now() - t0) * 1e6) / (set.length * LENGTH);
+    if (rep > 0 && ns < best) best = ns;
+    if (sink < 0) console.log(sink);
+  }
+  return best;
 }
 
 function evaluate(scores, k) {
@@ -189,12 +209,13 @@ console.log(
   `Node ${process.version}; ${set.length} series (${SEEDS} seeds × ${KINDS.length} kinds) of ${LENGTH} values`,
 );
 console.log(
-  '| detector | best sensitivity | NAB standard | precision | recall | NAB at the default sensitivity (${DEFAULTS.sensitivity}) | ns per value | detected per kind (of ' +
+  `| detector | best sensitivity | NAB standard | precision | recall | NAB at the default sensitivity (${DEFAULTS.sensitivity}) | ns per value | detected per kind (of ` +
     `${SEEDS}: ${KINDS.join(', ')}) |`,
 );
 const results = {};
 for (const [name, make] of Object.entries(DETECTORS)) {
-  const { scores, nsPerValue } = run(make);
+  const scores = run(make);
+  const nsPerValue = timing(make);
   let best;
   for (const k of SENSITIVITIES) {
     const e = { k, ...evaluate(scores, k) };
