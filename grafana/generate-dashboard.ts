@@ -22,6 +22,8 @@ import {
 } from '@grafana/schema';
 import type { Dashboard, GraphFieldConfig, Panel, RowPanel, Threshold, VariableModel } from '@grafana/schema';
 import { parse } from 'yaml';
+import { CATALOG } from '../src/catalog/catalog.js';
+import { DASHBOARD_GROUPS, dashboardGroupOf } from '../src/catalog/dashboard-groups.js';
 
 export const DASHBOARD_PATH = fileURLToPath(
   new URL('./dashboards/performance-monitor.json', import.meta.url),
@@ -91,9 +93,37 @@ function stat(title: string, unit: string, description: string, expr: string): P
   return { title, type: 'stat', unit, description, queries: [q(expr, '')] };
 }
 
+/** A row title: one of the shared groups (src/catalog/dashboard-groups.ts), which the status page draws too. */
+function groupTitle(title: string): string {
+  if (!DASHBOARD_GROUPS.some((g) => g.title === title)) throw new Error(`no dashboard group ${title}`);
+  return title;
+}
+
+/** The catalog name of a series the queries read (`…_total`, `…_bucket`, `…_sum`, `…_count` removed). */
+function catalogName(series: string): string | undefined {
+  for (const name of [series, series.replace(/_(total|bucket|sum|count)$/, '')]) {
+    const e = CATALOG.find((c) => c.exportedName === name || c.name === name);
+    if (e !== undefined) return e.name;
+  }
+  return undefined;
+}
+
+/** Throws when a panel queries a metric that the shared groups put in another row. */
+export function checkRowGroups(rows: readonly RowSpec[]): void {
+  for (const r of rows)
+    for (const p of r.panels)
+      for (const query of p.queries)
+        for (const [, series] of query.expr.matchAll(new RegExp(`${PREFIX}_(\\w+)`, 'g'))) {
+          const name = catalogName(series!);
+          const group = name === undefined ? undefined : dashboardGroupOf(name);
+          if (group !== r.title)
+            throw new Error(`panel ${p.title} of row ${r.title} queries ${series}, of group ${group}`);
+        }
+}
+
 export const ROWS: readonly RowSpec[] = [
   {
-    title: 'System Resources',
+    title: groupTitle('System Resources'),
     panels: [
       graph(
         'CPU Usage',
@@ -149,7 +179,7 @@ export const ROWS: readonly RowSpec[] = [
     ],
   },
   {
-    title: 'Agent Performance',
+    title: groupTitle('Agent Performance'),
     panels: [
       graph('Agent Execution Time (mean)', 's', 'Mean execution time by agent.', [
         q(
@@ -184,7 +214,7 @@ export const ROWS: readonly RowSpec[] = [
     ],
   },
   {
-    title: 'API Performance',
+    title: groupTitle('API Performance'),
     panels: [
       graph(
         'API Request Duration P95',
@@ -251,7 +281,7 @@ export const ROWS: readonly RowSpec[] = [
     ],
   },
   {
-    title: 'Queue Performance',
+    title: groupTitle('Queue Performance'),
     panels: [
       graph(
         'Queue Length',
@@ -275,7 +305,7 @@ export const ROWS: readonly RowSpec[] = [
     ],
   },
   {
-    title: 'Neo4j Performance',
+    title: groupTitle('Neo4j Performance'),
     panels: [
       graph(
         'Neo4j Query Duration',
@@ -378,7 +408,7 @@ export const ROWS: readonly RowSpec[] = [
     ],
   },
   {
-    title: 'Entity Processing',
+    title: groupTitle('Entity Processing'),
     panels: [
       graph('Entities Processed', 'ops', 'Entities processed per second by type and operation.', [
         q(
@@ -398,7 +428,7 @@ export const ROWS: readonly RowSpec[] = [
     ],
   },
   {
-    title: 'Cache Performance',
+    title: groupTitle('Cache Performance'),
     panels: [
       graph('Cache Hit Rate', 'percentunit', 'Hits out of all lookups, by cache.', [
         q(
@@ -416,7 +446,7 @@ export const ROWS: readonly RowSpec[] = [
     ],
   },
   {
-    title: 'Alerts & Anomalies',
+    title: groupTitle('Alerts & Anomalies'),
     panels: [
       stat(
         'Alerts by State',
@@ -430,22 +460,28 @@ export const ROWS: readonly RowSpec[] = [
           '{{alertname}} {{severity}} {{alertstate}}',
         ),
       ]),
-      graph('Anomaly Flags', 'bool_yes_no', '1 while a metric is flagged anomalous.', [
-        q(`max by (metric) (${m('anomaly_flag')})`, '{{metric}}'),
-      ]),
-      graph('Anomaly Score', 'short', 'How far each metric is from its usual values.', [
-        q(`max by (metric) (${m('anomaly_score')})`, '{{metric}}'),
-      ]),
+      graph(
+        'Anomaly Flags',
+        'bool_yes_no',
+        '1 while a monitored metric is flagged anomalous (trend_analysis.anomaly_detection; on in the default configuration).',
+        [q(`max by (metric) (${m('anomaly_flag')})`, '{{metric}}')],
+      ),
+      graph(
+        'Anomaly Score',
+        'short',
+        'How far each metric is from its usual values, in standard deviations (the adaptive detector: level, shifts, drift, variance, flat lines, daily profile); flagged above the sensitivity, 4 by default.',
+        [q(`max by (metric) (${m('anomaly_score')})`, '{{metric}}')],
+      ),
       graph(
         'Time to Threshold (forecast)',
         's',
-        'Forecast time until a metric crosses its alert threshold.',
+        'Forecast time until a metric crosses its threshold (trend_analysis.forecasts; disk usage reaching 100 % in the default configuration).',
         [q(`min by (metric) (${m('forecast_seconds_to_threshold')})`, '{{metric}}')],
       ),
     ],
   },
   {
-    title: 'Agent Health',
+    title: groupTitle('Agent Health'),
     panels: [
       graph('Collection Duration', 's', 'Wall time of the last collection cycle.', [
         q(m('monitor_collection_duration_seconds'), '{{agent_instance}}'),
@@ -621,6 +657,7 @@ export function buildDashboard(rules: Map<string, RuleThreshold> = ruleThreshold
   const panels: (Panel | RowPanel)[] = [];
   let id = 1;
   let y = 0;
+  checkRowGroups(ROWS);
   for (const row of ROWS) {
     panels.push({
       id: id++,

@@ -13,6 +13,7 @@ import type { Alert } from '../alerts/types.js';
 import type { AgentConfig } from '../config/schema.js';
 import { HttpServer } from '../export/http-server.js';
 import { renderLandingPage } from '../export/landing-page.js';
+import type { ChartMarker, ChartWindowName, ChartsInput } from '../export/status-charts.js';
 import type { StatusPageInput } from '../export/status-page.js';
 import { serveMetrics } from '../export/prometheus.js';
 import type { MetricsPayload } from '../export/prometheus.js';
@@ -81,15 +82,20 @@ export class Endpoint implements Component {
     routes.push({
       path: '/',
       description: 'this page',
-      handler: async (_req, res) => {
+      handler: async (req, res) => {
         // The status page is loaded with the first request for it.
         const page = await import('../export/status-page.js');
+        const charts = await import('../export/status-charts.js');
+        const asked = new URL(req.url ?? '/', 'http://x').searchParams.get('window');
+        const window = charts.CHART_WINDOWS.find((w) => w === asked) ?? '1h';
+        const sections = await statusSections(ctx, sources, page.renderStatusSections);
+        const chartData = await chartsInput(ctx, sources, window);
         const html = renderLandingPage({
           version: ctx.version(),
           routes,
           summary: sources.summary(),
-          sections: await statusSections(ctx, sources, page.renderStatusSections),
-          style: page.STATUS_PAGE_STYLE,
+          sections: chartData === undefined ? sections : `${sections}\n${charts.renderCharts(chartData)}`,
+          style: `${page.STATUS_PAGE_STYLE}${charts.CHARTS_STYLE}`,
         });
         res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
         res.end(html);
@@ -168,4 +174,69 @@ async function statusSections(
       anomalyDetection: trends.anomalyDetectionEnabled,
     },
   });
+}
+
+/** Window length and the history tier a chart window reads: raw for an hour, then the rollups. */
+const CHART_TIERS: Record<ChartWindowName, { ms: number; resolution: 'raw' | '1m' | '1h' }> = {
+  '1h': { ms: 3_600_000, resolution: 'raw' },
+  '24h': { ms: 86_400_000, resolution: '1m' },
+  '7d': { ms: 7 * 86_400_000, resolution: '1h' },
+};
+/** Bounds of one page request: points per line, lines per metric. */
+const CHART_LIMITS = { maxPoints: 120, maxSeries: 8 };
+
+/** The charts' data (undefined without trend analysis): history of every catalog metric, alert and anomaly markers. */
+async function chartsInput(
+  ctx: AgentContext,
+  sources: EndpointSources,
+  window: ChartWindowName,
+): Promise<ChartsInput | undefined> {
+  const trends = sources.trends();
+  if (trends === undefined) return undefined;
+  const tier = CHART_TIERS[window];
+  const toMs = ctx.clock.nowMs();
+  const fromMs = toMs - tier.ms;
+  const { catalogByDashboardGroup } = await import('../catalog/dashboard-groups.js');
+  const groups = catalogByDashboardGroup();
+  const lines = await trends
+    .charts(
+      groups.flatMap((g) => g.metrics),
+      { fromMs, toMs, resolution: tier.resolution },
+      CHART_LIMITS,
+    )
+    .catch((err: unknown) => {
+      ctx.logger().warn('status page chart query failed', { error: errorMessage(err) });
+      return [];
+    });
+  const markers: ChartMarker[] = [];
+  try {
+    const engine = sources.alerting();
+    if (engine !== undefined) {
+      const metricOf = new Map(engine.rules.map((r) => [r.name, r.metric.name]));
+      for (const a of engine.activeAlerts()) {
+        const metric = metricOf.get(a.rule);
+        if (metric === undefined) continue;
+        markers.push({
+          kind: 'alert',
+          metric,
+          labels: a.labels,
+          timestampMs: Math.max(fromMs, a.firedAtMs ?? a.activeAtMs),
+          state: a.state,
+          text: `${a.labels.alertname ?? a.rule} ${a.state} since ${new Date(a.firedAtMs ?? a.activeAtMs).toISOString()}`,
+        });
+      }
+    }
+  } catch (err) {
+    ctx.logger().warn('alert markers failed', { error: errorMessage(err) });
+  }
+  for (const a of trends.recentAnomalies())
+    if (a.timestampMs >= fromMs)
+      markers.push({
+        kind: 'anomaly',
+        metric: a.metric,
+        labels: a.labels,
+        timestampMs: a.timestampMs,
+        text: `anomalous value ${a.value} (score ${a.score.toFixed(1)}) at ${new Date(a.timestampMs).toISOString()}`,
+      });
+  return { window, fromMs, toMs, groups, lines, markers };
 }

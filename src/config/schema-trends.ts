@@ -25,8 +25,8 @@ export const trendAnalysis = z
     anomaly_detection: z
       .strictObject({
         enabled: z.boolean().default(false),
-        algorithm: z.enum(['zscore', 'iqr', 'mad']).default('zscore'),
-        sensitivity: z.number().positive().default(2),
+        algorithm: z.enum(['adaptive', 'zscore', 'iqr', 'mad']).default('adaptive'),
+        sensitivity: z.number().positive().default(4),
         min_samples: z.number().int().min(2).default(100),
         window_samples: z.number().int().min(2).max(100_000).default(360),
         seasonality: z.enum(['none', 'daily']).default('none'),

@@ -6,17 +6,38 @@ const BLOCKS = '▁▂▃▄▅▆▇█';
 
 /** Averages `v` into at most `width` columns. */
 function downsample(v: ArrayLike<number>, width: number): number[] {
+  return Array.from(downsampleSeries(v, v, width).v);
+}
+
+/**
+ * A series of at most `width` points: consecutive runs of points averaged (times and values), so a chart
+ * reads a bounded number of points whatever the window holds. Non-finite values are left out of the means.
+ */
+export function downsampleSeries(
+  t: ArrayLike<number>,
+  v: ArrayLike<number>,
+  width: number,
+): { t: Float64Array; v: Float64Array } {
   const n = v.length;
-  if (n <= width) return Array.from(v);
-  const out: number[] = [];
+  if (n <= width) return { t: Float64Array.from(t), v: Float64Array.from(v) };
+  const ot = new Float64Array(width);
+  const ov = new Float64Array(width);
   for (let c = 0; c < width; c++) {
     const a = Math.floor((c * n) / width);
     const b = Math.max(a + 1, Math.floor(((c + 1) * n) / width));
-    let s = 0;
-    for (let i = a; i < b; i++) s += v[i]!;
-    out.push(s / (b - a));
+    let st = 0;
+    let sv = 0;
+    let k = 0;
+    for (let i = a; i < b; i++) {
+      st += t[i]!;
+      if (!Number.isFinite(v[i]!)) continue;
+      sv += v[i]!;
+      k++;
+    }
+    ot[c] = st / (b - a);
+    ov[c] = k === 0 ? NaN : sv / k;
   }
-  return out;
+  return { t: ot, v: ov };
 }
 
 /** A Unicode sparkline of at most `width` characters ('' for no data). */

@@ -10,11 +10,16 @@
  * variance per hour of day, UTC); it is flagged only when it is unusual against both baselines, so a
  * spike that happens every day at that hour is not an anomaly. Quartiles and median are model/quantile's
  * sample quantile.
+ * The default, `adaptive` (adaptive-detector.ts), keeps no window: a robust level, spread and hour-of-day
+ * profile, with level-shift, drift, variance-burst and flat-line checks; `seasonality` does not apply to it
+ * (it finds a daily pattern itself).
  */
 import { lowerBound } from '../lib/sorted-search.js';
 import { quantileOfSorted } from '../model/quantile.js';
+import { AdaptiveDetector } from './adaptive-detector.js';
+import type { AnomalyResult } from './adaptive-detector.js';
 
-export type AnomalyAlgorithm = 'zscore' | 'iqr' | 'mad';
+export type AnomalyAlgorithm = 'adaptive' | 'zscore' | 'iqr' | 'mad';
 
 export interface DetectorSettings {
   algorithm: AnomalyAlgorithm;
@@ -25,13 +30,7 @@ export interface DetectorSettings {
   seasonality: 'none' | 'daily';
 }
 
-export interface AnomalyResult {
-  /** How far from normal, in the algorithm's spread units (0 = normal); NaN before min_samples. */
-  score: number;
-  flag: boolean;
-  /** The normal range at this sensitivity; undefined before min_samples. */
-  expected?: [number, number];
-}
+export type { AnomalyResult };
 
 const MAD_SCALE = 1.4826;
 const MAD_REFRESH = 8;
@@ -87,13 +86,16 @@ export class SeriesDetector {
   private _mad = NaN;
   private _madAge = 0;
   private readonly _days: { baseline: HourStats[]; today: HourStats[]; day: number } | undefined;
+  private readonly _adaptive: AdaptiveDetector | undefined;
 
   constructor(settings: DetectorSettings) {
     this._s = settings;
-    const size = Math.max(settings.windowSamples, settings.minSamples, 2);
+    const adaptive = settings.algorithm === 'adaptive';
+    if (adaptive) this._adaptive = new AdaptiveDetector(settings);
+    const size = adaptive ? 2 : Math.max(settings.windowSamples, settings.minSamples, 2);
     this._ring = new Float64Array(size);
-    this._sorted = settings.algorithm === 'zscore' ? undefined : new Float64Array(size + 1);
-    if (settings.seasonality === 'daily') {
+    this._sorted = settings.algorithm === 'zscore' || adaptive ? undefined : new Float64Array(size + 1);
+    if (settings.seasonality === 'daily' && !adaptive) {
       const fresh = (): HourStats[] => Array.from({ length: 24 }, () => ({ n: 0, mean: 0, m2: 0 }));
       this._days = { baseline: fresh(), today: fresh(), day: -1 };
     }
@@ -101,11 +103,12 @@ export class SeriesDetector {
 
   /** Values in the baseline now. */
   get size(): number {
-    return this._n;
+    return this._adaptive?.size ?? this._n;
   }
 
   /** Scores `x` (observed at `tMs`) against the baseline, then adds it to the baseline. */
   update(tMs: number, x: number): AnomalyResult {
+    if (this._adaptive !== undefined) return this._adaptive.update(tMs, x);
     if (!Number.isFinite(x)) return { score: NaN, flag: false };
     let result = this._score(x);
     if (this._days !== undefined) result = this._seasonal(tMs, x, result);

@@ -25,6 +25,8 @@ import type { HistoryReader, Resolution, SeriesWindow } from './history/types.js
 import { PrometheusHistory } from './prometheus-history.js';
 import { trendRoutes } from './http-api.js';
 import { checkMetricName } from './metric-query.js';
+import { chartWindows, rates } from './chart-query.js';
+import type { ChartWindow } from './chart-query.js';
 import { computeStatistics } from './stats.js';
 import type { TrendStatistics } from './stats.js';
 
@@ -109,6 +111,11 @@ interface Forecasted {
 /** The reader of a service whose history could not open: every window is empty. */
 const NO_HISTORY: HistoryReader = { query: () => Promise.resolve([]) };
 
+export { rates };
+
+/** Flagged values kept for the status page's markers. */
+const MAX_FLAGGED = 512;
+
 /** Parses a window such as `1h`, `24h`, `7d` or `90m`; undefined when it is not one. */
 export function parseWindowMs(text: string): number | undefined {
   const ms = parseDurationMs(text);
@@ -125,6 +132,9 @@ export class TrendService {
   private readonly _monitored = new Map<string, Monitored>();
   private readonly _forecasts = new Map<string, Forecasted>();
   private _lastMaintenanceMs: number | undefined;
+  /** The last flagged values (for the markers on the status page's charts), oldest overwritten first. */
+  private readonly _flagged: DetectedAnomaly[] = [];
+  private _flaggedNext = 0;
   private _appendFailures = 0;
   private _started = false;
 
@@ -360,6 +370,20 @@ export class TrendService {
       expected: r.expected,
       baselineSize: m.detector.size,
     };
+    if (r.flag && r.expected !== undefined) {
+      const event = { metric, labels, timestampMs: t, value: x, score: r.score, expected: r.expected };
+      if (this._flagged.length < MAX_FLAGGED) this._flagged.push(event);
+      else this._flagged[this._flaggedNext] = event;
+      this._flaggedNext = (this._flaggedNext + 1) % MAX_FLAGGED;
+    }
+  }
+
+  /** The last MAX_FLAGGED values the online detectors flagged, oldest first. */
+  recentAnomalies(): DetectedAnomaly[] {
+    const f = this._flagged;
+    return f.length < MAX_FLAGGED
+      ? [...f]
+      : [...f.slice(this._flaggedNext), ...f.slice(0, this._flaggedNext)];
   }
 
   private _forecast(
@@ -492,6 +516,18 @@ export class TrendService {
     return this._opts.config.anomaly_detection.enabled;
   }
 
+  /**
+   * Chart data of each metric over [fromMs, toMs] at `resolution`: counters (and histograms' observation
+   * counts) as per-second rates, at most `maxSeries` series per metric and `maxPoints` points per series.
+   */
+  charts(
+    metrics: readonly string[],
+    window: { fromMs: number; toMs: number; resolution: Resolution },
+    limits: { maxPoints: number; maxSeries: number },
+  ): Promise<ChartWindow[]> {
+    return chartWindows(this._reader, metrics, window, limits);
+  }
+
   /** Raw history of each metric over [fromMs, toMs], counters turned into per-second rates. */
   async sparklines(metrics: readonly string[], fromMs: number, toMs: number): Promise<SeriesWindow[]> {
     const out: SeriesWindow[] = [];
@@ -503,18 +539,6 @@ export class TrendService {
     }
     return out;
   }
-}
-
-/** Per-second rates between consecutive samples (reset-aware), stamped at the later sample. */
-export function rates(t: ArrayLike<number>, v: ArrayLike<number>): { t: Float64Array; v: Float64Array } {
-  const n = Math.max(0, t.length - 1);
-  const rt = new Float64Array(n);
-  const rv = new Float64Array(n);
-  for (let i = 1; i < t.length; i++) {
-    rt[i - 1] = t[i]!;
-    rv[i - 1] = counterRate(t[i - 1]!, v[i - 1]!, t[i]!, v[i]!);
-  }
-  return { t: rt, v: rv };
 }
 
 /** Runs a fresh detector along a window of samples (counters as rates); returns the flagged points. */
