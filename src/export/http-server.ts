@@ -9,8 +9,10 @@
  * foreign DNS name while no basic auth protects the endpoint (DNS rebinding).
  */
 import fs from 'node:fs';
-import http from 'node:http';
+import type * as NodeHttp from 'node:http';
+import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import https from 'node:https';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
@@ -19,6 +21,13 @@ import { guarded } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
 import type { BasicAuth, PasswordCheck } from './basic-auth.js';
 import type { Route } from '../model/route.js';
+
+/**
+ * `node:http` through require, not an ES import: Node evaluates every export of a built-in imported as an ES
+ * module, and `http`'s lazy `WebSocket`, `CloseEvent` and `MessageEvent` getters then load the bundled undici
+ * (fetch) and `http2` — 3 MB of the daemon's resident memory for code it never runs (idle-footprint.js).
+ */
+const http = createRequire(import.meta.url)('node:http') as typeof NodeHttp;
 
 export interface TlsFiles {
   certFile: string;
@@ -62,7 +71,7 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 function sendError(
-  res: http.ServerResponse,
+  res: ServerResponse,
   status: number,
   message: string,
   headers: Record<string, string> = {},
@@ -90,7 +99,7 @@ function hostName(host: string): string {
 
 export class HttpServer {
   private readonly _opts: HttpServerOptions;
-  private _server: http.Server | https.Server | undefined;
+  private _server: Server | https.Server | undefined;
   /** Built by start() when users are configured: bcrypt and its worker are loaded only then. */
   private _auth: BasicAuth | undefined;
   /** Host names a mutating request may name without basic auth, besides IP addresses and *.localhost. */
@@ -103,7 +112,7 @@ export class HttpServer {
 
   /** The port actually bound (useful with port 0). */
   /** The underlying Node.js server while listening. */
-  get nodeServer(): http.Server | https.Server | undefined {
+  get nodeServer(): Server | https.Server | undefined {
     return this._server;
   }
 
@@ -129,7 +138,7 @@ export class HttpServer {
       const { BasicAuth } = await import('./basic-auth.js');
       this._auth = new BasicAuth({ users, check: this._opts.passwordCheck });
     }
-    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this._handle(req, res).catch(
         guarded(this._opts.logger, 'HTTP error answer', (err: unknown) => {
           this._opts.logger.error('HTTP handler failed', { path: req.url, error: errorMessage(err) });
@@ -140,7 +149,7 @@ export class HttpServer {
     };
     // Node checks request/headers timeouts only every connectionsCheckingInterval (30 s by default), which
     // would let a slow client hold a connection up to 30 s past requestTimeoutMs.
-    const httpOpts: http.ServerOptions = {
+    const httpOpts: ServerOptions = {
       connectionsCheckingInterval: Math.max(10, Math.min(this._opts.requestTimeoutMs, 1000)),
     };
     const server =
@@ -255,7 +264,7 @@ export class HttpServer {
     return new AgentError('E_LISTEN', `cannot listen on ${where}: ${errorMessage(err)}`, { cause: err });
   }
 
-  private async _handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async _handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = this._opts.routes.find((r) =>
@@ -308,7 +317,7 @@ export class HttpServer {
   }
 
   /** After this answer, the connection (which authenticated) is kept alive as long as without basic auth. */
-  private _keepLong(req: http.IncomingMessage, res: http.ServerResponse): void {
+  private _keepLong(req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket;
     res.once(
       'finish',
@@ -326,7 +335,7 @@ export class HttpServer {
    * machine's name is refused too: a page whose name was rebound to this address (DNS rebinding) sends its
    * own name. IP addresses pass: a browser sends those only to a page loaded from that very address.
    */
-  private _crossSiteRefusal(req: http.IncomingMessage): string | undefined {
+  private _crossSiteRefusal(req: IncomingMessage): string | undefined {
     const host = req.headers.host;
     const origin = req.headers.origin;
     if (origin !== undefined) {
