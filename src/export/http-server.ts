@@ -9,25 +9,17 @@
  * foreign DNS name while no basic auth protects the endpoint (DNS rebinding).
  */
 import fs from 'node:fs';
-import type * as NodeHttp from 'node:http';
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
-import https from 'node:https';
-import { createRequire } from 'node:module';
+import type * as NodeHttps from 'node:https';
 import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
+import { nodeHttp, nodeHttps } from '../lib/builtins.js';
 import { AgentError, errorMessage, systemErrorCode } from '../lib/errors.js';
 import { guarded } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
 import type { BasicAuth, PasswordCheck } from './basic-auth.js';
 import type { Route } from '../model/route.js';
-
-/**
- * `node:http` through require, not an ES import: Node evaluates every export of a built-in imported as an ES
- * module, and `http`'s lazy `WebSocket`, `CloseEvent` and `MessageEvent` getters then load the bundled undici
- * (fetch) and `http2` — 3 MB of the daemon's resident memory for code it never runs (idle-footprint.js).
- */
-const http = createRequire(import.meta.url)('node:http') as typeof NodeHttp;
 
 export interface TlsFiles {
   certFile: string;
@@ -99,7 +91,7 @@ function hostName(host: string): string {
 
 export class HttpServer {
   private readonly _opts: HttpServerOptions;
-  private _server: Server | https.Server | undefined;
+  private _server: Server | NodeHttps.Server | undefined;
   /** Built by start() when users are configured: bcrypt and its worker are loaded only then. */
   private _auth: BasicAuth | undefined;
   /** Host names a mutating request may name without basic auth, besides IP addresses and *.localhost. */
@@ -112,7 +104,7 @@ export class HttpServer {
 
   /** The port actually bound (useful with port 0). */
   /** The underlying Node.js server while listening. */
-  get nodeServer(): Server | https.Server | undefined {
+  get nodeServer(): Server | NodeHttps.Server | undefined {
     return this._server;
   }
 
@@ -154,8 +146,8 @@ export class HttpServer {
     };
     const server =
       this._opts.tls === undefined
-        ? http.createServer(httpOpts, handler)
-        : https.createServer({ ...httpOpts, ...this._tlsOptions(this._opts.tls) }, handler);
+        ? nodeHttp().createServer(httpOpts, handler)
+        : nodeHttps().createServer({ ...httpOpts, ...this._tlsOptions(this._opts.tls) }, handler);
     server.requestTimeout = this._opts.requestTimeoutMs;
     server.headersTimeout = Math.min(this._opts.requestTimeoutMs, SHORT_TIMEOUT_MS);
     // With basic auth, only connections that authenticated are kept long (see _keepLong).
@@ -217,7 +209,7 @@ export class HttpServer {
     clearTimeout(timer);
   }
 
-  private _tlsOptions(tls: TlsFiles): https.ServerOptions {
+  private _tlsOptions(tls: TlsFiles): NodeHttps.ServerOptions {
     const read = (file: string, what: string): Buffer => {
       try {
         return fs.readFileSync(file);
@@ -229,7 +221,7 @@ export class HttpServer {
         );
       }
     };
-    const opts: https.ServerOptions = {
+    const opts: NodeHttps.ServerOptions = {
       cert: read(tls.certFile, 'certificate'),
       key: read(tls.keyFile, 'key'),
       minVersion: tls.minVersion,

@@ -61,8 +61,10 @@ const SUBSYSTEMS: Record<string, RegExp> = {
   'status page': /\/dist\/src\/export\/status-page\.js$/,
   'OpenTelemetry SDK': /\/node_modules\/@opentelemetry\/sdk-metrics\//,
   'YAML parser and schema library': /\/node_modules\/(yaml|zod)\//,
-  // Node's bundled fetch and HTTP/2: an ES import of node:http loads both (3 MB of RSS), http-server.ts avoids it.
+  // Node's bundled fetch and HTTP/2 (an ES import of node:http loads both), TLS and crypto: 6 MB of RSS that
+  // the daemon does not need without TLS; src/lib/builtins.ts loads them only when used.
   'fetch (undici) and HTTP/2': /^NativeModule (internal\/deps\/undici\/undici|http2)$/,
+  'TLS and crypto': /^NativeModule (tls|crypto)$/,
 };
 
 function loadedSubsystems(file: string): string[] {
@@ -119,11 +121,12 @@ describeService('what a process loads (built package)', builtCliAvailable(), () 
       },
       timeout: 30_000,
     });
-    // The OTLP exporter's HTTP transport is where fetch and HTTP/2 come in.
+    // The OTLP exporter's HTTP transport is where fetch, HTTP/2, TLS and crypto come in.
     expect(loadedSubsystems(loaded)).toEqual([
       'OTLP exporter',
       'OpenTelemetry SDK',
       'fetch (undici) and HTTP/2',
+      'TLS and crypto',
     ]);
   });
 
