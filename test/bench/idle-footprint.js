@@ -7,8 +7,8 @@
  * (/proc/PID/stat utime + stime) are sampled once per second. The library's own cost is the RSS of a fresh
  * `node` that only imports dist/src/index.js, after a GC, next to a bare `node`'s.
  *
- * The agent runs with `npm start`'s node flags (NPM_START_FLAGS); next to it, the same with trend analysis on
- * (history in a temp dir), and without `--lite-mode` (what `npm start` ran before).
+ * The agent runs with `npm start`'s node flags and environment (NPM_START_FLAGS, NPM_START_ENV); next to it, the
+ * same with trend analysis on (history in a temp dir), and as `npm start` ran it before (1 MB semi-space only).
  *
  * Ends with the headline lines cpu_ratio_vs_node_exporter, agent_rss_mb, agent_rss_anon_mb (medians),
  * library_import_rss_mb, node_exporter_rss_mb, and for trends on cpu_ratio_trends_vs_node_exporter,
@@ -53,8 +53,9 @@ const WARMUP_S = 10;
 const MEASURE_S = 60;
 /** CPU is also reported per window, to show its spread. */
 const WINDOW_S = 10;
-/** `npm start`'s node flags (package.json): a 1 MB young generation, V8's lite mode. */
+/** `npm start`'s node flags and environment (package.json): a 1 MB young generation, V8's lite mode, two malloc arenas. */
 const NPM_START_FLAGS = ['--max-semi-space-size=1', '--lite-mode'];
+const NPM_START_ENV = { MALLOC_ARENA_MAX: '2' };
 
 installSafetyNets(150_000);
 if (!fs.existsSync(path.join(DIST, 'cli', 'main.js')))
@@ -100,6 +101,7 @@ const agent = await startAgentProcess({
   cpu: srvCpu,
   dir: tmp,
   nodeFlags: NPM_START_FLAGS,
+  extraEnv: NPM_START_ENV,
 });
 // Trend analysis on (the history store in the temp dir), same flags.
 const agentTrends = await startAgentProcess({
@@ -107,6 +109,7 @@ const agentTrends = await startAgentProcess({
   cpu: srvCpu,
   dir: tmp,
   nodeFlags: NPM_START_FLAGS,
+  extraEnv: NPM_START_ENV,
   name: 'agent (trends on)',
   configText: (text) => {
     const on = text
@@ -117,7 +120,7 @@ const agentTrends = await startAgentProcess({
     return on;
   },
 });
-// What-if: without lite mode (V8's optimizing compilers on), as npm start ran before.
+// What-if: as npm start ran before, without lite mode (V8's optimizing compilers on) and MALLOC_ARENA_MAX.
 const agentNoLite = await startAgentProcess({
   intervalText: '1s',
   cpu: srvCpu,
@@ -126,10 +129,13 @@ const agentNoLite = await startAgentProcess({
   name: 'agent (no lite mode)',
 });
 const targets = [
-  { name: `perf-monitor agent (node ${NPM_START_FLAGS.join(' ')}, as npm start)`, srv: agent },
+  {
+    name: `perf-monitor agent (MALLOC_ARENA_MAX=2 node ${NPM_START_FLAGS.join(' ')}, as npm start)`,
+    srv: agent,
+  },
   { name: 'node_exporter', srv: ne },
   { name: 'same, trend analysis on', srv: agentTrends },
-  { name: 'what-if: agent, node --max-semi-space-size=1 (no lite mode)', srv: agentNoLite },
+  { name: 'what-if: agent, node --max-semi-space-size=1 (npm start before)', srv: agentNoLite },
 ];
 for (const t of targets) {
   t.http = new http.Agent({ keepAlive: true, maxSockets: 1 });
