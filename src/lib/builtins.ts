@@ -3,7 +3,7 @@
  * evaluates every export of a built-in imported as an ES module, getters included: `node:http`'s lazy
  * `WebSocket`, `CloseEvent` and `MessageEvent` then load the bundled undici (fetch) and `http2`, 3 MB of
  * resident memory for code the agent never runs. `node:https` (TLS) and `node:crypto` cost 2–3 MB more and
- * are needed only with TLS, a webhook secret or a new silence (idle-footprint.js, "Why RSS misses").
+ * are needed only with TLS, a webhook secret or a new silence (docs/benchmarks.md, "Why RSS was over 70 MB").
  */
 import type * as NodeCrypto from 'node:crypto';
 import type * as NodeHttp from 'node:http';
