@@ -7,8 +7,8 @@
  * before now + 10 years, at most MAX_SILENCES pending or active, MAX_MATCHERS_PER_SILENCE matchers each, text
  * lengths, a budget for the compiled regexes of the live silences, and the number of expired silences kept.
  */
-import { randomUUID } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { nodeCrypto } from '../lib/builtins.js';
 import { AgentError, errorMessage } from '../lib/errors.js';
 import { silentLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
@@ -220,7 +220,7 @@ export class SilenceStore {
       );
     }
     const silence: Silence = {
-      id: randomUUID(),
+      id: nodeCrypto().randomUUID(),
       matchers: input.matchers.map((m) => ({ name: m.name, type: m.type, value: m.value })),
       startsAtMs,
       endsAtMs: input.endsAtMs,

@@ -9,11 +9,12 @@
  * foreign DNS name while no basic auth protects the endpoint (DNS rebinding).
  */
 import fs from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
+import type * as NodeHttps from 'node:https';
 import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
+import { nodeHttp, nodeHttps } from '../lib/builtins.js';
 import { AgentError, errorMessage, systemErrorCode } from '../lib/errors.js';
 import { guarded } from '../lib/guard.js';
 import type { Logger } from '../lib/logger.js';
@@ -62,7 +63,7 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 function sendError(
-  res: http.ServerResponse,
+  res: ServerResponse,
   status: number,
   message: string,
   headers: Record<string, string> = {},
@@ -90,7 +91,7 @@ function hostName(host: string): string {
 
 export class HttpServer {
   private readonly _opts: HttpServerOptions;
-  private _server: http.Server | https.Server | undefined;
+  private _server: Server | NodeHttps.Server | undefined;
   /** Built by start() when users are configured: bcrypt and its worker are loaded only then. */
   private _auth: BasicAuth | undefined;
   /** Host names a mutating request may name without basic auth, besides IP addresses and *.localhost. */
@@ -103,7 +104,7 @@ export class HttpServer {
 
   /** The port actually bound (useful with port 0). */
   /** The underlying Node.js server while listening. */
-  get nodeServer(): http.Server | https.Server | undefined {
+  get nodeServer(): Server | NodeHttps.Server | undefined {
     return this._server;
   }
 
@@ -129,7 +130,7 @@ export class HttpServer {
       const { BasicAuth } = await import('./basic-auth.js');
       this._auth = new BasicAuth({ users, check: this._opts.passwordCheck });
     }
-    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this._handle(req, res).catch(
         guarded(this._opts.logger, 'HTTP error answer', (err: unknown) => {
           this._opts.logger.error('HTTP handler failed', { path: req.url, error: errorMessage(err) });
@@ -140,13 +141,13 @@ export class HttpServer {
     };
     // Node checks request/headers timeouts only every connectionsCheckingInterval (30 s by default), which
     // would let a slow client hold a connection up to 30 s past requestTimeoutMs.
-    const httpOpts: http.ServerOptions = {
+    const httpOpts: ServerOptions = {
       connectionsCheckingInterval: Math.max(10, Math.min(this._opts.requestTimeoutMs, 1000)),
     };
     const server =
       this._opts.tls === undefined
-        ? http.createServer(httpOpts, handler)
-        : https.createServer({ ...httpOpts, ...this._tlsOptions(this._opts.tls) }, handler);
+        ? nodeHttp().createServer(httpOpts, handler)
+        : nodeHttps().createServer({ ...httpOpts, ...this._tlsOptions(this._opts.tls) }, handler);
     server.requestTimeout = this._opts.requestTimeoutMs;
     server.headersTimeout = Math.min(this._opts.requestTimeoutMs, SHORT_TIMEOUT_MS);
     // With basic auth, only connections that authenticated are kept long (see _keepLong).
@@ -208,7 +209,7 @@ export class HttpServer {
     clearTimeout(timer);
   }
 
-  private _tlsOptions(tls: TlsFiles): https.ServerOptions {
+  private _tlsOptions(tls: TlsFiles): NodeHttps.ServerOptions {
     const read = (file: string, what: string): Buffer => {
       try {
         return fs.readFileSync(file);
@@ -220,7 +221,7 @@ export class HttpServer {
         );
       }
     };
-    const opts: https.ServerOptions = {
+    const opts: NodeHttps.ServerOptions = {
       cert: read(tls.certFile, 'certificate'),
       key: read(tls.keyFile, 'key'),
       minVersion: tls.minVersion,
@@ -255,7 +256,7 @@ export class HttpServer {
     return new AgentError('E_LISTEN', `cannot listen on ${where}: ${errorMessage(err)}`, { cause: err });
   }
 
-  private async _handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async _handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = this._opts.routes.find((r) =>
@@ -308,7 +309,7 @@ export class HttpServer {
   }
 
   /** After this answer, the connection (which authenticated) is kept alive as long as without basic auth. */
-  private _keepLong(req: http.IncomingMessage, res: http.ServerResponse): void {
+  private _keepLong(req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket;
     res.once(
       'finish',
@@ -326,7 +327,7 @@ export class HttpServer {
    * machine's name is refused too: a page whose name was rebound to this address (DNS rebinding) sends its
    * own name. IP addresses pass: a browser sends those only to a page loaded from that very address.
    */
-  private _crossSiteRefusal(req: http.IncomingMessage): string | undefined {
+  private _crossSiteRefusal(req: IncomingMessage): string | undefined {
     const host = req.headers.host;
     const origin = req.headers.origin;
     if (origin !== undefined) {

@@ -11,6 +11,16 @@ import type { Labels } from './metric.js';
  * no JSON: the alert rules compute it for every output series of every evaluation.
  */
 export function seriesKey(metric: string, labels: Labels): string {
+  // No label or one (most series of a collection): no key array to build and sort.
+  let only: string | undefined;
+  let count = 0;
+  for (const n in labels) {
+    if (!Object.hasOwn(labels, n)) continue;
+    if (++count > 1) break;
+    only = n;
+  }
+  if (only === undefined) return metric;
+  if (count === 1) return `${metric}\u0000${only}\u0001${labels[only]}`;
   const names = Object.keys(labels).sort();
   let key = metric;
   for (const n of names) key += `\u0000${n}\u0001${labels[n]}`;

@@ -473,6 +473,8 @@ export async function startAgentProcess({
   dir,
   nodeFlags = [],
   name = 'perf-monitor agent',
+  extraEnv = {},
+  configText = (text) => text,
 }) {
   const port = await freePort();
   const text = fs
@@ -483,13 +485,14 @@ export async function startAgentProcess({
   if (!text.includes(`collection_interval: ${intervalText}`) || !text.includes(`port: ${port}`))
     throw new Error(`could not set interval/port in a copy of ${DEFAULT_CONFIG}`);
   const file = path.join(dir, `agent-${port}.yaml`);
-  fs.writeFileSync(file, text);
+  fs.writeFileSync(file, configText(text));
   const env = { ...process.env };
   // Keep the agent's behaviour independent of the caller's environment.
   for (const k of Object.keys(env)) if (k.startsWith('OTEL_') || k.startsWith('PERF_MONITOR_')) delete env[k];
   delete env.NODE_OPTIONS;
   // The agent's state directory (history, alert state, outbox): its own in the run's directory, not the account's.
   env.STATE_DIRECTORY = path.join(dir, `state-${port}`);
+  Object.assign(env, extraEnv);
   const proc = spawnChild(
     process.execPath,
     [...nodeFlags, path.join(DIST, 'cli', 'main.js'), 'run', '-c', file],

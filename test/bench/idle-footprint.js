@@ -7,8 +7,12 @@
  * (/proc/PID/stat utime + stime) are sampled once per second. The library's own cost is the RSS of a fresh
  * `node` that only imports dist/src/index.js, after a GC, next to a bare `node`'s.
  *
+ * The agent runs with `npm start`'s node flags and environment (NPM_START_FLAGS, NPM_START_ENV); next to it, the
+ * same with trend analysis on (history in a temp dir), and as `npm start` ran it before (1 MB semi-space only).
+ *
  * Ends with the headline lines cpu_ratio_vs_node_exporter, agent_rss_mb, agent_rss_anon_mb (medians),
- * library_import_rss_mb and node_exporter_rss_mb (read by test/bench/update-summary.js).
+ * library_import_rss_mb, node_exporter_rss_mb, and for trends on cpu_ratio_trends_vs_node_exporter,
+ * agent_trends_rss_mb and agent_trends_rss_anon_mb (read by test/bench/update-summary.js).
  *
  * Both servers are pinned to CPU 1 and this process (the scraper) to CPU 0 when taskset exists.
  *
@@ -49,7 +53,9 @@ const WARMUP_S = 10;
 const MEASURE_S = 60;
 /** CPU is also reported per window, to show its spread. */
 const WINDOW_S = 10;
-const SMALL_HEAP_OPTIONS = '--max-semi-space-size=1';
+/** `npm start`'s node flags and environment (package.json): a 1 MB young generation, V8's lite mode, two malloc arenas. */
+const NPM_START_FLAGS = ['--max-semi-space-size=1', '--lite-mode'];
+const NPM_START_ENV = { MALLOC_ARENA_MAX: '2' };
 
 installSafetyNets(150_000);
 if (!fs.existsSync(path.join(DIST, 'cli', 'main.js')))
@@ -90,32 +96,46 @@ function rssAnonMb(pid) {
 
 const tmp = makeTempDir('perf-monitor-idle-');
 const ne = await startNodeExporter({ cpu: srvCpu });
-// As `npm start` runs it: a 1 MB young-generation semi-space (package.json's start script).
 const agent = await startAgentProcess({
   intervalText: '1s',
   cpu: srvCpu,
   dir: tmp,
-  nodeFlags: [SMALL_HEAP_OPTIONS],
+  nodeFlags: NPM_START_FLAGS,
+  extraEnv: NPM_START_ENV,
 });
-// What-if: V8's defaults (the semi-space grows to 16 MB), and V8's lite mode (no optimizing compiler).
-const agentDefault = await startAgentProcess({
+// Trend analysis on (the history store in the temp dir), same flags.
+const agentTrends = await startAgentProcess({
   intervalText: '1s',
   cpu: srvCpu,
   dir: tmp,
-  name: 'agent (V8 defaults)',
+  nodeFlags: NPM_START_FLAGS,
+  extraEnv: NPM_START_ENV,
+  name: 'agent (trends on)',
+  configText: (text) => {
+    const on = text
+      .replace(/^trend_analysis:\n {2}enabled: false$/m, 'trend_analysis:\n  enabled: true')
+      .replace(/^( {4}path: )data\/metrics_history$/m, `$1${path.join(tmp, 'history')}`);
+    if (!on.includes('trend_analysis:\n  enabled: true') || !on.includes(path.join(tmp, 'history')))
+      throw new Error('could not turn trend analysis on in a copy of the default config');
+    return on;
+  },
 });
-const agentLite = await startAgentProcess({
+// What-if: as npm start ran before, without lite mode (V8's optimizing compilers on) and MALLOC_ARENA_MAX.
+const agentNoLite = await startAgentProcess({
   intervalText: '1s',
   cpu: srvCpu,
   dir: tmp,
-  nodeFlags: [SMALL_HEAP_OPTIONS, '--lite-mode'],
-  name: 'agent (lite mode)',
+  nodeFlags: ['--max-semi-space-size=1'],
+  name: 'agent (no lite mode)',
 });
 const targets = [
-  { name: `perf-monitor agent (node ${SMALL_HEAP_OPTIONS}, as npm start)`, srv: agent },
+  {
+    name: `perf-monitor agent (MALLOC_ARENA_MAX=2 node ${NPM_START_FLAGS.join(' ')}, as npm start)`,
+    srv: agent,
+  },
   { name: 'node_exporter', srv: ne },
-  { name: 'what-if: agent with V8 defaults', srv: agentDefault },
-  { name: `what-if: agent, node ${SMALL_HEAP_OPTIONS} --lite-mode`, srv: agentLite },
+  { name: 'same, trend analysis on', srv: agentTrends },
+  { name: 'what-if: agent, node --max-semi-space-size=1 (npm start before)', srv: agentNoLite },
 ];
 for (const t of targets) {
   t.http = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -160,8 +180,8 @@ const collections = sampleValue(agentText, 'multi_agent_system_monitor_collectio
 
 for (const t of targets) t.http.destroy();
 await agent.proc.stop();
-await agentDefault.proc.stop();
-await agentLite.proc.stop();
+await agentTrends.proc.stop();
+await agentNoLite.proc.stop();
 await ne.proc.stop();
 removeTempDir(tmp);
 const bareRss = await baselineRss('');
@@ -209,6 +229,8 @@ const a = targets[0];
 const n = targets[1];
 const aCpu = cpuPercent(a.cpu, 0, a.cpu.length - 1);
 const nCpu = cpuPercent(n.cpu, 0, n.cpu.length - 1);
+const tr = targets[2];
+const trCpu = cpuPercent(tr.cpu, 0, tr.cpu.length - 1);
 console.log(
   `\nagent collections during the measurement: ${collections} (expected ≈ ${MEASURE_S}); ` +
     `RSS p90: agent ${fmt(quantile(a.rss, 0.9), 1)} MB, node_exporter ${fmt(quantile(n.rss, 0.9), 1)} MB. ` +
@@ -229,12 +251,27 @@ printTable(
       `${fmt(Math.max(...a.rss), 1)} MB`,
       `< 70 MB (${Math.max(...a.rss) < 70 ? 'meets' : 'MISSES'})`,
     ],
+    [
+      'agent RssAnon (median)',
+      `${fmt(median(a.rssAnon), 1)} MB`,
+      `≤ 20 MB (${median(a.rssAnon) <= 20 ? 'meets' : 'MISSES'})`,
+    ],
     ['agent CPU', `${fmt(aCpu, 3)} % of a core`, `< 1 % (${aCpu < 1 ? 'meets' : 'MISSES'})`],
     ['agent / node_exporter RSS (median)', fmt(median(a.rss) / median(n.rss), 2), '-'],
     [
       'agent / node_exporter CPU',
       fmt(aCpu / nCpu, 2),
       '≤ 1.0 (' + (aCpu / nCpu <= 1 ? 'meets' : 'MISSES') + ')',
+    ],
+    [
+      'trends on: RSS max / RssAnon median',
+      `${fmt(Math.max(...tr.rss), 1)} / ${fmt(median(tr.rssAnon), 1)} MB`,
+      `< 70 / ≤ 20 MB (${Math.max(...tr.rss) < 70 && median(tr.rssAnon) <= 20 ? 'meets' : 'MISSES'})`,
+    ],
+    [
+      'trends on: agent / node_exporter CPU',
+      fmt(trCpu / nCpu, 2),
+      '≤ 1.0 (' + (trCpu / nCpu <= 1 ? 'meets' : 'MISSES') + ')',
     ],
   ],
 );
@@ -244,4 +281,7 @@ console.log(`agent_rss_mb=${fmt(median(a.rss), 1)}`);
 console.log(`agent_rss_anon_mb=${fmt(median(a.rssAnon), 1)}`);
 console.log(`library_import_rss_mb=${fmt(importRss, 1)}`);
 console.log(`node_exporter_rss_mb=${fmt(median(n.rss), 1)}`);
+console.log(`cpu_ratio_trends_vs_node_exporter=${fmt(trCpu / nCpu, 2)}`);
+console.log(`agent_trends_rss_mb=${fmt(median(tr.rss), 1)}`);
+console.log(`agent_trends_rss_anon_mb=${fmt(median(tr.rssAnon), 1)}`);
 process.exit(0);

@@ -13,7 +13,9 @@
  * one-time costs: our collect + serialization per collection (where the work moved: the first scrape of a
  * collection serializes it, later ones write the cached text) and prom-client's render.
  *
- *   npm run build && node test/bench/metrics-latency.js
+ *   npm run build && node test/bench/metrics-latency.js [--ours-node-flags="--lite-mode"]
+ *
+ * `--ours-node-flags` starts our server with those node flags (as the daemon's `npm start` runs it).
  */
 import { Buffer } from 'node:buffer';
 import console from 'node:console';
@@ -100,22 +102,27 @@ async function serveOurs() {
   } catch (err) {
     throw new Error(`cannot load dist/ — run \`npm run build\` first (${err.message})`, { cause: err });
   }
-  const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
+  const { MeterProvider, MetricReader } = await import('@opentelemetry/sdk-metrics');
   const { resourceFromAttributes } = await import('@opentelemetry/resources');
 
+  // The SDK's counter feeds our CollectionReader as one of its metric producers.
+  class SdkReader extends MetricReader {
+    async onShutdown() {}
+    async onForceFlush() {}
+  }
+  // Above the series count, so no series falls into the SDK's overflow series.
+  const sdkReader = new SdkReader({ cardinalitySelector: () => 2 * SERIES });
+  const resource = resourceFromAttributes({ 'service.name': 'metrics-latency-bench' });
   const reader = new dist.reader.CollectionReader({
     clock: new dist.clock.SystemClock(),
     logger: dist.logger.silentLogger,
     intervalMs: 3_600_000,
     refresh: async () => {},
     nameOf: (n) => n,
-    // Above the series count, so no series falls into the SDK's overflow series.
-    cardinalityLimit: 2 * SERIES,
+    resource,
+    metricProducers: [{ collect: () => sdkReader.collect() }],
   });
-  const provider = new MeterProvider({
-    resource: resourceFromAttributes({ 'service.name': 'metrics-latency-bench' }),
-    readers: [reader],
-  });
+  const provider = new MeterProvider({ resource, readers: [sdkReader] });
   const counter = provider
     .getMeter('bench')
     .createCounter('bench_requests', { description: 'Requests handled by the benchmark' });
@@ -182,8 +189,15 @@ async function serveProm() {
 
 // ---------------------------------------------------------------- client
 
+const OURS_NODE_FLAGS = (
+  process.argv.find((a) => a.startsWith('--ours-node-flags='))?.slice('--ours-node-flags='.length) ?? ''
+)
+  .split(/\s+/)
+  .filter((f) => f !== '');
+
 async function startServer(kind, cpu) {
-  const proc = spawnChild(process.execPath, [fileURLToPath(import.meta.url), '--serve', kind], {
+  const flags = kind === 'ours' ? OURS_NODE_FLAGS : [];
+  const proc = spawnChild(process.execPath, [...flags, fileURLToPath(import.meta.url), '--serve', kind], {
     cpu,
     stdout: 'pipe',
     name: `${kind} server`,
@@ -215,6 +229,7 @@ async function batch(server, n, { gzip = false } = {}) {
 async function client() {
   installSafetyNets(170_000);
   printMachine(`/metrics latency, ${SERIES} counter series`);
+  if (OURS_NODE_FLAGS.length > 0) console.log(`our server: node ${OURS_NODE_FLAGS.join(' ')}`);
   const srvCpu = serverCpu();
   const selfCpu = pinSelf(0);
   console.log(

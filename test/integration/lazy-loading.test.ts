@@ -16,7 +16,10 @@ import { CLI, NODE, REPO_ROOT, builtCliAvailable, tempDir } from './agent-harnes
 const run = promisify(execFile);
 const DIST = path.join(REPO_ROOT, 'dist', 'src');
 
-/** A preload module that writes every module URL the process resolves to $LOADED_FILE when it exits. */
+/**
+ * A preload module that writes every module URL the process resolves, and Node's list of the built-in modules
+ * it loaded (`NativeModule name`), to $LOADED_FILE when it exits.
+ */
 const HOOKS = `
 import fs from 'node:fs';
 import { registerHooks } from 'node:module';
@@ -28,7 +31,9 @@ registerHooks({
     return r;
   },
 });
-process.on('exit', () => fs.writeFileSync(process.env.LOADED_FILE, [...seen].join('\\n')));
+process.on('exit', () =>
+  fs.writeFileSync(process.env.LOADED_FILE, [...seen, ...process.moduleLoadList].join('\\n')),
+);
 `;
 
 /** An application that serves one request to itself and ends once the agent has collected. */
@@ -58,6 +63,10 @@ const SUBSYSTEMS: Record<string, RegExp> = {
   'protobuf exposition (native histograms)': /\/dist\/src\/export\/prometheus-protobuf\.js$/,
   'OpenTelemetry SDK': /\/node_modules\/@opentelemetry\/sdk-metrics\//,
   'YAML parser and schema library': /\/node_modules\/(yaml|zod)\//,
+  // Node's bundled fetch and HTTP/2 (an ES import of node:http loads both), TLS and crypto: 6 MB of RSS that
+  // the daemon does not need without TLS; src/lib/builtins.ts loads them only when used.
+  'fetch (undici) and HTTP/2': /^NativeModule (internal\/deps\/undici\/undici|http2)$/,
+  'TLS and crypto': /^NativeModule (tls|crypto)$/,
 };
 
 function loadedSubsystems(file: string): string[] {
@@ -114,7 +123,13 @@ describeService('what a process loads (built package)', builtCliAvailable(), () 
       },
       timeout: 30_000,
     });
-    expect(loadedSubsystems(loaded)).toEqual(['OTLP exporter', 'OpenTelemetry SDK']);
+    // The OTLP exporter's HTTP transport is where fetch, HTTP/2, TLS and crypto come in.
+    expect(loadedSubsystems(loaded)).toEqual([
+      'OTLP exporter',
+      'OpenTelemetry SDK',
+      'fetch (undici) and HTTP/2',
+      'TLS and crypto',
+    ]);
   });
 
   it('should load the semconv mapping only with otlp.naming semconv', async () => {

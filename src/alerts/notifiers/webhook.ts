@@ -2,7 +2,7 @@
  * POSTs Alertmanager's webhook payload (version 4) to a URL. With `hmacSecret`, the header
  * `X-Perf-Monitor-Signature: sha256=<hex HMAC-SHA256 of the body>` lets the receiver check the sender.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { nodeCrypto } from '../../lib/builtins.js';
 import { webhookPayload } from '../payload.js';
 import type { NotificationBatch, Notifier } from '../types.js';
 import { postJson } from './http-post.js';
@@ -21,15 +21,17 @@ export interface WebhookNotifierOptions {
 
 /** The signature header value for `body`. */
 function signBody(body: string, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  return `sha256=${nodeCrypto().createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
 /** For receivers: whether `header` is the signature of `body` under `secret` (constant-time comparison). */
 export function verifySignature(body: string | Buffer, header: string | undefined, secret: string): boolean {
   if (header === undefined) return false;
-  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(body).digest('hex')}`);
+  const expected = Buffer.from(
+    `sha256=${nodeCrypto().createHmac('sha256', secret).update(body).digest('hex')}`,
+  );
   const given = Buffer.from(header);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return given.length === expected.length && nodeCrypto().timingSafeEqual(given, expected);
 }
 
 export class WebhookNotifier implements Notifier {

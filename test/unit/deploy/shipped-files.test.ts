@@ -21,6 +21,7 @@ const readme = text('README.md');
 const guide = text('docs/deployment.md');
 const pkg = JSON.parse(text('package.json')) as {
   bin: Record<string, string>;
+  scripts: Record<string, string>;
   files: string[];
   name: string;
 };
@@ -59,7 +60,16 @@ describe('shipped deployment files', () => {
   it('should start the packaged executable from the install prefix the guide uses, on /etc/perf-monitor/config.yaml', () => {
     const [exec] = directive('ExecStart');
     const main = `/opt/perf-monitor/node_modules/${pkg.name}/${pkg.bin['perf-monitor']}`;
-    expect(exec).toBe(`/usr/bin/env node ${main} run --config /etc/perf-monitor/config.yaml`);
+    // With npm start's node flags and environment (a small young generation, V8's lite mode, two malloc arenas).
+    const start = /^((?:[A-Z_]+=\S+ )*)node ((?:--\S+ )*)dist\/src\/cli\/main\.js run$/.exec(
+      pkg.scripts.start!,
+    );
+    expect(start, pkg.scripts.start).not.toBeNull();
+    const [, startEnv, startFlags] = start!;
+    expect(startFlags).toContain('--lite-mode');
+    expect(exec).toBe(`/usr/bin/env node ${startFlags}${main} run --config /etc/perf-monitor/config.yaml`);
+    for (const assignment of startEnv!.split(' ').filter((a) => a !== ''))
+      expect(directive('Environment')).toContain(assignment);
     expect(guide).toContain('sudo npm install --prefix /opt/perf-monitor ');
     expect(guide).toContain('/etc/perf-monitor/config.yaml');
   });

@@ -7,6 +7,17 @@ describe('seriesKey', () => {
     expect(seriesKey('m', { a: '1', b: '2' })).toBe('m\u0000a\u00011\u0000b\u00012');
   });
 
+  it('should build the keys of no label and of one label as of several (their short path)', () => {
+    expect(seriesKey('m', {})).toBe('m');
+    expect(seriesKey('m', { a: '1' })).toBe('m\u0000a\u00011');
+    expect(seriesKey('', { a: '1' })).toBe('\u0000a\u00011');
+    // Only own labels count, as with Object.keys.
+    const inherited = Object.create({ z: '9' }) as Record<string, string>;
+    inherited.a = '1';
+    expect(seriesKey('m', inherited)).toBe('m\u0000a\u00011');
+    expect(seriesKey('m', Object.create({ z: '9' }) as Record<string, string>)).toBe('m');
+  });
+
   it('should tell apart metrics, label names and values, and label sets that only join alike', () => {
     const keys = [
       seriesKey('', {}),
