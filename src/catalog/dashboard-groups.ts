@@ -41,7 +41,16 @@ export const DASHBOARD_GROUPS: readonly DashboardGroup[] = [
     metrics: ['agent_execution_time', 'agent_execution_count', 'agent_error_count'],
     fallback: ['application'],
   },
-  { title: 'API Performance', metrics: ['api_request_duration', 'api_request_count', 'api_error_count'] },
+  {
+    title: 'API Performance',
+    metrics: [
+      'api_request_duration',
+      'api_request_count',
+      'api_error_count',
+      'http_client_request_duration',
+      'http_client_request_errors',
+    ],
+  },
   {
     title: 'Queue Performance',
     metrics: ['queue_length', 'queue_items_processed', 'queue_processing_time'],

@@ -229,16 +229,28 @@ const SPECS: Readonly<Record<string, Spec>> = {
   }),
   nodejs_heap_used_bytes: sc('v8js.memory.heap.used', 'By', 'updowncounter', { note: WHOLE_HEAP }),
   nodejs_heap_total_bytes: sc('v8js.memory.heap.space.size', 'By', 'updowncounter', { note: WHOLE_HEAP }),
-  // Outgoing HTTP of the application (catalog name as the outgoing-HTTP work names it)
+  // Outgoing HTTP of the application (the preload's fetch/undici and http.request hooks)
   http_client_request_duration: sc('http.client.request.duration', 's', 'histogram', {
     attributes: {
       server_address: 'server.address',
-      server_port: 'server.port',
       method: 'http.request.method',
       status: 'http.response.status_code',
-      error_type: 'error.type',
     },
+    note: '`server.address` is host[:port]; a request that failed before a response has status `error` (its cause is in `perf_monitor.http.client.errors`)',
   }),
+  http_client_request_errors: own('http.client.errors', {
+    attributes: { server_address: 'server.address', method: 'http.request.method', error_type: 'error.type' },
+  }),
+  // The process the agent runs in
+  process_cpu_seconds_total: sc('process.cpu.time', 's', 'counter', {
+    note: 'user and system time together',
+  }),
+  process_resident_memory_bytes: sc('process.memory.usage', 'By', 'updowncounter'),
+  process_virtual_memory_bytes: sc('process.memory.virtual', 'By', 'updowncounter'),
+  process_heap_bytes: own('process.heap'),
+  process_open_fds: sc('process.unix.file_descriptor.count', '{file_descriptor}', 'updowncounter'),
+  process_max_fds: own('process.file_descriptor.limit'),
+  process_start_time_seconds: own('process.start_time'),
 };
 
 const INSTRUMENT_OF_KIND: Record<CatalogEntry['kind'], SemconvInstrument> = {

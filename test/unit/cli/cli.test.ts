@@ -61,7 +61,7 @@ describe('main', () => {
       const r = await run(['validate', '--config', DEFAULT_CONFIG]);
       expect(r.code).toBe(0);
       expect(r.out).toEqual([
-        `${DEFAULT_CONFIG}: valid (system, application collectors, every 15s, 13 alert rule(s))`,
+        `${DEFAULT_CONFIG}: valid (system, application collectors, every 15s, 14 alert rule(s))`,
       ]);
     });
 
