@@ -160,7 +160,13 @@ describeService('what a process loads (built package)', builtCliAvailable(), () 
       },
     );
     expect(stderr).toContain('agent started');
-    expect(loadedSubsystems(loaded)).toEqual(['OTLP exporter', 'semconv naming', 'OpenTelemetry SDK']);
+    expect(loadedSubsystems(loaded)).toEqual([
+      'OTLP exporter',
+      'semconv naming',
+      'OpenTelemetry SDK',
+      'fetch (undici) and HTTP/2',
+      'TLS and crypto',
+    ]);
   });
 
   it('should load alerting, notifications and history, and no Neo4j, OTLP or bcrypt, as the daemon on the default configuration', async () => {
