@@ -35,6 +35,7 @@ import {
   printMachine,
   printTable,
   procCpuSeconds,
+  quantile,
   serverCpu,
   sleep,
   spawnChild,
@@ -88,6 +89,14 @@ const SCENARIOS = [
       ['no agent', [], false],
       ['perf-monitor-agent preload', PRELOAD, true],
       ['instrumentation-undici 0.34', ['--require', path.join(APPS, 'otel-undici-preload.cjs')], false],
+      // The breakdown: the preload without its outgoing-HTTP hook, and the same no-agent process once more
+      // (what two identical processes differ by on this machine: the noise of the figures above).
+      ['preload, outgoing-HTTP hook off', ['--require', path.join(APPS, 'preload-no-client.cjs')], true],
+      ['no agent, again', [], false],
+    ],
+    extra: [
+      ['preload_probe_off', 'preload, outgoing-HTTP hook off'],
+      ['no_agent_repeat', 'no agent, again'],
     ],
   },
 ];
@@ -215,6 +224,70 @@ async function hookInProcess() {
   return median(runs) - median(bare);
 }
 
+const AB_VARIANTS = [
+  ['off', 'no hook'],
+  ['noop', 'no-op subscribers on the 3 undici channels the hook uses'],
+  ['ours', "the preload's outgoing-HTTP hook (recording into the agent)"],
+  ['peer', 'instrumentation-undici 0.34 (private MeterProvider, no tracer)'],
+];
+/** The CPU comparison: long windows (the CPU of a window moves with its GCs), many cycles. */
+const AB_CPU = { windowMs: 1000, cycles: 16 };
+/** The time inside the subscribers: each one timed, which costs clock reads of its own, so a run of its own. */
+const AB_TIMED = { windowMs: 250, cycles: 8 };
+
+/**
+ * The outgoing-fetch hooks compared inside one client process (fetch-ab.mjs, the agent running as the preload
+ * runs it, its own hook off): windows that alternate no hook, no-op subscribers, the agent's hook and the peer.
+ * Untimed: per variant, the client's CPU per request and what it adds over the no-hook window of the same
+ * cycle (median and quartiles of the cycles). Timed: the time spent inside the subscribers per request (each
+ * subscriber timed with a clock read before and after it: the hook's own work inside real requests, with the
+ * caches as the application leaves them; the no-op row is about what the timing itself adds).
+ */
+async function fetchInOneProcess({ windowMs, cycles, timed }) {
+  const { server: target, port } = await startServer('trivial-server.cjs', [], false, 0);
+  const client = spawnChild(process.execPath, [path.join(APPS, 'fetch-ab.mjs')], {
+    cpu: serverCpu(),
+    stdout: 'pipe',
+    name: 'fetch-ab',
+    env: {
+      ...process.env,
+      PERF_MONITOR_PORT: String(await freePort()),
+      TARGET_URL: `http://127.0.0.1:${port}/`,
+      TIMED: timed ? '1' : '0',
+      WINDOW_MS: String(windowMs),
+      CYCLES: String(cycles),
+    },
+  });
+  const windows = new Map(AB_VARIANTS.map(([v]) => [v, []]));
+  try {
+    for (;;) {
+      const line = await client.nextLine(120_000);
+      if (line === 'done') break;
+      if (!line.startsWith('window ')) continue;
+      const [, variant, n, cpuUs, , ns] = line.split(' ');
+      windows.get(variant).push({ n: Number(n), cpuUs: Number(cpuUs), subUs: Number(ns) / 1000 });
+    }
+  } finally {
+    await stop(client);
+    await stop(target);
+  }
+  const off = windows.get('off');
+  const out = new Map();
+  for (const [v] of AB_VARIANTS) {
+    const w = windows.get(v);
+    const added = w.map((x, i) => x.cpuUs / x.n - off[i].cpuUs / off[i].n);
+    out.set(v, {
+      cpu: median(w.map((x) => x.cpuUs / x.n)),
+      added: median(added),
+      q25: quantile(added, 0.25),
+      q75: quantile(added, 0.75),
+      inSitu: median(w.map((x) => x.subUs / x.n)),
+      rps: median(w.map((x) => (x.n * 1000) / windowMs)),
+    });
+  }
+  return out;
+}
+
 const headlines = [];
 for (const scenario of SCENARIOS) {
   const results = new Map(scenario.variants.map(([name]) => [name, []]));
@@ -236,12 +309,14 @@ for (const scenario of SCENARIOS) {
       `${scenario.client ? 'client' : 'server'} CPU µs / request (median of ${ROUNDS})`,
       'added µs',
       'requests/s',
+      `range of the ${ROUNDS} rounds`,
     ],
     scenario.variants.map(([name]) => [
       name,
       fmt(med(name, 'usPerRequest'), 2),
       name === none ? '–' : fmt(med(name, 'usPerRequest') - base, 2),
       fmt(med(name, 'rps'), 0),
+      `${fmt(Math.min(...results.get(name).map((x) => x.usPerRequest)), 0)}–${fmt(Math.max(...results.get(name).map((x) => x.usPerRequest)), 0)}`,
     ]),
   );
   const added = med(ours, 'usPerRequest') - base;
@@ -255,7 +330,47 @@ for (const scenario of SCENARIOS) {
     `${scenario.key}_peer_added_us_per_request=${fmt(peerAdded, 2)}`,
     `${scenario.key}_preload_share_of_peer=${fmt(share, 2)}`,
   );
+  for (const [key, name] of scenario.extra ?? [])
+    headlines.push(`${scenario.key}_${key}_added_us_per_request=${fmt(med(name, 'usPerRequest') - base, 2)}`);
 }
+const ab = await fetchInOneProcess({ ...AB_CPU, timed: false });
+const timed = await fetchInOneProcess({ ...AB_TIMED, timed: true });
+console.log(
+  `\noutgoing fetch hooks in one client process (the agent running, its hook off; the hooks toggled): CPU over ${AB_CPU.cycles} cycles of ${AB_CPU.windowMs} ms windows; the time inside the subscribers over ${AB_TIMED.cycles} cycles of ${AB_TIMED.windowMs} ms windows, each subscriber timed`,
+);
+printTable(
+  [
+    'variant',
+    'client CPU µs / request (median)',
+    'added vs no hook, same cycle: median (quartiles)',
+    'requests/s',
+    'inside the subscribers µs / request (median)',
+  ],
+  AB_VARIANTS.map(([v, label]) => {
+    const r = ab.get(v);
+    return [
+      label,
+      fmt(r.cpu, 2),
+      v === 'off' ? '–' : `${fmt(r.added, 2)} (${fmt(r.q25, 1)} … ${fmt(r.q75, 1)})`,
+      fmt(r.rps, 0),
+      fmt(timed.get(v).inSitu, 2),
+    ];
+  }),
+);
+const ourInSitu = timed.get('ours').inSitu;
+const peerInSitu = timed.get('peer').inSitu;
+console.log(
+  `inside the subscribers: the preload's hook ${fmt(ourInSitu, 2)} µs vs the peer's ${fmt(peerInSitu, 2)} µs per request = ${fmt(ourInSitu / peerInSitu, 2)} of it`,
+);
+headlines.push(
+  `fetch_hook_one_process_added_us_per_request=${fmt(ab.get('ours').added, 2)}`,
+  `fetch_peer_one_process_added_us_per_request=${fmt(ab.get('peer').added, 2)}`,
+  `fetch_noop_subscribers_one_process_added_us_per_request=${fmt(ab.get('noop').added, 2)}`,
+  `fetch_hook_in_situ_us_per_request=${fmt(ourInSitu, 2)}`,
+  `fetch_peer_hooks_in_situ_us_per_request=${fmt(peerInSitu, 2)}`,
+  `fetch_hook_in_situ_share_of_peer=${fmt(ourInSitu / peerInSitu, 2)}`,
+);
+
 const hookUs = await hookInProcess();
 console.log(
   `\noutgoing-HTTP hook in this process (undici create + headers, recorded; no HTTP): ${fmt(hookUs, 3)} µs per request`,
