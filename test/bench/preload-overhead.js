@@ -8,7 +8,15 @@
  * - a Fastify server (fastify-server.cjs, GET /users/:id) under autocannon, against @fastify/otel (which has
  *   no metrics: it gets a TracerProvider that records its spans and exports nowhere);
  * - an outgoing-fetch loop (fetch-loop.cjs, 10 concurrent loops against a trivial server), against
- *   @opentelemetry/instrumentation-undici (a private MeterProvider, no tracer).
+ *   @opentelemetry/instrumentation-undici (a private MeterProvider, no tracer); with two more variants that
+ *   break the figure down: the preload with its outgoing-HTTP hook off (preload-no-client.cjs), and a second
+ *   no-agent process (what two identical processes differ by: the noise of the figures).
+ *
+ * The outgoing-fetch hooks are then compared inside one client process (fetch-ab.mjs: the agent running, its
+ * own hook off, the hooks toggled in alternating windows): the client's CPU per request against the no-hook
+ * window of the same cycle, and, in a second run, the time spent inside each variant's subscribers per request
+ * (the hook's own work inside real requests), next to no-op subscribers, two bare clock reads and the hook
+ * recording nowhere.
  *
  * The measured process (the server, or the fetching client) is pinned to CPU 1, the load (autocannon, or the
  * target server) to CPU 0; the CPU is the measured process's own over the measured window, per request.
@@ -227,11 +235,13 @@ async function hookInProcess() {
 const AB_VARIANTS = [
   ['off', 'no hook'],
   ['noop', 'no-op subscribers on the 3 undici channels the hook uses'],
+  ['clock', 'two clock reads (performance.now() at create and at headers)'],
+  ['unrecorded', "the preload's outgoing-HTTP hook recording nowhere"],
   ['ours', "the preload's outgoing-HTTP hook (recording into the agent)"],
   ['peer', 'instrumentation-undici 0.34 (private MeterProvider, no tracer)'],
 ];
 /** The CPU comparison: long windows (the CPU of a window moves with its GCs), many cycles. */
-const AB_CPU = { windowMs: 1000, cycles: 16 };
+const AB_CPU = { windowMs: 1000, cycles: 12 };
 /** The time inside the subscribers: each one timed, which costs clock reads of its own, so a run of its own. */
 const AB_TIMED = { windowMs: 250, cycles: 8 };
 
@@ -369,6 +379,9 @@ headlines.push(
   `fetch_hook_in_situ_us_per_request=${fmt(ourInSitu, 2)}`,
   `fetch_peer_hooks_in_situ_us_per_request=${fmt(peerInSitu, 2)}`,
   `fetch_hook_in_situ_share_of_peer=${fmt(ourInSitu / peerInSitu, 2)}`,
+  `fetch_hook_unrecorded_in_situ_us_per_request=${fmt(timed.get('unrecorded').inSitu, 2)}`,
+  `fetch_two_clock_reads_in_situ_us_per_request=${fmt(timed.get('clock').inSitu, 2)}`,
+  `fetch_noop_subscribers_in_situ_us_per_request=${fmt(timed.get('noop').inSitu, 2)}`,
 );
 
 const hookUs = await hookInProcess();
