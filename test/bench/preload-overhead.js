@@ -332,8 +332,18 @@ for (const scenario of SCENARIOS) {
   const added = med(ours, 'usPerRequest') - base;
   const peerAdded = med(peer, 'usPerRequest') - base;
   const share = added / peerAdded;
+  // Where the bench runs a second no-agent process, what the two differ by is the noise of these figures: a
+  // share of figures below it says nothing.
+  const repeat = scenario.variants.find(([name]) => name === 'no agent, again');
+  const noise = repeat === undefined ? 0 : Math.abs(med(repeat[0], 'usPerRequest') - base);
+  const verdict =
+    Math.abs(added) <= noise || Math.abs(peerAdded) <= noise
+      ? `below the noise (the two no-agent processes differ by ${fmt(noise, 2)} µs)`
+      : share <= 0.2
+        ? 'met'
+        : 'MISSED';
   console.log(
-    `added cost: preload ${fmt(added, 2)} µs vs ${peer} ${fmt(peerAdded, 2)} µs per request = ${fmt(share, 2)} of it (target ≤ 0.20) — ${share <= 0.2 ? 'met' : 'MISSED'}`,
+    `added cost: preload ${fmt(added, 2)} µs vs ${peer} ${fmt(peerAdded, 2)} µs per request = ${fmt(share, 2)} of it (target ≤ 0.20) — ${verdict}`,
   );
   headlines.push(
     `${scenario.key}_preload_added_us_per_request=${fmt(added, 2)}`,
@@ -370,7 +380,7 @@ printTable(
 const ourInSitu = timed.get('ours').inSitu;
 const peerInSitu = timed.get('peer').inSitu;
 console.log(
-  `inside the subscribers: the preload's hook ${fmt(ourInSitu, 2)} µs vs the peer's ${fmt(peerInSitu, 2)} µs per request = ${fmt(ourInSitu / peerInSitu, 2)} of it`,
+  `inside the subscribers: the preload's hook ${fmt(ourInSitu, 2)} µs vs the peer's ${fmt(peerInSitu, 2)} µs per request = ${fmt(ourInSitu / peerInSitu, 2)} of it (target ≤ 0.20) — ${ourInSitu / peerInSitu <= 0.2 ? 'met' : 'MISSED'}`,
 );
 headlines.push(
   `fetch_hook_one_process_added_us_per_request=${fmt(ab.get('ours').added, 2)}`,
