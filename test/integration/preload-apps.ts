@@ -51,18 +51,19 @@ logging:
 
 /**
  * Starts `node <flag> perf-monitor-agent/register <script>` in the fixtures folder, waits until its agent is
- * ready and the application printed `listening <port>`.
+ * ready and the application printed `listening <port>`. `configExtra`: YAML lines under performance_monitor.
  */
 export async function startApp(
   flag: '--require' | '--import',
   script: string,
   env: NodeJS.ProcessEnv = {},
+  configExtra = '',
 ): Promise<RunningApp> {
   const dir = tempDir('preload');
   const port = env.PERF_MONITOR_PORT === undefined ? await freePort() : Number(env.PERF_MONITOR_PORT);
   const handle = await startServer(NODE, [flag, 'perf-monitor-agent/register', script], {
     cwd: APPS,
-    env: { PERF_MONITOR_CONFIG: writeConfig(dir), PERF_MONITOR_PORT: String(port), ...env },
+    env: { PERF_MONITOR_CONFIG: writeConfig(dir, configExtra), PERF_MONITOR_PORT: String(port), ...env },
     ready: httpProbe(`http://127.0.0.1:${port}/-/ready`, 200),
     timeoutMs: 30_000,
   });

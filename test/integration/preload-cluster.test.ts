@@ -14,8 +14,10 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeService } from '../services/availability.js';
+import { collectorBinary, startCollector } from '../services/otelcol.js';
 import { httpProbe } from '../services/process.js';
 import { builtCliAvailable, freePort, getText, seriesValue, waitFor } from './agent-harness.js';
 import { P, afterCollections, get, startApp } from './preload-apps.js';
@@ -115,6 +117,42 @@ interface Served {
   http: number;
 }
 
+interface Cluster {
+  running: RunningApp;
+  appPort: number;
+  /** The agent URLs of the primary, worker 1 and worker 2. */
+  endpoints: string[];
+  /** The pids of `primary`, `worker1` and `worker2`. */
+  pids: Map<string, number>;
+}
+
+/** Starts cluster-routes-app.cjs and waits until the three agents are ready. */
+async function startCluster(upstream: Upstream, framework: string, configExtra = ''): Promise<Cluster> {
+  const base = await freePort();
+  const appPort = await freePort();
+  const running = await startApp(
+    '--require',
+    'cluster-routes-app.cjs',
+    {
+      PERF_MONITOR_PORT: String(base),
+      APP_PORT: String(appPort),
+      UPSTREAM: upstream.url,
+      FRAMEWORK: framework,
+    },
+    configExtra,
+  );
+  const endpoints = [base, base + 1, base + 2].map((p) => `http://127.0.0.1:${p}`);
+  for (const url of endpoints.slice(1)) {
+    const ready = httpProbe(`${url}/-/ready`, 200);
+    await waitFor(`${url}/-/ready`, async () => ((await ready().catch(() => false)) ? true : undefined));
+  }
+  const pids = new Map<string, number>();
+  for (const m of running.handle.output().matchAll(/pid (primary|worker1|worker2) (\d+)/g))
+    pids.set(m[1]!, Number(m[2]));
+  expect(pids.size).toBe(3);
+  return { running, appPort, endpoints, pids };
+}
+
 const built = builtCliAvailable();
 
 describeService('the preload in a cluster and in worker threads (built package)', built, () => {
@@ -131,23 +169,9 @@ describeService('the preload in a cluster and in worker threads (built package)'
 
   describe.each(['express', 'fastify'])('a cluster of two %s workers', (framework) => {
     it('should give every process its own route counts, outgoing requests and process metrics', async () => {
-      const base = await freePort();
-      const appPort = await freePort();
-      running = await startApp('--require', 'cluster-routes-app.cjs', {
-        PERF_MONITOR_PORT: String(base),
-        APP_PORT: String(appPort),
-        UPSTREAM: upstream.url,
-        FRAMEWORK: framework,
-      });
-      const endpoints = [base, base + 1, base + 2].map((p) => `http://127.0.0.1:${p}`);
-      for (const url of endpoints.slice(1)) {
-        const ready = httpProbe(`${url}/-/ready`, 200);
-        await waitFor(`${url}/-/ready`, async () => ((await ready().catch(() => false)) ? true : undefined));
-      }
-      const pids = new Map<string, number>();
-      for (const m of running.handle.output().matchAll(/pid (primary|worker1|worker2) (\d+)/g))
-        pids.set(m[1]!, Number(m[2]));
-      expect(pids.size).toBe(3);
+      const cluster = await startCluster(upstream, framework);
+      running = cluster.running;
+      const { appPort, endpoints, pids } = cluster;
 
       const served: Served[] = [0, 1, 2].map(() => ({ users: 0, repos: 0, fetch: 0, http: 0 }));
       const ask = async (p: string, kind: keyof Served): Promise<void> => {
@@ -276,5 +300,62 @@ describeService('the preload in a cluster and in worker threads (built package)'
     expect(seriesValue(text, `${P}process_cpu_seconds_total`)).toBeGreaterThanOrEqual(
       (second.cpuSeconds as number) - 0.05,
     );
+  });
+});
+
+/** The series of `name` whose line contains every piece of `parts`, as [line, value]. */
+function seriesLines(text: string, name: string, ...parts: string[]): [string, number][] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) && parts.every((p) => l.includes(p)))
+    .map((l) => [l, Number(l.slice(l.lastIndexOf(' ') + 1))]);
+}
+
+const collector = await collectorBinary();
+
+describeService('OpenTelemetry Collector', collector, () => {
+  it("should push every cluster process's metrics under a service.instance.id of its own", async () => {
+    const otel = await startCollector({
+      translationStrategy: 'UnderscoreEscapingWithoutSuffixes',
+      prometheusExporter: { without_scope_info: true },
+    });
+    const upstream = await startUpstream();
+    let cluster: Cluster | undefined;
+    try {
+      cluster = await startCluster(
+        upstream,
+        'express',
+        `  otlp:\n    endpoint: ${otel.otlpHttpUrl}\n    timeout: 5s\n`,
+      );
+      const served = [0, 0, 0];
+      for (let i = 0; i < 6; i++)
+        served[(await getJson(cluster.appPort, `/api/users/${i}`)).worker as number]!++;
+      // The Collector's Prometheus exporter labels each resource's series with instance = service.instance.id:
+      // the host name in the primary, the host name and the worker id in a worker.
+      const host = os.hostname();
+      const instances = [host, `${host}/worker-1`, `${host}/worker-2`];
+      const text = await waitFor('every process at the Collector', async () => {
+        const { text: t } = await getText(otel.prometheusUrl);
+        const users = seriesLines(t, `${P}api_request_count_total`, 'endpoint="/api/users/:id"');
+        const total = users.reduce((n, [, v]) => n + v, 0);
+        const starts = seriesLines(t, `${P}process_start_time_seconds`);
+        return total === 6 && starts.length === 3 ? t : undefined;
+      });
+      ['primary', 'worker1', 'worker2'].forEach((role, i) => {
+        const instance = `instance="${instances[i]}"`;
+        const start = seriesLines(text, `${P}process_start_time_seconds`, instance);
+        expect(start, role).toHaveLength(1);
+        expect(start[0]![1]).toBeCloseTo(startTimeOf(cluster!.pids.get(role)!), 2);
+        const users = seriesLines(text, `${P}api_request_count_total`, 'endpoint="/api/users/:id"', instance);
+        expect(
+          users.reduce((n, [, v]) => n + v, 0),
+          role,
+        ).toBe(served[i]);
+      });
+    } finally {
+      await cluster?.running.handle.stop('SIGKILL');
+      upstream.close();
+      await otel.stop();
+    }
   });
 });
