@@ -94,6 +94,12 @@ function seriesCount(text: string, name: string): number {
   return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).length;
 }
 
+/** The labels of the first series of `name`, as written between its braces. */
+function labelsOf(text: string, name: string): string | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`));
+  return line?.slice(name.length + 1, line.indexOf('}'));
+}
+
 /** Every process_* metric once, with the values of process `pid`. */
 function expectOwnProcessMetrics(text: string, pid: number): void {
   for (const name of PROCESS_METRICS) expect(seriesCount(text, `${P}${name}`), name).toBe(1);
@@ -239,7 +245,11 @@ describeService('the preload in a cluster and in worker threads (built package)'
         expect(calls('status="202"'), `worker ${id} http.request`).toBe(s.http);
         expect(seriesCount(text, `${P}http_client_request_errors_total`)).toBe(0);
         expectOwnProcessMetrics(text, pids.get(`worker${id}`)!);
+        // The resource of the worker's agent is an instance of its own; the series' labels are the primary's.
+        expect(text).toMatch(new RegExp(`^target_info\\{.*service_instance_id="[^"]*/worker-${id}"`, 'm'));
+        expect(labelsOf(text, `${P}process_open_fds`)).toBe(labelsOf(primary!, `${P}process_open_fds`));
       }
+      expect(primary).not.toMatch(/service_instance_id="[^"]*\/worker-/);
       // Worker 2 holds 64 MiB that worker 1 does not: each endpoint measures its own process.
       const rss = texts.map((t) => seriesValue(t, `${P}process_resident_memory_bytes`)!);
       expect(rss[2]! - rss[1]!).toBeGreaterThan(40 * MiB);
