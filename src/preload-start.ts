@@ -23,7 +23,12 @@ import { PerformanceMonitorAgent } from './agent/agent.js';
 import { SystemClock } from './lib/clock.js';
 import { errorMessage } from './lib/errors.js';
 import { guarded } from './lib/guard.js';
-import { getPreloadedAgent, setPreloadedAgent, workerApplicationMetrics } from './preloaded.js';
+import {
+  claimWorkerHooks,
+  getPreloadedAgent,
+  setPreloadedAgent,
+  workerApplicationMetrics,
+} from './preloaded.js';
 import { HttpClientMetrics } from './probes/runtime/http-client.js';
 import { HttpRequestMetrics } from './probes/runtime/http-requests.js';
 import { CLUSTER_WORKER_ENV } from './telemetry/identity.js';
@@ -51,6 +56,7 @@ function agentEnv(): NodeJS.ProcessEnv {
 }
 
 function startInWorkerThread(): void {
+  if (!claimWorkerHooks()) return; // two copies of the package preloaded: the first one's hooks record
   const recorder = workerApplicationMetrics();
   const clock = new SystemClock();
   const requests = new HttpRequestMetrics({ recorder, clock });

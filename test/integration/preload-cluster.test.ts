@@ -15,11 +15,20 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeService } from '../services/availability.js';
 import { collectorBinary, startCollector } from '../services/otelcol.js';
 import { httpProbe } from '../services/process.js';
-import { builtCliAvailable, freePort, getText, seriesValue, waitFor } from './agent-harness.js';
+import {
+  REPO_ROOT,
+  builtCliAvailable,
+  freePort,
+  getText,
+  seriesValue,
+  tempDir,
+  waitFor,
+} from './agent-harness.js';
 import { P, afterCollections, get, startApp } from './preload-apps.js';
 import type { RunningApp } from './preload-apps.js';
 
@@ -295,7 +304,7 @@ describeService('the preload in a cluster and in worker threads (built package)'
       each,
     );
     expect(seriesCount(text, `${P}http_client_request_errors_total`)).toBe(0);
-    // The threads' HTTP servers, by route template; the main thread's own requests there once.
+    // The threads' HTTP servers by route template, and the main thread's /run, once each.
     expect(seriesValue(text, `${P}api_request_count_total`, 'endpoint="/items/:id"', 'status="200"')).toBe(3);
     expect(seriesValue(text, `${P}api_request_count_total`, 'endpoint="/orders/:id"', 'status="200"')).toBe(
       2,
@@ -310,6 +319,46 @@ describeService('the preload in a cluster and in worker threads (built package)'
     expect(seriesValue(text, `${P}process_cpu_seconds_total`)).toBeGreaterThanOrEqual(
       (second.cpuSeconds as number) - 0.05,
     );
+  });
+
+  it("should count a worker thread's requests once when two copies of the package preload it", async () => {
+    // A second copy of the built package (NODE_OPTIONS=--require it, --import this one): each copy's preload
+    // runs in every thread, and a thread's hooks must still be installed once.
+    const root = tempDir('preload-copy');
+    const copy = path.join(root, 'perf-monitor-agent');
+    fs.mkdirSync(copy);
+    for (const f of ['package.json', 'register.cjs'])
+      fs.copyFileSync(path.join(REPO_ROOT, f), path.join(copy, f));
+    fs.cpSync(path.join(REPO_ROOT, 'dist', 'src'), path.join(copy, 'dist', 'src'), {
+      recursive: true,
+      filter: (f) => !f.endsWith('.map') && !f.endsWith('.d.ts'),
+    });
+    fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'));
+    running = await startApp('--import', 'worker-outgoing-pool.mjs', {
+      UPSTREAM: upstream.url,
+      BURN_MS: '0',
+      NODE_OPTIONS: `--require ${path.join(copy, 'register.cjs')}`,
+    });
+    const { appPort, agentUrl } = running;
+    const expressPort = await waitFor('the thread server', () => {
+      const m = /express (\d+)/.exec(running!.handle.output());
+      return Promise.resolve(m === null ? undefined : Number(m[1]));
+    });
+    expect((await getJson(appPort, '/run?calls=2')).requests).toBe(2 + 3 * 2 * 2);
+    for (let i = 0; i < 3; i++) expect(await get(expressPort, `/items/${i}`)).toBe(200);
+    const each = 1 + 3 * 2;
+    const items = ['endpoint="/items/:id"', 'status="200"'];
+    await waitFor('the thread server requests', async () => {
+      const { text } = await getText(`${agentUrl}/metrics`);
+      return (seriesValue(text, `${P}api_request_count_total`, ...items) ?? 0) >= 3 ? true : undefined;
+    });
+    const text = await afterCollections(agentUrl, 2);
+    expect(seriesValue(text, `${P}api_request_count_total`, ...items)).toBe(3);
+    const calls = (status: string): number | undefined =>
+      seriesValue(text, `${P}http_client_request_duration_count`, upstream.address, status);
+    expect(calls('status="200"')).toBe(each);
+    expect(calls('status="202"')).toBe(each);
+    expect(running.handle.output()).not.toContain('not started');
   });
 });
 
