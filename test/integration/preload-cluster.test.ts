@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PROCESS_METRICS } from '../../src/probes/runtime/process.js';
 import { describeService } from '../services/availability.js';
 import { collectorBinary, startCollector } from '../services/otelcol.js';
 import { httpProbe } from '../services/process.js';
@@ -32,15 +33,6 @@ import {
 import { P, afterCollections, get, startApp } from './preload-apps.js';
 import type { RunningApp } from './preload-apps.js';
 
-const PROCESS_METRICS = [
-  'process_cpu_seconds_total',
-  'process_resident_memory_bytes',
-  'process_virtual_memory_bytes',
-  'process_heap_bytes',
-  'process_open_fds',
-  'process_max_fds',
-  'process_start_time_seconds',
-];
 const MiB = 1024 * 1024;
 
 /** The test's upstream: GET /fetch answers 200, GET /http 202; counts what it received by path. */
