@@ -14,8 +14,8 @@
  * In a worker thread (workers inherit the preload flags) no agent starts: the thread's measurements, its
  * HTTP server requests and its outgoing HTTP requests go to the agent of the main thread. In a cluster worker the agent listens on
  * PERF_MONITOR_PORT + the worker's id (the primary on PERF_MONITOR_PORT), so every process has its own
- * endpoint and none fails with EADDRINUSE; a port that is taken anyway leaves that process without an
- * agent and one line on stderr, never a crash.
+ * endpoint and none fails with EADDRINUSE, and pushes OTLP under a service.instance.id of its own; a port
+ * that is taken anyway leaves that process without an agent and one line on stderr, never a crash.
  */
 import cluster from 'node:cluster';
 import { isMainThread } from 'node:worker_threads';
@@ -23,9 +23,15 @@ import { PerformanceMonitorAgent } from './agent/agent.js';
 import { SystemClock } from './lib/clock.js';
 import { errorMessage } from './lib/errors.js';
 import { guarded } from './lib/guard.js';
-import { getPreloadedAgent, setPreloadedAgent, workerApplicationMetrics } from './preloaded.js';
+import {
+  claimWorkerHooks,
+  getPreloadedAgent,
+  setPreloadedAgent,
+  workerApplicationMetrics,
+} from './preloaded.js';
 import { HttpClientMetrics } from './probes/runtime/http-client.js';
 import { HttpRequestMetrics } from './probes/runtime/http-requests.js';
+import { CLUSTER_WORKER_ENV } from './telemetry/identity.js';
 
 const DEFAULT_PORT = 9091;
 
@@ -37,16 +43,20 @@ function report(what: string, err: unknown): void {
   }
 }
 
-/** The environment the agent's config is expanded with: a port of its own in a cluster worker. */
+/**
+ * The environment the agent's config is expanded with: in a cluster worker, a port of its own and the
+ * worker's id (an OTLP service.instance.id of its own, telemetry/identity.ts).
+ */
 function agentEnv(): NodeJS.ProcessEnv {
   const id = cluster.isWorker ? (cluster.worker?.id ?? 0) : 0;
   if (id === 0) return process.env;
   const base = Number(process.env.PERF_MONITOR_PORT ?? DEFAULT_PORT);
   const port = Number.isInteger(base) && base > 0 ? base + id : 0;
-  return { ...process.env, PERF_MONITOR_PORT: String(port) };
+  return { ...process.env, PERF_MONITOR_PORT: String(port), [CLUSTER_WORKER_ENV]: String(id) };
 }
 
 function startInWorkerThread(): void {
+  if (!claimWorkerHooks()) return; // two copies of the package preloaded: the first one's hooks record
   const recorder = workerApplicationMetrics();
   const clock = new SystemClock();
   const requests = new HttpRequestMetrics({ recorder, clock });

@@ -11,8 +11,13 @@ import { WorkerApplicationMetrics } from './telemetry/worker-bridge.js';
 
 const SLOT = Symbol.for('perf-monitor-agent.preloaded');
 const WORKER_SLOT = Symbol.for('perf-monitor-agent.worker-metrics');
+const WORKER_HOOKS_SLOT = Symbol.for('perf-monitor-agent.worker-hooks');
 
-type Slot = { [SLOT]?: PerformanceMonitorAgent; [WORKER_SLOT]?: WorkerApplicationMetrics };
+type Slot = {
+  [SLOT]?: PerformanceMonitorAgent;
+  [WORKER_SLOT]?: WorkerApplicationMetrics;
+  [WORKER_HOOKS_SLOT]?: true;
+};
 
 export function setPreloadedAgent(agent: PerformanceMonitorAgent): void {
   (globalThis as Slot)[SLOT] = agent;
@@ -38,4 +43,16 @@ export function workerApplicationMetrics(): WorkerApplicationMetrics {
   const slot = globalThis as Slot;
   slot[WORKER_SLOT] ??= new WorkerApplicationMetrics();
   return slot[WORKER_SLOT];
+}
+
+/**
+ * True the first time it is called in a thread, false afterwards: a worker thread's HTTP hooks are installed
+ * once even when two copies of the package preload it (NODE_OPTIONS=--require one, --import the other), which
+ * would otherwise record every request of the thread twice. The main thread's guard is getPreloadedAgent().
+ */
+export function claimWorkerHooks(): boolean {
+  const slot = globalThis as Slot;
+  if (slot[WORKER_HOOKS_SLOT] === true) return false;
+  slot[WORKER_HOOKS_SLOT] = true;
+  return true;
 }

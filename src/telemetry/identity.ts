@@ -3,6 +3,12 @@
  * the config's `prometheus.default_labels`, plus `agent_instance` (this host's name) and `version` (the
  * agent's version) unless the config sets them. Prometheus overwrites a scraped `instance` label with the
  * target address, so a default label named `instance` is exported as `agent_instance`.
+ *
+ * In a cluster worker the preload sets PERF_MONITOR_CLUSTER_WORKER (the worker's id) in the agent's
+ * environment, and the resource's `service.instance.id` becomes `<agent_instance>/worker-<id>`: every process
+ * of a cluster pushes to the same OTLP receiver with the same config, and without an instance of its own their
+ * series would be one (each push overwriting the others'). The labels stay as they are: a scrape tells the
+ * processes apart by its target.
  */
 import type { Attributes } from '@opentelemetry/api';
 import type { AgentConfig } from '../config/schema.js';
@@ -17,6 +23,12 @@ export interface Identity {
   /** Notes for the log: label renames and the like. */
   notes: string[];
 }
+
+/** The environment variable the preload sets to the cluster worker's id in a cluster worker's agent. */
+export const CLUSTER_WORKER_ENV = 'PERF_MONITOR_CLUSTER_WORKER';
+
+/** A cluster worker id: a positive integer of at most 9 digits (cluster numbers its workers from 1). */
+const WORKER_ID = /^[1-9]\d{0,8}$/;
 
 export interface IdentityInputs {
   config: AgentConfig;
@@ -41,6 +53,13 @@ export function resolveIdentity({ config, env, hostname, agentVersion }: Identit
   if (labels.agent_instance === undefined || labels.agent_instance === '') labels.agent_instance = hostname;
   if (labels.version === undefined || labels.version === '') labels.version = agentVersion;
 
+  const worker = env[CLUSTER_WORKER_ENV];
+  let instanceId = labels.agent_instance;
+  if (worker !== undefined && worker !== '') {
+    if (WORKER_ID.test(worker)) instanceId = `${instanceId}/worker-${worker}`;
+    else notes.push(`${CLUSTER_WORKER_ENV} ignored: not a cluster worker id`);
+  }
+
   const fromEnv = parseKeyValueList(env.OTEL_RESOURCE_ATTRIBUTES);
   const serviceName =
     config.performance_monitor.service_name ??
@@ -51,7 +70,7 @@ export function resolveIdentity({ config, env, hostname, agentVersion }: Identit
     ...fromEnv,
     'service.name': serviceName,
     'service.version': labels.version,
-    'service.instance.id': labels.agent_instance,
+    'service.instance.id': instanceId,
     'host.name': hostname,
     ...labels,
   };

@@ -47,4 +47,25 @@ describe('resolveIdentity', () => {
     expect(id.resourceAttributes['service.name']).toBe('cart');
     expect(id.resourceAttributes.team).toBe('payments core');
   });
+
+  it("should give a cluster worker's resource an instance of its own and leave its labels alone", () => {
+    const worker = identity('performance_monitor: { prometheus: { default_labels: { instance: web } } }', {
+      PERF_MONITOR_CLUSTER_WORKER: '2',
+    });
+    expect(worker.resourceAttributes['service.instance.id']).toBe('web/worker-2');
+    expect(worker.labels.agent_instance).toBe('web');
+    expect(worker.resourceAttributes.agent_instance).toBe('web');
+    expect(
+      identity('{}', { PERF_MONITOR_CLUSTER_WORKER: '1' }).resourceAttributes['service.instance.id'],
+    ).toBe('host-a/worker-1');
+  });
+
+  it('should ignore a cluster worker id that is not a positive integer, and say so', () => {
+    for (const bad of ['0', '-1', '1.5', 'x', '1234567890', ' 1']) {
+      const id = identity('{}', { PERF_MONITOR_CLUSTER_WORKER: bad });
+      expect(id.resourceAttributes['service.instance.id'], bad).toBe('host-a');
+      expect(id.notes.join(' '), bad).toContain('PERF_MONITOR_CLUSTER_WORKER ignored');
+    }
+    expect(identity('{}', { PERF_MONITOR_CLUSTER_WORKER: '' }).notes).toEqual([]);
+  });
 });
