@@ -1,8 +1,9 @@
 /**
  * withBindingCall: the line that module hooks append to hand a module's top-level binding and a setter for
- * it to the agent, run here on module sources of both formats (CommonJS through a Function wrapper as Node
- * wraps it, ES modules through data: imports).
+ * it to the agent, run here on module sources of both formats (CommonJS in a function of module and
+ * exports, as Node.js wraps it; ES modules through data: imports).
  */
+import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { withBindingCall } from '../../../src/lib/module-hook.js';
 
@@ -23,8 +24,8 @@ function replacing(replace: (value: unknown) => unknown): unknown[] {
 /** Runs CommonJS source as Node.js does (module, exports); returns module.exports. */
 function runCommonJs(source: string): Record<string, unknown> {
   const mod = { exports: {} as Record<string, unknown> };
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the module source under test
-  new Function('module', 'exports', source)(mod, mod.exports);
+  const run = vm.compileFunction(source, ['module', 'exports']) as (m: unknown, e: unknown) => void;
+  run(mod, mod.exports);
   return mod.exports;
 }
 

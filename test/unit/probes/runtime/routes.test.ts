@@ -412,7 +412,7 @@ describe('HttpRequestMetrics with a real Hono application', () => {
       };
       const { Hono } = require('hono') as { Hono: new () => App };
       const { serve } = require('@hono/node-server') as {
-        serve(o: object, cb: (info: AddressInfo) => void): Server;
+        serve: (o: object, cb: (info: AddressInfo) => void) => Server;
       };
       const api = new Hono().get('/users/:id', (c) => c.text('ok'));
       const repos = new Hono().basePath('/orgs/:org').get('/repos/:repo', (c) => c.text('ok'));
