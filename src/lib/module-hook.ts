@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { AgentError } from './errors.js';
 import type { GuardLogger } from './guard.js';
 import { reportCaught } from './guard.js';
 
@@ -66,16 +67,17 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * of the binding follows by itself). Throws when the source does not have that shape.
  */
 export function withBindingCall(source: string, format: unknown, slot: string, binding: string): string {
-  if (!IDENTIFIER.test(binding)) throw new Error(`not an identifier: ${binding}`);
+  if (!IDENTIFIER.test(binding)) throw new AgentError('E_INVALID_ARGUMENT', `not an identifier: ${binding}`);
   if (!new RegExp(`^(?:var|let) ${binding} =`, 'm').test(source))
-    throw new Error(`no top-level var or let ${binding} to wrap`);
+    throw new AgentError('E_PROBE_READ', `no top-level var or let ${binding} to wrap`);
   const call = `globalThis[Symbol.for(${JSON.stringify(slot)})]?.`;
   if (format === 'module') {
     if (!new RegExp(`\\bexport\\s*\\{(?:[^}]*,)?\\s*${binding}\\s*[,}]`).test(source))
-      throw new Error(`${binding} is not exported under its own name`);
+      throw new AgentError('E_PROBE_READ', `${binding} is not exported under its own name`);
     return `${source}\n;${call}(${binding}, (v) => { ${binding} = v; });\n`;
   }
-  if (format !== 'commonjs') throw new Error(`unexpected module format ${String(format)}`);
+  if (format !== 'commonjs')
+    throw new AgentError('E_PROBE_READ', `unexpected module format ${String(format)}`);
   const exported =
     `const d = Object.getOwnPropertyDescriptor(module.exports, ${JSON.stringify(binding)}); ` +
     `if (d !== undefined && d.writable === true && d.value === ${binding}) module.exports.${binding} = v;`;
