@@ -56,6 +56,7 @@ export function appendExportsCall(
   return appendToSource(file, (source) => `${source}${line}`, logger, where);
 }
 
+/** The bindings withBindingCall accepts; the `$` names of its own line cannot clash with them. */
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
@@ -74,14 +75,14 @@ export function withBindingCall(source: string, format: unknown, slot: string, b
   if (format === 'module') {
     if (!new RegExp(`\\bexport\\s*\\{(?:[^}]*,)?\\s*${binding}\\s*[,}]`).test(source))
       throw new AgentError('E_PROBE_READ', `${binding} is not exported under its own name`);
-    return `${source}\n;${call}(${binding}, (v) => { ${binding} = v; });\n`;
+    return `${source}\n;${call}(${binding}, (value$) => { ${binding} = value$; });\n`;
   }
   if (format !== 'commonjs')
     throw new AgentError('E_PROBE_READ', `unexpected module format ${String(format)}`);
   const exported =
-    `const d = Object.getOwnPropertyDescriptor(module.exports, ${JSON.stringify(binding)}); ` +
-    `if (d !== undefined && d.writable === true && d.value === ${binding}) module.exports.${binding} = v;`;
-  return `${source}\n;${call}(${binding}, (v) => { ${exported} ${binding} = v; });\n`;
+    `const export$ = Object.getOwnPropertyDescriptor(module.exports, ${JSON.stringify(binding)}); ` +
+    `if (export$?.writable === true && export$.value === ${binding}) module.exports.${binding} = value$;`;
+  return `${source}\n;${call}(${binding}, (value$) => { ${exported} ${binding} = value$; });\n`;
 }
 
 /**
