@@ -20,7 +20,7 @@
 import module from 'node:module';
 import type { GuardLogger } from '../../../lib/guard.js';
 import type { ModuleHook } from '../../../lib/module-hook.js';
-import { guarded } from '../../../lib/guard.js';
+import { guarded, reportCaught } from '../../../lib/guard.js';
 import { appendBindingCall } from '../../../lib/module-hook.js';
 import { boundTemplate } from './route-slot.js';
 
@@ -76,15 +76,21 @@ export function honoRoute(req: HonoRequest, status: number): HonoRoute {
   return { hono: true, route: boundTemplate(path) };
 }
 
-const link = guarded(undefined, 'hono context', (context: unknown, options: unknown): void => {
-  if (typeof options !== 'object' || options === null) return;
-  const { env, matchResult } = options as { env?: unknown; matchResult?: unknown };
-  const incoming = (env as { incoming?: unknown } | null | undefined)?.incoming;
-  if (typeof incoming !== 'object' || incoming === null) return;
-  const req = incoming as HonoRequest;
-  // The first Context wins: a Hono app mounted inside another (app.mount) gets the same env.
-  if (req[HONO_CONTEXT] === undefined) req[HONO_CONTEXT] = { context, match: matchResult };
-});
+/** Links a Context to the raw request in its options' env, if any. Runs on every Hono request: no closure. */
+function link(context: object, options: unknown): void {
+  try {
+    if (typeof options !== 'object' || options === null) return;
+    const { env, matchResult } = options as { env?: unknown; matchResult?: unknown };
+    const incoming = (env as { incoming?: unknown } | null | undefined)?.incoming;
+    if (typeof incoming !== 'object' || incoming === null) return;
+    const req = incoming as HonoRequest;
+    // The first Context wins: a Hono app mounted inside another (app.mount) gets the same env.
+    if (req[HONO_CONTEXT] === undefined) req[HONO_CONTEXT] = { context, match: matchResult };
+  } catch (err) {
+    // Inside Hono's request dispatch: counted (and logged) like a guarded callback's failure, never thrown.
+    reportCaught(undefined, 'hono context', err);
+  }
+}
 
 type Constructor = new (...args: unknown[]) => object;
 
@@ -104,9 +110,11 @@ const wrappers = new WeakSet<object>();
  */
 export function wrapContextClass(context: unknown): unknown {
   if (!isContextClass(context) || wrappers.has(context)) return context;
-  const wrapper = new Proxy(context, {
+  const wrapper: Constructor = new Proxy(context, {
     construct(target, args, newTarget) {
-      const instance = Reflect.construct(target, args, newTarget) as object;
+      // new.target is the class itself, as without the Proxy (and V8 keeps its fast path); a subclass's
+      // stays the subclass.
+      const instance = Reflect.construct(target, args, newTarget === wrapper ? target : newTarget) as object;
       link(instance, (args as unknown[])[1]);
       return instance;
     },

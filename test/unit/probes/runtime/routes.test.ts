@@ -201,10 +201,12 @@ describe('honoRoute', () => {
 });
 
 describe('wrapContextClass', () => {
+  const targets: unknown[] = [];
   class Context {
     readonly raw: unknown;
     readonly options: unknown;
     constructor(raw: unknown, options?: unknown) {
+      targets.push(new.target);
       if (raw === 'bad') throw new TypeError('bad request');
       this.raw = raw;
       this.options = options;
@@ -232,15 +234,25 @@ describe('wrapContextClass', () => {
     // A second Context on the same request (an app mounted inside another) leaves the first one's link.
     new Wrapped('inner', { matchResult: matchOf(), env: { incoming } });
     expect(incoming[HONO_CONTEXT]!.context).toBe(c);
-    // Subclasses are constructed as themselves.
+    // new.target is the class itself, as without the Proxy; subclasses are constructed as themselves.
     class Sub extends Wrapped {}
     expect(new Sub('x', {})).toBeInstanceOf(Sub);
+    expect(targets).toEqual([Context, Context, Sub]);
     // Without env.incoming (app.request(), another runtime's env) nothing is linked.
     expect(() => new Wrapped('x')).not.toThrow();
     expect(() => new Wrapped('x', { env: { incoming: 'text' } })).not.toThrow();
     // What the constructor throws reaches its caller unchanged.
     expect(() => new Wrapped('bad', options)).toThrow(new TypeError('bad request'));
     expect(() => (Wrapped as unknown as () => unknown)()).toThrow(TypeError);
+    // Options it cannot read: the failure is counted, the Context made all the same.
+    const before = guardedFailures().get('hono context') ?? 0;
+    const unreadable = {
+      get env(): never {
+        throw new Error('unreadable');
+      },
+    };
+    expect(new Wrapped('x', unreadable)).toBeInstanceOf(Context);
+    expect(guardedFailures().get('hono context')).toBe(before + 1);
   });
 
   it('should return anything but a class with a req getter as it is', () => {
