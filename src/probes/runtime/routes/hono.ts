@@ -8,8 +8,9 @@
  * How: as for Koa, a synchronous module hook (module.registerHooks, CommonJS and ESM alike) appends one line
  * to Hono's dist/context.js and dist/cjs/context.js that hands the exported Context class to this file,
  * which puts in its place a Proxy of it with only a `construct` trap: Hono's own constructor runs with the
- * same arguments and new.target, the instance is linked to `env.incoming` under a symbol and returned
- * unchanged. No middleware is added, so `app.routes` and the handler chain are the application's.
+ * same arguments (and the class itself as new.target), the instance is linked to `env.incoming` under a
+ * symbol and returned unchanged. No middleware is added, so `app.routes` and the handler chains are the
+ * application's (a middleware would not even run for a request that matched no route).
  *
  * The label is what Hono's own routePath(c) (hono/route, the `http.route` of Hono's OpenTelemetry
  * middleware) gives once the response is made: the path, base paths and `app.route()` prefixes included,
