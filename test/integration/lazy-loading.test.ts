@@ -63,6 +63,8 @@ const SUBSYSTEMS: Record<string, RegExp> = {
   'protobuf exposition (native histograms)': /\/dist\/src\/export\/prometheus-protobuf\.js$/,
   'OpenTelemetry SDK': /\/node_modules\/@opentelemetry\/sdk-metrics\//,
   'YAML parser and schema library': /\/node_modules\/(yaml|zod)\//,
+  // The route hooks of the preload only wait for the application to load its framework.
+  'web frameworks': /\/node_modules\/(express|fastify|koa|@koa\/router|hono|@hono\/node-server)\//,
   // Node's bundled fetch and HTTP/2 (an ES import of node:http loads both), TLS and crypto: 6 MB of RSS that
   // the daemon does not need without TLS; src/lib/builtins.ts loads them only when used.
   'fetch (undici) and HTTP/2': /^NativeModule (internal\/deps\/undici\/undici|http2)$/,

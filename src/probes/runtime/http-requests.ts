@@ -3,10 +3,11 @@
  * node:diagnostics_channel (`http.server.request.start` / `http.server.response.finish`), so it works for
  * CommonJS and ESM applications alike and patches no module. The endpoint label is the route template when
  * a framework matched one (routes/: Express `req.baseUrl + req.route.path`, Fastify
- * `request.routeOptions.url`, Koa with @koa/router `ctx._matchedRoute`), `unmatched` when a framework answered 404 without matching a route (so that
- * scans of random paths cannot grow the series), else the path with ids collapsed (normalizeEndpoint, for
- * plain node:http servers and for what a framework's middleware answered outside any route); the
- * cardinality limit of the API metrics bounds what is left. Query strings are never recorded.
+ * `request.routeOptions.url`, Koa with @koa/router `ctx._matchedRoute`, Hono `routePath(c)`), `unmatched`
+ * when a framework answered 404 without matching a route (so that scans of random paths cannot grow the
+ * series), else the path with ids collapsed (normalizeEndpoint, for plain node:http servers and for what a
+ * framework's middleware answered outside any route); the cardinality limit of the API metrics bounds what
+ * is left. Query strings are never recorded.
  * Responses with status 500 and above are also counted as API errors (error_type `http_<status>`).
  */
 import diagnostics from 'node:diagnostics_channel';
@@ -18,6 +19,8 @@ import type { ApplicationRecorder } from '../../telemetry/application-recorder.j
 import { expressRoute } from './routes/express.js';
 import type { ExpressRequest } from './routes/express.js';
 import { FastifyRoutes } from './routes/fastify.js';
+import { honoRoute, HonoRoutes } from './routes/hono.js';
+import type { HonoRequest } from './routes/hono.js';
 import { koaRoute, KoaRoutes } from './routes/koa.js';
 import type { KoaRequest } from './routes/koa.js';
 import { ROUTE_SLOT, UNMATCHED_ENDPOINT } from './routes/route-slot.js';
@@ -28,6 +31,7 @@ const STARTED = Symbol('perf-monitor-agent.requestStart');
 type TimedRequest = IncomingMessage &
   ExpressRequest &
   KoaRequest &
+  HonoRequest &
   RouteSlotted & {
     [STARTED]?: number;
   };
@@ -100,6 +104,7 @@ export class HttpRequestMetrics {
   private readonly _endpoints = new Map<string, string>();
   private readonly _fastify: FastifyRoutes;
   private readonly _koa: KoaRoutes;
+  private readonly _hono: HonoRoutes;
   // Subscribers run inside the application's request path, and a throw there would be rethrown by
   // diagnostics_channel as the application's uncaughtException.
   private readonly _onStart = guarded(
@@ -135,6 +140,7 @@ export class HttpRequestMetrics {
     this._opts = opts;
     this._fastify = new FastifyRoutes(() => opts.logger?.());
     this._koa = new KoaRoutes(() => opts.logger?.());
+    this._hono = new HonoRoutes(() => opts.logger?.());
   }
 
   /**
@@ -150,6 +156,13 @@ export class HttpRequestMetrics {
       const koa = koaRoute(request);
       if (koa.koa) {
         if (koa.route !== undefined) return koa.route;
+        framework = true;
+      }
+    }
+    if (!framework) {
+      const hono = honoRoute(request, status);
+      if (hono.hono) {
+        if (hono.route !== undefined) return hono.route;
         framework = true;
       }
     }
@@ -183,6 +196,7 @@ export class HttpRequestMetrics {
       diagnostics.subscribe('http.server.response.finish', this._onFinish);
       this._fastify.start();
       this._koa.start();
+      this._hono.start();
       this._started = true;
     }
     return Promise.resolve();
@@ -194,6 +208,7 @@ export class HttpRequestMetrics {
       diagnostics.unsubscribe('http.server.response.finish', this._onFinish);
       this._fastify.shutdown();
       this._koa.shutdown();
+      this._hono.shutdown();
       this._started = false;
     }
     return Promise.resolve();

@@ -1,10 +1,12 @@
 /**
  * Route templates from the frameworks: the extraction from what each framework leaves on a request, and
- * HttpRequestMetrics with real Express 4 and 5 and Fastify 4 and 5 applications served in this process.
+ * HttpRequestMetrics with real Express 4 and 5, Fastify 4 and 5 and Hono applications served in this
+ * process.
  */
 import diagnostics from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../../../src/lib/clock.js';
@@ -12,6 +14,8 @@ import { guardedFailures } from '../../../../src/lib/guard.js';
 import { HttpRequestMetrics } from '../../../../src/probes/runtime/http-requests.js';
 import { expressRoute } from '../../../../src/probes/runtime/routes/express.js';
 import { FastifyRoutes, markFastifyRoute } from '../../../../src/probes/runtime/routes/fastify.js';
+import { HONO_CONTEXT, honoRoute, wrapContextClass } from '../../../../src/probes/runtime/routes/hono.js';
+import type { HonoRequest } from '../../../../src/probes/runtime/routes/hono.js';
 import { KOA_CONTEXT, koaRoute, wrapCreateContext } from '../../../../src/probes/runtime/routes/koa.js';
 import { NO_ROUTE, ROUTE_SLOT } from '../../../../src/probes/runtime/routes/route-slot.js';
 import type { RouteSlotted } from '../../../../src/probes/runtime/routes/route-slot.js';
@@ -131,6 +135,132 @@ describe('koaRoute and wrapCreateContext', () => {
     undo();
     expect(Object.getOwnPropertyDescriptor(Application.prototype, 'createContext')!.value).toBe(original);
     expect(wrapCreateContext({})()).toBeUndefined();
+  });
+});
+
+/** A match result as Hono's routers return it: `[[[handler, route], params], …]`. */
+function matchOf(...routes: [method: string, path: string][]): unknown {
+  return [routes.map(([method, path]) => [[() => undefined, { method, path, basePath: '/' }], {}])];
+}
+
+/** A raw request linked to a fake Hono Context whose c.req.routeIndex is `index`. */
+function honoRequest(match: unknown, index?: unknown): HonoRequest {
+  return { [HONO_CONTEXT]: { context: { req: { routeIndex: index } }, match } };
+}
+
+describe('honoRoute', () => {
+  const users = ['GET', '/api/users/:id'] as [string, string];
+  const all = ['ALL', '/*'] as [string, string];
+  it.each([
+    ['no link', {}, 200, { hono: false }],
+    ['no match', honoRequest(matchOf()), 404, { hono: true, route: undefined }],
+    ['one route', honoRequest(matchOf(users)), 200, { hono: true, route: '/api/users/:id' }],
+    [
+      'the route that answered',
+      honoRequest(matchOf(all, users), 1),
+      200,
+      { hono: true, route: '/api/users/:id' },
+    ],
+    ['middleware that answered', honoRequest(matchOf(all, users), 0), 401, { hono: true, route: '/*' }],
+    [
+      'an index out of range',
+      honoRequest(matchOf(users, all), 9),
+      200,
+      { hono: true, route: '/api/users/:id' },
+    ],
+    [
+      'an index of another type',
+      honoRequest(matchOf(users, all), '1'),
+      200,
+      { hono: true, route: '/api/users/:id' },
+    ],
+    ['not found after middleware', honoRequest(matchOf(all)), 404, { hono: true, route: undefined }],
+    [
+      'a route that answered 404',
+      honoRequest(matchOf(all, users), 1),
+      404,
+      { hono: true, route: '/api/users/:id' },
+    ],
+    [
+      'a GET wildcard route',
+      honoRequest(matchOf(['GET', '/files/*'])),
+      404,
+      { hono: true, route: '/files/*' },
+    ],
+    ['a malformed result', honoRequest([[['x']]]), 200, { hono: true, route: undefined }],
+    ['no result', honoRequest(undefined), 200, { hono: true, route: undefined }],
+    [
+      'a long path',
+      honoRequest(matchOf(['GET', `/${'a'.repeat(300)}`])),
+      200,
+      { hono: true, route: `/${'a'.repeat(255)}…` },
+    ],
+  ])('should read %s', (_what, req, status, wanted) => {
+    expect(honoRoute(req, status)).toEqual(wanted);
+  });
+});
+
+describe('wrapContextClass', () => {
+  const targets: unknown[] = [];
+  class Context {
+    readonly raw: unknown;
+    readonly options: unknown;
+    constructor(raw: unknown, options?: unknown) {
+      targets.push(new.target);
+      if (raw === 'bad') throw new TypeError('bad request');
+      this.raw = raw;
+      this.options = options;
+    }
+    get req(): unknown {
+      return this.raw;
+    }
+  }
+
+  it('should construct the same instance, link it to env.incoming once, and keep the class as it was', () => {
+    const Wrapped = wrapContextClass(Context) as typeof Context;
+    expect(Wrapped).not.toBe(Context);
+    expect(wrapContextClass(Wrapped)).toBe(Wrapped);
+    expect(Wrapped.prototype).toBe(Context.prototype);
+    expect(Wrapped.name).toBe('Context');
+    const incoming: HonoRequest = {};
+    const matchResult = matchOf(['GET', '/a']);
+    const options = { path: '/a', matchResult, env: { incoming, outgoing: {} } };
+    const c = new Wrapped('request', options);
+    expect(c).toBeInstanceOf(Context);
+    expect(c).toBeInstanceOf(Wrapped);
+    expect(Object.getPrototypeOf(c)).toBe(Context.prototype);
+    expect({ ...c }).toEqual({ raw: 'request', options });
+    expect(incoming[HONO_CONTEXT]).toEqual({ context: c, match: matchResult });
+    // A second Context on the same request (an app mounted inside another) leaves the first one's link.
+    new Wrapped('inner', { matchResult: matchOf(), env: { incoming } });
+    expect(incoming[HONO_CONTEXT]!.context).toBe(c);
+    // new.target is the class itself, as without the Proxy; subclasses are constructed as themselves.
+    class Sub extends Wrapped {}
+    expect(new Sub('x', {})).toBeInstanceOf(Sub);
+    expect(targets).toEqual([Context, Context, Sub]);
+    // Without env.incoming (app.request(), another runtime's env) nothing is linked.
+    expect(() => new Wrapped('x')).not.toThrow();
+    expect(() => new Wrapped('x', { env: { incoming: 'text' } })).not.toThrow();
+    // What the constructor throws reaches its caller unchanged.
+    expect(() => new Wrapped('bad', options)).toThrow(new TypeError('bad request'));
+    expect(() => (Wrapped as unknown as () => unknown)()).toThrow(TypeError);
+    // Options it cannot read: the failure is counted, the Context made all the same.
+    const before = guardedFailures().get('hono context') ?? 0;
+    const unreadable = {
+      get env(): never {
+        throw new Error('unreadable');
+      },
+    };
+    expect(new Wrapped('x', unreadable)).toBeInstanceOf(Context);
+    expect(guardedFailures().get('hono context')).toBe(before + 1);
+  });
+
+  it('should return anything but a class with a req getter as it is', () => {
+    class Other {
+      req = 1;
+    }
+    for (const value of [undefined, null, 'Context', {}, () => undefined, Other])
+      expect(wrapContextClass(value)).toBe(value);
   });
 });
 
@@ -268,4 +398,65 @@ describe('HttpRequestMetrics with real frameworks', () => {
       ]);
     },
   );
+});
+
+describe('HttpRequestMetrics with a real Hono application', () => {
+  it('should label Hono requests with routePath(c), mounted prefixes included, and 404s as unmatched', async () => {
+    // What the preload's module hook does when the application loads hono/dist/cjs/context.js.
+    const contextModule = require(path.join(path.dirname(require.resolve('hono')), 'context.js')) as {
+      Context: unknown;
+    };
+    const original = contextModule.Context;
+    contextModule.Context = wrapContextClass(original);
+    const calls: Call[] = [];
+    const metrics = new HttpRequestMetrics({ recorder: recorder(calls), clock: new SystemClock() });
+    await metrics.start();
+    let close: (() => Promise<unknown>) | undefined;
+    try {
+      type C = { text(body: string, status?: number): Response };
+      type Handler = (c: C, next: () => Promise<void>) => Response | Promise<Response | void>;
+      type App = {
+        get(p: string, h: Handler): App;
+        use(p: string, h: Handler): App;
+        route(p: string, a: App): App;
+        basePath(p: string): App;
+        fetch: unknown;
+      };
+      const { Hono } = require('hono') as { Hono: new () => App };
+      const { serve } = require('@hono/node-server') as {
+        serve: (o: object, cb: (info: AddressInfo) => void) => Server;
+      };
+      const api = new Hono().get('/users/:id', (c) => c.text('ok'));
+      const repos = new Hono().basePath('/orgs/:org').get('/repos/:repo', (c) => c.text('ok'));
+      const app = new Hono()
+        .use('*', async (_c, next) => {
+          await next();
+        })
+        .use('/deny/*', (c) => c.text('no', 401))
+        .route('/api', api)
+        .route('/', repos)
+        .get('/health', (c) => c.text('ok'));
+      const port = await new Promise<number>((resolve) => {
+        const server = serve(
+          { fetch: app.fetch, port: 0, hostname: '127.0.0.1', overrideGlobalObjects: false },
+          (info) => resolve(info.port),
+        );
+        close = () => new Promise((r) => server.close(r));
+      });
+      expect(await hit(port, PATHS)).toEqual([200, 200, 200, 404, 401]);
+    } finally {
+      contextModule.Context = original;
+      await close?.();
+      await metrics.shutdown();
+    }
+    expect(calls).toEqual([
+      { endpoint: '/api/users/:id', method: 'GET', status: 200 },
+      { endpoint: '/orgs/:org/repos/:repo', method: 'GET', status: 200 },
+      { endpoint: '/health', method: 'GET', status: 200 },
+      // Only the wildcard middleware matched and it passed the request on to Hono's not-found handler.
+      { endpoint: 'unmatched', method: 'GET', status: 404 },
+      // Answered by the middleware of /deny/*: its route.
+      { endpoint: '/deny/*', method: 'GET', status: 401 },
+    ]);
+  });
 });
