@@ -9,7 +9,8 @@
  *  - drift:      |level − reference| / spread, the reference being an EWMA about 10 times slower;
  *  - slow drift: a least-squares line through the means of the last TREND_BLOCKS blocks of W/12 values
  *                (clipped like the level, so a spike does not tilt it), tested when a block closes: when
- *                its slope is TREND_T standard errors from 0 the score is TREND_SCALE · the fitted change
+ *                its slope is TREND_T standard errors from 0 and the line explains the blocks better than
+ *                any single step between them, the score is TREND_SCALE · the fitted change
  *                over the blocks / spread (at sensitivity 4: a steady move of 2 spreads within one window,
  *                e.g. a leak), measured against max(spread, wander) like the drift check, so a drift that
  *                goes on becomes the series' normal wander and is flagged once. Once flagged the blocks
@@ -42,7 +43,7 @@ const PROFILE_ALPHA = 0.5;
 const TREND_BLOCKS = 12;
 const TREND_MIN_BLOCKS = 6;
 /** The slope must be this many standard errors from 0 … */
-const TREND_T = 10;
+const TREND_T = 5;
 /** … and its score is this times the fitted change over the blocks, in spreads. */
 const TREND_SCALE = 2;
 
@@ -228,6 +229,15 @@ export class AdaptiveDetector {
     const se = Math.sqrt(rss / (c - 2) / sxx);
     const t = Math.abs(b) / Math.max(se, 1e-12 * Math.abs(b) + 1e-300);
     if (t < TREND_T) return 0;
+    // … and a line must explain the blocks better than the best single step (a shift, or a ramp of an hour
+    // or two, such as a daily profile still being learnt, is not a drift): between-segment sum of squares.
+    let s1 = 0;
+    let step = 0;
+    for (let k = 1; k < c; k++) {
+      s1 += this._blocks[(start + k - 1) % M]! - mean;
+      step = Math.max(step, (s1 * s1 * c) / (k * (c - k)));
+    }
+    if (b * sxy <= step) return 0;
     return (TREND_SCALE * Math.abs(b) * (c - 1)) / scale;
   }
 
