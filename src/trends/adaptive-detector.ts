@@ -7,15 +7,15 @@
  *  - level shift: after SHIFT_RUN values in a row beyond 3 spreads on one side the level jumps to the new
  *                value, so a shift is flagged for a few values and then becomes the new normal;
  *  - drift:      |level − reference| / spread, the reference being an EWMA about 10 times slower;
- *  - slow drift: a least-squares line through the means of the last TREND_BLOCKS blocks of W/12 values
- *                (clipped like the level, so a spike does not tilt it), tested when a block closes: when
- *                its slope is TREND_T standard errors from 0 and the line explains the blocks better than
- *                any single step between them, the score is TREND_SCALE · the fitted change
- *                over the blocks / spread (at sensitivity 4: a steady move of 2 spreads within one window,
- *                e.g. a leak), measured against max(spread, wander) like the drift check, so a drift that
- *                goes on becomes the series' normal wander and is flagged once. Once flagged the blocks
- *                restart; a level shift and a change of the daily profile restart them too. The test
- *                waits for two whole days of the profile (before, a daily cycle and a drift look alike);
+ *  - slow drift: a least-squares line through the means of the last TREND_BLOCKS blocks of W/12 values (clipped
+ *                like the level, so a spike does not tilt it), tested when a block closes: when its slope is
+ *                TREND_T standard errors from 0 and the line explains the blocks better than any single step
+ *                between them, the score is TREND_SCALE · the fitted change over the blocks / max(spread,
+ *                wander) (at sensitivity 4: a steady move of 2 spreads within one window, e.g. a leak). With
+ *                the wander in it, as in the drift check, a drift that goes on becomes the series' normal and
+ *                is flagged once. Once flagged the blocks restart; a level shift and a change of the daily
+ *                profile restart them too. The test waits for two whole days of the profile (before, a daily
+ *                cycle and a drift look alike);
  *  - variance:   3 · (σ_short / spread − 1), σ_short the RMS residual of the last ~20 values;
  *  - flat line:  a series that varied and then repeats one value for FLAT_RUN values scores 4 · run / FLAT_RUN
  *                (until the run is a whole window long: then flat is the new normal).
