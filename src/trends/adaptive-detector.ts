@@ -2,11 +2,20 @@
  * The `adaptive` anomaly detector: O(1) per value, a few dozen numbers of state per series. It predicts each
  * value from a robust level (an EWMA whose updates are clipped at ±2.5 spreads, so a spike does not move
  * it) plus, once two days show a daily pattern, the hour-of-day profile (interpolated between hour
- * centres), and scores the value with the largest of five checks, each in z-score units:
+ * centres), and scores the value with the largest of six checks, each in z-score units:
  *  - spike:      |x − prediction| / spread (spread: an EWMA of the clipped absolute residual, as a σ);
  *  - level shift: after SHIFT_RUN values in a row beyond 3 spreads on one side the level jumps to the new
  *                value, so a shift is flagged for a few values and then becomes the new normal;
  *  - drift:      |level − reference| / spread, the reference being an EWMA about 10 times slower;
+ *  - slow drift: a least-squares line through the means of the last TREND_BLOCKS blocks of W/12 values (clipped
+ *                like the level, so a spike does not tilt it), tested when a block closes: when its slope is
+ *                TREND_T standard errors from 0 and the line explains the blocks better than any single step
+ *                between them, the score is TREND_SCALE · the fitted change over the blocks / max(spread,
+ *                wander) (at sensitivity 4: a steady move of 2 spreads within one window, e.g. a leak). With
+ *                the wander in it, as in the drift check, a drift that goes on becomes the series' normal and
+ *                is flagged once. Once flagged the blocks restart; a level shift and a change of the daily
+ *                profile restart them too. The test waits for two whole days of the profile (before, a daily
+ *                cycle and a drift look alike);
  *  - variance:   3 · (σ_short / spread − 1), σ_short the RMS residual of the last ~20 values;
  *  - flat line:  a series that varied and then repeats one value for FLAT_RUN values scores 4 · run / FLAT_RUN
  *                (until the run is a whole window long: then flat is the new normal).
@@ -30,6 +39,13 @@ const SIGMA_PER_MAD = Math.sqrt(Math.PI / 2);
 /** Share of the variance the hour-of-day profile must explain before it is used. */
 const SEASONAL_STRENGTH = 0.5;
 const PROFILE_ALPHA = 0.5;
+/** Slow-drift test: block means kept (each W/12 values, so the horizon is one window), the fewest tested. */
+const TREND_BLOCKS = 12;
+const TREND_MIN_BLOCKS = 6;
+/** The slope must be this many standard errors from 0 … */
+const TREND_T = 5;
+/** … and its score is this times the fitted change over the blocks, in spreads. */
+const TREND_SCALE = 2;
 
 export interface AdaptiveSettings {
   sensitivity: number;
@@ -58,6 +74,14 @@ export class AdaptiveDetector {
   private _flatSpread = 0;
   private _side = 0;
   private _sideRun = 0;
+  /** Slow-drift test: the current block's sum and count, and a ring of the last block means. */
+  private readonly _blocks: Float64Array;
+  private readonly _blockLen: number;
+  private _blockSum = 0;
+  private _blockN = 0;
+  private _blockHead = 0;
+  private _blockCount = 0;
+  private _slowDrifts = 0;
   /** Hour-of-day profile: this day's sums and counts, the learnt means, and whether it is in use. */
   private readonly _daySum = new Float64Array(24);
   private readonly _dayN = new Float64Array(24);
@@ -76,10 +100,17 @@ export class AdaptiveDetector {
     this._aSpread = 2 / (w / 2 + 1);
     this._aRef = 2 / (3 * w + 1);
     this._flatRun = Math.max(10, Math.round(w / 12));
+    this._blockLen = Math.max(2, Math.round(w / 12));
+    this._blocks = new Float64Array(TREND_BLOCKS);
   }
 
   get size(): number {
     return this._n;
+  }
+
+  /** How many times the slow-drift test has flagged this series. */
+  get slowDrifts(): number {
+    return this._slowDrifts;
   }
 
   update(tMs: number, x: number): AnomalyResult {
@@ -92,6 +123,7 @@ export class AdaptiveDetector {
       this._level = y;
       this._ref = y;
       this._prev = x;
+      this._clearBlocks();
       return { score: NaN, flag: false };
     }
     // Warm-up: plain running means (α = 1/n) until the EWMA constants take over.
@@ -123,7 +155,12 @@ export class AdaptiveDetector {
         this._flat >= this._flatRun && this._flat <= this._window && this._flatSpread > 0
           ? (4 * this._flat) / this._flatRun
           : 0;
-      score = Math.max(z, drift, variance, flat);
+      const trend = this._block(this._level + rc, Math.max(spread, this._wander));
+      score = Math.max(z, drift, variance, flat, trend);
+      if (trend > this._k) {
+        this._blockCount = 0;
+        this._slowDrifts++;
+      }
       // A drift flagged for half a window is the new normal: the reference moves to the level.
       this._driftRun = drift > SHIFT_Z ? this._driftRun + 1 : 0;
       if (this._driftRun > this._window / 2) {
@@ -136,6 +173,7 @@ export class AdaptiveDetector {
       this._ref = y;
       this._sideRun = 0;
       this._shortVar = 0;
+      this._clearBlocks();
     } else {
       this._level += (n <= this._min ? r : rc) * aL;
       this._ref += (this._level - this._ref) * aR;
@@ -149,6 +187,58 @@ export class AdaptiveDetector {
     const pred = this._level + off;
     const k = this._k;
     return { score, flag: score > k, expected: [pred - k * spread, pred + k * spread] };
+  }
+
+  /** Forgets the slow-drift blocks (after a level shift, a flagged drift or a change of the profile). */
+  private _clearBlocks(): void {
+    this._blockSum = 0;
+    this._blockN = 0;
+    this._blockCount = 0;
+  }
+
+  /**
+   * Adds v (the clipped value) to the current block; when the block closes, the slow-drift score of the last
+   * blocks (0 when the test does not apply or the slope is not significant). `scale`: spread units.
+   */
+  private _block(v: number, scale: number): number {
+    this._blockSum += v;
+    if (++this._blockN < this._blockLen) return 0;
+    const M = this._blocks.length;
+    this._blocks[this._blockHead] = this._blockSum / this._blockN;
+    this._blockHead = (this._blockHead + 1) % M;
+    if (this._blockCount < M) this._blockCount++;
+    this._blockSum = 0;
+    this._blockN = 0;
+    const c = this._blockCount;
+    if (c < TREND_MIN_BLOCKS || this._days < 2) return 0;
+    const start = (this._blockHead - c + M) % M;
+    let mean = 0;
+    for (let j = 0; j < c; j++) mean += this._blocks[(start + j) % M]!;
+    mean /= c;
+    const xm = (c - 1) / 2;
+    let sxy = 0;
+    let syy = 0;
+    for (let j = 0; j < c; j++) {
+      const d = this._blocks[(start + j) % M]! - mean;
+      sxy += (j - xm) * d;
+      syy += d * d;
+    }
+    const sxx = (c * (c * c - 1)) / 12;
+    const b = sxy / sxx;
+    const rss = Math.max(0, syy - b * sxy);
+    const se = Math.sqrt(rss / (c - 2) / sxx);
+    const t = Math.abs(b) / Math.max(se, 1e-12 * Math.abs(b) + 1e-300);
+    if (t < TREND_T) return 0;
+    // … and a line must explain the blocks better than the best single step (a shift, or a ramp of an hour
+    // or two, such as a daily profile still being learnt, is not a drift): between-segment sum of squares.
+    let s1 = 0;
+    let step = 0;
+    for (let k = 1; k < c; k++) {
+      s1 += this._blocks[(start + k - 1) % M]! - mean;
+      step = Math.max(step, (s1 * s1 * c) / (k * (c - k)));
+    }
+    if (b * sxy <= step) return 0;
+    return (TREND_SCALE * Math.abs(b) * (c - 1)) / scale;
   }
 
   /** The profile's value at tMs, linear between the centres of the hours, minus its mean. */
@@ -196,6 +286,7 @@ export class AdaptiveDetector {
       if (wasSeasonal !== this._seasonal) {
         this._sideRun = 0;
         this._n = Math.min(this._n, 1);
+        this._clearBlocks();
       }
     }
     this._daySum.fill(0);

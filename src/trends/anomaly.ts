@@ -11,8 +11,8 @@
  * spike that happens every day at that hour is not an anomaly. Quartiles and median are model/quantile's
  * sample quantile.
  * The default, `adaptive` (adaptive-detector.ts), keeps no window: a robust level, spread and hour-of-day
- * profile, with level-shift, drift, variance-burst and flat-line checks; `seasonality` does not apply to it
- * (it finds a daily pattern itself).
+ * profile, with level-shift, drift, slow-drift, variance-burst and flat-line checks; `seasonality` does not
+ * apply to it (it finds a daily pattern itself).
  */
 import { lowerBound } from '../lib/sorted-search.js';
 import { quantileOfSorted } from '../model/quantile.js';

@@ -7,18 +7,27 @@
  *
  * The set: for each seed and each kind of anomaly (spike, level shift, slow drift, variance burst, broken
  * daily seasonality, flat line), one series of 5 days at 1-minute steps (7,200 values) with one injected
- * anomaly between day 3.5 and day 4.5; half the series carry a daily cycle, all carry AR(1) noise plus
- * occasional small harmless bumps. It is generated from a fixed-seed PRNG, so every run scores the same set.
+ * anomaly between day 3.5 and day 4.5; half the series carry a daily cycle, all carry AR(1) noise (standard
+ * deviation `noise`, lag-1 correlation 0.6) plus occasional small harmless bumps. A slow drift rises or falls
+ * by 8–14 noise σ over 10 hours (0.8–1.4 σ an hour: a leak of 1.6–2.8 MB/h on an RSS whose noise is 2 MB, or
+ * a disk filling) and then holds. It is generated from a fixed-seed PRNG, so every run scores the same set;
+ * so is a clean twin set (one series per seed, no anomaly) on which false flags are counted.
  *
  * Each detector is scored as NAB scores one: the alarm threshold (its `sensitivity`) is swept and the best
  * standard-profile score is reported, with the precision and recall at that threshold; the score at the
  * shipped default sensitivity (4) is printed too. Precision: flagged values inside an anomaly window / all
  * flagged values after the probationary period; recall: windows with at least one flag / windows.
  *
+ * Per kind: how many of its series the detector found (recall per kind) and, for the slow drifts, the median
+ * delay from the drift's start to the first flag. Clean series: flags per day after the probationary period,
+ * at the best sensitivity and at the default.
+ *
  * The cost per value is the fastest of 5 timed passes over the whole set (after a warm-up pass), fresh
  * detectors for each series, as in the agent.
  *
- * Headline lines: nab_standard_<detector>, precision_<detector>, recall_<detector>, ns_per_value_<detector>,
+ * Headline lines: nab_standard_<detector>, precision_<detector>, recall_<detector>,
+ * clean_flags_per_day_<detector>, adaptive_recall_<kind>, adaptive_clean_flags_per_day_at_default,
+ * adaptive_drift_delay_minutes, ns_per_value_adaptive,
  * nab_improvement_adaptive_vs_baseline (points of normalised score).
  */
 import console from 'node:console';
@@ -89,7 +98,8 @@ function makeSeries(kind, seed) {
       break;
     }
     case 'drift': {
-      const d = (noise * (8 + 6 * rand())) / 600;
+      // Up or down: half the drifts fall (a pool draining, free memory shrinking).
+      const d = ((noise * (8 + 6 * rand())) / 600) * (seed % 4 < 2 ? 1 : -1);
       for (let i = at; i < LENGTH; i++) v[i] += d * Math.min(i - at, 600);
       break;
     }
@@ -143,11 +153,14 @@ const DETECTORS = {
 
 const set = [];
 for (let seed = 0; seed < SEEDS; seed++) for (const kind of KINDS) set.push(makeSeries(kind, seed));
+/** No anomaly: the same generator with its own seeds (half seasonal, as in the set). */
+const clean = [];
+for (let seed = 0; seed < SEEDS; seed++) clean.push(makeSeries('none', 1000 + seed));
 
-/** The scores of one detector over the set (its flag is score > sensitivity). */
-function run(make) {
+/** The scores of one detector over `series` (its flag is score > sensitivity). */
+function run(make, series = set) {
   const scores = [];
-  for (const s of set) {
+  for (const s of series) {
     const d = make();
     const out = new Float64Array(LENGTH);
     for (let i = 0; i < LENGTH; i++) out[i] = d.update(T0 + i * STEP, s.v[i]).score;
@@ -183,6 +196,7 @@ function evaluate(scores, k) {
   let inside = 0;
   let flagged = 0;
   const byKind = Object.fromEntries(KINDS.map((x) => [x, 0]));
+  const driftDelays = [];
   set.forEach((s, j) => {
     const flags = Array.from(scores[j], (x) => x > k);
     const w = anomalyWindows(LENGTH, [s.at]);
@@ -191,6 +205,7 @@ function evaluate(scores, k) {
     windows += w.length;
     detected += r.detected;
     if (r.detected > 0) byKind[s.kind]++;
+    if (s.kind === 'drift' && r.detected > 0) driftDelays.push(flags.indexOf(true, w[0][0]) - s.at);
     for (let i = probationaryPeriod(LENGTH); i < LENGTH; i++) {
       if (!flags[i]) continue;
       flagged++;
@@ -202,7 +217,26 @@ function evaluate(scores, k) {
     precision: flagged === 0 ? 0 : inside / flagged,
     recall: detected / windows,
     byKind,
+    driftDelay: median(driftDelays),
   };
+}
+
+function median(xs) {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Flags per day on the clean series, after the probationary period. */
+function cleanFlagsPerDay(scores, k) {
+  let flagged = 0;
+  let values = 0;
+  for (const out of scores)
+    for (let i = probationaryPeriod(LENGTH); i < LENGTH; i++) {
+      values++;
+      if (out[i] > k) flagged++;
+    }
+  return (flagged / values) * DAY_POINTS;
 }
 
 console.log(
@@ -210,7 +244,7 @@ console.log(
 );
 console.log(
   `| detector | best sensitivity | NAB standard | precision | recall | NAB at the default sensitivity (${DEFAULTS.sensitivity}) | ns per value | detected per kind (of ` +
-    `${SEEDS}: ${KINDS.join(', ')}) |`,
+    `${SEEDS}: ${KINDS.join(', ')}) | slow drift: median minutes to the first flag | clean series: flags per day (at the best / the default sensitivity) |`,
 );
 const results = {};
 for (const [name, make] of Object.entries(DETECTORS)) {
@@ -222,10 +256,14 @@ for (const [name, make] of Object.entries(DETECTORS)) {
     if (best === undefined || e.nab > best.nab) best = e;
   }
   const atDefault = evaluate(scores, DEFAULTS.sensitivity);
-  results[name] = { ...best, nsPerValue, atDefault };
+  const cleanScores = run(make, clean);
+  const cleanRate = cleanFlagsPerDay(cleanScores, best.k);
+  const cleanRateAtDefault = cleanFlagsPerDay(cleanScores, DEFAULTS.sensitivity);
+  results[name] = { ...best, nsPerValue, atDefault, cleanRate, cleanRateAtDefault };
   console.log(
     `| ${name} | ${best.k} | ${best.nab.toFixed(1)} | ${best.precision.toFixed(3)} | ${best.recall.toFixed(3)} | ` +
-      `${atDefault.nab.toFixed(1)} | ${nsPerValue.toFixed(0)} | ${KINDS.map((x) => best.byKind[x]).join(' / ')} |`,
+      `${atDefault.nab.toFixed(1)} | ${nsPerValue.toFixed(0)} | ${KINDS.map((x) => best.byKind[x]).join(' / ')} | ` +
+      `${Number.isNaN(best.driftDelay) ? '–' : best.driftDelay} | ${cleanRate.toFixed(2)} / ${cleanRateAtDefault.toFixed(2)} |`,
   );
 }
 console.log('');
@@ -233,7 +271,14 @@ for (const [name, r] of Object.entries(results)) {
   console.log(`nab_standard_${name}=${r.nab.toFixed(1)}`);
   console.log(`precision_${name}=${r.precision.toFixed(3)}`);
   console.log(`recall_${name}=${r.recall.toFixed(3)}`);
+  console.log(`clean_flags_per_day_${name}=${r.cleanRate.toFixed(2)}`);
 }
+for (const kind of KINDS)
+  console.log(`adaptive_recall_${kind}=${(results.adaptive.byKind[kind] / SEEDS).toFixed(3)}`);
+console.log(`adaptive_clean_flags_per_day_at_default=${results.adaptive.cleanRateAtDefault.toFixed(2)}`);
+console.log(
+  `adaptive_drift_delay_minutes=${Number.isNaN(results.adaptive.driftDelay) ? 'none' : results.adaptive.driftDelay}`,
+);
 console.log(`ns_per_value_adaptive=${results.adaptive.nsPerValue.toFixed(0)}`);
 console.log(
   `nab_improvement_adaptive_vs_baseline=${(results.adaptive.nab - results.windowed_gaussian_baseline.nab).toFixed(1)}`,
