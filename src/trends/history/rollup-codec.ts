@@ -1,6 +1,6 @@
 /**
  * The stored form of rollup rows (history format 3): the rows of one series in a block as one bit stream,
- * the bucket starts as gaps from the block's start, then each column in turn under whichever coding makes it
+ * the bucket starts (the first, when the rows are consecutive, else the gaps from the block's start), then each column in turn under whichever coding makes it
  * smallest (a tag of three bits says which):
  *
  * - PLAIN: a dense value stream (values.ts: integers and few-decimal values as delta-of-delta, the rest in
@@ -16,7 +16,10 @@
  * - DIFF, DIFF_INT: the difference from a prediction computed from the columns before it (a counter's sum from
  *   n × (first + last) / 2, a sum of squares from sum² / n), as a dense value stream or as whole numbers,
  *   when adding it back gives the value bit for bit in every row;
- * - ULP: the distance in units of the last place from such a prediction (large sums of squares).
+ * - ULP: the distance in units of the last place from such a prediction (large sums of squares);
+ * - ROUNDED: the values rounded to the fewest decimals that come within a few units of the last place of each
+ *   (a sum of two-decimal values is a two-decimal value but for the float error of the additions), as a
+ *   decimal stream, then each row's distance from its rounded value in units of the last place.
  *
  * Every coding is exact for every float64 (NaN, ±Inf and -0 go to the value streams), so a query reads the
  * rows it wrote.
@@ -26,7 +29,7 @@ import { BitReader, BitWriter, FloatBits, readBucketed, writeBucketed } from '..
 import type { Buckets } from '../gorilla.js';
 import { emptyRollup } from './rollup.js';
 import type { RollupRows } from './rollup.js';
-import { ValueEncoder, readValues } from './values.js';
+import { MAX_SCALE, ValueEncoder, readValues, roundedTo } from './values.js';
 
 /** The columns in their stored order; a column's references read only the columns before it. */
 const ORDER = ['n', 'last', 'first', 'min', 'max', 'sum', 'sumsq', 'inc'] as const;
@@ -53,6 +56,9 @@ const DIFF = 5;
 const DIFF_INT = 6;
 const ULP = 7;
 const SAME = 8;
+const ROUNDED = 9;
+/** ROUNDED takes the fewest decimals within this many units of the last place of every row. */
+const ROUNDED_ULPS = 2 ** 20;
 const MAX_VARIANTS = 4;
 
 /** The reference sets a column may be coded against (at most MAX_VARIANTS). */
@@ -166,6 +172,24 @@ function writeBase(w: BitWriter, v: Float64Array): boolean {
 }
 
 /** Differences from `pred` (DIFF, DIFF_INT) or distances in units of the last place (ULP), if exact. */
+function writeRounded(w: BitWriter, v: Float64Array): boolean {
+  const q = new Float64Array(v.length);
+  const d = new Float64Array(v.length);
+  for (let k = 0; k <= MAX_SCALE; k++) {
+    let ok = true;
+    for (let i = 0; i < v.length && ok; i++) {
+      q[i] = roundedTo(v[i]!, k);
+      d[i] = ulpDistance(v[i]!, q[i]!);
+      ok = Number.isFinite(v[i]!) && Math.abs(d[i]!) < ROUNDED_ULPS && same(ulpStep(q[i]!, d[i]!), v[i]!);
+    }
+    if (!ok) continue;
+    writePlain(w, q);
+    for (const x of d) writeBucketed(w, x, ULP_BUCKETS);
+    return true;
+  }
+  return false;
+}
+
 function writeDiffs(w: BitWriter, c: Columns, v: Float64Array, pred: Ref, coding: number): boolean {
   const d = new Float64Array(v.length);
   for (let i = 0; i < v.length; i++) {
@@ -208,14 +232,17 @@ function encodeColumn(c: Columns, name: Column): BitWriter {
     if (write(w) === false) return;
     if (best === undefined || w.bitLength < best.bitLength) best = w;
   };
-  offer(PLAIN, (w) => writePlain(w, v));
-  offer(COUNTS, (w) => writeCounts(w, v));
-  offer(BASE, (w) => writeBase(w, v));
+  // A constant column, or one that is a reference throughout, costs no bits per row: nothing beats it.
   if (v.length > 0 && v.every((x) => same(x, v[0]!))) offer(CONST, (w) => writePlain(w, [v[0]!]));
   REFS[name].forEach((refs, k) => {
     if (v.every((x, i) => same(x, refs[0]!(c, i)))) offer(SAME, () => true, k);
-    else offer(REF, (w) => writeRefs(w, c, v, refs), k);
   });
+  if (best !== undefined) return best;
+  offer(PLAIN, (w) => writePlain(w, v));
+  offer(COUNTS, (w) => writeCounts(w, v));
+  offer(BASE, (w) => writeBase(w, v));
+  if (name === 'sum' || name === 'sumsq') offer(ROUNDED, (w) => writeRounded(w, v));
+  REFS[name].forEach((refs, k) => offer(REF, (w) => writeRefs(w, c, v, refs), k));
   PREDICTIONS[name].forEach((pred, k) => {
     for (const coding of [DIFF, DIFF_INT, ULP]) offer(coding, (w) => writeDiffs(w, c, v, pred, coding), k);
   });
@@ -232,17 +259,19 @@ function columnsOf(r: RollupRows): Columns {
  */
 export function encodeRollupBlock(r: RollupRows, blockStartMs: number, bucketMs: number): Uint8Array {
   const w = new BitWriter();
-  let prev = -1;
-  for (let i = 0; i < r.t.length; i++) {
-    const k = (r.t[i]! - blockStartMs) / bucketMs;
-    if (!Number.isInteger(k) || k <= prev || k >= MAX_COUNT)
+  const at = Array.from(r.t, (t) => (t - blockStartMs) / bucketMs);
+  at.forEach((k, i) => {
+    if (!Number.isInteger(k) || k <= (at[i - 1] ?? -1) || k >= MAX_COUNT)
       throw new AgentError(
         'E_STATE',
         `rollup row at ${r.t[i]} is not a bucket of the block at ${blockStartMs}`,
       );
-    writeBucketed(w, k - prev - 1, COUNT_BUCKETS);
-    prev = k;
-  }
+  });
+  // Consecutive buckets (the rule): a bit and the first bucket; else the gaps.
+  const consecutive = at.length > 0 && at[at.length - 1]! - at[0]! === at.length - 1;
+  w.write(consecutive ? 1 : 0, 1);
+  for (let i = 0; i < (consecutive ? 1 : at.length); i++)
+    writeBucketed(w, at[i]! - (at[i - 1] ?? -1) - 1, COUNT_BUCKETS);
   const c = columnsOf(r);
   for (const name of ORDER) w.append(encodeColumn(c, name));
   return w.bytes().slice();
@@ -272,6 +301,9 @@ function readColumn(r: BitReader, c: Columns, name: Column): void {
       else if (coding === DIFF_INT) v[i] = p + readBucketed(r, COUNT_BUCKETS);
       else v[i] = ulpStep(p, readBucketed(r, ULP_BUCKETS));
     }
+  } else if (coding === ROUNDED) {
+    readValues(r, count, v);
+    for (let i = 0; i < count; i++) v[i] = ulpStep(v[i]!, readBucketed(r, ULP_BUCKETS));
   } else if (coding === SAME) {
     const ref = REFS[name][variant]?.[0];
     if (ref === undefined) throw bad();
@@ -301,9 +333,10 @@ export function decodeRollupBlock(
 ): RollupRows {
   const out = emptyRollup(count);
   const r = new BitReader(data);
+  const consecutive = r.bit() === 1;
   let k = -1;
   for (let i = 0; i < count; i++) {
-    k += readBucketed(r, COUNT_BUCKETS) + 1;
+    k += i === 0 || !consecutive ? readBucketed(r, COUNT_BUCKETS) + 1 : 1;
     out.t[i] = blockStartMs + k * bucketMs;
   }
   const c = columnsOf(out);

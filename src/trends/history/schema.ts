@@ -146,7 +146,7 @@ function initSchema(db: DatabaseSync): void {
         CREATE TABLE IF NOT EXISTS open_chunks (
           series_id INTEGER PRIMARY KEY, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
           n INTEGER NOT NULL, time_id INTEGER NOT NULL, first INTEGER NOT NULL, data BLOB NOT NULL);
-        -- Rollup rows, compressed column-wise in blocks (rollup-codec.ts): a day of 1-minute rows, a week of
+        -- Rollup rows, compressed column-wise in blocks (rollup-codec.ts): 6 hours of 1-minute rows, a week of
         -- 1-hour rows; t is the block's start.
         CREATE TABLE IF NOT EXISTS rollup_1m (
           series_id INTEGER NOT NULL, t INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL,

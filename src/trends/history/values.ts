@@ -17,7 +17,7 @@ import type { Buckets, XorState } from '../gorilla.js';
 
 /** Decimal scales 0..9 (10^k); FLOAT is the XOR mode. */
 const FLOAT = 15;
-const MAX_SCALE = 9;
+export const MAX_SCALE = 9;
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9] as const;
 /** Scaled integers stay well inside the exact range of doubles, so deltas of deltas are exact. */
 const MAX_SCALED = 2 ** 50;
@@ -44,6 +44,11 @@ function scaled(value: number, k: number): number | undefined {
   const n = Math.round(value * POW10[k]!);
   if (!(Math.abs(n) <= MAX_SCALED) || n / POW10[k]! !== value || Object.is(value, -0)) return undefined;
   return n;
+}
+
+/** `value` rounded to `k` decimals (0 ≤ k ≤ MAX_SCALE), as a decimal stream of scale k holds it. */
+export function roundedTo(value: number, k: number): number {
+  return Math.round(value * POW10[k]!) / POW10[k]!;
 }
 
 /** The smallest decimal scale that holds `value` exactly, not below `atLeast`; FLOAT when none does. */
