@@ -45,6 +45,15 @@ export class BitWriter {
   bytes(): Uint8Array {
     return this._buf.subarray(0, (this._bits + 7) >>> 3);
   }
+
+  /** Appends the bits `other` holds. */
+  append(other: BitWriter): void {
+    const bytes = other.bytes();
+    const whole = other.bitLength >>> 3;
+    for (let i = 0; i < whole; i++) this.write(bytes[i]!, 8);
+    const rest = other.bitLength & 7;
+    if (rest > 0) this.write(bytes[whole]! >>> (8 - rest), rest);
+  }
 }
 
 export class BitReader {
@@ -190,6 +199,18 @@ export function writeBucketed(w: BitWriter, x: number, buckets: Buckets): boolea
     }
   }
   return false;
+}
+
+/**
+ * Reads what writeBucketed wrote with buckets whose prefixes are 10, 110, 1110, ... and, for the last, all
+ * ones (as many as the one before it).
+ */
+export function readBucketed(r: BitReader, buckets: Buckets): number {
+  if (r.bit() === 0) return 0;
+  let k = 0;
+  while (k < buckets.length - 1 && r.bit() === 1) k++;
+  const bits = buckets[k]![0];
+  return r.read(bits) - (2 ** (bits - 1) - 1);
 }
 
 function writeDod(w: BitWriter, dod: number): void {

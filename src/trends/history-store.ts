@@ -16,7 +16,7 @@ import { TimeEncoder, decodeTimes } from './gorilla.js';
 import { increaseOf, rollupIncrease, rollupSamples } from './history/rollup.js';
 import { openHistoryDb, prepareStatements } from './history/schema.js';
 import type { HistoryStatements } from './history/schema.js';
-import { DAY, HOUR, MINUTE, readRaw, readRollups, writeRollups } from './history/tiers.js';
+import { DAY, HOUR, MINUTE, pruneRollups, readRaw, readRollups, writeRollups } from './history/tiers.js';
 import { ValueEncoder } from './history/values.js';
 import type { HistoryQuery, HistoryStore, Resolution, SeriesWindow } from './history/types.js';
 
@@ -430,7 +430,7 @@ export class SqliteHistoryStore implements HistoryStore {
     db.prepare(
       'DELETE FROM chunks WHERE end_ms < ? AND end_ms < (SELECT coalesce(rolled_ms, 0) FROM series s WHERE s.id = chunks.series_id)',
     ).run(now - this._opts.rawRetentionMs);
-    db.prepare('DELETE FROM rollup_1m WHERE t + 3600000 <= ?').run(now - this._opts.rollup1mRetentionMs);
+    pruneRollups(stmts, '1m', now - this._opts.rollup1mRetentionMs);
     this.prune(now - this._opts.retentionMs);
     this._dropUnusedTimes(db);
     // The pages retention freed go back to the file system.
@@ -450,13 +450,12 @@ export class SqliteHistoryStore implements HistoryStore {
 
   /** Drops every sample and rollup older than `beforeMs`. */
   prune(beforeMs: number): void {
-    const { db } = this._open();
+    const { db, stmts } = this._open();
     db.prepare('DELETE FROM chunks WHERE end_ms < ?').run(beforeMs);
     db.prepare('DELETE FROM open_chunks WHERE end_ms < ?').run(beforeMs);
     for (const s of this._series.values()) if (s.open !== undefined && s.lastT < beforeMs) s.open = undefined;
-    // Whole blocks only: an hour of 1-minute rows, a day of 1-hour rows.
-    db.prepare('DELETE FROM rollup_1m WHERE t + 3600000 <= ?').run(beforeMs);
-    db.prepare('DELETE FROM rollup_1h WHERE t + 86400000 <= ?').run(beforeMs);
+    pruneRollups(stmts, '1m', beforeMs);
+    pruneRollups(stmts, '1h', beforeMs);
     this._dropUnusedTimes(db);
   }
 

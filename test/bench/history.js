@@ -1,7 +1,8 @@
 /**
  * Trend history: bytes per sample on disk (the file as it lies on disk, SQLite pages included, divided by the
- * samples stored; raw and rolled up), the projected size of 7 days of the full default catalog at a 10 s
- * interval, the append time per collection, 7-day window query time, and online anomaly detection cost per
+ * samples stored; raw), bytes per rollup row (the pages of the rollup tables, 1-minute and 1-hour rows, on
+ * real and synthetic data), the projected size of 7 days of the full default catalog at a 10 s interval as
+ * raw samples and with the default tiers, the append time per collection, 7-day window query time, and online anomaly detection cost per
  * series per cycle. Each figure is printed next to a peer measured in the same run:
  *
  *   store:     the naive layout, one SQLite row per sample (series_id, t, value) WITHOUT ROWID; Prometheus'
@@ -11,7 +12,7 @@
  * Part A captures real collections from an in-process agent on this host (default config, 100 ms interval,
  * some application traffic recorded so the application histograms and counters have series), re-stamped
  * on a 10 s grid with ±5 ms jitter and written REPEAT times over (the counters restart at each pass), so that
- * the file holds hours of collections rather than minutes. Part B writes 7 days × 20 synthetic series (noisy
+ * the file holds hours of collections rather than minutes; then the file is rolled up. Part B writes 7 days × 20 synthetic series (noisy
  * gauges, random walks, counters, constants) to time 7-day windows. Ends with headline key=value lines.
  *
  *   npm run build && node test/bench/history.js
@@ -96,6 +97,18 @@ function naiveStore(file) {
     },
     idOf,
   };
+}
+
+/** Bytes of the pages of a table and its indexes (SQLite's dbstat), after a checkpoint. */
+function tableBytes(file, table) {
+  const db = new DatabaseSync(file, { readOnly: true });
+  const row = db
+    .prepare(
+      "SELECT coalesce(sum(pgsize), 0) AS b FROM dbstat WHERE name = ? OR name IN (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?)",
+    )
+    .get(table, table);
+  db.close();
+  return row.b;
 }
 
 /** The size of the file on disk after folding the write-ahead log into it. */
@@ -216,6 +229,31 @@ console.log(
 store.close();
 naive.db.close();
 
+// The same file rolled up hour by hour, as the agent's hourly maintenance does (each run re-encodes the open
+// rollup blocks): the rollup tables' own pages per row, and the time of each maintenance.
+const lastT = restamp(REPEAT - 1, captured.length - 1);
+const hourlyMs = [];
+let realTier;
+for (let h = Math.floor(T0 / HOUR) + 1; h * HOUR <= lastT + HOUR; h++) {
+  realTier = storeAt(realFile, h * HOUR);
+  realTier.open();
+  const a = performance.now();
+  realTier.maintain();
+  hourlyMs.push(performance.now() - a);
+  if (h * HOUR <= lastT) realTier.close();
+}
+realTier.checkpoint();
+const realTierFp = realTier.footprint();
+realTier.close();
+const real1m = tableBytes(realFile, 'rollup_1m') / realTierFp.rollup1m;
+const real1h = tableBytes(realFile, 'rollup_1h') / realTierFp.rollup1h;
+console.log(
+  `rolled up: ${realTierFp.rollup1m} 1-min rows, ${fmt(real1m, 2)} bytes each; ${realTierFp.rollup1h} 1-h rows, ` +
+    `${fmt(real1h, 2)} bytes each (the pages of the rollup tables and their indexes, per row; 6 raw samples of ` +
+    `a 1-min row cost ${fmt(6 * bpsReal, 2)}); hourly maintenance of the ${fmt(storedSeries, 0)} series: median ` +
+    `${fmt(median(hourlyMs), 0)} ms, max ${fmt(Math.max(...hourlyMs), 0)} ms (${hourlyMs.length} runs)`,
+);
+
 // ---------------------------------------------------------------- B: 7 days, 20 series
 const SERIES = 20;
 function syntheticValue(kind, state, i, rnd) {
@@ -311,12 +349,9 @@ const dayFrom = NOW7 - DAY;
 const dayQ = timeIt(() =>
   computeStatistics(sTier.querySync('m0', { n: '0' }, dayFrom, NOW7)[0], dayFrom, NOW7),
 );
-const rawKept = fpTier.rawSamples;
-// bytes of rollups: the tiered file minus its remaining raw chunks at the measured raw cost
 const bpsRaw7 = fp7.bytes / fp7.rawSamples;
-const rollupBytes = fpTier.bytes - rawKept * bpsRaw7;
-const rollupRows = fpTier.rollup1m + fpTier.rollup1h;
-const bpsRollup = rollupBytes / rollupRows;
+const syn1m = tableBytes(path.join(dir, 'week.db'), 'rollup_1m') / fpTier.rollup1m;
+const syn1h = tableBytes(path.join(dir, 'week.db'), 'rollup_1h') / fpTier.rollup1h;
 printTable(
   ['layout', 'bytes/sample', 'vs naive', '7-day window: stats ms (median of 7)'],
   [
@@ -348,8 +383,9 @@ printTable(
   ],
 );
 console.log(
-  `rollups: ${fpTier.rollup1m} 1-min + ${fpTier.rollup1h} 1-h rows, about ${fmt(bpsRollup, 1)} bytes per rollup row ` +
-    `(count, sum, sum of squares, min, max, first, last, increase); maintenance (roll up 7 d, prune) took ${fmt(maint.ms, 0)} ms`,
+  `rollups: ${fpTier.rollup1m} 1-min rows, ${fmt(syn1m, 2)} bytes each; ${fpTier.rollup1h} 1-h rows, ` +
+    `${fmt(syn1h, 2)} bytes each (count, sum, sum of squares, min, max, first, last, increase; the pages of ` +
+    `the rollup tables and their indexes, per row); maintenance (roll up 7 d, prune) took ${fmt(maint.ms, 0)} ms`,
 );
 console.log(
   `check: 7-day means agree, raw ${fmt(rawQ.out.mean, 6)}, 1m ${fmt(minuteQ.out.mean, 6)}, 1h ${fmt(tierQ.out.mean, 6)}; ` +
@@ -362,12 +398,16 @@ n7.db.close();
 const rawPerSeries7d = CYCLES_7D * bpsReal;
 const projRaw = storedSeries * CYCLES_7D * bpsReal;
 const rows1m = 7 * 24 * 60;
-const projTier = storedSeries * (((2 * DAY) / INTERVAL) * bpsReal + rows1m * bpsRollup + 7 * 24 * bpsRollup);
+const projTier = storedSeries * (((2 * DAY) / INTERVAL) * bpsReal + rows1m * real1m + 7 * 24 * real1h);
 console.log(
   `\nprojection, the default catalog on this host (${fmt(storedSeries, 0)} stored series) for 7 days at 10 s: ` +
     `${fmt(projRaw / 1e6, 1)} MB as raw samples (${fmt(rawPerSeries7d / 1e3, 0)} kB per series); ` +
-    `${fmt(projTier / 1e6, 1)} MB with the default tiers (48 h raw + 1-min and 1-h rollups); ` +
-    `one row per sample: ${fmt((storedSeries * CYCLES_7D * bpsNaive) / 1e6, 1)} MB`,
+    `${fmt(projTier / 1e6, 1)} MB with the default tiers (48 h raw + 7 days of 1-min and 1-h rows, at the ` +
+    `bytes per row measured on the real collections above); one row per sample: ` +
+    `${fmt((storedSeries * CYCLES_7D * bpsNaive) / 1e6, 1)} MB`,
+);
+console.log(
+  `default tiers cheaper than raw: ${projTier < projRaw ? 'yes' : 'NO'} (${fmt(projTier / projRaw, 2)}× the raw size)`,
 );
 console.log(
   `raw target ≤ 1.5 bytes/sample: ${bpsReal <= 1.5 ? 'met' : 'MISSED'} (${fmt(bpsReal, 2)} on real collections)`,
@@ -433,6 +473,12 @@ console.log(`bytes_per_sample_real_first_pass=${fmt(bpsOnePass, 2)}`);
 console.log(`bytes_per_sample_synthetic=${fmt(bpsRaw7, 2)}`);
 console.log(`bytes_per_sample_one_row_per_sample=${fmt(bpsNaive, 2)}`);
 console.log(`append_us_per_collection=${fmt((appendMs / collections) * 1000, 0)}`);
+console.log(`bytes_per_rollup_row_1m=${fmt(real1m, 2)}`);
+console.log(`bytes_per_rollup_row_1h=${fmt(real1h, 2)}`);
+console.log(`bytes_per_rollup_row_1m_synthetic=${fmt(syn1m, 2)}`);
+console.log(`maintenance_hourly_ms=${fmt(median(hourlyMs), 0)}`);
+console.log(`raw_7d_projection_mb=${fmt(projRaw / 1e6, 1)}`);
+console.log(`tiers_7d_projection_mb=${fmt(projTier / 1e6, 1)}`);
 console.log(`window_7d_ms=${fmt(tierQ.ms, 2)}`);
 console.log(`window_7d_raw_ms=${fmt(rawQ.ms, 1)}`);
 

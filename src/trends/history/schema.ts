@@ -14,9 +14,11 @@ const HISTORY_APPLICATION_ID = 0x504d4148;
 /**
  * The format of the file. 1: per-series chunks of times and values (Gorilla), 120 samples each. 2: blocks of
  * shared timestamps, per-series value streams with integer and decimal detection (values.ts), rollup blocks
- * with their bucket starts once. A file in another format is refused, untouched.
+ * with their bucket starts once. 3: rollup blocks of a day (1-minute rows) and a week (1-hour rows), each
+ * column coded against the columns before it (rollup-codec.ts). A file in another format is refused,
+ * untouched.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 function storeError(file: string, reason: string, cause?: unknown): AgentError {
   return new AgentError(
@@ -106,7 +108,7 @@ function checkOurs(db: DatabaseSync, file: string, readOnly: boolean): void {
     throw new AgentError(
       'E_HISTORY_STORE',
       `${file}: a metrics history in format ${version}, which this version does not read (it writes format ` +
-        `${SCHEMA_VERSION}, about a third of the size); it was left untouched: move it away to start a new history, ` +
+        `${SCHEMA_VERSION}); it was left untouched: move it away to start a new history, ` +
         'or read it with the version that wrote it',
     );
   if (!readOnly) {
@@ -144,7 +146,8 @@ function initSchema(db: DatabaseSync): void {
         CREATE TABLE IF NOT EXISTS open_chunks (
           series_id INTEGER PRIMARY KEY, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
           n INTEGER NOT NULL, time_id INTEGER NOT NULL, first INTEGER NOT NULL, data BLOB NOT NULL);
-        -- Rollup rows, compressed column-wise in blocks: an hour of 1-minute rows, a day of 1-hour rows.
+        -- Rollup rows, compressed column-wise in blocks (rollup-codec.ts): 6 hours of 1-minute rows, a week of
+        -- 1-hour rows; t is the block's start.
         CREATE TABLE IF NOT EXISTS rollup_1m (
           series_id INTEGER NOT NULL, t INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL,
           UNIQUE (series_id, t));
@@ -162,6 +165,12 @@ export interface RollupStatements {
   block: StatementSync;
   /** (series_id, from, to) → t, n, data: the blocks starting in [from, to), in order. */
   range: StatementSync;
+  /** (t): drops the blocks starting at t or before. */
+  dropThrough: StatementSync;
+  /** (after, before) → series_id, t, n, data: the blocks starting in (after, before). */
+  astride: StatementSync;
+  /** (series_id, t): drops one block. */
+  remove: StatementSync;
 }
 
 export interface HistoryStatements {
@@ -194,6 +203,9 @@ function rollupStatements(db: DatabaseSync, table: 'rollup_1m' | 'rollup_1h'): R
     ),
     block: db.prepare(`SELECT n, data FROM ${table} WHERE series_id = ? AND t = ?`),
     range: db.prepare(`SELECT t, n, data FROM ${table} WHERE series_id = ? AND t >= ? AND t < ? ORDER BY t`),
+    dropThrough: db.prepare(`DELETE FROM ${table} WHERE t <= ?`),
+    astride: db.prepare(`SELECT series_id, t, n, data FROM ${table} WHERE t > ? AND t < ?`),
+    remove: db.prepare(`DELETE FROM ${table} WHERE series_id = ? AND t = ?`),
   };
 }
 

@@ -17,7 +17,7 @@ import type { Buckets, XorState } from '../gorilla.js';
 
 /** Decimal scales 0..9 (10^k); FLOAT is the XOR mode. */
 const FLOAT = 15;
-const MAX_SCALE = 9;
+export const MAX_SCALE = 9;
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9] as const;
 /** Scaled integers stay well inside the exact range of doubles, so deltas of deltas are exact. */
 const MAX_SCALED = 2 ** 50;
@@ -46,6 +46,11 @@ function scaled(value: number, k: number): number | undefined {
   return n;
 }
 
+/** `value` rounded to `k` decimals (0 ≤ k ≤ MAX_SCALE), as a decimal stream of scale k holds it. */
+export function roundedTo(value: number, k: number): number {
+  return Math.round(value * POW10[k]!) / POW10[k]!;
+}
+
 /** The smallest decimal scale that holds `value` exactly, not below `atLeast`; FLOAT when none does. */
 export function modeFor(value: number, atLeast = 0): number {
   for (let k = atLeast; k <= MAX_SCALE; k++) if (scaled(value, k) !== undefined) return k;
@@ -53,7 +58,8 @@ export function modeFor(value: number, atLeast = 0): number {
 }
 
 export class ValueEncoder {
-  private readonly _w = new BitWriter();
+  private readonly _w: BitWriter;
+  private readonly _dense: boolean;
   private readonly _bits = new FloatBits();
   private _count = 0;
   private _mode: number;
@@ -62,9 +68,14 @@ export class ValueEncoder {
   private _prevD = 0;
   private _xor: XorState = xorState(0, 0);
 
-  /** `mode`: the mode the series ended its previous block in (it tends to stay), or 0. */
-  constructor(mode = 0) {
+  /**
+   * `mode`: the mode the series ended its previous block in (it tends to stay), or 0. A `dense` stream has a
+   * value at every position and writes none (rollup columns); `w`: the bit stream to write into.
+   */
+  constructor(mode = 0, opts: { dense?: boolean; w?: BitWriter } = {}) {
     this._mode = mode;
+    this._dense = opts.dense === true;
+    this._w = opts.w ?? new BitWriter();
   }
 
   get count(): number {
@@ -83,7 +94,7 @@ export class ValueEncoder {
   /** Appends `value` at position `index` of the block (greater than the previous sample's). */
   append(index: number, value: number): void {
     const w = this._w;
-    if (this._count > 0) {
+    if (this._count > 0 && !this._dense) {
       const skip = index - this._prevIndex;
       if (skip === 1) w.write(0, 1);
       else {
@@ -158,9 +169,23 @@ export function decodeValues(
   outV: number[] | Float64Array,
   offset = 0,
 ): number {
-  const r = new BitReader(data);
+  return readValues(new BitReader(data), count, outV, offset, { first, times, outT });
+}
+
+/**
+ * Reads `count` values of a stream from `r` into `outV` from `offset`; returns the new length. With
+ * `positions` the stream says where each value sits in its time block (their times go to `outT`); without,
+ * it is dense (ValueEncoder's `dense`).
+ */
+export function readValues(
+  r: BitReader,
+  count: number,
+  outV: number[] | Float64Array,
+  offset = 0,
+  positions?: { first: number; times: ArrayLike<number>; outT: number[] | Float64Array },
+): number {
   const bits = new FloatBits();
-  let index = first;
+  let index = positions?.first ?? 0;
   let mode = 0;
   let n = 0;
   let d = 0;
@@ -181,8 +206,12 @@ export function decodeValues(
     return n / POW10[mode]!;
   };
   for (let i = 0; i < count; i++) {
-    if (i > 0) index += r.bit() === 0 ? 1 : r.read(SKIP_BITS) + 2;
-    if (index >= times.length) throw new AgentError('E_HISTORY_STORE', 'a value lies outside its time block');
+    if (positions !== undefined) {
+      if (i > 0) index += r.bit() === 0 ? 1 : r.read(SKIP_BITS) + 2;
+      if (index >= positions.times.length)
+        throw new AgentError('E_HISTORY_STORE', 'a value lies outside its time block');
+      positions.outT[offset + i] = positions.times[index]!;
+    }
     let v: number;
     if (i === 0) v = start();
     else if (mode === FLOAT) {
@@ -201,7 +230,6 @@ export function decodeValues(
         v = n / POW10[mode]!;
       }
     }
-    outT[offset + i] = times[index]!;
     outV[offset + i] = v;
   }
   return offset + count;

@@ -183,6 +183,28 @@ describe('SqliteHistoryStore', () => {
     s.close();
   });
 
+  it('should prune rollup rows row by row, inside a block, and keep every row after the cut as it was', async () => {
+    const now = { ms: T0 };
+    const s = store(path.join(tmp(), 'h.db'), now);
+    s.open();
+    for (let i = 0; i < 2 * 24 * 60; i++)
+      s.append([gauge('memory_percent', {}, T0 + i * 60_000 + 7, (i * 37) % 101)]);
+    now.ms = T0 + 2 * 24 * HOUR;
+    s.maintain();
+    const window = async (res: '1m' | '1h'): Promise<number[]> =>
+      Array.from((await s.query('memory_percent', {}, T0, now.ms, { resolution: res }))[0]!.t);
+    const m1 = await window('1m');
+    const h1 = await window('1h');
+    // A cut in the middle of a day of 1-minute rows and of a week of 1-hour rows.
+    const cut = T0 + 30 * HOUR + 17 * 60_000 + 5;
+    s.prune(cut);
+    expect(await window('1m')).toEqual(m1.filter((t) => t + 60_000 > cut));
+    expect(await window('1h')).toEqual(h1.filter((t) => t + HOUR > cut));
+    const [kept] = await s.query('memory_percent', {}, cut, now.ms, { resolution: '1m' });
+    expect(kept!.rollup!.sum[0]).toBe(((30 * 60 + 17) * 37) % 101);
+    s.close();
+  });
+
   it('should refuse a file that is not SQLite, naming it, and leave it untouched', () => {
     const file = path.join(tmp(), 'metrics_history');
     fs.writeFileSync(file, 'these are my notes, not a database\n'.repeat(200));
@@ -266,22 +288,27 @@ describe('SqliteHistoryStore', () => {
     b.close();
   });
 
-  it('should refuse a history file of an earlier format, naming it and the format, and leave it untouched', () => {
-    const file = path.join(tmp(), 'v1.db');
-    const db = new DatabaseSync(file);
-    db.exec(
-      'PRAGMA application_id=1347240264; PRAGMA user_version=1; CREATE TABLE chunks (series_id INTEGER, data BLOB)',
-    );
-    db.close();
-    const before = sha(file);
-    expect(() => store(file, { ms: T0 }).open()).toThrow(
-      new RegExp(
-        `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: a metrics history in format 1, which this version does not read`,
-      ),
-    );
-    expect(() => store(file, { ms: T0 }, { readOnly: true }).open()).toThrow(/format 1/);
-    expect(sha(file)).toBe(before);
-  });
+  it.each([1, 2])(
+    'should refuse a history file of format %i, naming it and the format, and leave it untouched',
+    (version) => {
+      const file = path.join(tmp(), `v${version}.db`);
+      const db = new DatabaseSync(file);
+      db.exec(
+        `PRAGMA application_id=1347240264; PRAGMA user_version=${version}; CREATE TABLE chunks (series_id INTEGER, data BLOB)`,
+      );
+      db.close();
+      const before = sha(file);
+      expect(() => store(file, { ms: T0 }).open()).toThrow(
+        new RegExp(
+          `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: a metrics history in format ${version}, which this version does not read \\(it writes format 3\\)`,
+        ),
+      );
+      expect(() => store(file, { ms: T0 }, { readOnly: true }).open()).toThrow(
+        new RegExp(`format ${version}`),
+      );
+      expect(sha(file)).toBe(before);
+    },
+  );
 
   it('should refuse a corrupt history file', () => {
     const file = path.join(tmp(), 'h.db');
