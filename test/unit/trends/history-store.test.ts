@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Sample } from '../../../src/model/metric.js';
 import { AgentError } from '../../../src/lib/errors.js';
 import { BLOCK_TIMES, SqliteHistoryStore } from '../../../src/trends/history-store.js';
+import { WAL_SIZE_LIMIT_BYTES } from '../../../src/trends/history/schema.js';
 import { computeStatistics } from '../../../src/trends/stats.js';
 
 const T0 = Date.UTC(2026, 10, 1, 0, 0, 0);
@@ -264,6 +265,33 @@ describe('SqliteHistoryStore', () => {
     expect(() => again.open()).not.toThrow();
     again.close();
     b.close();
+  });
+
+  it('should cut the write-ahead log back to its limit after a reader held it open while the agent wrote', () => {
+    const file = path.join(tmp(), 'wal.db');
+    const now = { ms: T0 };
+    const s = store(file, now);
+    s.open();
+    const collection = (i: number): Sample[] =>
+      Array.from({ length: 200 }, (_, k) =>
+        gauge('m', { k: String(k) }, T0 + i * 100, Math.sin(i + k) * 1e6),
+      );
+    let i = 0;
+    s.append(collection(i++));
+    // A reader (the CLI) keeps a snapshot: no checkpoint can restart the log, which grows past its limit.
+    const reader = new DatabaseSync(file, { readOnly: true });
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) AS n FROM series').get();
+    const wal = `${file}-wal`;
+    while (fs.statSync(wal).size <= WAL_SIZE_LIMIT_BYTES) s.append(collection(i++));
+    reader.exec('COMMIT');
+    reader.close();
+    // Once the reader is gone, the next automatic checkpoint restarts the log and cuts the file back.
+    const grown = fs.statSync(wal).size;
+    for (let k = 0; k < 2000 && fs.statSync(wal).size > WAL_SIZE_LIMIT_BYTES; k++) s.append(collection(i++));
+    expect(grown).toBeGreaterThan(WAL_SIZE_LIMIT_BYTES);
+    expect(fs.statSync(wal).size).toBeLessThanOrEqual(WAL_SIZE_LIMIT_BYTES);
+    s.close();
   });
 
   it('should refuse a history file of an earlier format, naming it and the format, and leave it untouched', () => {
