@@ -250,6 +250,33 @@ describe('SqliteHistoryStore', () => {
     s.close();
   });
 
+  it('should hold only the live series in memory: one gone for a whole block is forgotten, and read back when it returns', () => {
+    const file = path.join(tmp(), 'churn.db');
+    const now = { ms: T0 };
+    const s = store(file, now);
+    s.open();
+    const at = (i: number): number => T0 + i * 10_000;
+    // An interface that comes and goes next to one that stays, over more than two blocks.
+    for (let i = 0; i < 10; i++)
+      s.append([gauge('net', { dev: 'eth0' }, at(i), i), gauge('net', { dev: 'veth1' }, at(i), 100 + i)]);
+    expect(s.seriesInMemory).toBe(2);
+    for (let i = 10; i < 2 * BLOCK_TIMES + 10; i++) s.append([gauge('net', { dev: 'eth0' }, at(i), i)]);
+    expect(s.seriesInMemory).toBe(1);
+    // It returns: a time it already holds is still refused, a new one is kept.
+    const back = 2 * BLOCK_TIMES + 10;
+    s.append([gauge('net', { dev: 'eth0' }, at(back), back), gauge('net', { dev: 'veth1' }, at(9), -1)]);
+    s.append([
+      gauge('net', { dev: 'eth0' }, at(back + 1), back + 1),
+      gauge('net', { dev: 'veth1' }, at(back + 1), 7),
+    ]);
+    expect(s.seriesInMemory).toBe(2);
+    now.ms = at(back + 2);
+    const [w] = s.querySync('net', { dev: 'veth1' }, T0, now.ms, { resolution: 'raw' });
+    expect(Array.from(w!.t)).toEqual([...Array.from({ length: 10 }, (_, i) => at(i)), at(back + 1)]);
+    expect(Array.from(w!.v)).toEqual([...Array.from({ length: 10 }, (_, i) => 100 + i), 7]);
+    s.close();
+  });
+
   it('should not fail when two stores write one file (two agents on one state directory)', () => {
     const file = path.join(tmp(), 'shared.db');
     const now = { ms: T0 };
