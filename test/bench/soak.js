@@ -1,11 +1,12 @@
 /**
  * Soak: does the agent's memory stay flat when it collects fast for a long time?
  *
- *   npm run build && node test/bench/soak.js | tee test/bench/results/soak.txt   # ≈ 11 min, the headline run
- *   node test/bench/soak.js --minutes 2                                          # a try-out, not a headline
+ *   npm run build && MALLOC_ARENA_MAX=2 SOAK_AGENT_NODE_FLAGS=--lite-mode \
+ *     node test/bench/soak.js --minutes 40 --smaps | tee test/bench/results/soak.txt   # ≈ 41 min, the saved run
+ *   node test/bench/soak.js --minutes 2                                                # a try-out, not a headline
  *
- * The agent process (`node --max-semi-space-size=1 dist/src/cli/main.js run -c FILE`, as `npm start` runs it)
- * on a copy of the default config with a 100 ms collection interval, alerting on, trend analysis on (history
+ * The agent process (`node --max-semi-space-size=1 dist/src/cli/main.js run -c FILE`; `npm start` adds
+ * `--lite-mode` and MALLOC_ARENA_MAX=2, which the saved run passes as below) on a copy of the default config with a 100 ms collection interval, alerting on, trend analysis on (history
  * store, anomaly detection, forecasts) and every state file in a temp dir, is scraped 5× per second with gzip.
  * Next to it runs a small application with the agent preloaded (`node --require dist/src/register.js
  * test/fixtures/apps/record-loop.cjs`, 1 s interval) that records 10,000 measurements per second through the
@@ -15,7 +16,8 @@
  * /proc/PID/status, and process.memoryUsage() (V8 heap used, external, ArrayBuffers), which only the process
  * itself knows: both processes run with test/fixtures/memory-reporter.cjs preloaded, which writes it to a file.
  * For the application: VmRSS and V8 heap used. The slope is a least-squares line over the samples after warm-up
- * (the first third of the run is warm-up), in MB per hour. CPU of both processes over the measured time comes
+ * (the first third of the run is warm-up), in MB per hour. Whether memory levels off: the run in two halves,
+ * each with its slope, its floor (the lowest reading: the V8 heap after a collection) and its mean. CPU of both processes over the measured time comes
  * from /proc/PID/stat. Error-level log lines of both processes are counted.
  *
  * Options: --minutes N (default 10; under 10 the output says it is a try-out), --smaps (print the agent's
