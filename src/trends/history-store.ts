@@ -110,6 +110,8 @@ export class SqliteHistoryStore implements HistoryStore {
   private _stmts: HistoryStatements | undefined;
   private _block: OpenBlock | undefined;
   private readonly _timeCache = new Map<number, Float64Array>();
+  /** Series not appended to during the block the last seal closed: forgotten at the next append. */
+  private readonly _idle: string[] = [];
   private readonly _timesOf = (id: number): Float64Array => this._times(id);
 
   constructor(opts: SqliteHistoryStoreOptions) {
@@ -154,10 +156,25 @@ export class SqliteHistoryStore implements HistoryStore {
     stmts.sealOpen.run();
     stmts.clearOpen.run();
     this._block = undefined;
-    for (const s of this._series.values()) {
+    for (const [key, s] of this._series) {
+      if (s.open === undefined) this._idle.push(key);
       s.open = undefined;
       s.dirty = false;
     }
+  }
+
+  /**
+   * Forgets the series that were idle for a whole block and still are (gone interfaces, mounts, processes):
+   * their state is in the file, and read back if they return, so the map holds the live series only.
+   */
+  private _forgetIdle(): void {
+    for (const key of this._idle) if (this._series.get(key)?.open === undefined) this._series.delete(key);
+    this._idle.length = 0;
+  }
+
+  /** Series whose append state is held in memory (the live ones). */
+  get seriesInMemory(): number {
+    return this._series.size;
   }
 
   /** The timestamps of time block `id` (cached; the open block is read from memory). */
@@ -191,6 +208,7 @@ export class SqliteHistoryStore implements HistoryStore {
     this._db = undefined;
     this._stmts = undefined;
     this._series.clear();
+    this._idle.length = 0;
     this._block = undefined;
     this._timeCache.clear();
   }
@@ -279,6 +297,7 @@ export class SqliteHistoryStore implements HistoryStore {
   /** Appends one collection and makes it durable (one transaction). */
   append(samples: readonly Sample[]): void {
     const { db, stmts } = this._open();
+    this._forgetIdle();
     const touched: SeriesState[] = [];
     this._transaction(db, () => {
       for (const smp of samples) {

@@ -106,6 +106,7 @@ interface Forecasted {
   f: SeriesForecaster;
   spec: TrendAnalysisConfig['forecasts'][number];
   state: ForecastState | undefined;
+  lastT: number;
 }
 
 /** The reader of a service whose history could not open: every window is empty. */
@@ -115,6 +116,9 @@ export { rates };
 
 /** Flagged values kept for the status page's markers. */
 const MAX_FLAGGED = 512;
+
+/** A monitored or forecast series not collected for this long (a removed mount, interface) is forgotten. */
+const GONE_MS = 3_600_000;
 
 /** Parses a window such as `1h`, `24h`, `7d` or `90m`; undefined when it is not one. */
 export function parseWindowMs(text: string): number | undefined {
@@ -132,6 +136,7 @@ export class TrendService {
   private readonly _monitored = new Map<string, Monitored>();
   private readonly _forecasts = new Map<string, Forecasted>();
   private _lastMaintenanceMs: number | undefined;
+  private _lastForgetMs: number | undefined;
   /** The last flagged values (for the markers on the status page's charts), oldest overwritten first. */
   private readonly _flagged: DetectedAnomaly[] = [];
   private _flaggedNext = 0;
@@ -269,8 +274,12 @@ export class TrendService {
    */
   shiftTime(deltaMs: number): void {
     for (const m of this._monitored.values()) m.lastT += deltaMs;
-    for (const f of this._forecasts.values()) f.f.shift(deltaMs);
+    for (const f of this._forecasts.values()) {
+      f.f.shift(deltaMs);
+      f.lastT += deltaMs;
+    }
     if (this._lastMaintenanceMs !== undefined) this._lastMaintenanceMs += deltaMs;
+    if (this._lastForgetMs !== undefined) this._lastForgetMs += deltaMs;
   }
 
   /** The body of onCollection, for callers that hold samples rather than a batch. */
@@ -298,7 +307,17 @@ export class TrendService {
       for (const spec of forecasts)
         if (spec.metric === s.metric) this._forecast(spec, s.metric, s.labels, s.timestampMs, s.value);
     }
+    this._forgetGone(timestampMs);
     this._maybeMaintain(timestampMs);
+  }
+
+  /** Forgets the monitored and forecast series not collected for GONE_MS (or a baseline's span). */
+  private _forgetGone(nowMs: number): void {
+    if (this._lastForgetMs !== undefined && nowMs - this._lastForgetMs < 60_000) return;
+    this._lastForgetMs = nowMs;
+    const before = nowMs - Math.max(GONE_MS, this._settings.windowSamples * this._opts.intervalMs);
+    for (const [key, m] of this._monitored) if (m.lastT < before) this._monitored.delete(key);
+    for (const [key, f] of this._forecasts) if (f.lastT < before) this._forecasts.delete(key);
   }
 
   private _maybeMaintain(nowMs: number): void {
@@ -396,9 +415,10 @@ export class TrendService {
     const key = `${seriesKey(metric, labels)}>${spec.threshold}`;
     let f = this._forecasts.get(key);
     if (f === undefined) {
-      f = { f: new SeriesForecaster(spec.window.ms), spec, state: undefined };
+      f = { f: new SeriesForecaster(spec.window.ms), spec, state: undefined, lastT: t };
       this._forecasts.set(key, f);
     }
+    if (t > f.lastT) f.lastT = t;
     f.f.add(t, v);
     const fit = f.f.fit(t);
     if (fit === undefined) return;

@@ -1,11 +1,12 @@
 /**
  * Soak: does the agent's memory stay flat when it collects fast for a long time?
  *
- *   npm run build && node test/bench/soak.js | tee test/bench/results/soak.txt   # ≈ 11 min, the headline run
- *   node test/bench/soak.js --minutes 2                                          # a try-out, not a headline
+ *   npm run build && MALLOC_ARENA_MAX=2 SOAK_AGENT_NODE_FLAGS=--lite-mode \
+ *     node test/bench/soak.js --minutes 40 --smaps | tee test/bench/results/soak.txt   # ≈ 41 min, the saved run
+ *   node test/bench/soak.js --minutes 2                                                # a try-out, not a headline
  *
- * The agent process (`node --max-semi-space-size=1 dist/src/cli/main.js run -c FILE`, as `npm start` runs it)
- * on a copy of the default config with a 100 ms collection interval, alerting on, trend analysis on (history
+ * The agent process (`node --max-semi-space-size=1 dist/src/cli/main.js run -c FILE`; `npm start` adds
+ * `--lite-mode` and MALLOC_ARENA_MAX=2, which the saved run passes as below) on a copy of the default config with a 100 ms collection interval, alerting on, trend analysis on (history
  * store, anomaly detection, forecasts) and every state file in a temp dir, is scraped 5× per second with gzip.
  * Next to it runs a small application with the agent preloaded (`node --require dist/src/register.js
  * test/fixtures/apps/record-loop.cjs`, 1 s interval) that records 10,000 measurements per second through the
@@ -15,7 +16,8 @@
  * /proc/PID/status, and process.memoryUsage() (V8 heap used, external, ArrayBuffers), which only the process
  * itself knows: both processes run with test/fixtures/memory-reporter.cjs preloaded, which writes it to a file.
  * For the application: VmRSS and V8 heap used. The slope is a least-squares line over the samples after warm-up
- * (the first third of the run is warm-up), in MB per hour. CPU of both processes over the measured time comes
+ * (the first third of the run is warm-up), in MB per hour. Whether memory levels off: the run in two halves,
+ * each with its slope, its floor (the lowest reading: the V8 heap after a collection) and its mean. CPU of both processes over the measured time comes
  * from /proc/PID/stat. Error-level log lines of both processes are counted.
  *
  * Options: --minutes N (default 10; under 10 the output says it is a try-out), --smaps (print the agent's
@@ -437,9 +439,12 @@ printTable(
     'RssShmem',
     'heap used',
     'heap total',
+    'V8 physical',
+    'V8 malloced',
     'external',
     'arrayBuffers',
     'app VmRSS',
+    'app heap used',
   ],
   samples
     .filter((_, i) => i % every === 0 || i === samples.length - 1)
@@ -461,16 +466,57 @@ printTable(
 );
 
 const warm = samples.slice(Math.floor(samples.length / 3));
-const hours = warm.map((s) => s.minute / 60);
-const slopeOf = (key) =>
-  slope(
-    hours,
-    warm.map((s) => s[key]),
+const slopeOver = (part, key) => {
+  const read = part.filter((s) => !Number.isNaN(s[key]));
+  return slope(
+    read.map((s) => s.minute / 60),
+    read.map((s) => s[key]),
   );
+};
+const slopeOf = (key) => slopeOver(warm, key);
 console.log(
   `\nslopes after warm-up (least squares over the last ${warm.length} of ${samples.length} samples, ` +
     `minute ${fmt(warm[0]?.minute, 1)} on), MB/hour: RSS ${fmt(slopeOf('rss'), 1)}, RssAnon ${fmt(slopeOf('anon'), 1)}, ` +
     `heap used ${fmt(slopeOf('heapUsed'), 1)}, external ${fmt(slopeOf('external'), 1)}, app RSS ${fmt(slopeOf('appRss'), 1)}`,
+);
+// Does the growth level off? The run in two halves: a memory that settles has a smaller slope in the second
+// half than in the first, one that leaks keeps it. A slope over a few minutes of a saw-tooth (the V8 heap
+// between collections) is mostly noise, so each half also gives its floor, the lowest reading (the heap
+// after a collection), and its mean: a leak raises both from one half to the next.
+const halves = [
+  samples.slice(0, Math.floor(samples.length / 2)),
+  samples.slice(Math.floor(samples.length / 2)),
+];
+const floorOf = (part, key) => Math.min(...part.map((s) => s[key]).filter((x) => !Number.isNaN(x)));
+const meanOf = (part, key) => {
+  const xs = part.map((s) => s[key]).filter((x) => !Number.isNaN(x));
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+};
+printTable(
+  [
+    'half',
+    'minutes',
+    'RSS slope MB/h',
+    'RssAnon slope MB/h',
+    'heap used slope MB/h',
+    'RSS floor',
+    'RssAnon floor',
+    'heap used floor',
+    'RSS mean',
+    'RssAnon mean',
+  ],
+  halves.map((h, i) => [
+    i === 0 ? 'first' : 'second',
+    `${fmt(h[0]?.minute, 1)}–${fmt(h.at(-1)?.minute, 1)}`,
+    fmt(slopeOver(h, 'rss'), 1),
+    fmt(slopeOver(h, 'anon'), 1),
+    fmt(slopeOver(h, 'heapUsed'), 1),
+    fmt(floorOf(h, 'rss'), 1),
+    fmt(floorOf(h, 'anon'), 1),
+    fmt(floorOf(h, 'heapUsed'), 1),
+    fmt(meanOf(h, 'rss'), 1),
+    fmt(meanOf(h, 'anon'), 1),
+  ]),
 );
 console.log(
   `agent: ${collections} collections in the measured ${fmt(wallS / 60, 1)} min (${fmt(collections / wallS, 1)}/s), ` +
@@ -510,6 +556,15 @@ const head = {
   agent_rss_anon_mb_end: fmt(end.anon, 1),
   agent_rss_slope_mb_per_hour: fmt(slopeOf('rss'), 1),
   agent_rss_anon_slope_mb_per_hour: fmt(slopeOf('anon'), 1),
+  agent_rss_slope_mb_per_hour_first_half: fmt(slopeOver(halves[0], 'rss'), 1),
+  agent_rss_slope_mb_per_hour_second_half: fmt(slopeOver(halves[1], 'rss'), 1),
+  agent_rss_anon_slope_mb_per_hour_second_half: fmt(slopeOver(halves[1], 'anon'), 1),
+  agent_rss_anon_floor_mb_first_half: fmt(floorOf(halves[0], 'anon'), 1),
+  agent_rss_anon_floor_mb_second_half: fmt(floorOf(halves[1], 'anon'), 1),
+  agent_rss_mean_mb_first_half: fmt(meanOf(halves[0], 'rss'), 1),
+  agent_rss_mean_mb_second_half: fmt(meanOf(halves[1], 'rss'), 1),
+  agent_heap_used_floor_mb_first_half: fmt(floorOf(halves[0], 'heapUsed'), 1),
+  agent_heap_used_floor_mb_second_half: fmt(floorOf(halves[1], 'heapUsed'), 1),
   agent_cpu_percent: fmt((100 * cpuS.agent) / wallS, 1),
   agent_heap_used_mb_end: fmt(end.heapUsed, 1),
   agent_external_mb_end: fmt(end.external, 1),

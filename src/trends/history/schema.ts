@@ -20,6 +20,12 @@ const HISTORY_APPLICATION_ID = 0x504d4148;
  */
 export const SCHEMA_VERSION = 3;
 
+/**
+ * The size the write-ahead log is cut back to once checkpointed: twice what SQLite's automatic checkpoint
+ * (every 1000 pages) lets it reach, so the steady state never truncates.
+ */
+export const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
+
 function storeError(file: string, reason: string, cause?: unknown): AgentError {
   return new AgentError(
     'E_HISTORY_STORE',
@@ -123,6 +129,9 @@ function initSchema(db: DatabaseSync): void {
   db.exec('PRAGMA auto_vacuum=INCREMENTAL');
   db.exec('PRAGMA journal_mode=WAL');
   db.exec('PRAGMA synchronous=NORMAL');
+  // SQLite restarts the write-ahead log after a checkpoint but keeps the file at its largest size; a reader
+  // that held a snapshot while the agent wrote (the CLI) could leave it large for good. Cut back to this.
+  db.exec(`PRAGMA journal_size_limit=${WAL_SIZE_LIMIT_BYTES}`);
   db.exec(`PRAGMA application_id=${HISTORY_APPLICATION_ID}`);
   db.exec(`PRAGMA user_version=${SCHEMA_VERSION}`);
   db.exec(`

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Sample } from '../../../src/model/metric.js';
 import { AgentError } from '../../../src/lib/errors.js';
 import { BLOCK_TIMES, SqliteHistoryStore } from '../../../src/trends/history-store.js';
+import { WAL_SIZE_LIMIT_BYTES } from '../../../src/trends/history/schema.js';
 import { computeStatistics } from '../../../src/trends/stats.js';
 
 const T0 = Date.UTC(2026, 10, 1, 0, 0, 0);
@@ -271,6 +272,33 @@ describe('SqliteHistoryStore', () => {
     s.close();
   });
 
+  it('should hold only the live series in memory: one gone for a whole block is forgotten, and read back when it returns', () => {
+    const file = path.join(tmp(), 'churn.db');
+    const now = { ms: T0 };
+    const s = store(file, now);
+    s.open();
+    const at = (i: number): number => T0 + i * 10_000;
+    // An interface that comes and goes next to one that stays, over more than two blocks.
+    for (let i = 0; i < 10; i++)
+      s.append([gauge('net', { dev: 'eth0' }, at(i), i), gauge('net', { dev: 'veth1' }, at(i), 100 + i)]);
+    expect(s.seriesInMemory).toBe(2);
+    for (let i = 10; i < 2 * BLOCK_TIMES + 10; i++) s.append([gauge('net', { dev: 'eth0' }, at(i), i)]);
+    expect(s.seriesInMemory).toBe(1);
+    // It returns: a time it already holds is still refused, a new one is kept.
+    const back = 2 * BLOCK_TIMES + 10;
+    s.append([gauge('net', { dev: 'eth0' }, at(back), back), gauge('net', { dev: 'veth1' }, at(9), -1)]);
+    s.append([
+      gauge('net', { dev: 'eth0' }, at(back + 1), back + 1),
+      gauge('net', { dev: 'veth1' }, at(back + 1), 7),
+    ]);
+    expect(s.seriesInMemory).toBe(2);
+    now.ms = at(back + 2);
+    const [w] = s.querySync('net', { dev: 'veth1' }, T0, now.ms, { resolution: 'raw' });
+    expect(Array.from(w!.t)).toEqual([...Array.from({ length: 10 }, (_, i) => at(i)), at(back + 1)]);
+    expect(Array.from(w!.v)).toEqual([...Array.from({ length: 10 }, (_, i) => 100 + i), 7]);
+    s.close();
+  });
+
   it('should not fail when two stores write one file (two agents on one state directory)', () => {
     const file = path.join(tmp(), 'shared.db');
     const now = { ms: T0 };
@@ -309,6 +337,33 @@ describe('SqliteHistoryStore', () => {
       expect(sha(file)).toBe(before);
     },
   );
+
+  it('should cut the write-ahead log back to its limit after a reader held it open while the agent wrote', () => {
+    const file = path.join(tmp(), 'wal.db');
+    const now = { ms: T0 };
+    const s = store(file, now);
+    s.open();
+    const collection = (i: number): Sample[] =>
+      Array.from({ length: 200 }, (_, k) =>
+        gauge('m', { k: String(k) }, T0 + i * 100, Math.sin(i + k) * 1e6),
+      );
+    let i = 0;
+    s.append(collection(i++));
+    // A reader (the CLI) keeps a snapshot: no checkpoint can restart the log, which grows past its limit.
+    const reader = new DatabaseSync(file, { readOnly: true });
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) AS n FROM series').get();
+    const wal = `${file}-wal`;
+    while (fs.statSync(wal).size <= WAL_SIZE_LIMIT_BYTES) s.append(collection(i++));
+    reader.exec('COMMIT');
+    reader.close();
+    // Once the reader is gone, the next automatic checkpoint restarts the log and cuts the file back.
+    const grown = fs.statSync(wal).size;
+    for (let k = 0; k < 2000 && fs.statSync(wal).size > WAL_SIZE_LIMIT_BYTES; k++) s.append(collection(i++));
+    expect(grown).toBeGreaterThan(WAL_SIZE_LIMIT_BYTES);
+    expect(fs.statSync(wal).size).toBeLessThanOrEqual(WAL_SIZE_LIMIT_BYTES);
+    s.close();
+  });
 
   it('should refuse a corrupt history file', () => {
     const file = path.join(tmp(), 'h.db');

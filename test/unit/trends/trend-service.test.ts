@@ -68,6 +68,39 @@ describe('TrendService', () => {
     await s.shutdown();
   });
 
+  it('should forget a monitored and forecast series an hour after its last collection, and keep the live ones', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 1));
+    const s = service(
+      '  anomaly_detection:\n    enabled: true\n    metrics: [disk_usage_percent]\n' +
+        '  forecasts:\n    - metric: disk_usage_percent\n      threshold: 100\n      window: 1h\n',
+      clock,
+    );
+    await s.start();
+    const other = (t: number, used: number): Sample => ({
+      ...disk(t, used),
+      labels: { mount_point: '/mnt/usb' },
+    });
+    const mounts = (): string[] =>
+      s
+        .anomalies()
+        .map((a) => a.labels.mount_point!)
+        .sort();
+    for (let i = 0; i < 5; i++) {
+      if (i > 0) await clock.advance(10_000);
+      s.ingest([disk(clock.nowMs(), 50 + i), other(clock.nowMs(), 10 + i)], clock.nowMs());
+    }
+    expect(mounts()).toEqual(['/data', '/mnt/usb']);
+    expect(s.forecasts()).toHaveLength(2);
+    // The USB disk is unmounted; /data goes on for 70 minutes.
+    for (let i = 0; i < 420; i++) {
+      await clock.advance(10_000);
+      s.ingest([disk(clock.nowMs(), 60)], clock.nowMs());
+    }
+    expect(mounts()).toEqual(['/data']);
+    expect(s.forecasts().map((f) => f.labels.mount_point)).toEqual(['/data']);
+    await s.shutdown();
+  });
+
   it('should score counters as rates and warm up from the stored history after a restart', async () => {
     const clock = new ManualClock(Date.UTC(2026, 10, 1));
     const yaml =
