@@ -18,8 +18,8 @@
  * that is taken anyway leaves that process without an agent and one line on stderr, never a crash.
  */
 import cluster from 'node:cluster';
-import { isMainThread } from 'node:worker_threads';
 import { PerformanceMonitorAgent } from './agent/agent.js';
+import { isMainThread } from './lib/builtins.js';
 import { SystemClock } from './lib/clock.js';
 import { errorMessage } from './lib/errors.js';
 import { guarded } from './lib/guard.js';
@@ -85,7 +85,7 @@ function startPreload(): void {
 }
 
 try {
-  if (isMainThread) startPreload();
+  if (isMainThread()) startPreload();
   else startInWorkerThread();
 } catch (err) {
   report('not started', err);

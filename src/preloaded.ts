@@ -4,8 +4,8 @@
  * when they load the package through different module systems (require and import). In a worker thread
  * the API object forwards to the agent of the main thread (telemetry/worker-bridge.ts).
  */
-import { isMainThread } from 'node:worker_threads';
 import type { PerformanceMonitorAgent } from './agent/agent.js';
+import { isMainThread } from './lib/builtins.js';
 import type { ApplicationRecorder } from './telemetry/application-recorder.js';
 import { WorkerApplicationMetrics } from './telemetry/worker-bridge.js';
 
@@ -34,7 +34,7 @@ export function getPreloadedAgent(): PerformanceMonitorAgent | undefined {
  * agent running in the main thread (the preload, or any agent started there).
  */
 export function getApplicationMetrics(): ApplicationRecorder | undefined {
-  if (!isMainThread) return workerApplicationMetrics();
+  if (!isMainThread()) return workerApplicationMetrics();
   return getPreloadedAgent()?.getApplicationCollector();
 }
 

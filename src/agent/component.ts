@@ -5,9 +5,9 @@
  * which slice of the configuration it is built from; the ComponentSet starts components in order, reloads by
  * comparing slices, and stops them in reverse. This is the only place that knows how a reload replaces a part.
  */
-import { isDeepStrictEqual } from 'node:util';
 import type { CollectionBatch } from '../analysis/collection-reader.js';
 import type { AgentConfig } from '../config/schema.js';
+import { nodeUtil } from '../lib/builtins.js';
 import { errorMessage } from '../lib/errors.js';
 import { shutdownAll } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/logger.js';
@@ -62,7 +62,7 @@ interface Running {
 
 /** Deep equality of two slices: the one comparison every reload decision uses. */
 function sameSlice(a: unknown, b: unknown): boolean {
-  return isDeepStrictEqual(a, b);
+  return nodeUtil().isDeepStrictEqual(a, b);
 }
 
 export class ComponentSet {

@@ -4,7 +4,7 @@
  * (diagnostics_channel), and the latency of the application's neo4j-driver queries. The hooks must be in place before the application loads its modules,
  * so they are installed when start() is called, before the configuration is read; they do not depend on it.
  */
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread } from '../lib/builtins.js';
 import { guardPromise } from '../lib/guard.js';
 import { shutdownAll } from '../lib/lifecycle.js';
 import { HttpClientMetrics } from '../probes/runtime/http-client.js';
@@ -82,7 +82,7 @@ export class InAppSources implements Component {
     this.hook();
     if (this._state !== 'hooked') return;
     this._state = 'running';
-    if (isMainThread) await this._bridge.start();
+    if (isMainThread()) await this._bridge.start();
   }
 
   async shutdown(): Promise<void> {

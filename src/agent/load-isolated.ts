@@ -7,10 +7,10 @@
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { Env, LoadedConfig } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
 import { deepFreeze } from '../lib/deep-freeze.js';
+import { nodeWorkerThreads } from '../lib/builtins.js';
 import { AgentError, ConfigError } from '../lib/errors.js';
 import { guardPromise } from '../lib/guard.js';
 import type { ConfigIssue } from '../lib/errors.js';
@@ -28,7 +28,7 @@ export async function loadConfigIsolated(file: string, env: Env = process.env): 
     return loadConfigFile(file, env);
   }
   const reply = await new Promise<WorkerReply>((resolve, reject) => {
-    const worker = new Worker(WORKER, { workerData: { file, env: { ...env } } });
+    const worker = new (nodeWorkerThreads().Worker)(WORKER, { workerData: { file, env: { ...env } } });
     worker.once('message', (m: WorkerReply) => {
       resolve(m);
       void guardPromise(undefined, 'configuration loader stop', worker.terminate());

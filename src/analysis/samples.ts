@@ -30,15 +30,20 @@ function stringLabels(attributes: Record<string, unknown>): Readonly<Record<stri
 
 export function toSamples(rm: ResourceMetrics, timestampMs: number, nameOf: NameResolver): Sample[] {
   const out: Sample[] = [];
-  for (const scope of rm.scopeMetrics) {
-    for (const metric of scope.metrics) {
+  // Indexed loops: under --lite-mode every for-of step allocates an iterator result, once per series here.
+  for (let si = 0; si < rm.scopeMetrics.length; si++) {
+    const metrics = rm.scopeMetrics[si]!.metrics;
+    for (let mi = 0; mi < metrics.length; mi++) {
+      const metric = metrics[mi]!;
       const name = nameOf(metric.descriptor.name);
       switch (metric.dataPointType) {
         case GAUGE_POINTS:
         case SUM_POINTS: {
           const kind: MetricKind =
             metric.dataPointType === SUM_POINTS && metric.isMonotonic ? 'counter' : 'gauge';
-          for (const dp of metric.dataPoints) {
+          const points = metric.dataPoints;
+          for (let i = 0; i < points.length; i++) {
+            const dp = points[i]!;
             out.push({
               metric: name,
               labels: stringLabels(dp.attributes),
@@ -50,7 +55,8 @@ export function toSamples(rm: ResourceMetrics, timestampMs: number, nameOf: Name
           break;
         }
         case HISTOGRAM_POINTS:
-          for (const dp of metric.dataPoints) {
+          for (let i = 0; i < metric.dataPoints.length; i++) {
+            const dp = metric.dataPoints[i]!;
             const h = dp.value;
             const histogram: HistogramValue = {
               boundaries: h.buckets.boundaries,

@@ -143,8 +143,11 @@ export function familyBody(
   line: (labels: string, value: number | Histogram) => string,
 ): string {
   let body = '';
-  for (const metric of family.metrics) {
-    for (const dp of metric.dataPoints as DataPoint<number | Histogram>[]) {
+  // Indexed loops: under --lite-mode every for-of step allocates an iterator result, once per series here.
+  for (let m = 0; m < family.metrics.length; m++) {
+    const points = family.metrics[m]!.dataPoints as DataPoint<number | Histogram>[];
+    for (let i = 0; i < points.length; i++) {
+      const dp = points[i]!;
       body += line(joinLabels(labelPairs(dp.attributes, keyCache), constantPairs), dp.value);
     }
   }

@@ -12,6 +12,13 @@ import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { OPENMETRICS_CONTENT_TYPE, serializeOpenMetrics } from './openmetrics-text.js';
 import { serializePrometheus } from './prometheus-text.js';
 
+/**
+ * zlib level 1: a scrape's text is repetitive (metric and label names), so the fastest level already takes a
+ * 21 KB body to 2.5 KB, 8 % more than level 6's 2.3 KB, in a third of the time (about 110 against 330 µs),
+ * and an agent scraped every second gzips once a second.
+ */
+const GZIP = { level: 1 } as const;
+
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export interface MetricsPayload {
@@ -66,16 +73,16 @@ export class PrometheusSnapshot {
         return text();
       },
       generatedAtMs,
-      gzipped: () => (gz ??= gzipSync(text(), { level: 6 })),
+      gzipped: () => (gz ??= gzipSync(text(), GZIP)),
       openMetrics,
-      openMetricsGzipped: () => (omGz ??= gzipSync(openMetrics(), { level: 6 })),
+      openMetricsGzipped: () => (omGz ??= gzipSync(openMetrics(), GZIP)),
     };
     const serialize = this._protobuf;
     if (serialize !== undefined) {
       let proto: Buffer | undefined;
       let protoGz: Buffer | undefined;
       const plain = (): Buffer => (proto ??= serialize(resourceMetrics, constantLabels));
-      this._payload.protobuf = (gzip) => (gzip ? (protoGz ??= gzipSync(plain(), { level: 6 })) : plain());
+      this._payload.protobuf = (gzip) => (gzip ? (protoGz ??= gzipSync(plain(), GZIP)) : plain());
     }
   }
 

@@ -21,9 +21,20 @@ export function seriesKey(metric: string, labels: Labels): string {
   }
   if (only === undefined) return metric;
   if (count === 1) return `${metric}\u0000${only}\u0001${labels[only]}`;
-  const names = Object.keys(labels).sort();
+  const names = Object.keys(labels);
+  // Most label sets are built in name order already: sort (which copies the array) only when they are not.
+  // Indexed loops: under --lite-mode a for-of step allocates, and this runs for every series of a collection.
+  for (let i = 1; i < names.length; i++) {
+    if (names[i - 1]! > names[i]!) {
+      names.sort();
+      break;
+    }
+  }
   let key = metric;
-  for (const n of names) key += `\u0000${n}\u0001${labels[n]}`;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
+    key += `\u0000${n}\u0001${labels[n]}`;
+  }
   return key;
 }
 

@@ -7,7 +7,8 @@
  * aggregated in the workers, so they need no configuration: the main thread applies its labels, buckets
  * and limits.
  */
-import { BroadcastChannel } from 'node:worker_threads';
+import type { BroadcastChannel } from 'node:worker_threads';
+import { nodeWorkerThreads } from '../lib/builtins.js';
 import { SystemClock } from '../lib/clock.js';
 import type { Clock } from '../lib/clock.js';
 import { guarded, reportCaught } from '../lib/guard.js';
@@ -61,7 +62,7 @@ export class WorkerApplicationMetrics extends ApplicationRecorderBase implements
 
   constructor() {
     super();
-    this._channel = new BroadcastChannel(BRIDGE_CHANNEL);
+    this._channel = new (nodeWorkerThreads().BroadcastChannel)(BRIDGE_CHANNEL);
     this._channel.unref();
     process.once(
       'exit',
@@ -191,7 +192,7 @@ export class ApplicationBridge {
     const slot = globalThis as ReceiverSlot;
     if (this._channel !== undefined || slot[RECEIVER_SLOT] !== undefined) return Promise.resolve();
     slot[RECEIVER_SLOT] = this;
-    const channel = new BroadcastChannel(BRIDGE_CHANNEL);
+    const channel = new (nodeWorkerThreads().BroadcastChannel)(BRIDGE_CHANNEL);
     channel.onmessage = guarded(undefined, 'worker metrics receive', (event: unknown) => {
       this.batches++;
       replayBatch((event as { data: unknown }).data, this._target);

@@ -78,6 +78,9 @@ export class SeriesForecaster {
   /** The latest sample time, in the buckets' time (the wall clock minus the steps shift() was told of). */
   private _latestMs = -Infinity;
   private _shiftMs = 0;
+  /** The window's first and last bucket keys, set by _windowKeys() for the pass that reads them. */
+  private _lo = NaN;
+  private _hi = NaN;
 
   constructor(windowMs: number, buckets = FORECAST_BUCKETS) {
     this._windowMs = windowMs;
@@ -124,8 +127,14 @@ export class SeriesForecaster {
 
   /** Samples in the buckets that overlap the window. */
   get size(): number {
+    this._windowKeys();
+    const lo = this._lo;
+    const hi = this._hi;
     let n = 0;
-    for (let i = 0; i < this._key.length; i++) if (this._overlapsWindow(this._key[i]!)) n += this._n[i]!;
+    for (let i = 0; i < this._key.length; i++) {
+      const key = this._key[i]!;
+      if (key >= lo && key <= hi) n += this._n[i]!;
+    }
     return n;
   }
 
@@ -135,16 +144,23 @@ export class SeriesForecaster {
     let n = 0;
     let sx = 0;
     let sy = 0;
-    let origin = Infinity;
+    // The keys of the buckets that overlap the window, found once: a key is compared, not multiplied, per
+    // slot (under --lite-mode every product is a heap number, and this runs per forecast per collection).
+    this._windowKeys();
+    const lo = this._lo;
+    const hi = this._hi;
+    let oldest = Infinity;
     for (let i = 0; i < slots; i++) {
       const key = this._key[i]!;
-      if (this._overlapsWindow(key) && key * this._bucketMs < origin) origin = key * this._bucketMs;
+      if (key >= lo && key <= hi && key < oldest) oldest = key;
     }
-    if (origin === Infinity) return undefined;
+    if (oldest === Infinity) return undefined;
+    const origin = oldest * this._bucketMs;
     // x from the oldest bucket's start, in seconds; first the means, then the centred sums (no cancellation).
     for (let i = 0; i < slots; i++) {
-      if (!this._overlapsWindow(this._key[i]!)) continue;
-      const c = (this._key[i]! * this._bucketMs - origin) / 1000;
+      const key = this._key[i]!;
+      if (!(key >= lo && key <= hi)) continue;
+      const c = (key * this._bucketMs - origin) / 1000;
       n += this._n[i]!;
       sx += this._sx[i]! + this._n[i]! * c;
       sy += this._sy[i]!;
@@ -154,8 +170,9 @@ export class SeriesForecaster {
     let sxx = 0;
     let sxy = 0;
     for (let i = 0; i < slots; i++) {
-      if (!this._overlapsWindow(this._key[i]!)) continue;
-      const d = (this._key[i]! * this._bucketMs - origin) / 1000 - mx;
+      const key = this._key[i]!;
+      if (!(key >= lo && key <= hi)) continue;
+      const d = (key * this._bucketMs - origin) / 1000 - mx;
       sxx += this._sxx[i]! + 2 * d * this._sx[i]! + this._n[i]! * d * d;
       sxy += this._sxy[i]! + d * this._sy[i]!;
     }
@@ -168,6 +185,34 @@ export class SeriesForecaster {
       value: this._y0 + sy / n + slope * ((at - origin) / 1000 - mx),
       atMs: at + this._shiftMs,
     };
+  }
+
+  /**
+   * Sets _lo and _hi to the first and last bucket keys that overlap the window, as _overlapsWindow decides
+   * (bucket keys are whole numbers and its test is monotonic in them): NaN before any sample, so that nothing
+   * overlaps. Fields, not a returned pair: destructuring allocates an iterator under --lite-mode.
+   */
+  private _windowKeys(): void {
+    const b = this._bucketMs;
+    const latest = this._latestMs;
+    const start = latest - this._windowMs;
+    if (!Number.isFinite(latest)) {
+      this._lo = NaN;
+      this._hi = NaN;
+      return;
+    }
+    let hi = Math.floor(latest / b);
+    // The division rounds; the products decide, as in _overlapsWindow.
+    while (!(hi * b <= latest)) hi--;
+    while ((hi + 1) * b <= latest) hi++;
+    let lo = -Infinity;
+    if (Number.isFinite(start)) {
+      lo = Math.floor(start / b);
+      while ((lo + 1) * b > start) lo--;
+      while (!((lo + 1) * b > start)) lo++;
+    }
+    this._lo = lo;
+    this._hi = hi;
   }
 
   private _overlapsWindow(key: number): boolean {

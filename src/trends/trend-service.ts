@@ -296,7 +296,9 @@ export class TrendService {
       }
     }
     const forecasts = this._opts.config.forecasts;
-    for (const s of samples) {
+    // Indexed loops: a for-of step allocates an iterator result under --lite-mode (samples × forecasts a cycle).
+    for (let i = 0; i < samples.length; i++) {
+      const s = samples[i]!;
       if (s.kind === 'histogram') {
         if (this._monitoredMetrics.has(s.metric) && s.histogram !== undefined)
           this._score(s.metric, s.labels, s.kind, s.timestampMs, s.value, s.histogram.sum);
@@ -304,8 +306,10 @@ export class TrendService {
       }
       if (this._monitoredMetrics.has(s.metric))
         this._score(s.metric, s.labels, s.kind, s.timestampMs, s.value);
-      for (const spec of forecasts)
+      for (let j = 0; j < forecasts.length; j++) {
+        const spec = forecasts[j]!;
         if (spec.metric === s.metric) this._forecast(spec, s.metric, s.labels, s.timestampMs, s.value);
+      }
     }
     this._forgetGone(timestampMs);
     this._maybeMaintain(timestampMs);

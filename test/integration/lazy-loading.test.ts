@@ -71,6 +71,21 @@ const SUBSYSTEMS: Record<string, RegExp> = {
   'TLS and crypto': /^NativeModule (tls|crypto)$/,
 };
 
+/**
+ * Modules that a started agent may need but the package's entry point must not load: the OpenTelemetry API
+ * (the exemplar capture reads the application's registered context manager from globalThis instead) and
+ * worker_threads (the configuration loader's worker, the worker-thread bridge).
+ */
+const OTEL_API = /\/node_modules\/@opentelemetry\/api\//;
+const WORKER_THREADS = /^NativeModule worker_threads$/;
+
+function loadedAny(file: string, re: RegExp): boolean {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .some((u) => re.test(u));
+}
+
 function loadedSubsystems(file: string): string[] {
   const urls = fs.readFileSync(file, 'utf8').split('\n');
   return Object.entries(SUBSYSTEMS)
@@ -107,8 +122,10 @@ describeService('what a process loads (built package)', builtCliAvailable(), () 
     expect(stderr).toContain('agent started');
     expect(stderr).toContain('preload_config.yaml');
     // The configuration is read in a worker thread, whose modules are not this isolate's; the pipeline builds
-    // the SDK's data shapes itself, so without an OTLP push not even the OpenTelemetry SDK is loaded.
+    // the SDK's data shapes itself, so without an OTLP push not even the OpenTelemetry SDK is loaded; the
+    // request's duration is recorded (exemplar capture included) without the OpenTelemetry API either.
     expect(loadedSubsystems(loaded)).toEqual([]);
+    expect(loadedAny(loaded, OTEL_API)).toBe(false);
   });
 
   it('should load the OTLP exporter (and the SDK with it) under the preload when an OTLP endpoint is set', async () => {
@@ -220,5 +237,30 @@ describeService('what a process loads (built package)', builtCliAvailable(), () 
       },
     );
     expect(loadedSubsystems(loaded)).toEqual([]);
+    expect(loadedAny(loaded, OTEL_API)).toBe(false);
+    expect(loadedAny(loaded, WORKER_THREADS)).toBe(false);
+  });
+
+  it('should load worker_threads from the package only when a worker thread needs it', async () => {
+    const { hooks, loaded } = setup();
+    const index = JSON.stringify(path.join(DIST, 'index.js'));
+    // getApplicationMetrics() in a main thread without a worker: isMainThread is known without the module (every
+    // worker thread has it loaded: Node loads it to run one).
+    const { stdout } = await run(
+      NODE,
+      [
+        '--import',
+        hooks,
+        '--input-type=module',
+        '-e',
+        `const m = await import(${index});
+         console.log('main:', m.getApplicationMetrics() === undefined);
+         console.log('loaded:', process.moduleLoadList.includes('NativeModule worker_threads'));`,
+      ],
+      { env: { ...process.env, LOADED_FILE: loaded }, timeout: 30_000 },
+    );
+    expect(stdout).toContain('main: true');
+    expect(stdout).toContain('loaded: false');
+    expect(loadedAny(loaded, WORKER_THREADS)).toBe(false);
   });
 });

@@ -119,3 +119,45 @@ describe('exemplars with a context manager', () => {
     expect(first!.exemplars![1]).toMatchObject({ value: 0.5, traceId: TRACE });
   });
 });
+
+describe("exemplars from an application's own copy of @opentelemetry/api", () => {
+  const KEY = Symbol.for('opentelemetry.js.api.1');
+  const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN');
+  const registry = globalThis as unknown as Record<symbol, unknown>;
+  let saved: unknown;
+  beforeAll(() => {
+    saved = registry[KEY];
+  });
+  afterAll(() => {
+    registry[KEY] = saved;
+  });
+
+  /** What any 1.x copy of the API leaves on globalThis once the application registers a context manager. */
+  function register(active: () => unknown): void {
+    registry[KEY] = { version: '1.0.0', context: { active } };
+  }
+
+  it('should read the span through the registered context manager alone, without the API module', () => {
+    const sc = { traceId: TRACE.toUpperCase(), spanId: SPAN, traceFlags: 1 };
+    register(() => ({ getValue: (k: symbol) => (k === SPAN_KEY ? { spanContext: () => sc } : undefined) }));
+    const t = table();
+    const s = t.create(['/a']);
+    t.observe(s, 0.5);
+    expect(points(t)[0]!.exemplars![1]).toMatchObject({
+      value: 0.5,
+      traceId: TRACE.toUpperCase(),
+      spanId: SPAN,
+    });
+  });
+
+  it('should keep the measurement without an exemplar when the context manager throws', () => {
+    register(() => {
+      throw new Error('broken context manager');
+    });
+    const t = table();
+    const s = t.create(['/a']);
+    t.observe(s, 0.5);
+    expect(points(t)[0]!.count).toBe(1);
+    expect(points(t)[0]!.exemplars).toBeUndefined();
+  });
+});

@@ -90,6 +90,25 @@ describe('SeriesForecaster memory and accuracy', () => {
     expect(fit.slope * 3600).toBeCloseTo(1, 2);
   });
 
+  it('should count the buckets at the window edges as the per-bucket test does, at exact and fractional times', () => {
+    const window = 60_000;
+    const bucket = Math.ceil(window / FORECAST_BUCKETS);
+    const f = new SeriesForecaster(window);
+    const times: number[] = [];
+    // Wall-clock times on bucket edges, just before and after them, across several windows.
+    for (let k = 1_000_000; k < 1_000_000 + 3 * FORECAST_BUCKETS; k += 7)
+      for (const d of [-0.25, 0, 0.25, bucket / 2]) times.push(k * bucket + d);
+    for (const t of times.sort((x, y) => x - y)) {
+      f.add(t, t / 1000);
+      const start = t - window;
+      const expected = times.filter((s) => {
+        const key = Math.floor(s / bucket);
+        return s <= t && (key + 1) * bucket > start && key * bucket <= t;
+      }).length;
+      expect(f.size).toBe(expected);
+    }
+  });
+
   it('should keep full precision for large values with small changes', () => {
     const f = new SeriesForecaster(3_600_000);
     // A byte counter near 1 TB growing 1 byte per second.
