@@ -1,13 +1,15 @@
 /**
  * Every HTTP server request of the process, recorded into the API request metrics through
  * node:diagnostics_channel (`http.server.request.start` / `http.server.response.finish`), so it works for
- * CommonJS and ESM applications alike and patches no module. The endpoint label is the route template when
- * a framework matched one (routes/: Express `req.baseUrl + req.route.path`, Fastify
+ * CommonJS and ESM applications alike without wrapping node:http. The endpoint label is the route template
+ * when a framework matched one (routes/: Express `req.baseUrl + req.route.path`, Fastify
  * `request.routeOptions.url`, Koa with @koa/router `ctx._matchedRoute`, Hono `routePath(c)`), `unmatched`
  * when a framework answered 404 without matching a route (so that scans of random paths cannot grow the
  * series), else the path with ids collapsed (normalizeEndpoint, for plain node:http servers and for what a
  * framework's middleware answered outside any route); the cardinality limit of the API metrics bounds what
- * is left. Query strings are never recorded.
+ * is left. Koa and Hono keep their route on their own context object, which nothing links to the request:
+ * for them a module hook wraps one constructor when the framework loads (routes/koa.ts, routes/hono.ts).
+ * Query strings are never recorded.
  * Responses with status 500 and above are also counted as API errors (error_type `http_<status>`).
  */
 import diagnostics from 'node:diagnostics_channel';
