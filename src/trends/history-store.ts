@@ -13,10 +13,12 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { Labels, MetricKind, Sample } from '../model/metric.js';
 import { AgentError } from '../lib/errors.js';
 import { TimeEncoder, decodeTimes } from './gorilla.js';
-import { increaseOf, rollupIncrease, rollupSamples } from './history/rollup.js';
+import { MaintenancePass } from './history/maintenance.js';
+import type { MaintenanceTarget } from './history/maintenance.js';
+import { increaseOf, rollupIncrease } from './history/rollup.js';
 import { openHistoryDb, prepareStatements } from './history/schema.js';
 import type { HistoryStatements } from './history/schema.js';
-import { DAY, HOUR, MINUTE, pruneRollups, readRaw, readRollups, writeRollups } from './history/tiers.js';
+import { DAY, HOUR, pruneRollups, readRaw, readRollups } from './history/tiers.js';
 import { ValueEncoder } from './history/values.js';
 import type { HistoryQuery, HistoryStore, Resolution, SeriesWindow } from './history/types.js';
 
@@ -40,7 +42,6 @@ export interface SqliteHistoryStoreOptions {
 export const BLOCK_TIMES = 512;
 /** Decoded time blocks kept for reads (each at most BLOCK_TIMES × 8 bytes). */
 const TIME_CACHE_BLOCKS = 16;
-
 interface SeriesRow {
   id: number;
   metric: string;
@@ -113,9 +114,16 @@ export class SqliteHistoryStore implements HistoryStore {
   /** Series not appended to during the block the last seal closed: forgotten at the next append. */
   private readonly _idle: string[] = [];
   private readonly _timesOf = (id: number): Float64Array => this._times(id);
+  private _pass: MaintenancePass | undefined;
+  private readonly _maintenanceTarget: MaintenanceTarget;
 
   constructor(opts: SqliteHistoryStoreOptions) {
     this._opts = opts;
+    this._maintenanceTarget = {
+      timesOf: this._timesOf,
+      retention: opts,
+      prune: (beforeMs) => this.prune(beforeMs),
+    };
   }
 
   get path(): string {
@@ -211,6 +219,7 @@ export class SqliteHistoryStore implements HistoryStore {
     this._idle.length = 0;
     this._block = undefined;
     this._timeCache.clear();
+    this._pass = undefined;
   }
 
   private _state(
@@ -410,51 +419,40 @@ export class SqliteHistoryStore implements HistoryStore {
   /**
    * Rolls complete hours up into 1-minute and 1-hour rows, then applies the retention tiers: raw chunks
    * that are rolled up and older than the raw retention, 1-minute rows older than theirs, and everything
-   * older than the overall retention.
+   * older than the overall retention. The whole pass at once (tests, benchmarks); the agent runs it in
+   * slices (maintainSlice) so that its loop is never held for long.
    */
   maintain(): { rolledSeries: number } {
-    const { db, stmts } = this._open();
-    const now = this._opts.nowMs();
-    const cutoff = Math.floor(now / HOUR) * HOUR;
-    const ids = db.prepare('SELECT id, kind, rolled_ms, rolled_last FROM series').all() as {
-      id: number;
-      kind: string;
-      rolled_ms: number | null;
-      rolled_last: number | null;
-    }[];
-    let rolledSeries = 0;
-    for (const s of ids) {
-      let from = s.rolled_ms;
-      if (from === null) {
-        const first = (stmts.firstChunk.get(s.id, s.id) as { s: number | null }).s;
-        if (first === null) continue;
-        from = Math.floor(first / HOUR) * HOUR;
-      }
-      if (from >= cutoff) continue;
-      const raw = readRaw(stmts, this._timesOf, s.id, from, cutoff - 1);
-      db.exec('BEGIN');
-      try {
-        const counter = s.kind !== 'gauge';
-        writeRollups(stmts, s.id, '1m', rollupSamples(raw.t, raw.v, MINUTE, counter));
-        writeRollups(stmts, s.id, '1h', rollupSamples(raw.t, raw.v, HOUR, counter));
-        const last = raw.v.length > 0 ? raw.v[raw.v.length - 1]! : (s.rolled_last ?? null);
-        stmts.setRolled.run(cutoff, last, s.id);
-        db.exec('COMMIT');
-      } catch (err) {
-        if (db.isTransaction) db.exec('ROLLBACK');
-        throw err;
-      }
-      rolledSeries++;
+    this._pass = undefined;
+    for (;;) {
+      const done = this.maintainSlice(Infinity, () => 0);
+      if (done !== undefined) return done;
     }
-    db.prepare(
-      'DELETE FROM chunks WHERE end_ms < ? AND end_ms < (SELECT coalesce(rolled_ms, 0) FROM series s WHERE s.id = chunks.series_id)',
-    ).run(now - this._opts.rawRetentionMs);
-    pruneRollups(stmts, '1m', now - this._opts.rollup1mRetentionMs);
-    this.prune(now - this._opts.retentionMs);
-    this._dropUnusedTimes(db);
-    // The pages retention freed go back to the file system.
-    db.exec('PRAGMA incremental_vacuum');
-    return { rolledSeries };
+  }
+
+  /**
+   * Runs the maintenance pass where its last slice stopped (or starts one) until `budgetMs` of
+   * `monotonicMs` has passed, and returns the pass's result when it is complete, else undefined. A unit of
+   * work is one series' roll-up of at most ROLL_STEP_MS of raw samples, or one clean-up step; a slice runs
+   * at least one. A slice that throws abandons the pass (the next call starts a new one; what was rolled
+   * up stays rolled up).
+   */
+  maintainSlice(budgetMs: number, monotonicMs: () => number): { rolledSeries: number } | undefined {
+    const { db, stmts } = this._open();
+    const pass = (this._pass ??= new MaintenancePass(db, this._opts.nowMs()));
+    const until = monotonicMs() + budgetMs;
+    try {
+      do {
+        if (pass.step(db, stmts, this._maintenanceTarget)) {
+          this._pass = undefined;
+          return { rolledSeries: pass.rolled };
+        }
+      } while (monotonicMs() < until);
+    } catch (err) {
+      this._pass = undefined;
+      throw err;
+    }
+    return undefined;
   }
 
   /** Time blocks older than every chunk left (block ids grow with time). */

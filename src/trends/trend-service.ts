@@ -119,6 +119,8 @@ const MAX_FLAGGED = 512;
 
 /** A monitored or forecast series not collected for this long (a removed mount, interface) is forgotten. */
 const GONE_MS = 3_600_000;
+/** Time per collection for the history's maintenance (a whole pass would hold the loop ≈ 0.5 s). */
+const MAINTENANCE_SLICE_MS = 20;
 
 /** Parses a window such as `1h`, `24h`, `7d` or `90m`; undefined when it is not one. */
 export function parseWindowMs(text: string): number | undefined {
@@ -136,6 +138,7 @@ export class TrendService {
   private readonly _monitored = new Map<string, Monitored>();
   private readonly _forecasts = new Map<string, Forecasted>();
   private _lastMaintenanceMs: number | undefined;
+  private _maintaining = false; // a maintenance pass is under way, one slice per collection
   private _lastForgetMs: number | undefined;
   /** The last flagged values (for the markers on the status page's charts), oldest overwritten first. */
   private readonly _flagged: DetectedAnomaly[] = [];
@@ -328,11 +331,15 @@ export class TrendService {
     const store = this._store;
     if (store === undefined) return;
     const every = this._opts.config.storage.maintenance_interval.ms;
-    if (this._lastMaintenanceMs !== undefined && nowMs - this._lastMaintenanceMs < every) return;
-    this._lastMaintenanceMs = nowMs;
+    if (!this._maintaining) {
+      if (this._lastMaintenanceMs !== undefined && nowMs - this._lastMaintenanceMs < every) return;
+      this._lastMaintenanceMs = nowMs;
+    }
+    const clock = this._opts.clock;
     try {
-      store.maintain();
+      this._maintaining = store.maintainSlice(MAINTENANCE_SLICE_MS, () => clock.monotonicMs()) === undefined;
     } catch (err) {
+      this._maintaining = false;
       this._opts.logger.warn('trend history maintenance failed', { error: errorMessage(err) });
     }
   }

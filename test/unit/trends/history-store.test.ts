@@ -184,6 +184,55 @@ describe('SqliteHistoryStore', () => {
     s.close();
   });
 
+  it('should give the same tiers when maintenance runs one unit per slice, with appends between slices', async () => {
+    // Two stores with the same three days of samples: one maintained at once, one slice by slice.
+    const fill = (s: SqliteHistoryStore, fromMin: number, toMin: number): void => {
+      for (let i = fromMin; i < toMin; i++)
+        s.append([
+          gauge('memory_percent', {}, T0 + i * 60_000, (i * 37) % 101),
+          gauge('cpu_percent', { cpu: String(i % 2) }, T0 + i * 60_000, i % 13),
+        ]);
+    };
+    const now = { ms: T0 + 3 * 24 * HOUR };
+    const whole = store(path.join(tmp(), 'whole.db'), now);
+    const sliced = store(path.join(tmp(), 'sliced.db'), now);
+    whole.open();
+    sliced.open();
+    fill(whole, 0, 3 * 24 * 60);
+    fill(sliced, 0, 3 * 24 * 60);
+    whole.maintain();
+    // A clock that passes the budget at every reading after the first: each slice runs exactly one unit.
+    let mono = 0;
+    const tick = (): number => (mono += 10);
+    let slices = 1;
+    let done = sliced.maintainSlice(5, tick);
+    while (done === undefined) {
+      // The agent keeps appending between slices (in the current hour: the pass rolls up past hours).
+      sliced.append([gauge('memory_percent', {}, now.ms + slices, 1)]);
+      whole.append([gauge('memory_percent', {}, now.ms + slices, 1)]);
+      done = sliced.maintainSlice(5, tick);
+      slices++;
+    }
+    // 3 series × 3 days in 6-hour units, then the clean-up steps.
+    expect(slices).toBeGreaterThanOrEqual(3 * 12 + 3);
+    expect(done.rolledSeries).toBe(3);
+    for (const [metric, labels] of [
+      ['memory_percent', {}],
+      ['cpu_percent', { cpu: '1' }],
+    ] as const)
+      for (const res of ['raw', '1m', '1h'] as const) {
+        const [a] = await whole.query(metric, labels, T0, now.ms + HOUR, { resolution: res });
+        const [b] = await sliced.query(metric, labels, T0, now.ms + HOUR, { resolution: res });
+        expect(Array.from(b!.t)).toEqual(Array.from(a!.t));
+        expect(Array.from(b!.v)).toEqual(Array.from(a!.v));
+        if (res !== 'raw') expect(b!.rollup).toEqual(a!.rollup);
+      }
+    // Nothing left to do: the next pass rolls nothing and completes.
+    expect(sliced.maintain().rolledSeries).toBe(0);
+    whole.close();
+    sliced.close();
+  });
+
   it('should prune rollup rows row by row, inside a block, and keep every row after the cut as it was', async () => {
     const now = { ms: T0 };
     const s = store(path.join(tmp(), 'h.db'), now);
