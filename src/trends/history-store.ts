@@ -18,7 +18,7 @@ import type { MaintenanceTarget } from './history/maintenance.js';
 import { increaseOf, rollupIncrease } from './history/rollup.js';
 import { openHistoryDb, prepareStatements } from './history/schema.js';
 import type { HistoryStatements } from './history/schema.js';
-import { DAY, HOUR, pruneRollups, readRaw, readRollups } from './history/tiers.js';
+import { DAY, pruneRollups, readRaw, readRollups } from './history/tiers.js';
 import { ValueEncoder } from './history/values.js';
 import type { HistoryQuery, HistoryStore, Resolution, SeriesWindow } from './history/types.js';
 
