@@ -3,8 +3,10 @@
  * or 1-hour rollups), counters and histogram observation counts as per-second rates (counterRate between
  * consecutive values: samples, or the last values of consecutive buckets), bounded in series per metric and
  * points per series (averaged server-side), so a page request reads a bounded amount whatever the window.
+ * Between metrics it lets the event loop run (a page of every catalog metric takes tens of milliseconds).
  */
 import { downsampleSeries } from '../lib/sparkline.js';
+import { yieldToEventLoop } from '../lib/yield.js';
 import type { Labels, MetricKind } from '../model/metric.js';
 import { counterRate } from './history/rollup.js';
 import type { HistoryReader, Resolution } from './history/types.js';
@@ -47,7 +49,9 @@ export async function chartWindows(
   limits: { maxPoints: number; maxSeries: number },
 ): Promise<ChartWindow[]> {
   const out: ChartWindow[] = [];
-  for (const metric of metrics) {
+  for (const [i, metric] of metrics.entries()) {
+    // The store reads synchronously: one metric at a time, so that a scrape waits for one read, not a page.
+    if (i > 0) await yieldToEventLoop();
     const windows = await reader.query(metric, {}, window.fromMs, window.toMs, {
       resolution: window.resolution,
     });

@@ -2,8 +2,9 @@
  * Trend history: bytes per sample on disk (the file as it lies on disk, SQLite pages included, divided by the
  * samples stored; raw), bytes per rollup row (the pages of the rollup tables, 1-minute and 1-hour rows, on
  * real and synthetic data), the projected size of 7 days of the full default catalog at a 10 s interval as
- * raw samples and with the default tiers, the append time per collection, 7-day window query time, and online anomaly detection cost per
- * series per cycle. Each figure is printed next to a peer measured in the same run:
+ * raw samples and with the default tiers, the append time per collection, the hourly maintenance and its
+ * longest slice, the status page's chart reads (1 h, 24 h, 7 d), 7-day window query time, and online anomaly
+ * detection cost per series per cycle. Each figure is printed next to a peer measured in the same run:
  *
  *   store:     the naive layout, one SQLite row per sample (series_id, t, value) WITHOUT ROWID; Prometheus'
  *              documented 1-2 bytes per sample and Gorilla's reported 1.37 are printed for reference;
@@ -43,6 +44,8 @@ const { parseConfigText } = await import(path.join(DIST, 'agent', 'load-config.j
 const { SqliteHistoryStore } = await import(path.join(DIST, 'trends', 'history-store.js'));
 const { computeStatistics } = await import(path.join(DIST, 'trends', 'stats.js'));
 const { SeriesDetector } = await import(path.join(DIST, 'trends', 'anomaly.js'));
+const { chartWindows } = await import(path.join(DIST, 'trends', 'chart-query.js'));
+const { catalogByDashboardGroup } = await import(path.join(DIST, 'catalog', 'dashboard-groups.js'));
 
 installSafetyNets(400_000);
 printMachine('trend history: storage, windows, anomaly detection');
@@ -253,6 +256,56 @@ for (let h = Math.floor(T0 / HOUR) + 1; h * HOUR <= lastT + HOUR; h++) {
   hourlyMs.push(passMs);
   if (h * HOUR <= lastT) realTier.close();
 }
+// The status page's charts (`/?window=…`): every catalog metric of the dashboard groups, read as the agent's
+// endpoint reads them (src/agent/endpoint.ts: 8 lines per metric, 120 points per line), on the agent's loop.
+const CHART_WINDOWS = [
+  ['1h', HOUR, 'raw'],
+  ['24h', DAY, '1m'],
+  ['7d', 7 * DAY, '1h'],
+];
+const chartMetrics = catalogByDashboardGroup().flatMap((g) => g.metrics);
+const chartMs = {};
+const chartLines = {};
+const chartLongestMs = {};
+for (const [name, ms, resolution] of CHART_WINDOWS) {
+  const runs = [];
+  for (let r = 0; r < 5; r++) {
+    const a = performance.now();
+    const lines = await chartWindows(
+      realTier,
+      chartMetrics,
+      { fromMs: lastT - ms, toMs: lastT, resolution },
+      {
+        maxPoints: 120,
+        maxSeries: 8,
+      },
+    );
+    runs.push(performance.now() - a);
+    chartLines[name] = lines.length;
+  }
+  chartMs[name] = median(runs);
+  // The longest the loop waits: the page yields between metrics, so one metric's read.
+  let longest = 0;
+  for (const metric of chartMetrics) {
+    const a = performance.now();
+    await chartWindows(
+      realTier,
+      [metric],
+      { fromMs: lastT - ms, toMs: lastT, resolution },
+      { maxPoints: 120, maxSeries: 8 },
+    );
+    longest = Math.max(longest, performance.now() - a);
+  }
+  chartLongestMs[name] = longest;
+}
+console.log(
+  `status page charts (${chartMetrics.length} catalog metrics, the agent's limits, median of 5): ` +
+    CHART_WINDOWS.map(
+      ([n, , res]) => `${n} (${res}) ${fmt(chartMs[n], 1)} ms for ${chartLines[n]} lines`,
+    ).join(', ') +
+    `; the 1 h window reads raw samples, ${fmt(HOUR / INTERVAL, 0)} per series at this file's ${INTERVAL / 1000} s ` +
+    `interval (the default 15 s: 240; 1 s: 3,600, about ten times the work)`,
+);
 realTier.checkpoint();
 const realTierFp = realTier.footprint();
 realTier.close();
@@ -491,6 +544,8 @@ console.log(`bytes_per_rollup_row_1h=${fmt(real1h, 2)}`);
 console.log(`bytes_per_rollup_row_1m_synthetic=${fmt(syn1m, 2)}`);
 console.log(`maintenance_hourly_ms=${fmt(median(hourlyMs), 0)}`);
 console.log(`maintenance_longest_slice_ms=${fmt(Math.max(...sliceMsAll), 1)}`);
+for (const [n] of CHART_WINDOWS) console.log(`status_charts_${n}_ms=${fmt(chartMs[n], 1)}`);
+console.log(`status_charts_longest_metric_ms=${fmt(Math.max(...Object.values(chartLongestMs)), 1)}`);
 console.log(`raw_7d_projection_mb=${fmt(projRaw / 1e6, 1)}`);
 console.log(`tiers_7d_projection_mb=${fmt(projTier / 1e6, 1)}`);
 console.log(`window_7d_ms=${fmt(tierQ.ms, 2)}`);
