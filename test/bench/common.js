@@ -282,12 +282,16 @@ export function removeTempDir(dir) {
  * Spawns a long-lived child, pinned to `cpu` with taskset when given (taskset execs the command, so the
  * pid is the command's), in `cwd` when given. Its stderr is kept (last 8 KB) for error messages.
  */
-export function spawnChild(cmd, args, { cpu, cwd, env, name = cmd, stdout = 'ignore' } = {}) {
+export function spawnChild(
+  cmd,
+  args,
+  { cpu, cwd, env, name = cmd, stdout = 'ignore', stdin = 'ignore' } = {},
+) {
   const argv = cpu === undefined ? [cmd, ...args] : ['taskset', '-c', String(cpu), cmd, ...args];
   const child = spawn(argv[0], argv.slice(1), {
     cwd,
     env: env ?? process.env,
-    stdio: ['ignore', stdout, 'pipe'],
+    stdio: [stdin, stdout, 'pipe'],
   });
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -318,6 +322,10 @@ export function spawnChild(cmd, args, { cpu, cwd, env, name = cmd, stdout = 'ign
   return {
     child,
     name,
+    /** Writes one line to the child's stdin (spawned with `stdin: 'pipe'`). */
+    send(line) {
+      child.stdin.write(`${line}\n`);
+    },
     /** The next line of stdout (spawned with `stdout: 'pipe'`). */
     nextLine(timeoutMs = 60_000) {
       if (lines.length > 0) return Promise.resolve(lines.shift());

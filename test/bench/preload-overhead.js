@@ -18,6 +18,13 @@
  * (the hook's own work inside real requests), next to no-op subscribers, two bare clock reads and the hook
  * recording nowhere.
  *
+ * The Fastify tools are compared inside one server process the same way (fastify-ab.mjs: the agent running,
+ * its own HTTP server hooks off, three Fastify instances with the same route, one with nothing, one with the
+ * preload's route hook, one with @fastify/otel; autocannon loads one of them per window, the preload's HTTP
+ * server subscribers on in its window only): the server's CPU per request against the no-hook window of the
+ * same cycle, and, in a second run, the time spent inside each tool's hooks and subscribers per request.
+ * `--fastify-one-process` runs that part alone.
+ *
  * The measured process (the server, or the fetching client) is pinned to CPU 1, the load (autocannon, or the
  * target server) to CPU 0; the CPU is the measured process's own over the measured window, per request.
  * Target: the preload adds at most a fifth of what the peer adds. On a shared machine the per-request figures are
@@ -298,6 +305,173 @@ async function fetchInOneProcess({ windowMs, cycles, timed }) {
   return out;
 }
 
+const FASTIFY_AB_VARIANTS = [
+  ['off', 'a Fastify instance with nothing of either tool'],
+  ['ours', "the preload's HTTP server request metrics and Fastify route hook (recording into the agent)"],
+  ['peer', '@fastify/otel 0.21 (recording tracer)'],
+];
+/** The CPU comparison: windows of 1 s after 300 ms of load (connections made, the JIT settled). */
+const FASTIFY_AB_CPU = { windowMs: 1000, settleMs: 300, cycles: 12 };
+/** The time inside the hooks: every hook and subscriber timed, which costs clock reads of its own. */
+const FASTIFY_AB_TIMED = { windowMs: 500, settleMs: 300, cycles: 8 };
+
+/** autocannon on `port` until stopped. */
+function startLoad(port, urlPath) {
+  let instance;
+  const finished = new Promise((resolve, reject) => {
+    instance = autocannon(
+      { url: `http://127.0.0.1:${port}${urlPath}`, connections: CONNECTIONS, duration: 3600 },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+  });
+  return {
+    async stop() {
+      instance.stop();
+      await finished;
+    },
+  };
+}
+
+/**
+ * The Fastify tools compared inside one server process (fastify-ab.mjs): one instance per variant, loaded
+ * one at a time by autocannon from this process, in windows of rotating order (a first cycle warms up and
+ * is not counted). Per variant: the server's process and main-thread CPU per request, what each adds over
+ * the no-hook window of the same cycle (median and quartiles of the cycles), and, with `timed`, the time
+ * spent inside the hooks and subscribers per request (exclusive of the handler and of what the hooks call).
+ */
+async function fastifyInOneProcess({ windowMs, settleMs, cycles, timed }) {
+  const server = spawnChild(process.execPath, [path.join(APPS, 'fastify-ab.mjs')], {
+    cpu: serverCpu(),
+    stdin: 'pipe',
+    stdout: 'pipe',
+    name: 'fastify-ab',
+    env: { ...process.env, PERF_MONITOR_PORT: String(await freePort()), TIMED: timed ? '1' : '0' },
+  });
+  const reply = async (prefix) => {
+    for (;;) {
+      const line = await server.nextLine(60_000);
+      if (line.startsWith(prefix)) return line;
+    }
+  };
+  const names = FASTIFY_AB_VARIANTS.map(([v]) => v);
+  const windows = new Map(names.map((v) => [v, []]));
+  try {
+    const listening = await reply('listening ');
+    const ports = Object.fromEntries(
+      [...listening.matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1], Number(m[2])]),
+    );
+    for (let c = -1; c < cycles; c++) {
+      for (let i = 0; i < names.length; i++) {
+        const name = names[(c + 1 + i) % names.length];
+        server.send(`variant ${name}`);
+        await reply('ready ');
+        const load = startLoad(ports[name], '/users/42');
+        try {
+          await sleep(settleMs);
+          server.send('start');
+          await reply('started');
+          await sleep(windowMs);
+          server.send('end');
+          const [, variant, n, cpuUs, mainUs, hooksNs, subsNs, handlerNs] = (await reply('window ')).split(
+            ' ',
+          );
+          if (c >= 0)
+            windows.get(variant).push({
+              n: Number(n),
+              cpuUs: Number(cpuUs),
+              mainUs: Number(mainUs),
+              insideUs: (Number(hooksNs) + Number(subsNs)) / 1000,
+              subsUs: Number(subsNs) / 1000,
+              handlerUs: Number(handlerNs) / 1000,
+            });
+        } finally {
+          await load.stop();
+        }
+      }
+    }
+    server.send('exit');
+  } finally {
+    await stop(server);
+  }
+  const off = windows.get('off');
+  const out = new Map();
+  for (const v of names) {
+    const w = windows.get(v);
+    const added = w.map((x, i) => x.cpuUs / x.n - off[i].cpuUs / off[i].n);
+    const addedMain = w.map((x, i) => x.mainUs / x.n - off[i].mainUs / off[i].n);
+    out.set(v, {
+      cpu: median(w.map((x) => x.cpuUs / x.n)),
+      main: median(w.map((x) => x.mainUs / x.n)),
+      added: median(added),
+      q25: quantile(added, 0.25),
+      q75: quantile(added, 0.75),
+      addedMain: median(addedMain),
+      inside: median(w.map((x) => x.insideUs / x.n)),
+      subs: median(w.map((x) => x.subsUs / x.n)),
+      handler: median(w.map((x) => x.handlerUs / x.n)),
+      rps: median(w.map((x) => (x.n * 1000) / windowMs)),
+    });
+  }
+  return out;
+}
+
+/** Runs both Fastify comparisons in one process, prints their table, returns their headline lines. */
+async function fastifyOneProcessPart() {
+  const ab = await fastifyInOneProcess({ ...FASTIFY_AB_CPU, timed: false });
+  const timedAb = await fastifyInOneProcess({ ...FASTIFY_AB_TIMED, timed: true });
+  console.log(
+    `\nFastify 5 in one server process (the agent running, its own HTTP server hooks off; one Fastify instance per variant, loaded in turn): CPU over ${FASTIFY_AB_CPU.cycles} cycles of ${FASTIFY_AB_CPU.windowMs} ms windows; the time inside the hooks and subscribers over ${FASTIFY_AB_TIMED.cycles} cycles of ${FASTIFY_AB_TIMED.windowMs} ms windows, each hook and subscriber timed`,
+  );
+  printTable(
+    [
+      'variant',
+      'server CPU µs / request (median)',
+      'added vs off, same cycle: median (quartiles)',
+      'main thread µs / request (added)',
+      'requests/s',
+      'inside the hooks and subscribers µs / request (of which subscribers)',
+    ],
+    FASTIFY_AB_VARIANTS.map(([v, label]) => {
+      const r = ab.get(v);
+      const t = timedAb.get(v);
+      return [
+        label,
+        fmt(r.cpu, 2),
+        v === 'off' ? '–' : `${fmt(r.added, 2)} (${fmt(r.q25, 1)} … ${fmt(r.q75, 1)})`,
+        v === 'off' ? fmt(r.main, 2) : `${fmt(r.main, 2)} (${fmt(r.addedMain, 2)})`,
+        fmt(r.rps, 0),
+        `${fmt(t.inside, 2)} (${fmt(t.subs, 2)})`,
+      ];
+    }),
+  );
+  const cpuShare = ab.get('ours').added / ab.get('peer').added;
+  const oursInside = timedAb.get('ours').inside;
+  const peerInside = timedAb.get('peer').inside;
+  const insideShare = oursInside / peerInside;
+  console.log(
+    `added server CPU in one process: the preload ${fmt(ab.get('ours').added, 2)} µs vs @fastify/otel ${fmt(ab.get('peer').added, 2)} µs per request = ${fmt(cpuShare, 2)} of it (target ≤ 0.20) — ${cpuShare <= 0.2 ? 'met' : 'MISSED'}`,
+  );
+  console.log(
+    `inside the hooks and subscribers: the preload ${fmt(oursInside, 2)} µs vs @fastify/otel ${fmt(peerInside, 2)} µs per request = ${fmt(insideShare, 2)} of it (target ≤ 0.20) — ${insideShare <= 0.2 ? 'met' : 'MISSED'}; the timing's own cost (the off instance's timed handler wrapper) ${fmt(timedAb.get('off').inside, 2)} µs`,
+  );
+  return [
+    `fastify_preload_one_process_added_us_per_request=${fmt(ab.get('ours').added, 2)}`,
+    `fastify_peer_one_process_added_us_per_request=${fmt(ab.get('peer').added, 2)}`,
+    `fastify_preload_one_process_share_of_peer=${fmt(cpuShare, 2)}`,
+    `fastify_preload_one_process_added_main_thread_us_per_request=${fmt(ab.get('ours').addedMain, 2)}`,
+    `fastify_peer_one_process_added_main_thread_us_per_request=${fmt(ab.get('peer').addedMain, 2)}`,
+    `fastify_preload_in_hooks_us_per_request=${fmt(oursInside, 2)}`,
+    `fastify_peer_in_hooks_us_per_request=${fmt(peerInside, 2)}`,
+    `fastify_preload_in_hooks_share_of_peer=${fmt(insideShare, 2)}`,
+    `fastify_timing_only_in_hooks_us_per_request=${fmt(timedAb.get('off').inside, 2)}`,
+  ];
+}
+
+if (process.argv.includes('--fastify-one-process')) {
+  console.log(`\n${(await fastifyOneProcessPart()).join('\n')}`);
+  process.exit(0);
+}
+
 const headlines = [];
 for (const scenario of SCENARIOS) {
   const results = new Map(scenario.variants.map(([name]) => [name, []]));
@@ -393,6 +567,8 @@ headlines.push(
   `fetch_two_clock_reads_in_situ_us_per_request=${fmt(timed.get('clock').inSitu, 2)}`,
   `fetch_noop_subscribers_in_situ_us_per_request=${fmt(timed.get('noop').inSitu, 2)}`,
 );
+
+headlines.push(...(await fastifyOneProcessPart()));
 
 const hookUs = await hookInProcess();
 console.log(
