@@ -8,6 +8,7 @@ import type { Sample } from '../../../src/model/metric.js';
 import { AgentError } from '../../../src/lib/errors.js';
 import { BLOCK_TIMES, SqliteHistoryStore } from '../../../src/trends/history-store.js';
 import { WAL_SIZE_LIMIT_BYTES } from '../../../src/trends/history/schema.js';
+import { rollupIncrease } from '../../../src/trends/history/rollup.js';
 import { computeStatistics } from '../../../src/trends/stats.js';
 
 const T0 = Date.UTC(2026, 10, 1, 0, 0, 0);
@@ -191,6 +192,14 @@ describe('SqliteHistoryStore', () => {
         s.append([
           gauge('memory_percent', {}, T0 + i * 60_000, (i * 37) % 101),
           gauge('cpu_percent', { cpu: String(i % 2) }, T0 + i * 60_000, i % 13),
+          // A counter with a reset every 500 minutes: its increase must not depend on where a unit ends.
+          {
+            metric: 'requests',
+            labels: {},
+            value: (i % 500) * 7,
+            timestampMs: T0 + i * 60_000 + 30_000,
+            kind: 'counter',
+          },
         ]);
     };
     const now = { ms: T0 + 3 * 24 * HOUR };
@@ -213,12 +222,13 @@ describe('SqliteHistoryStore', () => {
       done = sliced.maintainSlice(5, tick);
       slices++;
     }
-    // 3 series × 3 days in 6-hour units, then the clean-up steps.
-    expect(slices).toBeGreaterThanOrEqual(3 * 12 + 3);
-    expect(done.rolledSeries).toBe(3);
+    // 4 series × 3 days in 6-hour units, then the clean-up steps.
+    expect(slices).toBeGreaterThanOrEqual(4 * 12 + 3);
+    expect(done.rolledSeries).toBe(4);
     for (const [metric, labels] of [
       ['memory_percent', {}],
       ['cpu_percent', { cpu: '1' }],
+      ['requests', {}],
     ] as const)
       for (const res of ['raw', '1m', '1h'] as const) {
         const [a] = await whole.query(metric, labels, T0, now.ms + HOUR, { resolution: res });
@@ -227,6 +237,23 @@ describe('SqliteHistoryStore', () => {
         expect(Array.from(b!.v)).toEqual(Array.from(a!.v));
         if (res !== 'raw') expect(b!.rollup).toEqual(a!.rollup);
       }
+    // And both hold what was appended: every sample of the three days in the rows, the counter's increase
+    // across its resets and across the units' bounds.
+    const minutes = 3 * 24 * 60;
+    let increase = 0;
+    for (let i = 1; i < minutes; i++) {
+      const [prev, cur] = [((i - 1) % 500) * 7, (i % 500) * 7];
+      increase += cur >= prev ? cur - prev : cur;
+    }
+    for (const res of ['1m', '1h'] as const) {
+      const [mem] = await sliced.query('memory_percent', {}, T0, now.ms - 1, { resolution: res });
+      const memValues = Array.from({ length: minutes }, (_, i) => (i * 37) % 101);
+      expect(mem!.rollup!.n.reduce((x, y) => x + y, 0)).toBe(minutes);
+      expect(mem!.rollup!.sum.reduce((x, y) => x + y, 0)).toBe(memValues.reduce((x, y) => x + y, 0));
+      const [req] = await sliced.query('requests', {}, T0, now.ms - 1, { resolution: res });
+      expect(req!.rollup!.n.reduce((x, y) => x + y, 0)).toBe(minutes);
+      expect(rollupIncrease(req!.rollup!, req!.v)).toBe(increase);
+    }
     // Nothing left to do: the next pass rolls nothing and completes.
     expect(sliced.maintain().rolledSeries).toBe(0);
     whole.close();
