@@ -132,17 +132,17 @@ export class Pipeline implements Component {
             renamer === undefined ? undefined : (rm) => renamer.convert(rm),
           );
     const resourceOf = otlpModule?.otlpResource ?? ((a: Attributes) => new StaticResource(a));
+    const protobuf = config.performance_monitor.prometheus.native_histograms
+      ? (await import('../export/prometheus-protobuf.js')).serializePrometheusProtobuf
+      : undefined;
     self.built = new Pipeline(config, ctx, slot, sources, {
       probes,
       gcTables,
       otlp,
       resourceOf,
       configNames,
+      protobuf,
     });
-    const protobuf = config.performance_monitor.prometheus.native_histograms
-      ? (await import('../export/prometheus-protobuf.js')).serializePrometheusProtobuf
-      : undefined;
-    self.built = new Pipeline(config, ctx, slot, sources, { probes, gcTables, otlp, resourceOf, protobuf });
     return self.built;
   }
 

@@ -110,7 +110,13 @@ async function processProbe(config: AgentConfig, ctx: AgentContext): Promise<Pro
   const names: readonly string[] = PROCESS_METRICS;
   const enabled = enabledEntries(config, ['runtime']).filter((e) => names.includes(e.name));
   if (enabled.length === 0) return [];
-  return [new ProcessProbe({ enabled: new Set(enabled.map((e) => e.name)), logger: ctx.logger() })];
+  return [
+    new ProcessProbe({
+      enabled: new Set(enabled.map((e) => e.name)),
+      logger: ctx.logger(),
+      clock: ctx.clock,
+    }),
+  ];
 }
 
 /** The table of neo4j_query_duration, when the application collector is on and the metric enabled. */

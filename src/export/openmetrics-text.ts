@@ -15,6 +15,7 @@
 import type { Histogram, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Exemplar, HistogramValue } from '../model/metric.js';
 import { familyBody, formatValue, groupFamilies } from './prometheus-text.js';
+import type { LabelTexts } from './prometheus-text.js';
 
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
@@ -42,8 +43,12 @@ function escapeText(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
-/** Serializes a collection as OpenMetrics text; `constantLabels` as for serializePrometheus. */
-export function serializeOpenMetrics(rm: ResourceMetrics, constantLabels: ReadonlySet<string>): string {
+/** Serializes a collection as OpenMetrics text; `constantLabels` and `labelTexts` as for serializePrometheus. */
+export function serializeOpenMetrics(
+  rm: ResourceMetrics,
+  constantLabels: ReadonlySet<string>,
+  labelTexts?: LabelTexts,
+): string {
   const { resourcePairs, constantPairs, families, keyCache } = groupFamilies(rm, constantLabels);
   let out = `# TYPE target_info gauge\n# HELP target_info Target metadata\n${sample('target_info', resourcePairs, 1)}`;
   for (const family of families.values()) {
@@ -51,10 +56,15 @@ export function serializeOpenMetrics(rm: ResourceMetrics, constantLabels: Readon
     const counter = family.type === 'counter';
     // The text format's counter family carries `_total`; OpenMetrics names the family without it.
     const name = counter ? family.name.slice(0, -'_total'.length) : family.name;
-    const body = familyBody(family, keyCache, constantPairs, (labels, value) =>
-      family.type === 'histogram'
-        ? histogramLines(name, labels, value as Histogram & Pick<HistogramValue, 'exemplars'>)
-        : sample(counter ? family.name : name, labels, value as number),
+    const body = familyBody(
+      family,
+      keyCache,
+      constantPairs,
+      (labels, value) =>
+        family.type === 'histogram'
+          ? histogramLines(name, labels, value as Histogram & Pick<HistogramValue, 'exemplars'>)
+          : sample(counter ? family.name : name, labels, value as number),
+      labelTexts,
     );
     if (body === '') continue;
     out += `# TYPE ${name} ${family.type}\n# HELP ${name} ${escapeText(family.help || 'description missing')}\n`;

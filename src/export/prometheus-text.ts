@@ -51,6 +51,31 @@ export function joinLabels(a: string, b: string): string {
   return a === '' ? b : b === '' ? a : `${a},${b}`;
 }
 
+/**
+ * The label text of data points (`k="v",...`, constant labels last), kept across collections by the attributes
+ * object it was made from: the producers hand out the same attributes object for a series collection after
+ * collection (point-producer.ts, series-table.ts), so a series' label text is built once, not at every
+ * serialization. Attributes are read-only (Labels); a changed set of constant labels starts over. The keys are
+ * held weakly: a series that is gone takes its text with it.
+ */
+export class LabelTexts {
+  private _constantPairs = '';
+  private _byAttributes = new WeakMap<Attributes, string>();
+
+  text(attributes: Attributes, keyCache: Map<string, string>, constantPairs: string): string {
+    if (constantPairs !== this._constantPairs) {
+      this._constantPairs = constantPairs;
+      this._byAttributes = new WeakMap();
+    }
+    let text = this._byAttributes.get(attributes);
+    if (text === undefined) {
+      text = joinLabels(labelPairs(attributes, keyCache), constantPairs);
+      this._byAttributes.set(attributes, text);
+    }
+    return text;
+  }
+}
+
 export interface Family {
   name: string;
   type: 'counter' | 'gauge' | 'histogram';
@@ -141,6 +166,7 @@ export function familyBody(
   keyCache: Map<string, string>,
   constantPairs: string,
   line: (labels: string, value: number | Histogram) => string,
+  labelTexts?: LabelTexts,
 ): string {
   let body = '';
   // Indexed loops: under --lite-mode every for-of step allocates an iterator result, once per series here.
@@ -148,23 +174,39 @@ export function familyBody(
     const points = family.metrics[m]!.dataPoints as DataPoint<number | Histogram>[];
     for (let i = 0; i < points.length; i++) {
       const dp = points[i]!;
-      body += line(joinLabels(labelPairs(dp.attributes, keyCache), constantPairs), dp.value);
+      const labels =
+        labelTexts === undefined
+          ? joinLabels(labelPairs(dp.attributes, keyCache), constantPairs)
+          : labelTexts.text(dp.attributes, keyCache, constantPairs);
+      body += line(labels, dp.value);
     }
   }
   return body;
 }
 
-/** Serializes a collection in the text format 0.0.4 (see groupFamilies for `constantLabels`). */
-export function serializePrometheus(rm: ResourceMetrics, constantLabels: ReadonlySet<string>): string {
+/**
+ * Serializes a collection in the text format 0.0.4 (see groupFamilies for `constantLabels`); `labelTexts` keeps
+ * series' label text from one collection to the next.
+ */
+export function serializePrometheus(
+  rm: ResourceMetrics,
+  constantLabels: ReadonlySet<string>,
+  labelTexts?: LabelTexts,
+): string {
   const { resourcePairs, constantPairs, families, keyCache } = groupFamilies(rm, constantLabels);
   let out = `# HELP target_info Target metadata\n# TYPE target_info gauge\n${series('target_info', resourcePairs, 1)}`;
   let any = false;
   for (const family of families.values()) {
     if (family === undefined) continue;
-    const body = familyBody(family, keyCache, constantPairs, (labels, value) =>
-      family.type === 'histogram'
-        ? histogramLines(family.name, labels, value as Histogram)
-        : series(family.name, labels, value as number),
+    const body = familyBody(
+      family,
+      keyCache,
+      constantPairs,
+      (labels, value) =>
+        family.type === 'histogram'
+          ? histogramLines(family.name, labels, value as Histogram)
+          : series(family.name, labels, value as number),
+      labelTexts,
     );
     if (body === '') continue;
     any = true;

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { OPENMETRICS_CONTENT_TYPE, serializeOpenMetrics } from './openmetrics-text.js';
-import { serializePrometheus } from './prometheus-text.js';
+import { LabelTexts, serializePrometheus } from './prometheus-text.js';
 
 /**
  * zlib level 1: a scrape's text is repetitive (metric and label names), so the fastest level already takes a
@@ -51,6 +51,8 @@ export class PrometheusSnapshot {
   private readonly _constantLabels: ReadonlySet<string>;
   private readonly _protobuf: ProtobufSerializer | undefined;
   private _payload: MetricsPayload | undefined;
+  /** Series' label text, kept across collections (both text formats use the same). */
+  private readonly _labelTexts = new LabelTexts();
 
   constructor(opts: PrometheusSnapshotOptions) {
     this._constantLabels = new Set(opts.constantLabels);
@@ -60,14 +62,15 @@ export class PrometheusSnapshot {
   /** Takes a collection (called once per cycle); it is serialized when a scrape first asks for it. */
   update(resourceMetrics: ResourceMetrics, generatedAtMs: number): void {
     const constantLabels = this._constantLabels;
+    const labelTexts = this._labelTexts;
     let body: Buffer | undefined;
     let gz: Buffer | undefined;
     let om: Buffer | undefined;
     let omGz: Buffer | undefined;
     const text = (): Buffer =>
-      (body ??= Buffer.from(serializePrometheus(resourceMetrics, constantLabels), 'utf8'));
+      (body ??= Buffer.from(serializePrometheus(resourceMetrics, constantLabels, labelTexts), 'utf8'));
     const openMetrics = (): Buffer =>
-      (om ??= Buffer.from(serializeOpenMetrics(resourceMetrics, constantLabels), 'utf8'));
+      (om ??= Buffer.from(serializeOpenMetrics(resourceMetrics, constantLabels, labelTexts), 'utf8'));
     this._payload = {
       get body() {
         return text();

@@ -93,9 +93,17 @@ export class ProbeRunner {
     await Promise.all(runs);
   }
 
-  /** The points of every probe's latest good snapshot. */
-  *points(): IterableIterator<MetricPoint> {
-    for (const slot of this._slots) yield* slot.points;
+  /**
+   * The points of every probe's latest good snapshot, in one array: a generator would allocate an iterator
+   * result per point in V8's interpreter and baseline code, and this runs over every point of a collection.
+   */
+  points(): MetricPoint[] {
+    const out: MetricPoint[] = [];
+    for (let s = 0; s < this._slots.length; s++) {
+      const points = this._slots[s]!.points;
+      for (let i = 0; i < points.length; i++) out.push(points[i]!);
+    }
+    return out;
   }
 
   probes(): Probe[] {

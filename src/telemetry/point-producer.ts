@@ -41,7 +41,18 @@ interface Instrument {
   /** Counters: every series seen, in first-seen order. */
   counters?: Map<string, CounterSeries>;
   /** Gauges: this collection's points. */
-  gauges?: Map<string, { labels: Labels; value: number }>;
+  gauges?: Map<string, GaugeSeries>;
+  /**
+   * Gauges: the previous collection's points. A series reported again keeps its entry and its labels object,
+   * so that its data point's attributes are the same object collection after collection (the exposition
+   * caches label text by that object, prometheus.ts) and no entry is allocated per series per collection.
+   */
+  previous?: Map<string, GaugeSeries>;
+}
+
+interface GaugeSeries {
+  labels: Labels;
+  value: number;
 }
 
 export class PointProducer implements MetricProducer {
@@ -83,15 +94,21 @@ export class PointProducer implements MetricProducer {
   collect(): Promise<CollectionResult> {
     const endTime = hrTime(this._clock.nowMs());
     for (const instrument of this._byMetric.values()) {
+      instrument.previous = instrument.gauges;
       instrument.gauges = undefined;
       if (instrument.entry.absentWhenUnreported === true) instrument.counters?.clear();
     }
     for (const source of this._sources) {
-      for (const point of source()) {
-        const instrument = this._byMetric.get(point.metric);
-        if (instrument !== undefined) record(instrument, point);
+      const points = source();
+      if (Array.isArray(points)) {
+        // Indexed: a for-of step allocates an iterator result in V8's interpreter and baseline code.
+        const list = points as readonly MetricPoint[];
+        for (let i = 0; i < list.length; i++) this._record(list[i]!);
+      } else {
+        for (const point of points) this._record(point);
       }
     }
+    for (const instrument of this._byMetric.values()) instrument.previous = undefined;
     const metrics: MetricData[] = [];
     for (const instrument of this._byMetric.values()) {
       const data = this._metricData(instrument, endTime);
@@ -106,6 +123,11 @@ export class PointProducer implements MetricProducer {
       },
       errors: [],
     });
+  }
+
+  private _record(point: MetricPoint): void {
+    const instrument = this._byMetric.get(point.metric);
+    if (instrument !== undefined) record(instrument, point);
   }
 
   private _metricData(instrument: Instrument, endTime: HrTime): MetricData | undefined {
@@ -143,6 +165,12 @@ function record(instrument: Instrument, point: MetricPoint): void {
   instrument.gauges ??= new Map();
   const g = instrument.gauges.get(key);
   if (g !== undefined) g.value = point.value;
-  else if (instrument.gauges.size < SERIES_PER_METRIC)
-    instrument.gauges.set(key, { labels: point.labels, value: point.value });
+  else if (instrument.gauges.size < SERIES_PER_METRIC) {
+    const kept = instrument.previous?.get(key);
+    if (kept === undefined) instrument.gauges.set(key, { labels: point.labels, value: point.value });
+    else {
+      kept.value = point.value;
+      instrument.gauges.set(key, kept);
+    }
+  }
 }

@@ -62,6 +62,11 @@ interface HeldExemplar extends Exemplar {
 
 export interface Series {
   readonly labels: readonly string[];
+  /**
+   * The labels as the attributes of its data points, made on the first collection and handed out again after:
+   * the same object every time, so that the exposition's label text cache (prometheus-text.ts) finds it.
+   */
+  attributes?: Readonly<Record<string, string>>;
   /** Counter total or gauge value; histogram: unused. */
   value: number;
   /** Histogram: per-bucket counts (not cumulative), boundaries.length + 1 of them. */
@@ -231,9 +236,11 @@ export class SeriesTable {
     if (this.size === 0) return undefined;
     const { name, description, unit, kind, labelNames } = this.opts;
     const descriptor = { name, description, unit, valueType: DOUBLE_VALUE };
-    const attributes = (s: Series): Record<string, string> => {
+    const attributes = (s: Series): Readonly<Record<string, string>> => {
+      if (s.attributes !== undefined) return s.attributes;
       const out: Record<string, string> = {};
       labelNames.forEach((l, i) => (out[l] = s.labels[i]!));
+      s.attributes = out;
       return out;
     };
     if (kind === 'histogram') {

@@ -5,15 +5,18 @@
  * limit from `limits`. The files are the process's own, so they are read under the process's /proc, not the
  * host paths of the system collector (a daemon in a container that reads the host's /proc still describes
  * itself). Worker threads share the process: their CPU and memory are in these numbers. Elsewhere than
- * Linux the probe is unavailable.
+ * Linux the probe is unavailable. `stat` and `status` are kept open and re-read in place (source-files.ts);
+ * the descriptor limit, which only setrlimit(2) moves, is read again once a minute.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { AgentError, systemErrorCode } from '../../lib/errors.js';
+import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { MetricPoint } from '../../model/metric.js';
 import { parseMeminfo } from '../proc-fields.js';
 import type { Probe, Snapshot } from '../probe.js';
+import { MISSING_RECHECK_MS, SourceFiles } from '../source-files.js';
 
 export const PROCESS_METRICS = [
   'process_cpu_seconds_total',
@@ -90,6 +93,7 @@ export interface ProcessProbeOptions {
   /** Metrics to report (catalog names); the others are not read. */
   enabled: ReadonlySet<string>;
   logger: Logger;
+  clock: Clock;
   /** The /proc whose `self` is this process; tests point it at a fixture tree. */
   proc?: string;
 }
@@ -103,13 +107,21 @@ export class ProcessProbe implements Probe {
   readonly name = 'process';
   private readonly _opts: ProcessProbeOptions;
   private readonly _proc: string;
+  private readonly _files: SourceFiles;
+  private readonly _statFile: string;
+  private readonly _statusFile: string;
   /** Computed once: a process does not move its start. */
   private _startTime: number | undefined;
+  /** The descriptor limit and when it was read (monotonic ms). */
+  private _maxFds: { value: number | undefined; atMs: number } | undefined;
   private _unavailableLogged = false;
 
   constructor(opts: ProcessProbeOptions) {
     this._opts = opts;
     this._proc = opts.proc ?? '/proc';
+    this._files = new SourceFiles(opts.clock);
+    this._statFile = path.join(this._proc, 'self/stat');
+    this._statusFile = path.join(this._proc, 'self/status');
   }
 
   start(): Promise<void> {
@@ -125,6 +137,7 @@ export class ProcessProbe implements Probe {
   }
 
   shutdown(): Promise<void> {
+    this._files.close();
     return Promise.resolve();
   }
 
@@ -141,9 +154,9 @@ export class ProcessProbe implements Probe {
   private _collect(): Snapshot {
     const on = this._opts.enabled;
     const points: MetricPoint[] = [];
-    const statText = this._read('self/stat');
+    const statText = this._files.read(this._statFile);
     if (statText === undefined) {
-      const reason = `${path.join(this._proc, 'self/stat')} does not exist`;
+      const reason = `${this._statFile} does not exist`;
       if (!this._unavailableLogged) this._opts.logger.debug('probe source unavailable', { reason });
       this._unavailableLogged = true;
       return { status: 'unavailable', points, reason };
@@ -165,7 +178,7 @@ export class ProcessProbe implements Probe {
       on.has('process_virtual_memory_bytes') ||
       on.has('process_heap_bytes')
     ) {
-      const status = parseMeminfo(this._read('self/status') ?? '');
+      const status = parseMeminfo(this._files.read(this._statusFile) ?? '');
       const fields: [string, string][] = [
         ['process_resident_memory_bytes', 'VmRSS'],
         ['process_virtual_memory_bytes', 'VmSize'],
@@ -185,7 +198,10 @@ export class ProcessProbe implements Probe {
       else points.push({ metric: 'process_open_fds', labels: {}, value: Math.max(0, names.length - 1) });
     }
     if (on.has('process_max_fds')) {
-      const max = parseMaxOpenFiles(this._read('self/limits') ?? '');
+      const now = this._opts.clock.monotonicMs();
+      if (this._maxFds === undefined || now - this._maxFds.atMs >= MISSING_RECHECK_MS)
+        this._maxFds = { value: parseMaxOpenFiles(this._read('self/limits') ?? ''), atMs: now };
+      const max = this._maxFds.value;
       if (max !== undefined) points.push({ metric: 'process_max_fds', labels: {}, value: max });
     }
     return failures === 0

@@ -4,7 +4,7 @@
  */
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sanitizeName, serializePrometheus } from '../../../src/export/prometheus-text.js';
+import { LabelTexts, sanitizeName, serializePrometheus } from '../../../src/export/prometheus-text.js';
 import { createTestMeter } from './helpers.js';
 import type { TestMeter } from './helpers.js';
 
@@ -58,6 +58,30 @@ describe('serializePrometheus', () => {
     expect(ours).toBe(sdk().serialize(rm));
     expect(ours).toContain('shared_total{from="two"');
     expect(ours).not.toContain('clash');
+  });
+
+  it('should give the same bytes with label text kept from one collection to the next', async () => {
+    m = createTestMeter();
+    const meter = m.provider.getMeter('t');
+    const c = meter.createCounter('app.requests');
+    const h = meter.createHistogram('latency', { advice: { explicitBucketBoundaries: [0.1, 1] } });
+    let round = 0;
+    meter.createObservableGauge('observed').addCallback((r) => {
+      for (let i = 0; i < 5; i++) r.observe(i * round, { i: String(i), odd: 'a"b' });
+    });
+    const texts = new LabelTexts();
+    for (round = 1; round <= 3; round++) {
+      c.add(round, { route: `/r${round % 2}` });
+      h.record(round / 2, { op: 'get' });
+      const rm = await m.collect();
+      expect(serializePrometheus(rm, new Set(CONSTANT), texts)).toBe(sdk().serialize(rm));
+    }
+    // Other constant labels: the kept text (which ends with the old ones) is not used.
+    const rm = await m.collect();
+    expect(serializePrometheus(rm, new Set(['version']), texts)).toBe(
+      serializePrometheus(rm, new Set(['version'])),
+    );
+    expect(serializePrometheus(rm, new Set(CONSTANT), texts)).toBe(sdk().serialize(rm));
   });
 
   it('should say there is nothing to show when nothing was recorded', async () => {

@@ -138,6 +138,12 @@ describe('PointProducer', () => {
       [pt('requests', 3, { code: '200' }), pt('requests', 4, { code: '500' }), pt('errors', 1)],
       [],
       [pt('requests', 6, { code: '200' }), pt('unknown', 1), pt('temperature', Number.NaN, { room: 'c' })],
+      // room b back after three collections away, reported before a and c (this collection's order)
+      [
+        pt('temperature', 30, { room: 'b' }),
+        pt('temperature', 31, { room: 'a' }),
+        pt('temperature', 32, { room: 'c' }),
+      ],
     ];
     const [sdk, ours] = await Promise.all([viaSdk(collections), viaProducer(collections)]);
     expect(ours.map(shape)).toEqual(sdk.map(shape));
@@ -149,7 +155,27 @@ describe('PointProducer', () => {
           (d) => d.attributes.code === '200',
         )?.value,
     );
-    expect(requests200).toEqual([5, 5, 3, 3, 6]);
+    expect(requests200).toEqual([5, 5, 3, 3, 6, 6]);
+  });
+
+  it('should hand out the same attributes object for a series reported again, with the new value', async () => {
+    const ours = await viaProducer([
+      [pt('temperature', 1, { room: 'a' }), pt('requests', 1, { code: '200' })],
+      [pt('temperature', 2, { room: 'a' }), pt('requests', 2, { code: '200' })],
+      [pt('requests', 3, { code: '200' })],
+      [pt('temperature', 4, { room: 'a' })],
+    ]);
+    const point = (c: number, name: string) =>
+      ours[c]!.find((m) => m.descriptor.name === name)?.dataPoints[0];
+    // Each collection's points come with new label objects; the exported attributes stay the first ones.
+    expect(point(1, 'p_temperature')!.attributes).toBe(point(0, 'p_temperature')!.attributes);
+    expect(point(1, 'p_requests_total')!.attributes).toBe(point(0, 'p_requests_total')!.attributes);
+    expect([0, 1].map((c) => point(c, 'p_temperature')!.value)).toEqual([1, 2]);
+    // A gauge away for a collection starts over (its attributes are this collection's), with its value.
+    expect(point(2, 'p_temperature')).toBeUndefined();
+    expect(point(3, 'p_temperature')!.attributes).toEqual({ room: 'a' });
+    expect(point(3, 'p_temperature')!.attributes).not.toBe(point(0, 'p_temperature')!.attributes);
+    expect(point(3, 'p_temperature')!.value).toBe(4);
   });
 
   it('should export a counter marked absentWhenUnreported only in the collections that report it', async () => {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../../src/lib/clock.js';
 import { MemoryLogger } from '../../../../src/lib/logger.js';
 import {
   PROCESS_METRICS,
@@ -62,6 +63,7 @@ describe('ProcessProbe', () => {
     const probe = new ProcessProbe({
       enabled: new Set(PROCESS_METRICS),
       logger: new MemoryLogger(),
+      clock: new ManualClock(),
       proc: fixturePaths(TREE).proc,
     });
     await probe.start();
@@ -86,6 +88,7 @@ describe('ProcessProbe', () => {
     const probe = new ProcessProbe({
       enabled: new Set(['process_open_fds']),
       logger: new MemoryLogger(),
+      clock: new ManualClock(),
       proc: fixturePaths(TREE).proc,
     });
     const snap = await probe.collect();
@@ -96,7 +99,12 @@ describe('ProcessProbe', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'process-probe-'));
     temps.push(dir);
     const logger = new MemoryLogger();
-    const probe = new ProcessProbe({ enabled: new Set(PROCESS_METRICS), logger, proc: dir });
+    const probe = new ProcessProbe({
+      enabled: new Set(PROCESS_METRICS),
+      logger,
+      clock: new ManualClock(),
+      proc: dir,
+    });
     expect((await probe.collect()).status).toBe('unavailable');
     expect((await probe.collect()).status).toBe('unavailable');
     expect(logger.records.filter((r) => r.msg === 'probe source unavailable')).toHaveLength(1);
@@ -111,6 +119,7 @@ describe('ProcessProbe', () => {
     const probe = new ProcessProbe({
       enabled: new Set(['process_resident_memory_bytes', 'process_heap_bytes', 'process_cpu_seconds_total']),
       logger: new MemoryLogger(),
+      clock: new ManualClock(),
       proc: dir,
     });
     const snap = await probe.collect();
@@ -120,5 +129,46 @@ describe('ProcessProbe', () => {
       ['process_cpu_seconds_total', 0.03],
       ['process_resident_memory_bytes', 102400],
     ]);
+  });
+
+  it('should re-read stat and status at every collection and the descriptor limit once a minute', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'process-probe-'));
+    temps.push(dir);
+    fs.mkdirSync(path.join(dir, 'self', 'fd'), { recursive: true });
+    const stat = fixture(TREE, 'proc/self/stat');
+    const limits = fixture(TREE, 'proc/self/limits');
+    fs.writeFileSync(path.join(dir, 'stat'), fixture(TREE, 'proc/stat'));
+    fs.writeFileSync(path.join(dir, 'self', 'stat'), stat);
+    fs.writeFileSync(path.join(dir, 'self', 'status'), 'VmRSS:\t 100 kB\n');
+    fs.writeFileSync(path.join(dir, 'self', 'limits'), limits);
+    const clock = new ManualClock();
+    const probe = new ProcessProbe({
+      enabled: new Set(['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_max_fds']),
+      logger: new MemoryLogger(),
+      clock,
+      proc: dir,
+    });
+    const values = async (): Promise<Record<string, number>> =>
+      Object.fromEntries((await probe.collect()).points.map((p) => [p.metric, p.value]));
+    expect(await values()).toEqual({
+      process_cpu_seconds_total: 0.03,
+      process_resident_memory_bytes: 102400,
+      process_max_fds: 20000,
+    });
+    // utime 1 -> 101 ticks: the same descriptor reads the new content; so does status. The limit waits.
+    const fields = stat.split(') ');
+    const after = fields[1]!.split(' ');
+    after[11] = '101';
+    fs.writeFileSync(path.join(dir, 'self', 'stat'), `${fields[0]}) ${after.join(' ')}`);
+    fs.writeFileSync(path.join(dir, 'self', 'status'), 'VmRSS:\t 200 kB\n');
+    fs.writeFileSync(path.join(dir, 'self', 'limits'), limits.replace('20000', '30000'));
+    expect(await values()).toEqual({
+      process_cpu_seconds_total: 1.03,
+      process_resident_memory_bytes: 204800,
+      process_max_fds: 20000,
+    });
+    await clock.advance(60_000);
+    expect((await values()).process_max_fds).toBe(30000);
+    await probe.shutdown();
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MISSING_RECHECK_MS } from '../../../../src/probes/system/source.js';
+import { MISSING_RECHECK_MS } from '../../../../src/probes/source-files.js';
 import { MemoryProbe, parseMeminfo } from '../../../../src/probes/system/memory.js';
 import { byKey, fixture, fixturePaths, makeContext, signal, TempHost } from './helpers.js';
 

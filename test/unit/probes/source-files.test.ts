@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../../src/lib/clock.js';
-import { MISSING_RECHECK_MS, SourceFiles } from '../../../../src/probes/system/source.js';
+import { ManualClock } from '../../../src/lib/clock.js';
+import { MISSING_RECHECK_MS, SourceFiles } from '../../../src/probes/source-files.js';
 
 describe('SourceFiles', () => {
   let dir: string;
