@@ -88,15 +88,19 @@ function minDefined(values: readonly (number | undefined)[]): number | undefined
 }
 
 export class CgroupProbe extends SystemProbe {
+  /** The files read for the cgroup path last seen, from the leaf up (made again when the path changes). */
+  private _files3:
+    { path: string; cpuMax: string[]; memoryMax: string[]; memoryCurrent: string[] } | undefined;
+
   constructor(ctx: ProbeContext) {
     super('cgroup', ctx);
   }
 
   protected _collect(): Snapshot {
-    const selfFile = path.join(this._ctx.paths.proc, 'self', 'cgroup');
-    const root = path.join(this._ctx.paths.sys, 'fs', 'cgroup');
+    const selfFile = this._procPath('self/cgroup');
+    const root = this._sysPath('fs/cgroup');
     const selfText = this._files.read(selfFile);
-    const controllers = this._files.read(path.join(root, 'cgroup.controllers'));
+    const controllers = this._files.read(this._sysPath('fs/cgroup/cgroup.controllers'));
     if (selfText === undefined)
       return this._unavailable.unavailable(`${selfFile} does not exist (not Linux?)`);
     const cgroupPath = cgroupV2Path(parseCgroupFile(selfText));
@@ -108,12 +112,20 @@ export class CgroupProbe extends SystemProbe {
     }
     this._unavailable.available();
 
-    const dirs = cgroupDirs(root, cgroupPath);
-    const read = (file: string): (string | undefined)[] =>
-      dirs.map((dir) => this._files.read(path.join(dir, file)));
-    const cpuMax = read('cpu.max');
-    const memoryMax = read('memory.max');
-    const memoryCurrent = read('memory.current');
+    if (this._files3?.path !== cgroupPath) {
+      const dirs = cgroupDirs(root, cgroupPath);
+      const inEach = (file: string): string[] => dirs.map((dir) => path.join(dir, file));
+      this._files3 = {
+        path: cgroupPath,
+        cpuMax: inEach('cpu.max'),
+        memoryMax: inEach('memory.max'),
+        memoryCurrent: inEach('memory.current'),
+      };
+    }
+    const read = (files: string[]): (string | undefined)[] => files.map((f) => this._files.read(f));
+    const cpuMax = read(this._files3.cpuMax);
+    const memoryMax = read(this._files3.memoryMax);
+    const memoryCurrent = read(this._files3.memoryCurrent);
 
     const points: MetricPoint[] = [];
     const cores = minDefined(cpuMax.map((t) => (t === undefined ? undefined : parseCpuMax(t).cores)));

@@ -106,13 +106,20 @@ export class CpuProbe extends SystemProbe {
   private _prev: { busy: number; total: number } | undefined;
   private _lastPercent: number | undefined;
   private _cpuinfoMhz: { value: number | undefined; readAtMs: number } | undefined;
+  private readonly _statFile: string;
+  private readonly _cpuDir: string;
+  /** The cpufreq files of the CPUs in `_listing` (the listing of `_cpuDir` they were made from). */
+  private _freqFiles: string[] = [];
+  private _listing: string[] | undefined;
 
   constructor(ctx: ProbeContext) {
     super('cpu', ctx);
+    this._statFile = path.join(ctx.paths.proc, 'stat');
+    this._cpuDir = path.join(ctx.paths.sys, 'devices', 'system', 'cpu');
   }
 
   protected _collect(): Snapshot {
-    const statFile = path.join(this._ctx.paths.proc, 'stat');
+    const statFile = this._statFile;
     const statText = this._files.read(statFile);
     const mhz = this._frequencyMhz();
     if (statText === undefined) return this._unavailable.unavailable(`${statFile} does not exist`);
@@ -151,15 +158,19 @@ export class CpuProbe extends SystemProbe {
    * the `cpu MHz` lines of /proc/cpuinfo (re-read every CPUINFO_REFRESH_MS), else undefined.
    */
   private _frequencyMhz(): number | undefined {
-    const cpuDir = path.join(this._ctx.paths.sys, 'devices', 'system', 'cpu');
-    const cpus = (this._files.list(cpuDir) ?? []).filter(isCpuDirName);
-    if (cpus.length > 0) {
-      const texts = cpus.map((cpu) =>
-        this._files.read(path.join(cpuDir, cpu, 'cpufreq', 'scaling_cur_freq')),
-      );
+    // The listing is kept for a minute (SourceFiles.list): the file names are made again only when it changes.
+    const listing = this._files.list(this._cpuDir);
+    if (listing !== this._listing) {
+      this._listing = listing;
+      this._freqFiles = (listing ?? [])
+        .filter(isCpuDirName)
+        .map((cpu) => path.join(this._cpuDir, cpu, 'cpufreq', 'scaling_cur_freq'));
+    }
+    if (this._freqFiles.length > 0) {
       let sumKhz = 0;
       let n = 0;
-      for (const text of texts) {
+      for (let i = 0; i < this._freqFiles.length; i++) {
+        const text = this._files.read(this._freqFiles[i]!);
         if (text === undefined) continue;
         const trimmed = text.trim();
         const khz = Number(trimmed);

@@ -1,7 +1,6 @@
 /**
  * Block device I/O counters from /proc/diskstats, as monotonic totals.
  */
-import path from 'node:path';
 import { CounterRound, CounterTracker } from '../counter-tracker.js';
 import type { ProbeContext, Snapshot } from '../probe.js';
 import { fieldLines, SystemProbe } from './source.js';
@@ -61,7 +60,7 @@ export class DiskIoProbe extends SystemProbe {
   }
 
   protected _collect(): Snapshot {
-    const file = path.join(this._ctx.paths.proc, 'diskstats');
+    const file = this._procPath('diskstats');
     const text = this._files.read(file);
     if (text === undefined) return this._unavailable.unavailable(`${file} does not exist`);
     this._unavailable.available();

@@ -130,8 +130,8 @@ export class DiskUsageProbe extends SystemProbe {
   }
 
   protected async _collect(signal: AbortSignal): Promise<Snapshot> {
-    const selfMounts = path.join(this._ctx.paths.proc, 'self', 'mounts');
-    const text = this._files.read(selfMounts) ?? this._files.read(path.join(this._ctx.paths.proc, 'mounts'));
+    const selfMounts = this._procPath('self/mounts');
+    const text = this._files.read(selfMounts) ?? this._files.read(this._procPath('mounts'));
     if (text === undefined) return this._unavailable.unavailable(`${selfMounts} does not exist`);
     this._unavailable.available();
 

@@ -1,7 +1,6 @@
 /**
  * Memory and swap use from /proc/meminfo.
  */
-import path from 'node:path';
 import { AgentError } from '../../lib/errors.js';
 import { parseMeminfo } from '../proc-fields.js';
 import type { ProbeContext, Snapshot } from '../probe.js';
@@ -15,7 +14,7 @@ export class MemoryProbe extends SystemProbe {
   }
 
   protected _collect(): Snapshot {
-    const file = path.join(this._ctx.paths.proc, 'meminfo');
+    const file = this._procPath('meminfo');
     const text = this._files.read(file);
     if (text === undefined) return this._unavailable.unavailable(`${file} does not exist`);
     this._unavailable.available();

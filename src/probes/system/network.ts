@@ -1,7 +1,6 @@
 /**
  * Network interface counters from /proc/net/dev, as monotonic totals.
  */
-import path from 'node:path';
 import { CounterRound, CounterTracker } from '../counter-tracker.js';
 import type { ProbeContext, Snapshot } from '../probe.js';
 import { splitFields, SystemProbe } from './source.js';
@@ -63,7 +62,7 @@ export class NetworkProbe extends SystemProbe {
   }
 
   protected _collect(): Snapshot {
-    const file = path.join(this._ctx.paths.proc, 'net', 'dev');
+    const file = this._procPath('net/dev');
     const text = this._files.read(file);
     if (text === undefined) return this._unavailable.unavailable(`${file} does not exist`);
     this._unavailable.available();

@@ -2,6 +2,7 @@
  * Shared plumbing of the system probes: their source files (source-files.ts), and reporting an absent source
  * once rather than on every collection.
  */
+import path from 'node:path';
 import type { Logger } from '../../lib/logger.js';
 import type { Probe, ProbeContext, Snapshot } from '../probe.js';
 import { SourceFiles } from '../source-files.js';
@@ -62,6 +63,15 @@ export function fieldLines(text: string, min: number): string[][] {
   return out;
 }
 
+function joined(cache: Map<string, string>, root: string, rel: string): string {
+  let p = cache.get(rel);
+  if (p === undefined) {
+    p = path.join(root, rel);
+    cache.set(rel, p);
+  }
+  return p;
+}
+
 /**
  * What every system probe shares: its context, a logger narrowed to it, unavailable reports logged once,
  * and the source files it keeps open between collections (closed on shutdown).
@@ -72,6 +82,8 @@ export abstract class SystemProbe implements Probe {
   protected readonly _logger: Logger;
   protected readonly _unavailable: UnavailableReporter;
   protected readonly _files: SourceFiles;
+  private readonly _procPaths = new Map<string, string>();
+  private readonly _sysPaths = new Map<string, string>();
 
   constructor(name: string, ctx: ProbeContext) {
     this.name = name;
@@ -92,6 +104,16 @@ export abstract class SystemProbe implements Probe {
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  /** `path.join(<proc root>, rel)`, made once per probe: path.join normalizes on every call. */
+  protected _procPath(rel: string): string {
+    return joined(this._procPaths, this._ctx.paths.proc, rel);
+  }
+
+  /** `path.join(<sys root>, rel)`, made once per probe. */
+  protected _sysPath(rel: string): string {
+    return joined(this._sysPaths, this._ctx.paths.sys, rel);
   }
 
   /** Closes the probe's open source files. */
