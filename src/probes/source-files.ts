@@ -15,6 +15,12 @@ function isMissing(err: unknown): boolean {
   return code !== undefined && MISSING_CODES.has(code);
 }
 
+/**
+ * statfs(2) f_type of the kernel's own file systems (procfs, sysfs, cgroup2): their files are generated on each
+ * read and never deleted or replaced under an open descriptor, so they need no check that they still exist.
+ */
+const KERNEL_FS_TYPES: ReadonlySet<number> = new Set([0x9fa0, 0x62656572, 0x63677270]);
+
 /** How long a file found missing is taken as missing before it is looked for again. */
 export const MISSING_RECHECK_MS = 60_000;
 
@@ -29,6 +35,8 @@ export const MISSING_RECHECK_MS = 60_000;
 export class SourceFiles {
   private readonly _clock: Clock;
   private readonly _fds = new Map<string, number>();
+  /** Open files on a kernel file system (KERNEL_FS_TYPES), read without the fstat that others get. */
+  private readonly _kernel = new Set<string>();
   private readonly _missingSince = new Map<string, number>();
   private readonly _listings = new Map<string, { names: string[]; atMs: number }>();
   private _buffer = Buffer.allocUnsafe(16 * 1024);
@@ -45,7 +53,7 @@ export class SourceFiles {
     let fd = this._open(file);
     if (fd === undefined) return undefined;
     try {
-      if (fs.fstatSync(fd).nlink === 0) {
+      if (!this._kernel.has(file) && fs.fstatSync(fd).nlink === 0) {
         // Deleted or replaced since it was opened (not something procfs does; files on a real disk can).
         this._forget(file);
         fd = this._open(file);
@@ -108,6 +116,7 @@ export class SourceFiles {
     try {
       const fd = fs.openSync(file, 'r');
       this._fds.set(file, fd);
+      if (onKernelFs(file)) this._kernel.add(file);
       this._missingSince.delete(file);
       return fd;
     } catch (err) {
@@ -125,6 +134,7 @@ export class SourceFiles {
   private _forget(file: string): void {
     const fd = this._fds.get(file);
     this._fds.delete(file);
+    this._kernel.delete(file);
     if (fd !== undefined) {
       try {
         fs.closeSync(fd);
@@ -132,5 +142,13 @@ export class SourceFiles {
         // Closing a descriptor whose file is gone can fail; there is nothing left to release.
       }
     }
+  }
+}
+
+function onKernelFs(file: string): boolean {
+  try {
+    return KERNEL_FS_TYPES.has(fs.statfsSync(file).type);
+  } catch {
+    return false; // then the file is checked on every read, as any other
   }
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../../src/lib/clock.js';
 import { MISSING_RECHECK_MS, SourceFiles } from '../../../src/probes/source-files.js';
 
@@ -40,6 +40,26 @@ describe('SourceFiles', () => {
       /* spin */
     }
     expect(uptime()).toBeGreaterThan(first);
+  });
+
+  it('should check that a file still exists before each read, except on procfs and sysfs', () => {
+    const fstat = vi.spyOn(fs, 'fstatSync');
+    try {
+      const f = path.join(dir, 'stat');
+      fs.writeFileSync(f, 'x\n');
+      files.read(f);
+      files.read(f);
+      expect(fstat).toHaveBeenCalledTimes(2);
+      fstat.mockClear();
+      const kernel = ['/proc/uptime', '/sys/devices/system/cpu/online'].filter((k) => fs.existsSync(k));
+      for (const k of kernel) {
+        expect(files.read(k)).not.toBe('');
+        expect(files.read(k)).not.toBe('');
+      }
+      expect(fstat).not.toHaveBeenCalled();
+    } finally {
+      fstat.mockRestore();
+    }
   });
 
   it('should read files larger than its buffer', () => {
