@@ -120,8 +120,18 @@ export class ProbeRunner {
       this._finish(slot, 'timeout', [], 0, 'the previous run has not finished');
       return;
     }
-    const controller = new AbortController();
     const started = this._clock.monotonicMs();
+    if (slot.probe.collectSync !== undefined) {
+      try {
+        const snapshot = slot.probe.collectSync();
+        const durationMs = this._clock.monotonicMs() - started;
+        this._finish(slot, snapshot.status, snapshot.points, durationMs, snapshotReason(snapshot));
+      } catch (err) {
+        this._finish(slot, 'failed', [], this._clock.monotonicMs() - started, errorMessage(err));
+      }
+      return;
+    }
+    const controller = new AbortController();
     let run: Promise<Snapshot>;
     try {
       run = slot.probe.collect(controller.signal);

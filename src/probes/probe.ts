@@ -31,6 +31,13 @@ export interface Probe {
    * the probe's time budget is spent.
    */
   collect(signal: AbortSignal): Promise<Snapshot>;
+  /**
+   * The same read, for a probe whose read never waits (kernel files read synchronously, counters in memory).
+   * The runner calls it instead of collect(), without a time budget (a timer cannot interrupt a synchronous read
+   * anyway) and so without the abort signal, timer and race of each asynchronous run. Throws on an unexpected
+   * failure.
+   */
+  collectSync?(): Snapshot;
   shutdown(): Promise<void>;
 }
 

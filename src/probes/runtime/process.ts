@@ -128,6 +128,10 @@ export class ProcessProbe implements Probe {
     return Promise.resolve();
   }
 
+  collectSync(): Snapshot {
+    return this._collect();
+  }
+
   collect(): Promise<Snapshot> {
     try {
       return Promise.resolve(this._collect());

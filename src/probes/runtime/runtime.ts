@@ -77,6 +77,15 @@ export class RuntimeProbe implements Probe {
   }
 
   collect(): Promise<Snapshot> {
+    try {
+      return Promise.resolve(this.collectSync());
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** Reads counters the runtime keeps in memory: never waits (Probe.collectSync). */
+  collectSync(): Snapshot {
     const on = this._opts.enabled;
     const points: MetricPoint[] = [];
     const d = this._delay;
@@ -121,7 +130,7 @@ export class RuntimeProbe implements Probe {
       if (on.has('nodejs_heap_total_bytes'))
         points.push({ metric: 'nodejs_heap_total_bytes', labels: {}, value: total });
     }
-    return Promise.resolve({ status: 'ok', points });
+    return { status: 'ok', points };
   }
 
   shutdown(): Promise<void> {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { AgentError } from '../../lib/errors.js';
 import type { ProbeContext, Snapshot } from '../probe.js';
 import type { MetricPoint } from '../../model/metric.js';
-import { SystemProbe } from './source.js';
+import { SyncSystemProbe } from './source.js';
 
 /** One line of /proc/self/cgroup: `hierarchy-id:controller-list:path`. */
 export interface CgroupEntry {
@@ -87,7 +87,7 @@ function minDefined(values: readonly (number | undefined)[]): number | undefined
   return min;
 }
 
-export class CgroupProbe extends SystemProbe {
+export class CgroupProbe extends SyncSystemProbe {
   /** The files read for the cgroup path last seen, from the leaf up (made again when the path changes). */
   private _files3:
     { path: string; cpuMax: string[]; memoryMax: string[]; memoryCurrent: string[] } | undefined;

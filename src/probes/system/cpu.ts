@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { ProbeContext, Snapshot } from '../probe.js';
 import type { MetricPoint } from '../../model/metric.js';
-import { splitFields, SystemProbe } from './source.js';
+import { splitFields, SyncSystemProbe } from './source.js';
 
 /** Jiffies spent in each state since boot (USER_HZ units), as the `cpu` lines of /proc/stat give them. */
 export interface CpuTimes {
@@ -102,7 +102,7 @@ function clampPercent(v: number): number {
  */
 const CPUINFO_REFRESH_MS = 60_000;
 
-export class CpuProbe extends SystemProbe {
+export class CpuProbe extends SyncSystemProbe {
   private _prev: { busy: number; total: number } | undefined;
   private _lastPercent: number | undefined;
   private _cpuinfoMhz: { value: number | undefined; readAtMs: number } | undefined;

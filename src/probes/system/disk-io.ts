@@ -3,7 +3,7 @@
  */
 import { CounterRound, CounterTracker } from '../counter-tracker.js';
 import type { ProbeContext, Snapshot } from '../probe.js';
-import { fieldLines, SystemProbe } from './source.js';
+import { fieldLines, SyncSystemProbe } from './source.js';
 import type { TextPattern } from '../../lib/safe-regex.js';
 
 /** One line of /proc/diskstats, raw kernel values. */
@@ -45,7 +45,7 @@ export interface DiskIoProbeOptions {
   excludeDevices?: TextPattern;
 }
 
-export class DiskIoProbe extends SystemProbe {
+export class DiskIoProbe extends SyncSystemProbe {
   private readonly _exclude: TextPattern;
   private readonly _tracker = new CounterTracker();
 

@@ -4,11 +4,11 @@
 import { AgentError } from '../../lib/errors.js';
 import { parseMeminfo } from '../proc-fields.js';
 import type { ProbeContext, Snapshot } from '../probe.js';
-import { SystemProbe } from './source.js';
+import { SyncSystemProbe } from './source.js';
 
 export { parseMeminfo };
 
-export class MemoryProbe extends SystemProbe {
+export class MemoryProbe extends SyncSystemProbe {
   constructor(ctx: ProbeContext) {
     super('memory', ctx);
   }

@@ -3,7 +3,7 @@
  */
 import { CounterRound, CounterTracker } from '../counter-tracker.js';
 import type { ProbeContext, Snapshot } from '../probe.js';
-import { splitFields, SystemProbe } from './source.js';
+import { splitFields, SyncSystemProbe } from './source.js';
 import type { TextPattern } from '../../lib/safe-regex.js';
 
 /** One interface line of /proc/net/dev, raw kernel values. */
@@ -47,7 +47,7 @@ export interface NetworkProbeOptions {
   excludeInterfaces?: TextPattern;
 }
 
-export class NetworkProbe extends SystemProbe {
+export class NetworkProbe extends SyncSystemProbe {
   private readonly _exclude: TextPattern | undefined;
   private readonly _tracker = new CounterTracker();
 

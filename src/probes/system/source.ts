@@ -125,3 +125,12 @@ export abstract class SystemProbe implements Probe {
   /** Reads the source; most probes do it synchronously (see SourceFiles). */
   protected abstract _collect(signal: AbortSignal): Snapshot | Promise<Snapshot>;
 }
+
+/** A system probe whose read never waits: the runner calls collectSync (see Probe.collectSync). */
+export abstract class SyncSystemProbe extends SystemProbe {
+  collectSync(): Snapshot {
+    return this._collect();
+  }
+
+  protected abstract override _collect(): Snapshot;
+}

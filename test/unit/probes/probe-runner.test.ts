@@ -47,6 +47,37 @@ describe('ProbeRunner', () => {
     expect(r.statuses().map((s) => s.state)).toEqual(['ok', 'ok']);
   });
 
+  it('should call collectSync() of a synchronous probe instead of collect(), and fail it alone when it throws', async () => {
+    class SyncProbe extends ScriptedProbe {
+      syncCalls = 0;
+      constructor(
+        name: string,
+        private readonly _sync: (call: number) => Snapshot,
+      ) {
+        super(name, () => Promise.reject(new Error('collect() of a synchronous probe')));
+      }
+      collectSync(): Snapshot {
+        return this._sync(++this.syncCalls);
+      }
+    }
+    const sync = new SyncProbe('sync', (n) => ok(10 * n));
+    const broken = new SyncProbe('broken', (n) => {
+      if (n === 2) throw new Error('parser broke');
+      return { status: 'unavailable', points: [], reason: 'no file' };
+    });
+    const async = new ScriptedProbe('async', (n) => Promise.resolve(ok(n)));
+    const { runner: r, logger } = runner([sync, broken, async]);
+    await r.refresh();
+    expect([...r.points()].map((p) => p.value)).toEqual([10, 1]);
+    expect(r.statuses().map((s) => s.state)).toEqual(['ok', 'unavailable', 'ok']);
+    expect(r.statuses()[1]!.reason).toBe('no file');
+    await r.refresh();
+    expect([...r.points()].map((p) => p.value)).toEqual([20, 2]);
+    expect(r.statuses()[1]).toMatchObject({ name: 'broken', state: 'failed', reason: 'parser broke' });
+    expect(logger.find('error', 'probe failed')).toHaveLength(1);
+    expect([sync.calls, broken.calls, async.calls]).toEqual([0, 0, 2]);
+  });
+
   it('should fail only the probe whose collect() throws instead of rejecting', async () => {
     const bad = new ScriptedProbe('bad', () => {
       throw new Error('parser broke');
