@@ -52,6 +52,11 @@ export class Outbox {
   private readonly _delete: StatementSync;
   private readonly _retry: StatementSync;
   private readonly _pendingFor: StatementSync;
+  /**
+   * Entries per channel as last counted. The self-metrics read the count at every collection while the outbox
+   * changes only when a notification is queued or leaves it; every change here forgets the counts.
+   */
+  private readonly _counts = new Map<string, number>();
 
   constructor(db: DatabaseSync, opts: OutboxOptions) {
     this._db = db;
@@ -82,18 +87,28 @@ export class Outbox {
   /** Appends a batch for `channel`; returns how many older entries were dropped to make room. */
   enqueue(channel: string, batch: NotificationBatch, nowMs: number, kind: OutboxKind = 'notify'): number {
     let dropped = 0;
-    while (this.pending(channel) >= this._max) {
-      const r = this._dropResolved.run(channel);
-      if (Number(r.changes) === 0) this._dropOldest.run(channel);
-      dropped++;
+    try {
+      while (this.pending(channel) >= this._max) {
+        const r = this._dropResolved.run(channel);
+        if (Number(r.changes) === 0) this._dropOldest.run(channel);
+        this._counts.clear();
+        dropped++;
+      }
+      this._insert.run(channel, batch.groupKey, batch.status, kind, JSON.stringify(batch), nowMs, nowMs);
+    } finally {
+      this._counts.clear();
     }
-    this._insert.run(channel, batch.groupKey, batch.status, kind, JSON.stringify(batch), nowMs, nowMs);
     return dropped;
   }
 
   /** Entries waiting for `channel`. */
   pending(channel: string): number {
-    return Number((this._count.get(channel) as { n: number }).n);
+    let n = this._counts.get(channel);
+    if (n === undefined) {
+      n = Number((this._count.get(channel) as { n: number }).n);
+      this._counts.set(channel, n);
+    }
+    return n;
   }
 
   /** Whether anything waits for this channel and group. */
@@ -108,6 +123,7 @@ export class Outbox {
 
   /** The channel accepted it. */
   complete(id: number): void {
+    this._counts.clear();
     this._delete.run(id);
   }
 

@@ -25,6 +25,31 @@ describe('Outbox', () => {
     expect(outbox.pending('a')).toBe(2);
   });
 
+  it('should count what waits per channel after every change, the count being read between changes', async () => {
+    const db = await openNotificationDb(':memory:');
+    const outbox = new Outbox(db, { maxPerChannel: 2 });
+    const counted = (): number[] => [outbox.pending('a'), outbox.pending('b')];
+    // What the database says, to compare with (the outbox keeps counts between changes).
+    const inDb = (channel: string): number =>
+      Number(
+        (db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE channel = ?').get(channel) as { n: number }).n,
+      );
+    expect(counted()).toEqual([0, 0]);
+    outbox.enqueue('a', batch('g1'), 0);
+    expect(counted()).toEqual([1, 0]);
+    outbox.enqueue('a', batch('g2'), 0);
+    outbox.enqueue('b', batch('g1'), 0);
+    expect(counted()).toEqual([2, 1]);
+    // Full: the oldest is dropped to make room, the count stays at the maximum.
+    expect(outbox.enqueue('a', batch('g3'), 0)).toBe(1);
+    expect(counted()).toEqual([2, 1]);
+    outbox.complete(outbox.heads().find((h) => h.channel === 'b')!.id);
+    expect(counted()).toEqual([2, 0]);
+    outbox.complete(outbox.heads()[0]!.id);
+    expect(counted()).toEqual([inDb('a'), inDb('b')]);
+    expect(counted()).toEqual([1, 0]);
+  });
+
   it('should record a retry: one more attempt and the next attempt time', async () => {
     const outbox = new Outbox(await openNotificationDb(':memory:'), { maxPerChannel: 10 });
     outbox.enqueue('a', batch('g1'), 100);
