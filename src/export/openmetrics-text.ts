@@ -49,22 +49,17 @@ export function serializeOpenMetrics(
   constantLabels: ReadonlySet<string>,
   labelTexts?: LabelTexts,
 ): string {
-  const { resourcePairs, constantPairs, families, keyCache } = groupFamilies(rm, constantLabels);
+  const { resourcePairs, families, labelsOf } = groupFamilies(rm, constantLabels, labelTexts);
   let out = `# TYPE target_info gauge\n# HELP target_info Target metadata\n${sample('target_info', resourcePairs, 1)}`;
   for (const family of families.values()) {
     if (family === undefined) continue;
     const counter = family.type === 'counter';
     // The text format's counter family carries `_total`; OpenMetrics names the family without it.
     const name = counter ? family.name.slice(0, -'_total'.length) : family.name;
-    const body = familyBody(
-      family,
-      keyCache,
-      constantPairs,
-      (labels, value) =>
-        family.type === 'histogram'
-          ? histogramLines(name, labels, value as Histogram & Pick<HistogramValue, 'exemplars'>)
-          : sample(counter ? family.name : name, labels, value as number),
-      labelTexts,
+    const body = familyBody(family, labelsOf, (labels, value) =>
+      family.type === 'histogram'
+        ? histogramLines(name, labels, value as Histogram & Pick<HistogramValue, 'exemplars'>)
+        : sample(counter ? family.name : name, labels, value as number),
     );
     if (body === '') continue;
     out += `# TYPE ${name} ${family.type}\n# HELP ${name} ${escapeText(family.help || 'description missing')}\n`;

@@ -141,15 +141,20 @@ export interface Families {
   constantPairs: string;
   /** Families in first-seen order; undefined marks a name dropped after a type conflict. */
   families: Map<string, Family | undefined>;
-  /** Sanitized label names by attribute key. */
-  keyCache: Map<string, string>;
+  /** The label text of a data point's attributes, constant labels last. */
+  labelsOf: (attributes: Attributes) => string;
 }
 
 /**
  * Groups a collection's metrics by exposed name. `constantLabels` names the resource attributes that go on
- * every series; the full resource is the `target_info` series.
+ * every series; the full resource is the `target_info` series. `labelTexts` keeps series' label text from one
+ * collection to the next.
  */
-export function groupFamilies(rm: ResourceMetrics, constantLabels: ReadonlySet<string>): Families {
+export function groupFamilies(
+  rm: ResourceMetrics,
+  constantLabels: ReadonlySet<string>,
+  labelTexts?: LabelTexts,
+): Families {
   const keyCache = new Map<string, string>();
   const resourceAttributes = rm.resource.attributes as Attributes;
   const constants: Record<string, unknown> = {};
@@ -157,16 +162,18 @@ export function groupFamilies(rm: ResourceMetrics, constantLabels: ReadonlySet<s
   const constantPairs = labelPairs(constants, keyCache);
 
   const families = collectFamilies(rm);
-  return { resourcePairs: labelPairs(resourceAttributes, keyCache), constantPairs, families, keyCache };
+  const labelsOf =
+    labelTexts === undefined
+      ? (attributes: Attributes): string => joinLabels(labelPairs(attributes, keyCache), constantPairs)
+      : (attributes: Attributes): string => labelTexts.text(attributes, keyCache, constantPairs);
+  return { resourcePairs: labelPairs(resourceAttributes, keyCache), constantPairs, families, labelsOf };
 }
 
 /** The lines of every data point of a family: `line` gets each point's label text (constants last) and value. */
 export function familyBody(
   family: Family,
-  keyCache: Map<string, string>,
-  constantPairs: string,
+  labelsOf: Families['labelsOf'],
   line: (labels: string, value: number | Histogram) => string,
-  labelTexts?: LabelTexts,
 ): string {
   let body = '';
   // Indexed loops: under --lite-mode every for-of step allocates an iterator result, once per series here.
@@ -174,11 +181,7 @@ export function familyBody(
     const points = family.metrics[m]!.dataPoints as DataPoint<number | Histogram>[];
     for (let i = 0; i < points.length; i++) {
       const dp = points[i]!;
-      const labels =
-        labelTexts === undefined
-          ? joinLabels(labelPairs(dp.attributes, keyCache), constantPairs)
-          : labelTexts.text(dp.attributes, keyCache, constantPairs);
-      body += line(labels, dp.value);
+      body += line(labelsOf(dp.attributes), dp.value);
     }
   }
   return body;
@@ -193,20 +196,15 @@ export function serializePrometheus(
   constantLabels: ReadonlySet<string>,
   labelTexts?: LabelTexts,
 ): string {
-  const { resourcePairs, constantPairs, families, keyCache } = groupFamilies(rm, constantLabels);
+  const { resourcePairs, families, labelsOf } = groupFamilies(rm, constantLabels, labelTexts);
   let out = `# HELP target_info Target metadata\n# TYPE target_info gauge\n${series('target_info', resourcePairs, 1)}`;
   let any = false;
   for (const family of families.values()) {
     if (family === undefined) continue;
-    const body = familyBody(
-      family,
-      keyCache,
-      constantPairs,
-      (labels, value) =>
-        family.type === 'histogram'
-          ? histogramLines(family.name, labels, value as Histogram)
-          : series(family.name, labels, value as number),
-      labelTexts,
+    const body = familyBody(family, labelsOf, (labels, value) =>
+      family.type === 'histogram'
+        ? histogramLines(family.name, labels, value as Histogram)
+        : series(family.name, labels, value as number),
     );
     if (body === '') continue;
     any = true;
