@@ -173,6 +173,8 @@ export class TrendService {
         rollup1mRetentionMs: c.storage.rollup_1m_retention.ms,
         retentionMs: c.storage.retention_days * 86_400_000,
         nowMs: () => opts.clock.nowMs(),
+        flushIntervalMs: c.storage.flush_interval.ms,
+        monotonicMs: () => opts.clock.monotonicMs(),
       });
       this._reader = this._store;
     }
