@@ -17,6 +17,7 @@
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { AgentError } from '../lib/errors.js';
+import { lowerBound } from '../lib/sorted-search.js';
 import { seriesKey } from '../model/labels.js';
 import type { MetricKind, Sample } from '../model/metric.js';
 import { TimeEncoder, decodeTimes } from './gorilla.js';
@@ -27,7 +28,9 @@ import { openHistoryDb, prepareStatements } from './history/schema.js';
 import type { HistoryStatements } from './history/schema.js';
 import { DAY, pruneRollups, readRaw, readRollups } from './history/tiers.js';
 import { ValueEncoder } from './history/values.js';
-import { canonicalLabels, leText, matches } from './history/series-labels.js';
+import { matches } from './history/series-labels.js';
+import { SeriesStates } from './history/series-states.js';
+import type { SeriesState } from './history/series-states.js';
 import type { HistoryQuery, HistoryStore, Resolution, SeriesWindow } from './history/types.js';
 
 export interface SqliteHistoryStoreOptions {
@@ -71,23 +74,6 @@ interface SeriesRow {
   kind: string;
 }
 
-interface OpenChunk {
-  enc: ValueEncoder;
-  startMs: number;
-  blockId: number;
-  first: number;
-}
-
-interface SeriesState {
-  id: number;
-  lastT: number;
-  open: OpenChunk | undefined;
-  /** The value mode the series' last chunk ended in (values.ts); the next chunk starts there. */
-  mode: number;
-  /** Appended to since the last write (then it is in the store's dirty list, once). */
-  dirty: boolean;
-}
-
 /** The open time block: its encoder and its times (bounded by BLOCK_TIMES). */
 interface OpenBlock {
   id: number;
@@ -96,29 +82,13 @@ interface OpenBlock {
   dirty: boolean;
 }
 
-/** Index of `t` in the ascending `times`, or -1. */
-function indexOf(times: readonly number[], t: number): number {
-  let lo = 0;
-  let hi = times.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const x = times[mid]!;
-    if (x === t) return mid;
-    if (x < t) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}
-
 export class SqliteHistoryStore implements HistoryStore {
   private readonly _opts: SqliteHistoryStoreOptions;
   private _db: DatabaseSync | undefined;
-  private readonly _series = new Map<string, SeriesState>();
+  private readonly _series = new SeriesStates();
   private _stmts: HistoryStatements | undefined;
   private _block: OpenBlock | undefined;
   private readonly _timeCache = new Map<number, Float64Array>();
-  /** Series not appended to during the block the last seal closed: forgotten at the next append. */
-  private readonly _idle: string[] = [];
   private readonly _timesOf = (id: number): Float64Array => this._times(id);
   private _pass: MaintenancePass | undefined;
   private readonly _maintenanceTarget: MaintenanceTarget;
@@ -187,20 +157,7 @@ export class SqliteHistoryStore implements HistoryStore {
     stmts.sealOpen.run();
     stmts.clearOpen.run();
     this._block = undefined;
-    for (const [key, s] of this._series) {
-      if (s.open === undefined) this._idle.push(key);
-      s.open = undefined;
-      s.dirty = false;
-    }
-  }
-
-  /**
-   * Forgets the series that were idle for a whole block and still are (gone interfaces, mounts, processes):
-   * their state is in the file, and read back if they return, so the map holds the live series only.
-   */
-  private _forgetIdle(): void {
-    for (const key of this._idle) if (this._series.get(key)?.open === undefined) this._series.delete(key);
-    this._idle.length = 0;
+    this._series.sealed();
   }
 
   /** Series whose append state is held in memory (the live ones). */
@@ -250,7 +207,6 @@ export class SqliteHistoryStore implements HistoryStore {
     this._db = undefined;
     this._stmts = undefined;
     this._series.clear();
-    this._idle.length = 0;
     this._block = undefined;
     this._timeCache.clear();
     this._pass = undefined;
@@ -258,54 +214,27 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   /**
-   * The append state of one stored series: `series` is the sample's seriesKey, `part` the histogram part
-   * ('' for other kinds). The labels' stored text is only built for a series not in memory.
+   * The position of time `t` in the open block (this._block afterwards): appended when it is the latest; a
+   * block that is full, or lacks an earlier `t`, is closed first (the dirty chunks written, then moved, in
+   * one transaction).
    */
-  private _state(
-    stmts: HistoryStatements,
-    series: string,
-    smp: Sample,
-    part: string,
-    kind: string,
-  ): SeriesState {
-    const key = part === '' ? series : `${series}\u0002${part}`;
-    let s = this._series.get(key);
-    if (s === undefined) {
-      const metric = smp.metric;
-      const labels = canonicalLabels(smp.labels);
-      let row = stmts.findSeries.get(metric, labels, part) as { id: number } | undefined;
-      if (row === undefined) {
-        const r = stmts.insertSeries.run(metric, labels, part, kind);
-        row = { id: Number(r.lastInsertRowid) };
-      }
-      const last = (stmts.lastEnd.get(row.id, row.id) as { e: number | null }).e;
-      s = { id: row.id, lastT: last ?? -Infinity, open: undefined, mode: 0, dirty: false };
-      this._series.set(key, s);
-    }
-    return s;
-  }
-
-  /**
-   * The position of time `t` in the open block: appended when it is the latest; a block that is full, or
-   * lacks an earlier `t`, is closed first (the dirty chunks written, then moved).
-   */
-  private _position(stmts: HistoryStatements, t: number): OpenBlock & { at: number } {
+  private _position(db: DatabaseSync, stmts: HistoryStatements, t: number): number {
     let b = this._block;
     if (b !== undefined) {
       const last = b.times[b.times.length - 1]!;
-      if (t === last) return Object.assign(b, { at: b.times.length - 1 });
+      if (t === last) return b.times.length - 1;
       if (t < last) {
-        const at = indexOf(b.times, t);
-        if (at >= 0) return Object.assign(b, { at });
+        const at = lowerBound(b.times, t);
+        if (b.times[at] === t) return at;
       }
-      if (t < last || b.times.length >= BLOCK_TIMES) {
-        this._flush(stmts);
-        b = undefined;
-      }
+      if (t < last || b.times.length >= BLOCK_TIMES) b = undefined;
     }
     if (b === undefined) {
       // Also after a failed append: the chunks the file holds for the old block are kept as they are.
-      this._seal(stmts);
+      this._transaction(db, () => {
+        this._flush(stmts);
+        this._seal(stmts);
+      });
       const id = (stmts.nextTimesId.get() as { id: number }).id;
       b = { id, enc: new TimeEncoder(), times: [], dirty: true };
       this._block = b;
@@ -313,16 +242,18 @@ export class SqliteHistoryStore implements HistoryStore {
     b.enc.append(t);
     b.times.push(t);
     b.dirty = true;
-    return Object.assign(b, { at: b.times.length - 1 });
+    return b.times.length - 1;
   }
 
-  private _add(stmts: HistoryStatements, s: SeriesState, t: number, v: number): void {
+  private _add(db: DatabaseSync, stmts: HistoryStatements, s: SeriesState, t: number, v: number): void {
     if (!(t > s.lastT)) return;
-    const b = this._position(stmts, t);
-    if (s.open === undefined || s.open.blockId !== b.id)
-      s.open = { enc: new ValueEncoder(s.mode), startMs: t, blockId: b.id, first: b.at };
-    s.open.enc.append(b.at, v);
-    s.mode = s.open.enc.mode;
+    const at = this._position(db, stmts, t);
+    const blockId = this._block!.id;
+    let o = s.open;
+    if (o === undefined || o.blockId !== blockId)
+      s.open = o = { enc: new ValueEncoder(s.mode), startMs: t, blockId, first: at };
+    o.enc.append(at, v);
+    s.mode = o.enc.mode;
     s.lastT = t;
     if (!s.dirty) {
       s.dirty = true;
@@ -363,6 +294,18 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   /**
+   * Writes what is pending before a read. A write that fails (a full disk) has dropped the pending samples
+   * (_transaction) and leaves the read to what the file holds; the next append fails the same way and reports.
+   */
+  private _flushBeforeRead(): void {
+    try {
+      this.flush();
+    } catch {
+      // Reported by the next append (see above).
+    }
+  }
+
+  /**
    * Whether an append at `now` writes: the flush interval has passed, or this append is nearer its mark
    * than the next one will be (half the last gap between appends early), so that a flush interval equal to
    * the collection interval writes every collection despite timer jitter.
@@ -378,34 +321,34 @@ export class SqliteHistoryStore implements HistoryStore {
    */
   append(samples: readonly Sample[]): void {
     const { db, stmts } = this._open();
-    this._forgetIdle();
+    this._series.forgetIdle();
     const now = this._monotonicMs();
     if (this._lastAppendAt !== undefined) this._appendGap = Math.max(0, now - this._lastAppendAt);
     this._lastAppendAt = now;
     const blockBefore = this._block;
-    this._transaction(db, () => {
-      for (const smp of samples) {
-        const series = seriesKey(smp.metric, smp.labels);
-        if (smp.kind === 'histogram' && smp.histogram !== undefined) {
-          const h = smp.histogram;
-          let cum = 0;
-          for (let i = 0; i < h.counts.length; i++) {
-            cum += h.counts[i]!;
-            const s = this._state(stmts, series, smp, `le:${leText(h.boundaries[i])}`, 'counter');
-            this._add(stmts, s, smp.timestampMs, cum);
-          }
-          const sum = this._state(stmts, series, smp, 'sum', 'counter');
-          this._add(stmts, sum, smp.timestampMs, h.sum);
-          const count = this._state(stmts, series, smp, 'count', 'histogram');
-          this._add(stmts, count, smp.timestampMs, h.count);
-        } else {
-          const s = this._state(stmts, series, smp, '', smp.kind);
-          this._add(stmts, s, smp.timestampMs, smp.value);
+    // No transaction around the encoding: the file is written only by a new series' row (one statement), a
+    // block's change and the flush below, each in its own.
+    // Indexed loops: under --lite-mode a for-of step allocates, and this runs per series per collection.
+    for (let k = 0; k < samples.length; k++) {
+      const smp = samples[k]!;
+      const series = seriesKey(smp.metric, smp.labels);
+      if (smp.kind === 'histogram' && smp.histogram !== undefined) {
+        const h = smp.histogram;
+        const parts = this._series.histogramParts(stmts, series, smp, h);
+        let cum = 0;
+        for (let i = 0; i < h.counts.length; i++) {
+          cum += h.counts[i]!;
+          this._add(db, stmts, parts[i]!, smp.timestampMs, cum);
         }
+        this._add(db, stmts, parts[h.counts.length]!, smp.timestampMs, h.sum);
+        this._add(db, stmts, parts[h.counts.length + 1]!, smp.timestampMs, h.count);
+      } else {
+        const s = this._series.state(stmts, series, smp, '', smp.kind);
+        this._add(db, stmts, s, smp.timestampMs, smp.value);
       }
-      // A new block is written at once: its id is then taken in the file (another store on it, a restart).
-      if (this._block !== blockBefore || this._flushDue(now)) this._flush(stmts);
-    });
+    }
+    // A new block is written at once: its id is then taken in the file (another store on it, a restart).
+    if (this._block !== blockBefore || this._flushDue(now)) this._transaction(db, () => this._flush(stmts));
   }
 
   /**
@@ -427,7 +370,7 @@ export class SqliteHistoryStore implements HistoryStore {
 
   querySync(...[metric, labels, fromMs, toMs, opts = {}]: HistoryQuery): SeriesWindow[] {
     const { stmts } = this._open();
-    this.flush();
+    this._flushBeforeRead();
     const resolution = opts.resolution ?? this.resolutionFor(fromMs, toMs);
     const rows = stmts.seriesOf.all(metric) as unknown as SeriesRow[];
     const groups = new Map<string, SeriesRow[]>();
@@ -517,7 +460,7 @@ export class SqliteHistoryStore implements HistoryStore {
   maintainSlice(budgetMs: number, monotonicMs: () => number): { rolledSeries: number } | undefined {
     const { db, stmts } = this._open();
     // The roll-up of the hour that just ended needs its last samples.
-    this.flush();
+    this._flushBeforeRead();
     const pass = (this._pass ??= new MaintenancePass(db, this._opts.nowMs()));
     const until = monotonicMs() + budgetMs;
     try {
@@ -547,7 +490,7 @@ export class SqliteHistoryStore implements HistoryStore {
   /** Drops every sample and rollup older than `beforeMs`. */
   prune(beforeMs: number): void {
     const { db, stmts } = this._open();
-    this.flush();
+    this._flushBeforeRead();
     db.prepare('DELETE FROM chunks WHERE end_ms < ?').run(beforeMs);
     db.prepare('DELETE FROM open_chunks WHERE end_ms < ?').run(beforeMs);
     for (const s of this._series.values()) if (s.open !== undefined && s.lastT < beforeMs) s.open = undefined;
@@ -569,7 +512,7 @@ export class SqliteHistoryStore implements HistoryStore {
     rollup1h: number;
   } {
     const { db } = this._open();
-    this.flush();
+    this._flushBeforeRead();
     const one = (sql: string): number => Number((db.prepare(sql).get() as { v: number | null }).v ?? 0);
     const pageSize = one('SELECT page_size AS v FROM pragma_page_size');
     const pages = one('SELECT page_count AS v FROM pragma_page_count');
