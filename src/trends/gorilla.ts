@@ -26,6 +26,13 @@ export class BitWriter {
       this._buf = next;
     }
     const buf = this._buf;
+    const room = 8 - (bits & 7);
+    if (n <= room) {
+      // Fits in the current byte (most fields of a sample: a position bit, a delta of delta of 0).
+      buf[bits >>> 3]! |= (value & ((1 << n) - 1)) << (room - n);
+      this._bits = bits + n;
+      return;
+    }
     for (let left = n; left > 0;) {
       const free = 8 - (bits & 7);
       const take = free < left ? free : left;
