@@ -7,7 +7,8 @@
  * one transaction at most once per flush interval (flushIntervalMs, at the append nearest each mark), when a
  * block opens or closes, before every read (queries, maintenance, footprint, checkpoint) and at close(). A
  * process killed with SIGKILL (or a power cut) therefore loses at most the samples of the last flush
- * interval; what the file holds stays intact (each write is one transaction). A closed block's chunks are
+ * interval (plus half the time between appends); what the file holds stays intact (each write is one
+ * transaction). A write that fails (a full disk) drops what was pending. A closed block's chunks are
  * written once, densely. Complete hours are rolled up into 1-minute and 1-hour rows (count, sum, sum of
  * squares, min, max, last value and reset-aware increase), which outlive the raw chunks, so long windows
  * stay cheap.

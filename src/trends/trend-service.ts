@@ -227,6 +227,15 @@ export class TrendService {
   shutdown(): Promise<void> {
     if (this._store !== undefined) {
       try {
+        // The collections since the last flush interval (a clean stop loses none).
+        this._store.flush();
+      } catch (err) {
+        this._opts.logger.warn('cannot write the last collections to the trend history', {
+          path: this._store.path,
+          error: errorMessage(err),
+        });
+      }
+      try {
         this._store.checkpoint();
       } catch (err) {
         // Nothing is lost: the write-ahead log stays in place and the next open replays it.

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/agent/load-config.js';
 import { ManualClock } from '../../../src/lib/clock.js';
@@ -155,6 +156,25 @@ describe('SqliteHistoryStore flush interval', () => {
     for (let i = 6; i < 9; i++) b.append(collection(T0 + i * 1000, i));
     b.close();
     expect(inFile(file, c)).toEqual(values(9));
+  });
+
+  it('should answer a read from the file when the write before it fails, and go on appending after', () => {
+    const file = tmpFile();
+    const c: Clocks = { now: { ms: T0 }, mono: { ms: 0 } };
+    const s = store(file, c, 60_000);
+    for (let i = 0; i < 5; i++) s.append(collection(T0 + i * 1000, i));
+    // Another writer holds the file's write lock: the write before the query fails (SQLITE_BUSY).
+    const other = new DatabaseSync(file);
+    other.exec('BEGIN IMMEDIATE');
+    const [w] = s.querySync('cpu_percent', {}, T0, T0 + HOUR, { resolution: 'raw' });
+    expect(Array.from(w!.v)).toEqual(values(1));
+    // The samples that could not be written are dropped, not kept to grow.
+    expect(s.pendingSeries).toBe(0);
+    other.exec('ROLLBACK');
+    other.close();
+    for (let i = 5; i < 7; i++) s.append(collection(T0 + i * 1000, i));
+    s.close();
+    expect(inFile(file, c)).toEqual([0, 2.5, 3]);
   });
 
   it('should roll up the samples still pending when maintenance runs', () => {
