@@ -100,6 +100,10 @@ export class SqliteHistoryStore implements HistoryStore {
   private _flushedAt = -Infinity;
   private _lastAppendAt: number | undefined;
   private _appendGap = 0;
+  /** The time _position placed last, its index and the block it is in. */
+  private _placedT = NaN;
+  private _placedAt = 0;
+  private _placedIn: OpenBlock | undefined;
 
   constructor(opts: SqliteHistoryStoreOptions) {
     this._opts = opts;
@@ -209,6 +213,7 @@ export class SqliteHistoryStore implements HistoryStore {
     this._stmts = undefined;
     this._series.clear();
     this._block = undefined;
+    this._placedIn = undefined;
     this._timeCache.clear();
     this._pass = undefined;
     this._dirty.length = 0;
@@ -220,6 +225,17 @@ export class SqliteHistoryStore implements HistoryStore {
    * one transaction).
    */
   private _position(db: DatabaseSync, stmts: HistoryStatements, t: number): number {
+    // The samples of a collection share their time: placed once (an open block's times only grow).
+    const open = this._block;
+    if (open !== undefined && open === this._placedIn && t === this._placedT) return this._placedAt;
+    const at = this._place(db, stmts, t);
+    this._placedIn = this._block;
+    this._placedT = t;
+    this._placedAt = at;
+    return at;
+  }
+
+  private _place(db: DatabaseSync, stmts: HistoryStatements, t: number): number {
     let b = this._block;
     if (b !== undefined) {
       const last = b.times[b.times.length - 1]!;
