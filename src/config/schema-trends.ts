@@ -19,6 +19,9 @@ export const trendAnalysis = z
           duration(14 * 86_400_000),
         ),
         maintenance_interval: durationField({ min: 1000 }).default(duration(300_000)),
+        // Appends are written to the file at most this often (0: every collection); a kill -9 loses at most
+        // about this much. Reads, a new block and a clean stop write at once.
+        flush_interval: durationField({ min: 0, max: 600_000 }).default(duration(15_000)),
         query_timeout: durationField({ min: 100 }).default(duration(10_000)),
       })
       .prefault({}),

@@ -13,22 +13,34 @@ export class BitWriter {
   private _buf = new Uint8Array(64);
   private _bits = 0;
 
-  /** Writes the low `n` bits (n ≤ 32) of `value`. */
+  /**
+   * Writes the low `n` bits (n ≤ 32) of `value`. Runs for every bit field of every appended sample: the
+   * buffer grows once up front, and the loop keeps its state in locals.
+   */
   write(value: number, n: number): void {
-    for (let i = n - 1; i >= 0;) {
-      const byte = this._bits >>> 3;
-      if (byte >= this._buf.length) {
-        const next = new Uint8Array(this._buf.length * 2);
-        next.set(this._buf);
-        this._buf = next;
-      }
-      const free = 8 - (this._bits & 7);
-      const take = Math.min(free, i + 1);
-      const chunk = (value >>> (i + 1 - take)) & ((1 << take) - 1);
-      this._buf[byte]! |= chunk << (free - take);
-      this._bits += take;
-      i -= take;
+    let bits = this._bits;
+    const need = (bits + n + 7) >>> 3;
+    if (need > this._buf.length) {
+      const next = new Uint8Array(Math.max(this._buf.length * 2, need));
+      next.set(this._buf);
+      this._buf = next;
     }
+    const buf = this._buf;
+    const room = 8 - (bits & 7);
+    if (n <= room) {
+      // Fits in the current byte (most fields of a sample: a position bit, a delta of delta of 0).
+      buf[bits >>> 3]! |= (value & ((1 << n) - 1)) << (room - n);
+      this._bits = bits + n;
+      return;
+    }
+    for (let left = n; left > 0;) {
+      const free = 8 - (bits & 7);
+      const take = free < left ? free : left;
+      buf[bits >>> 3]! |= ((value >>> (left - take)) & ((1 << take) - 1)) << (free - take);
+      bits += take;
+      left -= take;
+    }
+    this._bits = bits;
   }
 
   get bitLength(): number {
@@ -190,10 +202,13 @@ export function writeBucketed(w: BitWriter, x: number, buckets: Buckets): boolea
     w.write(0, 1);
     return true;
   }
-  for (const [bits, prefix, prefixBits] of buckets) {
+  // Indexed, no destructuring: under --lite-mode each would allocate, and this runs per appended sample.
+  for (let i = 0; i < buckets.length; i++) {
+    const b = buckets[i]!;
+    const bits = b[0];
     const lim = 2 ** (bits - 1);
     if (x >= -lim + 1 && x <= lim) {
-      w.write(prefix, prefixBits);
+      w.write(b[1], b[2]);
       w.write((x + lim - 1) >>> 0, bits);
       return true;
     }

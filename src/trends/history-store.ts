@@ -2,16 +2,25 @@
  * The embedded history: every collected series in one SQLite file (node:sqlite, WAL mode). The series
  * collected together share their timestamps: blocks of up to BLOCK_TIMES collection times, delta-of-delta
  * coded (gorilla.ts); each series keeps its values in that block as one chunk, integers and few-decimal
- * values as delta-of-delta of scaled integers and the rest in Gorilla's XOR coding (history/values.ts). The
- * open block and its chunks are rewritten in the same transaction as each append, so a killed process loses
- * at most the append in flight; a closed block's chunks are written once, densely. Complete hours are rolled up into 1-minute and 1-hour rows (count, sum, sum of squares, min,
- * max, last value and reset-aware increase), which outlive the raw chunks, so long windows stay cheap.
+ * values as delta-of-delta of scaled integers and the rest in Gorilla's XOR coding (history/values.ts).
+ * Appends are encoded in memory; the open block and the chunks changed since the last write are written in
+ * one transaction at most once per flush interval (flushIntervalMs, at the append nearest each mark), when a
+ * block opens or closes, before every read (queries, maintenance, footprint, checkpoint) and at close(). A
+ * process killed with SIGKILL (or a power cut) therefore loses at most the samples of the last flush
+ * interval (plus half the time between appends); what the file holds stays intact (each write is one
+ * transaction). A write that fails (a full disk) drops what was pending. A closed block's chunks are
+ * written once, densely. Complete hours are rolled up into 1-minute and 1-hour rows (count, sum, sum of
+ * squares, min, max, last value and reset-aware increase), which outlive the raw chunks, so long windows
+ * stay cheap.
  * Histograms are stored as Prometheus stores them: one cumulative series per bucket bound, plus sum and
  * count, so percentiles over any window come from real bucket increases.
  */
+import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import type { Labels, MetricKind, Sample } from '../model/metric.js';
 import { AgentError } from '../lib/errors.js';
+import { lowerBound } from '../lib/sorted-search.js';
+import { seriesKey } from '../model/labels.js';
+import type { MetricKind, Sample } from '../model/metric.js';
 import { TimeEncoder, decodeTimes } from './gorilla.js';
 import { MaintenancePass } from './history/maintenance.js';
 import type { MaintenanceTarget } from './history/maintenance.js';
@@ -20,6 +29,9 @@ import { openHistoryDb, prepareStatements } from './history/schema.js';
 import type { HistoryStatements } from './history/schema.js';
 import { DAY, pruneRollups, readRaw, readRollups } from './history/tiers.js';
 import { ValueEncoder } from './history/values.js';
+import { matches } from './history/series-labels.js';
+import { SeriesStates } from './history/series-states.js';
+import type { SeriesState } from './history/series-states.js';
 import type { HistoryQuery, HistoryStore, Resolution, SeriesWindow } from './history/types.js';
 
 export interface SqliteHistoryStoreOptions {
@@ -33,6 +45,13 @@ export interface SqliteHistoryStoreOptions {
   nowMs: () => number;
   /** Opens an existing file for reading only (the CLI, while an agent may be writing it). */
   readOnly?: boolean;
+  /**
+   * Appends are written at most this often (ms of `monotonicMs`); 0 (the default) writes every append. A
+   * read, a new block and close() write at once whatever is pending.
+   */
+  flushIntervalMs?: number;
+  /** Monotonic clock for the flush interval (default performance.now()). */
+  monotonicMs?: () => number;
 }
 
 /**
@@ -42,28 +61,18 @@ export interface SqliteHistoryStoreOptions {
 export const BLOCK_TIMES = 512;
 /** Decoded time blocks kept for reads (each at most BLOCK_TIMES × 8 bytes). */
 const TIME_CACHE_BLOCKS = 16;
+/**
+ * The writing stores open in this process, by file: a second one opened on a file (a reload starts the new
+ * trend service before the old one stops) first has the first one write what it holds, so that the new
+ * store reads (and seals) every sample. One entry per open file.
+ */
+const writers = new Map<string, SqliteHistoryStore>();
 interface SeriesRow {
   id: number;
   metric: string;
   labels: string;
   part: string;
   kind: string;
-}
-
-interface OpenChunk {
-  enc: ValueEncoder;
-  startMs: number;
-  blockId: number;
-  first: number;
-}
-
-interface SeriesState {
-  id: number;
-  lastT: number;
-  open: OpenChunk | undefined;
-  /** The value mode the series' last chunk ended in (values.ts); the next chunk starts there. */
-  mode: number;
-  dirty: boolean;
 }
 
 /** The open time block: its encoder and its times (bounded by BLOCK_TIMES). */
@@ -74,51 +83,31 @@ interface OpenBlock {
   dirty: boolean;
 }
 
-/** Index of `t` in the ascending `times`, or -1. */
-function indexOf(times: readonly number[], t: number): number {
-  let lo = 0;
-  let hi = times.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const x = times[mid]!;
-    if (x === t) return mid;
-    if (x < t) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}
-
-function canonicalLabels(labels: Labels): string {
-  const keys = Object.keys(labels).sort();
-  const o: Record<string, string> = {};
-  for (const k of keys) o[k] = labels[k]!;
-  return JSON.stringify(o);
-}
-
-function matches(labels: Labels, want: Labels): boolean {
-  for (const [k, v] of Object.entries(want)) if (labels[k] !== v) return false;
-  return true;
-}
-
-function leText(bound: number | undefined): string {
-  return bound === undefined ? '+Inf' : String(bound);
-}
-
 export class SqliteHistoryStore implements HistoryStore {
   private readonly _opts: SqliteHistoryStoreOptions;
   private _db: DatabaseSync | undefined;
-  private readonly _series = new Map<string, SeriesState>();
+  private readonly _series = new SeriesStates();
   private _stmts: HistoryStatements | undefined;
   private _block: OpenBlock | undefined;
   private readonly _timeCache = new Map<number, Float64Array>();
-  /** Series not appended to during the block the last seal closed: forgotten at the next append. */
-  private readonly _idle: string[] = [];
   private readonly _timesOf = (id: number): Float64Array => this._times(id);
   private _pass: MaintenancePass | undefined;
   private readonly _maintenanceTarget: MaintenanceTarget;
+  /** Series appended to since the last write, each once (so at most the live series). */
+  private readonly _dirty: SeriesState[] = [];
+  private readonly _monotonicMs: () => number;
+  /** When pending appends were last written, and the time between the last two appends (monotonic ms). */
+  private _flushedAt = -Infinity;
+  private _lastAppendAt: number | undefined;
+  private _appendGap = 0;
+  /** The time _position placed last, its index and the block it is in. */
+  private _placedT = NaN;
+  private _placedAt = 0;
+  private _placedIn: OpenBlock | undefined;
 
   constructor(opts: SqliteHistoryStoreOptions) {
     this._opts = opts;
+    this._monotonicMs = opts.monotonicMs ?? (() => performance.now());
     this._maintenanceTarget = {
       timesOf: this._timesOf,
       retention: opts,
@@ -136,11 +125,16 @@ export class SqliteHistoryStore implements HistoryStore {
    */
   open(): void {
     if (this._db !== undefined) return;
+    const key = path.resolve(this._opts.path);
+    if (this._opts.readOnly !== true) writers.get(key)?.flush();
     const db = openHistoryDb(this._opts.path, this._opts.readOnly === true);
     this._db = db;
     this._stmts = prepareStatements(db);
     // The chunks of a block left open by the previous process are closed: its encoders are gone.
-    if (this._opts.readOnly !== true) this._transaction(db, () => this._seal(this._stmts!));
+    if (this._opts.readOnly !== true) {
+      this._transaction(db, () => this._seal(this._stmts!));
+      writers.set(key, this);
+    }
   }
 
   /** Runs `fn` in one transaction. */
@@ -154,7 +148,11 @@ export class SqliteHistoryStore implements HistoryStore {
       if (db.isTransaction) db.exec('ROLLBACK');
       // What the encoders hold is no longer what the file holds: start new chunks and a new block.
       this._block = undefined;
-      for (const s of this._series.values()) s.open = undefined;
+      for (const s of this._series.values()) {
+        s.open = undefined;
+        s.dirty = false;
+      }
+      this._dirty.length = 0;
       throw err;
     }
   }
@@ -164,20 +162,7 @@ export class SqliteHistoryStore implements HistoryStore {
     stmts.sealOpen.run();
     stmts.clearOpen.run();
     this._block = undefined;
-    for (const [key, s] of this._series) {
-      if (s.open === undefined) this._idle.push(key);
-      s.open = undefined;
-      s.dirty = false;
-    }
-  }
-
-  /**
-   * Forgets the series that were idle for a whole block and still are (gone interfaces, mounts, processes):
-   * their state is in the file, and read back if they return, so the map holds the live series only.
-   */
-  private _forgetIdle(): void {
-    for (const key of this._idle) if (this._series.get(key)?.open === undefined) this._series.delete(key);
-    this._idle.length = 0;
+    this._series.sealed();
   }
 
   /** Series whose append state is held in memory (the live ones). */
@@ -211,60 +196,62 @@ export class SqliteHistoryStore implements HistoryStore {
     return { db: this._db, stmts: this._stmts };
   }
 
+  /** Writes what is pending, then closes the file (after a failed write: what the last write left). */
   close(): void {
+    const key = path.resolve(this._opts.path);
+    if (writers.get(key) === this) writers.delete(key);
+    try {
+      if (this._db !== undefined) this.flush();
+    } finally {
+      this._closeDb();
+    }
+  }
+
+  private _closeDb(): void {
     this._db?.close();
     this._db = undefined;
     this._stmts = undefined;
     this._series.clear();
-    this._idle.length = 0;
     this._block = undefined;
+    this._placedIn = undefined;
     this._timeCache.clear();
     this._pass = undefined;
-  }
-
-  private _state(
-    stmts: HistoryStatements,
-    metric: string,
-    labels: string,
-    part: string,
-    kind: string,
-  ): SeriesState {
-    const key = `${metric}\u0000${labels}\u0000${part}`;
-    let s = this._series.get(key);
-    if (s === undefined) {
-      let row = stmts.findSeries.get(metric, labels, part) as { id: number } | undefined;
-      if (row === undefined) {
-        const r = stmts.insertSeries.run(metric, labels, part, kind);
-        row = { id: Number(r.lastInsertRowid) };
-      }
-      const last = (stmts.lastEnd.get(row.id, row.id) as { e: number | null }).e;
-      s = { id: row.id, lastT: last ?? -Infinity, open: undefined, mode: 0, dirty: false };
-      this._series.set(key, s);
-    }
-    return s;
+    this._dirty.length = 0;
   }
 
   /**
-   * The position of time `t` in the open block: appended when it is the latest; a block that is full, or
-   * lacks an earlier `t`, is closed first (the dirty chunks written, then moved).
+   * The position of time `t` in the open block (this._block afterwards): appended when it is the latest; a
+   * block that is full, or lacks an earlier `t`, is closed first (the dirty chunks written, then moved, in
+   * one transaction).
    */
-  private _position(stmts: HistoryStatements, touched: SeriesState[], t: number): OpenBlock & { at: number } {
+  private _position(db: DatabaseSync, stmts: HistoryStatements, t: number): number {
+    // The samples of a collection share their time: placed once (an open block's times only grow).
+    const open = this._block;
+    if (open !== undefined && open === this._placedIn && t === this._placedT) return this._placedAt;
+    const at = this._place(db, stmts, t);
+    this._placedIn = this._block;
+    this._placedT = t;
+    this._placedAt = at;
+    return at;
+  }
+
+  private _place(db: DatabaseSync, stmts: HistoryStatements, t: number): number {
     let b = this._block;
     if (b !== undefined) {
       const last = b.times[b.times.length - 1]!;
-      if (t === last) return Object.assign(b, { at: b.times.length - 1 });
+      if (t === last) return b.times.length - 1;
       if (t < last) {
-        const at = indexOf(b.times, t);
-        if (at >= 0) return Object.assign(b, { at });
+        const at = lowerBound(b.times, t);
+        if (b.times[at] === t) return at;
       }
-      if (t < last || b.times.length >= BLOCK_TIMES) {
-        this._flush(stmts, touched);
-        b = undefined;
-      }
+      if (t < last || b.times.length >= BLOCK_TIMES) b = undefined;
     }
     if (b === undefined) {
       // Also after a failed append: the chunks the file holds for the old block are kept as they are.
-      this._seal(stmts);
+      this._transaction(db, () => {
+        this._flush(stmts);
+        this._seal(stmts);
+      });
       const id = (stmts.nextTimesId.get() as { id: number }).id;
       b = { id, enc: new TimeEncoder(), times: [], dirty: true };
       this._block = b;
@@ -272,64 +259,113 @@ export class SqliteHistoryStore implements HistoryStore {
     b.enc.append(t);
     b.times.push(t);
     b.dirty = true;
-    return Object.assign(b, { at: b.times.length - 1 });
+    return b.times.length - 1;
   }
 
-  private _add(stmts: HistoryStatements, touched: SeriesState[], s: SeriesState, t: number, v: number): void {
+  private _add(db: DatabaseSync, stmts: HistoryStatements, s: SeriesState, t: number, v: number): void {
     if (!(t > s.lastT)) return;
-    const b = this._position(stmts, touched, t);
-    if (s.open === undefined || s.open.blockId !== b.id)
-      s.open = { enc: new ValueEncoder(s.mode), startMs: t, blockId: b.id, first: b.at };
-    s.open.enc.append(b.at, v);
-    s.mode = s.open.enc.mode;
+    const at = this._position(db, stmts, t);
+    const blockId = this._block!.id;
+    let o = s.open;
+    if (o === undefined || o.blockId !== blockId)
+      s.open = o = { enc: new ValueEncoder(s.mode), startMs: t, blockId, first: at };
+    o.enc.append(at, v);
+    s.mode = o.enc.mode;
     s.lastT = t;
-    s.dirty = true;
-    touched.push(s);
+    if (!s.dirty) {
+      s.dirty = true;
+      this._dirty.push(s);
+    }
   }
 
   /** Writes the open block and the chunks changed since the last write. */
-  private _flush(stmts: HistoryStatements, touched: SeriesState[]): void {
+  private _flush(stmts: HistoryStatements): void {
     const b = this._block;
     if (b !== undefined && b.dirty) {
       b.dirty = false;
       stmts.upsertTimes.run(b.id, b.times[0]!, b.times[b.times.length - 1]!, b.times.length, b.enc.bytes());
     }
-    for (const s of touched) {
-      if (!s.dirty || s.open === undefined) continue;
+    const dirty = this._dirty;
+    for (let i = 0; i < dirty.length; i++) {
+      const s = dirty[i]!;
+      if (!s.dirty) continue;
       s.dirty = false;
       const o = s.open;
+      if (o === undefined) continue;
       stmts.upsertOpen.run(s.id, o.startMs, s.lastT, o.enc.count, o.blockId, o.first, o.enc.bytes());
     }
-    touched.length = 0;
+    dirty.length = 0;
+    this._flushedAt = this._monotonicMs();
   }
 
-  /** Appends one collection and makes it durable (one transaction). */
+  /** Series with samples not yet written (at most the live series: each is listed once). */
+  get pendingSeries(): number {
+    return this._dirty.length;
+  }
+
+  /** Writes the pending appends now (one transaction); a no-op when none are pending or read-only. */
+  flush(): void {
+    if ((this._dirty.length === 0 && this._block?.dirty !== true) || this._opts.readOnly === true) return;
+    const { db, stmts } = this._open();
+    this._transaction(db, () => this._flush(stmts));
+  }
+
+  /**
+   * Writes what is pending before a read. A write that fails (a full disk) has dropped the pending samples
+   * (_transaction) and leaves the read to what the file holds; the next append fails the same way and reports.
+   */
+  private _flushBeforeRead(): void {
+    try {
+      this.flush();
+    } catch {
+      // Reported by the next append (see above).
+    }
+  }
+
+  /**
+   * Whether an append at `now` writes: the flush interval has passed, or this append is nearer its mark
+   * than the next one will be (half the last gap between appends early), so that a flush interval equal to
+   * the collection interval writes every collection despite timer jitter.
+   */
+  private _flushDue(now: number): boolean {
+    const every = this._opts.flushIntervalMs ?? 0;
+    return now - this._flushedAt + this._appendGap / 2 >= every;
+  }
+
+  /**
+   * Appends one collection. It is written at once when the flush interval is 0, else with the append
+   * nearest each flush interval mark (or earlier: a new block, a read, close()).
+   */
   append(samples: readonly Sample[]): void {
     const { db, stmts } = this._open();
-    this._forgetIdle();
-    const touched: SeriesState[] = [];
-    this._transaction(db, () => {
-      for (const smp of samples) {
-        const labels = canonicalLabels(smp.labels);
-        if (smp.kind === 'histogram' && smp.histogram !== undefined) {
-          const h = smp.histogram;
-          let cum = 0;
-          for (let i = 0; i < h.counts.length; i++) {
-            cum += h.counts[i]!;
-            const s = this._state(stmts, smp.metric, labels, `le:${leText(h.boundaries[i])}`, 'counter');
-            this._add(stmts, touched, s, smp.timestampMs, cum);
-          }
-          const sum = this._state(stmts, smp.metric, labels, 'sum', 'counter');
-          this._add(stmts, touched, sum, smp.timestampMs, h.sum);
-          const count = this._state(stmts, smp.metric, labels, 'count', 'histogram');
-          this._add(stmts, touched, count, smp.timestampMs, h.count);
-        } else {
-          const s = this._state(stmts, smp.metric, labels, '', smp.kind);
-          this._add(stmts, touched, s, smp.timestampMs, smp.value);
+    this._series.forgetIdle();
+    const now = this._monotonicMs();
+    if (this._lastAppendAt !== undefined) this._appendGap = Math.max(0, now - this._lastAppendAt);
+    this._lastAppendAt = now;
+    const blockBefore = this._block;
+    // No transaction around the encoding: the file is written only by a new series' row (one statement), a
+    // block's change and the flush below, each in its own.
+    // Indexed loops: under --lite-mode a for-of step allocates, and this runs per series per collection.
+    for (let k = 0; k < samples.length; k++) {
+      const smp = samples[k]!;
+      const series = seriesKey(smp.metric, smp.labels);
+      if (smp.kind === 'histogram' && smp.histogram !== undefined) {
+        const h = smp.histogram;
+        const parts = this._series.histogramParts(stmts, series, smp, h);
+        let cum = 0;
+        for (let i = 0; i < h.counts.length; i++) {
+          cum += h.counts[i]!;
+          this._add(db, stmts, parts[i]!, smp.timestampMs, cum);
         }
+        this._add(db, stmts, parts[h.counts.length]!, smp.timestampMs, h.sum);
+        this._add(db, stmts, parts[h.counts.length + 1]!, smp.timestampMs, h.count);
+      } else {
+        const s = this._series.state(stmts, series, smp, '', smp.kind);
+        this._add(db, stmts, s, smp.timestampMs, smp.value);
       }
-      this._flush(stmts, touched);
-    });
+    }
+    // A new block is written at once: its id is then taken in the file (another store on it, a restart).
+    if (this._block !== blockBefore || this._flushDue(now)) this._transaction(db, () => this._flush(stmts));
   }
 
   /**
@@ -351,6 +387,7 @@ export class SqliteHistoryStore implements HistoryStore {
 
   querySync(...[metric, labels, fromMs, toMs, opts = {}]: HistoryQuery): SeriesWindow[] {
     const { stmts } = this._open();
+    this._flushBeforeRead();
     const resolution = opts.resolution ?? this.resolutionFor(fromMs, toMs);
     const rows = stmts.seriesOf.all(metric) as unknown as SeriesRow[];
     const groups = new Map<string, SeriesRow[]>();
@@ -439,6 +476,8 @@ export class SqliteHistoryStore implements HistoryStore {
    */
   maintainSlice(budgetMs: number, monotonicMs: () => number): { rolledSeries: number } | undefined {
     const { db, stmts } = this._open();
+    // The roll-up of the hour that just ended needs its last samples.
+    this._flushBeforeRead();
     const pass = (this._pass ??= new MaintenancePass(db, this._opts.nowMs()));
     const until = monotonicMs() + budgetMs;
     try {
@@ -468,6 +507,7 @@ export class SqliteHistoryStore implements HistoryStore {
   /** Drops every sample and rollup older than `beforeMs`. */
   prune(beforeMs: number): void {
     const { db, stmts } = this._open();
+    this._flushBeforeRead();
     db.prepare('DELETE FROM chunks WHERE end_ms < ?').run(beforeMs);
     db.prepare('DELETE FROM open_chunks WHERE end_ms < ?').run(beforeMs);
     for (const s of this._series.values()) if (s.open !== undefined && s.lastT < beforeMs) s.open = undefined;
@@ -489,6 +529,7 @@ export class SqliteHistoryStore implements HistoryStore {
     rollup1h: number;
   } {
     const { db } = this._open();
+    this._flushBeforeRead();
     const one = (sql: string): number => Number((db.prepare(sql).get() as { v: number | null }).v ?? 0);
     const pageSize = one('SELECT page_size AS v FROM pragma_page_size');
     const pages = one('SELECT page_count AS v FROM pragma_page_count');
@@ -505,7 +546,9 @@ export class SqliteHistoryStore implements HistoryStore {
 
   /** Folds the WAL into the main file (for measurements and a clean stop). */
   checkpoint(): void {
-    this._db?.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    if (this._db === undefined) return;
+    this.flush();
+    this._db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
   }
 
   /** Every stored series of `metric` (labels only). */

@@ -29,6 +29,10 @@ import { chartWindows, rates } from './chart-query.js';
 import type { ChartWindow } from './chart-query.js';
 import { computeStatistics } from './stats.js';
 import type { TrendStatistics } from './stats.js';
+import { detectInWindow } from './detect-window.js';
+import type { DetectedAnomaly } from './detect-window.js';
+
+export type { DetectedAnomaly };
 
 export interface TrendServiceOptions {
   config: TrendAnalysisConfig;
@@ -82,16 +86,6 @@ export interface ForecastState {
   timestampMs: number;
 }
 
-/** One point a batch detection flagged. */
-export interface DetectedAnomaly {
-  metric: string;
-  labels: Readonly<Record<string, string>>;
-  timestampMs: number;
-  value: number;
-  score: number;
-  expected: [number, number];
-}
-
 interface Monitored {
   detector: SeriesDetector;
   lastT: number;
@@ -100,6 +94,8 @@ interface Monitored {
   /** Histograms: the last sum of observations. */
   lastSum: number;
   state: AnomalyState | undefined;
+  /** The exported points' labels (the series' labels and `metric`), built once. */
+  pointLabels?: Readonly<Record<string, string>>;
 }
 
 interface Forecasted {
@@ -107,6 +103,7 @@ interface Forecasted {
   spec: TrendAnalysisConfig['forecasts'][number];
   state: ForecastState | undefined;
   lastT: number;
+  pointLabels?: Readonly<Record<string, string>>;
 }
 
 /** The reader of a service whose history could not open: every window is empty. */
@@ -173,6 +170,8 @@ export class TrendService {
         rollup1mRetentionMs: c.storage.rollup_1m_retention.ms,
         retentionMs: c.storage.retention_days * 86_400_000,
         nowMs: () => opts.clock.nowMs(),
+        flushIntervalMs: c.storage.flush_interval.ms,
+        monotonicMs: () => opts.clock.monotonicMs(),
       });
       this._reader = this._store;
     }
@@ -227,6 +226,15 @@ export class TrendService {
 
   shutdown(): Promise<void> {
     if (this._store !== undefined) {
+      try {
+        // The collections since the last flush interval (a clean stop loses none).
+        this._store.flush();
+      } catch (err) {
+        this._opts.logger.warn('cannot write the last collections to the trend history', {
+          path: this._store.path,
+          error: errorMessage(err),
+        });
+      }
       try {
         this._store.checkpoint();
       } catch (err) {
@@ -460,19 +468,24 @@ export class TrendService {
     return out;
   }
 
-  /** anomaly_score, anomaly_flag and forecast_seconds_to_threshold, labelled metric + the series' labels. */
+  /**
+   * anomaly_score, anomaly_flag and forecast_seconds_to_threshold, labelled metric + the series' labels (an
+   * object built once per series, not per collection).
+   */
   *points(): IterableIterator<MetricPoint> {
-    for (const s of this.anomalies()) {
-      const labels = { ...s.labels, metric: s.metric };
+    for (const m of this._monitored.values()) {
+      const s = m.state;
+      if (s === undefined) continue;
+      const labels = (m.pointLabels ??= { ...s.labels, metric: s.metric });
       if (!Number.isNaN(s.score)) yield { metric: 'anomaly_score', labels, value: s.score };
       yield { metric: 'anomaly_flag', labels, value: s.flag ? 1 : 0 };
     }
-    for (const f of this.forecasts())
-      yield {
-        metric: 'forecast_seconds_to_threshold',
-        labels: { ...f.labels, metric: f.metric },
-        value: f.secondsToThreshold,
-      };
+    for (const f of this._forecasts.values()) {
+      const s = f.state;
+      if (s === undefined) continue;
+      const labels = (f.pointLabels ??= { ...s.labels, metric: s.metric });
+      yield { metric: 'forecast_seconds_to_threshold', labels, value: s.secondsToThreshold };
+    }
   }
 
   /** Window statistics of every series of `metric` matching `labels`. */
@@ -570,30 +583,4 @@ export class TrendService {
     }
     return out;
   }
-}
-
-/** Runs a fresh detector along a window of samples (counters as rates); returns the flagged points. */
-function detectInWindow(w: SeriesWindow, settings: DetectorSettings): DetectedAnomaly[] {
-  const d = new SeriesDetector(settings);
-  const out: DetectedAnomaly[] = [];
-  // A stored histogram window has no per-sample sums to score; only the online detector scores histograms.
-  if (w.kind === 'histogram') return out;
-  for (let i = 0; i < w.t.length; i++) {
-    let x = w.v[i]!;
-    if (w.kind === 'counter') {
-      if (i === 0) continue;
-      x = counterRate(w.t[i - 1]!, w.v[i - 1]!, w.t[i]!, x);
-    }
-    const r = d.update(w.t[i]!, x);
-    if (r.flag && r.expected !== undefined)
-      out.push({
-        metric: w.metric,
-        labels: w.labels,
-        timestampMs: w.t[i]!,
-        value: x,
-        score: r.score,
-        expected: r.expected,
-      });
-  }
-  return out;
 }

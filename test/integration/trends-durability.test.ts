@@ -1,8 +1,10 @@
 /**
- * The history survives a crash: the real `perf-monitor` executable is killed with SIGKILL while it writes
- * history every 500 ms, restarted on the same file, and the store opens with at most one interval lost;
- * windows spanning the restart count every stored sample and handle the counter reset. A foreign file at
- * the history path stops the executable with exit code 2 and one line naming the file.
+ * The history survives a crash: the real `perf-monitor` executable collects every 500 ms and writes its
+ * history every 2 s (flush_interval); killed with SIGKILL, restarted on the same file, the store opens
+ * intact with every collection up to its last write and at most one flush interval lost; a clean stop
+ * (SIGTERM) writes everything; windows spanning the restart count every stored sample and handle the
+ * counter reset. A foreign file at the history path stops the executable with exit code 2 and one line
+ * naming the file.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,6 +29,7 @@ import {
 } from './agent-harness.js';
 
 const INTERVAL_MS = 500;
+const FLUSH_MS = 2000;
 
 function writeConfig(dir: string, port: number, history: string): string {
   const file = path.join(dir, 'config.yaml');
@@ -36,7 +39,7 @@ function writeConfig(dir: string, port: number, history: string): string {
   );
   fs.writeFileSync(
     file,
-    `${text}\ntrend_analysis:\n  enabled: true\n  storage:\n    path: ${JSON.stringify(history)}\n  anomaly_detection:\n    enabled: true\n    min_samples: 5\n    window_samples: 20\n`,
+    `${text}\ntrend_analysis:\n  enabled: true\n  storage:\n    path: ${JSON.stringify(history)}\n    flush_interval: ${FLUSH_MS}ms\n  anomaly_detection:\n    enabled: true\n    min_samples: 5\n    window_samples: 20\n`,
   );
   return file;
 }
@@ -70,38 +73,51 @@ describeService('perf-monitor executable', builtCliAvailable(), () => {
     handle = undefined;
   });
 
-  it('should keep the history through kill -9 and a restart, losing at most one interval', async () => {
+  it('should keep the history through kill -9 and a restart, losing at most one flush interval', async () => {
     const dir = tempDir('trends-crash');
     const history = path.join(dir, 'data', 'metrics_history');
     const port = await freePort();
     const config = writeConfig(dir, port, history);
+    const collections = async (): Promise<number> =>
+      seriesValue(
+        (await getText(`http://127.0.0.1:${port}/metrics`)).text,
+        'multi_agent_system_monitor_collections_total',
+      ) ?? 0;
 
     handle = await startCliAgent(config, port);
+    // Watched on /metrics, not through the API: a query writes what is pending.
+    await waitFor('twelve collections', async () => ((await collections()) >= 12 ? true : undefined), 30_000);
+    const acknowledged = (await storedCount(port))!;
     await waitFor(
-      'ten stored collections',
-      async () => (((await storedCount(port)) ?? 0) >= 10 ? true : undefined),
+      'two flush intervals more',
+      async () => ((await collections()) >= acknowledged + (2 * FLUSH_MS) / INTERVAL_MS ? true : undefined),
       30_000,
     );
-    const acknowledged = (await storedCount(port))!;
     // The collection counter as /metrics shows it right before the kill: the number of collections done.
-    const exposition = (await getText(`http://127.0.0.1:${port}/metrics`)).text;
-    const collected = seriesValue(exposition, 'multi_agent_system_monitor_collections_total')!;
+    const collected = await collections();
     const killedAtMs = Date.now();
     await handle.kill9();
     handle = undefined;
 
-    // The store opens after the crash (the WAL is replayed) and holds everything up to the last interval.
+    // The store opens after the crash (the WAL is replayed, the file passes its integrity check) and holds
+    // every collection up to its last write.
     let s = readStore(history);
     const [crashed] = await s.query('monitor_collections', {}, 0, Date.now(), { resolution: 'raw' });
     s.close();
-    expect(crashed!.t.length).toBeGreaterThanOrEqual(acknowledged);
+    const stored = Array.from(crashed!.v);
+    expect(stored.length).toBeGreaterThanOrEqual(acknowledged);
+    for (let i = 1; i < stored.length; i++) expect(stored[i]! - stored[i - 1]!).toBe(1);
     const lastBeforeKill = crashed!.t[crashed!.t.length - 1]!;
     console.log(
-      `durability: ${crashed!.t.length} samples stored before kill -9, the last with collection #${crashed!.v[crashed!.v.length - 1]} ` +
-        `(/metrics showed #${collected}), ${killedAtMs - lastBeforeKill} ms before the kill (interval ${INTERVAL_MS} ms)`,
+      `durability: ${stored.length} samples stored before kill -9, the last with collection #${stored[stored.length - 1]} ` +
+        `(/metrics showed #${collected}), ${killedAtMs - lastBeforeKill} ms before the kill (interval ${INTERVAL_MS} ms, ` +
+        `flush interval ${FLUSH_MS} ms)`,
     );
-    // At most one collection lost: the last stored counter value is the one /metrics showed, or one before.
-    expect(crashed!.v[crashed!.v.length - 1]!).toBeGreaterThanOrEqual(collected - 1);
+    // Written with the API query and at least once since (two flush intervals passed): samples after the
+    // query are in the file, and at most one flush interval (plus half a collection, and the one /metrics
+    // may have shown before its write) is lost.
+    expect(stored.length).toBeGreaterThan(acknowledged);
+    expect(stored[stored.length - 1]!).toBeGreaterThanOrEqual(collected - FLUSH_MS / INTERVAL_MS - 2);
 
     handle = await startCliAgent(config, port);
     const before = crashed!.t.length;
@@ -110,6 +126,14 @@ describeService('perf-monitor executable', builtCliAvailable(), () => {
       async () => (((await storedCount(port)) ?? 0) >= before + 10 ? true : undefined),
       30_000,
     );
+    // A clean stop (SIGTERM) writes every collection made, those after the last write included.
+    const queried = await collections();
+    await waitFor(
+      'a collection after the query',
+      async () => ((await collections()) > queried ? true : undefined),
+      30_000,
+    );
+    const collectedBeforeStop = await collections();
     await handle.stop();
     handle = undefined;
 
@@ -118,6 +142,7 @@ describeService('perf-monitor executable', builtCliAvailable(), () => {
     s.close();
     const t = Array.from(w!.t);
     const v = Array.from(w!.v);
+    expect(v[v.length - 1]!).toBeGreaterThanOrEqual(collectedBeforeStop);
     // Nothing stored before the crash is gone, and time only moves forward.
     expect(t.slice(0, before)).toEqual(Array.from(crashed!.t));
     for (let i = 1; i < t.length; i++) expect(t[i]!).toBeGreaterThan(t[i - 1]!);

@@ -7,6 +7,7 @@ import { parseConfigText } from '../../../src/agent/load-config.js';
 import { ConfigError } from '../../../src/lib/errors.js';
 import { advanceAndCollect, fixtureAgent, fixtureConfigText, scrape } from '../helpers/fixture-agent.js';
 import type { FixtureAgent } from '../helpers/fixture-agent.js';
+import { SqliteHistoryStore } from '../../../src/trends/history-store.js';
 
 const dirs: string[] = [];
 let running: FixtureAgent | undefined;
@@ -171,6 +172,37 @@ describe('PerformanceMonitorAgent with trend analysis', () => {
     await advanceAndCollect(fx, 15_000);
     const stats = await fx.agent.getTrendStatistics('memory_percent', '1h');
     expect(stats[0]!.count).toBe(5);
+  });
+
+  it('should keep every collection held in memory across a reload and a stop (flush_interval 10m)', async () => {
+    const history = tmpFile();
+    const dir = path.dirname(path.dirname(history));
+    const file = path.join(dir, 'agent.yaml');
+    const yaml = trendsYaml(history).replace('    path:', '    flush_interval: 10m\n    path:');
+    fs.writeFileSync(file, fixtureConfigText('linux-vm', yaml));
+    const fx = fixtureAgent('linux-vm', { configPath: file, config: undefined });
+    running = fx;
+    await fx.agent.start();
+    for (let i = 0; i < 3; i++) await advanceAndCollect(fx, 15_000);
+    fs.writeFileSync(file, fixtureConfigText('linux-vm', yaml.replace('algorithm: mad', 'algorithm: iqr')));
+    await fx.agent.reload();
+    for (let i = 0; i < 2; i++) await advanceAndCollect(fx, 15_000);
+    await fx.agent.stop();
+    running = undefined;
+    const store = new SqliteHistoryStore({
+      path: history,
+      rawRetentionMs: 48 * 3_600_000,
+      rollup1mRetentionMs: 14 * 86_400_000,
+      retentionMs: 30 * 86_400_000,
+      nowMs: () => fx.clock.nowMs(),
+      readOnly: true,
+    });
+    store.open();
+    const [w] = store.querySync('memory_percent', {}, 0, fx.clock.nowMs(), { resolution: 'raw' });
+    store.close();
+    // The collection at the start, three before the reload, two after: none lost.
+    expect(w!.t.length).toBe(6);
+    for (let i = 1; i < w!.t.length; i++) expect(w!.t[i]! - w!.t[i - 1]!).toBe(15_000);
   });
 
   it('should reject the trend API calls when trend analysis is off', async () => {
