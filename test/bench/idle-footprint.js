@@ -7,13 +7,15 @@
  * (/proc/PID/stat utime + stime) are sampled once per second. The library's own cost is the RSS of a fresh
  * `node` that only imports dist/src/index.js, after a GC, next to a bare `node`'s.
  *
- * The agent runs with `npm start`'s node flags and environment (NPM_START_FLAGS, NPM_START_ENV); next to it, the
- * same with trend analysis on (history in a temp dir), and as `npm start` ran it before (1 MB semi-space only).
+ * The agent runs with `npm start`'s node flags and environment (NPM_START_FLAGS, NPM_START_ENV) on the default config
+ * (trend analysis on, history in a temp dir); next to it, the same with trend analysis off, the same with only the
+ * system collector (node_exporter's part of the work), and as `npm start` ran it before (1 MB semi-space only).
  *
  * Ends with the headline lines cpu_ratio_vs_node_exporter, agent_rss_mb, agent_rss_anon_mb (medians),
  * library_import_rss_mb, node_exporter_rss_mb (the default config: trend analysis on), and for the same agent with
- * trend analysis off cpu_ratio_no_trends_vs_node_exporter, agent_no_trends_rss_mb and agent_no_trends_rss_anon_mb
- * (read by test/bench/update-summary.js).
+ * trend analysis off cpu_ratio_no_trends_vs_node_exporter, agent_no_trends_rss_mb and agent_no_trends_rss_anon_mb,
+ * and for the agent doing node_exporter's part only (the system collector; no alerting, trend analysis or metrics of
+ * its own runtime) cpu_ratio_system_only_vs_node_exporter (read by test/bench/update-summary.js).
  *
  * Both servers are pinned to CPU 1 and this process (the scraper) to CPU 0 when taskset exists.
  *
@@ -119,6 +121,32 @@ const agentTrends = await startAgentProcess({
     return off;
   },
 });
+// node_exporter's part of the work only: the system collector (the same catalog), no runtime and process metrics of
+// the agent itself, no alerting, no trend analysis.
+const agentSystemOnly = await startAgentProcess({
+  intervalText: '1s',
+  cpu: srvCpu,
+  dir: tmp,
+  nodeFlags: NPM_START_FLAGS,
+  extraEnv: NPM_START_ENV,
+  name: 'agent (system collector only)',
+  configText: (text) => {
+    const only = text
+      .replace(/^trend_analysis:\n {2}enabled: true$/m, 'trend_analysis:\n  enabled: false')
+      .replace(/^ {2}alerting:\n {4}enabled: true$/m, '  alerting:\n    enabled: false')
+      .replace(
+        /^ {2}enabled_collectors:\n {4}- system\n {4}- application\n/m,
+        '  enabled_collectors:\n    - system\n',
+      );
+    if (
+      !only.includes('trend_analysis:\n  enabled: false') ||
+      !only.includes('  alerting:\n    enabled: false') ||
+      !only.includes('  enabled_collectors:\n    - system\n    #')
+    )
+      throw new Error('could not reduce a copy of the default config to the system collector');
+    return only;
+  },
+});
 // What-if: as npm start ran before, without lite mode (V8's optimizing compilers on) and MALLOC_ARENA_MAX.
 const agentNoLite = await startAgentProcess({
   intervalText: '1s',
@@ -134,6 +162,7 @@ const targets = [
   },
   { name: 'node_exporter', srv: ne },
   { name: 'same, trend analysis off', srv: agentTrends },
+  { name: 'same, system collector only (no alerting, trends, runtime metrics)', srv: agentSystemOnly },
   { name: 'what-if: agent, node --max-semi-space-size=1 (npm start before)', srv: agentNoLite },
 ];
 for (const t of targets) {
@@ -180,6 +209,7 @@ const collections = sampleValue(agentText, 'multi_agent_system_monitor_collectio
 for (const t of targets) t.http.destroy();
 await agent.proc.stop();
 await agentTrends.proc.stop();
+await agentSystemOnly.proc.stop();
 await agentNoLite.proc.stop();
 await ne.proc.stop();
 removeTempDir(tmp);
@@ -230,6 +260,8 @@ const aCpu = cpuPercent(a.cpu, 0, a.cpu.length - 1);
 const nCpu = cpuPercent(n.cpu, 0, n.cpu.length - 1);
 const tr = targets[2];
 const trCpu = cpuPercent(tr.cpu, 0, tr.cpu.length - 1);
+const so = targets[3];
+const soCpu = cpuPercent(so.cpu, 0, so.cpu.length - 1);
 console.log(
   `\nagent collections during the measurement: ${collections} (expected ≈ ${MEASURE_S}); ` +
     `RSS p90: agent ${fmt(quantile(a.rss, 0.9), 1)} MB, node_exporter ${fmt(quantile(n.rss, 0.9), 1)} MB. ` +
@@ -272,6 +304,7 @@ printTable(
       fmt(trCpu / nCpu, 2),
       '≤ 1.0 (' + (trCpu / nCpu <= 1 ? 'meets' : 'MISSES') + ')',
     ],
+    ['system collector only: agent / node_exporter CPU', fmt(soCpu / nCpu, 2), '- (the same catalog)'],
   ],
 );
 console.log('');
@@ -283,4 +316,5 @@ console.log(`node_exporter_rss_mb=${fmt(median(n.rss), 1)}`);
 console.log(`cpu_ratio_no_trends_vs_node_exporter=${fmt(trCpu / nCpu, 2)}`);
 console.log(`agent_no_trends_rss_mb=${fmt(median(tr.rss), 1)}`);
 console.log(`agent_no_trends_rss_anon_mb=${fmt(median(tr.rssAnon), 1)}`);
+console.log(`cpu_ratio_system_only_vs_node_exporter=${fmt(soCpu / nCpu, 2)}`);
 process.exit(0);
