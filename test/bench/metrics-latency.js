@@ -15,6 +15,9 @@
  *
  *   npm run build && node test/bench/metrics-latency.js [--ours-node-flags="--lite-mode"]
  *
+ * Ends with the headline lines metrics_p50_ms (ours, cached snapshot), prom_client_p50_ms and
+ * speedup_vs_prom_client (target ≥ 20).
+ *
  * `--ours-node-flags` starts our server with those node flags (as the daemon's `npm start` runs it).
  */
 import { Buffer } from 'node:buffer';
@@ -337,6 +340,11 @@ async function client() {
     ],
   );
   console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s after warm-up`);
+  // Headline figures (test/bench/update-summary.js): the target is ≥ 20× prom-client's p50.
+  console.log('');
+  console.log(`metrics_p50_ms=${fmt(median(variants[0].ms), 2)}`);
+  console.log(`prom_client_p50_ms=${fmt(median(variants[1].ms), 2)}`);
+  console.log(`speedup_vs_prom_client=${fmt(ratio, 1)}`);
   process.exit(0);
 }
 

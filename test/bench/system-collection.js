@@ -20,6 +20,9 @@
  * in-process variant collects repeatedly, next to an idle baseline (unpinned, servers stopped).
  *
  *   npm run build && node test/bench/system-collection.js
+ *
+ * Ends with the headline lines probes_cpu_ms_per_cycle, node_exporter_cpu_ms_per_scrape,
+ * probes_cpu_ratio_vs_node_exporter (target ≤ 0.2), agent_cycle_cpu_ratio_vs_node_exporter and longest_block_p90_ms.
  */
 /* global AbortController */
 import console from 'node:console';
@@ -610,4 +613,12 @@ printTable(
   ],
 );
 console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s after warm-up`);
+// Headline figures (test/bench/update-summary.js): the target is our probes at ≤ 1/5 of node_exporter per scrape.
+const allEld = [...eld.a, ...eld.b].flatMap((e) => e.perCycle);
+console.log('');
+console.log(`probes_cpu_ms_per_cycle=${fmt(median(aTotal), 2)}`);
+console.log(`node_exporter_cpu_ms_per_scrape=${fmt(dPerScrape, 2)}`);
+console.log(`probes_cpu_ratio_vs_node_exporter=${fmt(median(aTotal) / dPerScrape, 3)}`);
+console.log(`agent_cycle_cpu_ratio_vs_node_exporter=${fmt(median(res.b.cpuMs) / dPerScrape, 3)}`);
+console.log(`longest_block_p90_ms=${fmt(quantile(allEld, 0.9), 2)}`);
 process.exit(0);
