@@ -42,6 +42,8 @@ export class RuntimeProbe implements Probe {
   private readonly _opts: RuntimeProbeOptions;
   private _delay: ELDHistogram | undefined;
   private _elu: EventLoopUtilization | undefined;
+  /** The event-loop delay percentiles of the last collection that had samples, in seconds. */
+  private _lastDelay: { p50: number; p99: number } | undefined;
   private _gc: PerformanceObserver | undefined;
 
   constructor(opts: RuntimeProbeOptions) {
@@ -90,19 +92,17 @@ export class RuntimeProbe implements Probe {
     const points: MetricPoint[] = [];
     const d = this._delay;
     if (d !== undefined && d.count > 0) {
-      if (on.has('nodejs_eventloop_delay_p50_seconds'))
-        points.push({
-          metric: 'nodejs_eventloop_delay_p50_seconds',
-          labels: {},
-          value: d.percentile(50) / 1e9,
-        });
-      if (on.has('nodejs_eventloop_delay_p99_seconds'))
-        points.push({
-          metric: 'nodejs_eventloop_delay_p99_seconds',
-          labels: {},
-          value: d.percentile(99) / 1e9,
-        });
+      this._lastDelay = { p50: d.percentile(50) / 1e9, p99: d.percentile(99) / 1e9 };
       d.reset();
+    }
+    // No sample since the previous collection (the daemon samples once a second, which can fall between two
+    // collections at a 1 s interval): the last values stand, rather than the series flickering out.
+    const delay = d === undefined ? undefined : this._lastDelay;
+    if (delay !== undefined) {
+      if (on.has('nodejs_eventloop_delay_p50_seconds'))
+        points.push({ metric: 'nodejs_eventloop_delay_p50_seconds', labels: {}, value: delay.p50 });
+      if (on.has('nodejs_eventloop_delay_p99_seconds'))
+        points.push({ metric: 'nodejs_eventloop_delay_p99_seconds', labels: {}, value: delay.p99 });
     }
     if (this._elu !== undefined) {
       const now = performance.eventLoopUtilization();
@@ -136,6 +136,7 @@ export class RuntimeProbe implements Probe {
   shutdown(): Promise<void> {
     this._delay?.disable();
     this._delay = undefined;
+    this._lastDelay = undefined;
     this._gc?.disconnect();
     this._gc = undefined;
     this._elu = undefined;

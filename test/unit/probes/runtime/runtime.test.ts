@@ -51,6 +51,28 @@ describe('RuntimeProbe', () => {
     }
   });
 
+  it('should keep the last event-loop delay when no sample came since the previous collection', async () => {
+    const delayMetrics = ['nodejs_eventloop_delay_p50_seconds', 'nodejs_eventloop_delay_p99_seconds'];
+    // One sample every 50 ms: the first collection waits for samples, the next one follows at once.
+    const probe = new RuntimeProbe({ enabled: new Set(delayMetrics), resolutionMs: 50 });
+    await probe.start();
+    try {
+      expect(probe.collectSync().points).toEqual([]); // nothing measured yet: nothing reported
+      let first = probe.collectSync().points;
+      for (let i = 0; i < 100 && first.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        first = probe.collectSync().points;
+      }
+      expect(first.map((p) => p.metric)).toEqual(delayMetrics);
+      // Synchronously after: the histogram cannot have had a sample since, and the series stay.
+      const second = probe.collectSync().points;
+      expect(second).toEqual(first);
+      for (const p of second) expect(p.value).toBeGreaterThanOrEqual(0);
+    } finally {
+      await probe.shutdown();
+    }
+  });
+
   it('should measure nothing that is not enabled', async () => {
     const probe = new RuntimeProbe({ enabled: new Set(['nodejs_heap_used_bytes']) });
     await probe.start();
