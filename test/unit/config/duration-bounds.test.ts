@@ -3,18 +3,7 @@
  * waits for them, else a bound of their own; nothing beyond 100 years is a duration at all.
  */
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../../src/agent/load-config.js';
-import { ConfigError } from '../../../src/lib/errors.js';
-
-function issues(yaml: string): string[] {
-  try {
-    parseConfigText(yaml, 'c.yaml', {});
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues.map((i) => `${i.path}: ${i.message}`);
-    throw err;
-  }
-  return [];
-}
+import { configIssues as issues } from '../helpers/config-issues.js';
 
 describe('duration bounds in the configuration', () => {
   it('should refuse a timer interval beyond 24 days, naming the key', () => {

@@ -10,7 +10,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/agent/load-config.js';
 import { ManualClock } from '../../../src/lib/clock.js';
-import { ConfigError } from '../../../src/lib/errors.js';
+import { configIssues } from '../helpers/config-issues.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
 import type { Sample } from '../../../src/model/metric.js';
 import { BLOCK_TIMES, SqliteHistoryStore } from '../../../src/trends/history-store.js';
@@ -198,15 +198,7 @@ describe('SqliteHistoryStore flush interval', () => {
 
 describe('trend_analysis.storage.flush_interval', () => {
   const storage = (text: string): string => `trend_analysis:\n  storage:\n    ${text}\n`;
-  const issues = (yaml: string): string[] => {
-    try {
-      parseConfigText(yaml, 'c.yaml', {});
-    } catch (err) {
-      if (err instanceof ConfigError) return err.issues.map((i) => `${i.path}: ${i.message}`);
-      throw err;
-    }
-    return [];
-  };
+  const issues = configIssues;
 
   it('should default to 15s and take 0s to 10m', () => {
     expect(parseConfigText('', 'c.yaml', {}).trend_analysis.storage.flush_interval.ms).toBe(15_000);
