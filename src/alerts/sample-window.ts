@@ -164,8 +164,8 @@ export class SampleWindow {
   ingest(samples: readonly Sample[], t: number): void {
     const round = ++this._round;
     this._generation++;
-    const put = (metric: string, labels: Labels, v: number): void => {
-      const s = this._get(metric, labels);
+    const put = (metric: string, labels: Labels, v: number, key?: string): void => {
+      const s = this._get(metric, labels, key);
       s.append(t, v);
       s.seenRound = round;
     };
@@ -181,7 +181,7 @@ export class SampleWindow {
         put(`${sample.metric}_sum`, sample.labels, h.sum);
         put(`${sample.metric}_count`, sample.labels, h.count);
       } else {
-        put(sample.metric, sample.labels, sample.value);
+        put(sample.metric, sample.labels, sample.value, sample.key);
       }
     }
     for (const s of this._series.values()) {
@@ -224,8 +224,8 @@ export class SampleWindow {
     return n;
   }
 
-  private _get(metric: string, labels: Labels): StoredSeries {
-    const key = seriesKey(metric, labels);
+  /** `key`: seriesKey(metric, labels) when the caller has it. */
+  private _get(metric: string, labels: Labels, key = seriesKey(metric, labels)): StoredSeries {
     let s = this._series.get(key);
     if (s === undefined) {
       s = new StoredSeries(key, metric, { ...labels });

@@ -15,6 +15,7 @@ import { yieldToEventLoop } from '../lib/yield.js';
 import { toSamples } from './samples.js';
 import type { NameResolver } from './samples.js';
 import type { Sample } from '../model/metric.js';
+import { SeriesKeys } from '../model/labels.js';
 
 export interface CollectionBatch {
   /** Wall-clock time of the collection. */
@@ -58,6 +59,8 @@ export interface CollectionReaderOptions {
 export class CollectionReader {
   private readonly _opts: CollectionReaderOptions;
   private readonly _subscribers = new Map<string, CollectionSubscriber>();
+  /** The samples' series keys, kept across collections (model/labels.ts SeriesKeys). */
+  private readonly _keys = new SeriesKeys();
   private _timer: TimerHandle | undefined;
   private _running: Promise<CollectionBatch | undefined> | undefined;
   private _nextDueMs = 0;
@@ -173,7 +176,7 @@ export class CollectionReader {
       const timestampMs = clock.nowMs();
       const stepMs = this._steps.check(timestampMs);
       if (stepMs !== 0) logger.warn('the wall clock was stepped', { stepMs });
-      const batch = makeBatch(resourceMetrics, timestampMs, this._opts.nameOf, stepMs);
+      const batch = makeBatch(resourceMetrics, timestampMs, this._opts.nameOf, stepMs, this._keys);
       await deliverBatch(this._subscribers, batch, logger);
       this._stats.cycles++;
       this._stats.lastCollectionMs = timestampMs;
@@ -210,6 +213,7 @@ function makeBatch(
   timestampMs: number,
   nameOf: NameResolver,
   clockStepMs: number,
+  keys: SeriesKeys,
 ): CollectionBatch {
   let samples: Sample[] | undefined;
   return {
@@ -217,7 +221,7 @@ function makeBatch(
     clockStepMs,
     resourceMetrics,
     get samples() {
-      samples ??= toSamples(resourceMetrics, timestampMs, nameOf);
+      samples ??= toSamples(resourceMetrics, timestampMs, nameOf, keys);
       return samples;
     },
   };

@@ -5,6 +5,7 @@
  */
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { exponentialOf } from '../model/exponential-histogram.js';
+import type { SeriesKeys } from '../model/labels.js';
 import type { HistogramValue, MetricKind, Sample } from '../model/metric.js';
 import { GAUGE_POINTS, HISTOGRAM_POINTS, SUM_POINTS } from '../model/otel-constants.js';
 
@@ -28,7 +29,13 @@ function stringLabels(attributes: Record<string, unknown>): Readonly<Record<stri
   return attributes as Record<string, string>;
 }
 
-export function toSamples(rm: ResourceMetrics, timestampMs: number, nameOf: NameResolver): Sample[] {
+/** With `keys`, each sample carries its seriesKey (built once per series, not per collection). */
+export function toSamples(
+  rm: ResourceMetrics,
+  timestampMs: number,
+  nameOf: NameResolver,
+  keys?: SeriesKeys,
+): Sample[] {
   const out: Sample[] = [];
   // Indexed loops: under --lite-mode every for-of step allocates an iterator result, once per series here.
   for (let si = 0; si < rm.scopeMetrics.length; si++) {
@@ -44,12 +51,14 @@ export function toSamples(rm: ResourceMetrics, timestampMs: number, nameOf: Name
           const points = metric.dataPoints;
           for (let i = 0; i < points.length; i++) {
             const dp = points[i]!;
+            const labels = stringLabels(dp.attributes);
             out.push({
               metric: name,
-              labels: stringLabels(dp.attributes),
+              labels,
               value: dp.value,
               timestampMs,
               kind,
+              key: keys?.of(name, labels),
             });
           }
           break;
@@ -66,13 +75,15 @@ export function toSamples(rm: ResourceMetrics, timestampMs: number, nameOf: Name
             };
             const exponential = exponentialOf(h);
             if (exponential !== undefined) histogram.exponential = exponential;
+            const labels = stringLabels(dp.attributes);
             out.push({
               metric: name,
-              labels: stringLabels(dp.attributes),
+              labels,
               value: h.count,
               timestampMs,
               kind: 'histogram',
               histogram,
+              key: keys?.of(name, labels),
             });
           }
           break;

@@ -38,6 +38,37 @@ export function seriesKey(metric: string, labels: Labels): string {
   return key;
 }
 
+/**
+ * The seriesKey of a series by its metric and labels object, built once per series rather than by every
+ * consumer in every collection (history, anomaly scores, forecasts and the alert window each look a series up
+ * by it). The collection hands out the same labels object for a series collection after collection (the
+ * point producer keeps them, telemetry/point-producer.ts), and label objects are never changed once made
+ * (Labels is read-only), so the object identifies its key; a new object is keyed anew and the old entry goes
+ * with it (weakly held).
+ */
+export class SeriesKeys {
+  private readonly _byMetric = new Map<string, WeakMap<Labels, string>>();
+
+  of(metric: string, labels: Labels): string {
+    let keys = this._byMetric.get(metric);
+    if (keys === undefined) {
+      keys = new WeakMap();
+      this._byMetric.set(metric, keys);
+    }
+    let key = keys.get(labels);
+    if (key === undefined) {
+      key = seriesKey(metric, labels);
+      keys.set(labels, key);
+    }
+    return key;
+  }
+}
+
+/** A sample's seriesKey: the one its collection attached, else built. */
+export function sampleKey(sample: { metric: string; labels: Labels; key?: string }): string {
+  return sample.key ?? seriesKey(sample.metric, sample.labels);
+}
+
 const NEEDS_ESCAPE = /[\\\n"]/;
 
 /** A label value as the Prometheus text exposition writes it between quotes: `\`, newline and `"` escaped. */

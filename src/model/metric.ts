@@ -65,4 +65,6 @@ export interface Sample {
   timestampMs: number;
   kind: MetricKind;
   histogram?: HistogramValue;
+  /** seriesKey(metric, labels), when the collection attached it (model/labels.ts sampleKey). */
+  key?: string;
 }

@@ -19,7 +19,7 @@ import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { AgentError } from '../lib/errors.js';
 import { lowerBound } from '../lib/sorted-search.js';
-import { seriesKey } from '../model/labels.js';
+import { sampleKey } from '../model/labels.js';
 import type { MetricKind, Sample } from '../model/metric.js';
 import { TimeEncoder, decodeTimes } from './gorilla.js';
 import { MaintenancePass } from './history/maintenance.js';
@@ -348,7 +348,7 @@ export class SqliteHistoryStore implements HistoryStore {
     // Indexed loops: under --lite-mode a for-of step allocates, and this runs per series per collection.
     for (let k = 0; k < samples.length; k++) {
       const smp = samples[k]!;
-      const series = seriesKey(smp.metric, smp.labels);
+      const series = sampleKey(smp);
       if (smp.kind === 'histogram' && smp.histogram !== undefined) {
         const h = smp.histogram;
         const parts = this._series.histogramParts(stmts, series, smp, h);

@@ -3,6 +3,7 @@ import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metric
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { toSamples } from '../../../src/analysis/samples.js';
+import { SeriesKeys, seriesKey } from '../../../src/model/labels.js';
 
 function gauge(attributes: Record<string, unknown>[]): ResourceMetrics {
   return {
@@ -46,5 +47,15 @@ describe('toSamples', () => {
     // Label sets that are all strings are not copied; the mixed one is, and its attributes stay as they were.
     expect(samples[0]!.labels).toBe(strings);
     expect(mixed).toEqual({ queue_name: 'mail', shard: 3, urgent: true });
+  });
+
+  it("should attach each sample's series key when given the reader's keys", () => {
+    const strings = { queue_name: 'jobs', region: 'eu' };
+    const mixed = { queue_name: 'mail', shard: 3 };
+    const keys = new SeriesKeys();
+    for (const t of [1000, 2000]) {
+      const samples = toSamples(gauge([strings, mixed]), t, (n) => n.replace(/^p_/, ''), keys);
+      expect(samples.map((s) => s.key)).toEqual(samples.map((s) => seriesKey(s.metric, s.labels)));
+    }
   });
 });

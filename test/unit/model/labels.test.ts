@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeLabelValue, labelsText, seriesKey } from '../../../src/model/labels.js';
+import { SeriesKeys, escapeLabelValue, labelsText, sampleKey, seriesKey } from '../../../src/model/labels.js';
 
 describe('seriesKey', () => {
   it('should not depend on the order of the labels', () => {
@@ -33,6 +33,26 @@ describe('seriesKey', () => {
       seriesKey('m', { ab: '' }),
     ];
     expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe('SeriesKeys', () => {
+  it('should give the seriesKey of a metric and labels object, per metric, and key a new object anew', () => {
+    const keys = new SeriesKeys();
+    const eth0 = { interface: 'eth0', direction: 'in' };
+    expect(keys.of('network_bytes_recv', eth0)).toBe(seriesKey('network_bytes_recv', eth0));
+    // One labels object shared by two metrics (a probe's interface labels): a key for each.
+    expect(keys.of('network_bytes_sent', eth0)).toBe(seriesKey('network_bytes_sent', eth0));
+    expect(keys.of('network_bytes_recv', eth0)).toBe(seriesKey('network_bytes_recv', eth0));
+    const lo = { interface: 'lo', direction: 'in' };
+    expect(keys.of('network_bytes_recv', lo)).toBe(seriesKey('network_bytes_recv', lo));
+    expect(keys.of('cpu_count', {})).toBe('cpu_count');
+  });
+
+  it("should leave a sample's attached key to sampleKey, and build one for a sample without", () => {
+    const labels = { queue_name: 'jobs' };
+    expect(sampleKey({ metric: 'queue_length', labels })).toBe(seriesKey('queue_length', labels));
+    expect(sampleKey({ metric: 'queue_length', labels, key: 'kept' })).toBe('kept');
   });
 });
 
