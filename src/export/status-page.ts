@@ -30,7 +30,7 @@ export interface StatusAnomaly {
   flag: boolean;
 }
 
-/** A threshold forecast (see trends/trend-service.ts ForecastState). */
+/** A threshold forecast (see trends/series-forecasts.ts ForecastState). */
 export interface StatusForecast {
   metric: string;
   labels: Labels;

@@ -81,6 +81,16 @@ export class SeriesForecaster {
   /** The window's first and last bucket keys, set by _windowKeys() for the pass that reads them. */
   private _lo = NaN;
   private _hi = NaN;
+  /** The buckets of the window before its latest, combined by _combineEarlier for the window [lo, hi]. */
+  private _earlierLo = NaN;
+  private _earlierHi = NaN;
+  private _earlierN = 0;
+  private _earlierMx = 0;
+  private _earlierMy = 0;
+  private _earlierSxx = 0;
+  private _earlierSxy = 0;
+  /** The start of the oldest bucket in the window, in the buckets' time: x is measured from it. */
+  private _origin = 0;
 
   constructor(windowMs: number, buckets = FORECAST_BUCKETS) {
     this._windowMs = windowMs;
@@ -102,7 +112,9 @@ export class SeriesForecaster {
     const key = Math.floor(tMs / this._bucketMs);
     if (!this._overlapsWindow(key)) return;
     if (Number.isNaN(this._y0)) this._y0 = v;
-    const slot = ((key % this._key.length) + this._key.length) % this._key.length;
+    const slot = this._slotOf(key);
+    // A sample in a bucket the combined earlier buckets hold (a late one) makes them stale.
+    if (key !== this._earlierHi) this._earlierLo = NaN;
     if (this._key[slot] !== key) {
       this._key[slot] = key;
       this._n[slot] = 0;
@@ -123,6 +135,7 @@ export class SeriesForecaster {
   /** Moves the samples kept by `deltaMs` (the wall clock was stepped). */
   shift(deltaMs: number): void {
     if (Number.isFinite(deltaMs)) this._shiftMs += deltaMs;
+    this._earlierLo = NaN;
   }
 
   /** Samples in the buckets that overlap the window. */
@@ -138,53 +151,110 @@ export class SeriesForecaster {
     return n;
   }
 
-  /** The line through the window's samples; the fitted value is given at `atMs` (default: the latest sample). */
+  /**
+   * The line through the window's samples; the fitted value is given at `atMs` (default: the latest sample).
+   * Runs every collection (the forecast is exported): the buckets before the latest one are combined once per
+   * bucket (_combineEarlier) and the latest is added to them here, with the pairwise update of centred sums
+   * (Chan, Golub and LeVeque), so a fit reads one bucket rather than all of them.
+   */
   fit(atMs?: number): LinearFit | undefined {
-    const slots = this._key.length;
-    let n = 0;
-    let sx = 0;
-    let sy = 0;
-    // The keys of the buckets that overlap the window, found once: a key is compared, not multiplied, per
-    // slot (under --lite-mode every product is a heap number, and this runs per forecast per collection).
     this._windowKeys();
     const lo = this._lo;
     const hi = this._hi;
-    let oldest = Infinity;
-    for (let i = 0; i < slots; i++) {
-      const key = this._key[i]!;
-      if (key >= lo && key <= hi && key < oldest) oldest = key;
-    }
-    if (oldest === Infinity) return undefined;
-    const origin = oldest * this._bucketMs;
-    // x from the oldest bucket's start, in seconds; first the means, then the centred sums (no cancellation).
-    for (let i = 0; i < slots; i++) {
-      const key = this._key[i]!;
-      if (!(key >= lo && key <= hi)) continue;
-      const c = (key * this._bucketMs - origin) / 1000;
-      n += this._n[i]!;
-      sx += this._sx[i]! + this._n[i]! * c;
-      sy += this._sy[i]!;
+    if (Number.isNaN(hi)) return undefined;
+    if (this._earlierLo !== lo || this._earlierHi !== hi) this._combineEarlier(lo, hi);
+    // The latest bucket (it holds the latest sample), centred on its own means.
+    const slot = this._slotOf(hi);
+    const nB = this._key[slot] === hi ? this._n[slot]! : 0;
+    let n = this._earlierN;
+    let mx = this._earlierMx;
+    let my = this._earlierMy;
+    let sxx = this._earlierSxx;
+    let sxy = this._earlierSxy;
+    if (nB > 0) {
+      const sxB = this._sx[slot]!;
+      const syB = this._sy[slot]!;
+      const mxB = sxB / nB + (hi * this._bucketMs - this._origin) / 1000;
+      const myB = syB / nB;
+      const sxxB = this._sxx[slot]! - (sxB * sxB) / nB;
+      const sxyB = this._sxy[slot]! - (sxB * syB) / nB;
+      if (n === 0) {
+        mx = mxB;
+        my = myB;
+        sxx = sxxB;
+        sxy = sxyB;
+      } else {
+        const total = n + nB;
+        const dx = mxB - mx;
+        const dy = myB - my;
+        const w = (n * nB) / total;
+        sxx += sxxB + dx * dx * w;
+        sxy += sxyB + dx * dy * w;
+        mx += (dx * nB) / total;
+        my += (dy * nB) / total;
+      }
+      n += nB;
     }
     if (n < 2) return undefined;
-    const mx = sx / n;
-    let sxx = 0;
-    let sxy = 0;
-    for (let i = 0; i < slots; i++) {
-      const key = this._key[i]!;
-      if (!(key >= lo && key <= hi)) continue;
-      const d = (key * this._bucketMs - origin) / 1000 - mx;
-      sxx += this._sxx[i]! + 2 * d * this._sx[i]! + this._n[i]! * d * d;
-      sxy += this._sxy[i]! + d * this._sy[i]!;
-    }
     // All samples at one instant (rounding may leave a trace of spread): no line.
     if (!(sxx > 1e-12 * (mx * mx + 1) * n)) return undefined;
     const slope = sxy / sxx;
     const at = atMs === undefined ? this._latestMs : atMs - this._shiftMs;
     return {
       slope,
-      value: this._y0 + sy / n + slope * ((at - origin) / 1000 - mx),
+      value: this._y0 + my + slope * ((at - this._origin) / 1000 - mx),
       atMs: at + this._shiftMs,
     };
+  }
+
+  private _slotOf(key: number): number {
+    const slots = this._key.length;
+    return ((key % slots) + slots) % slots;
+  }
+
+  /**
+   * Combines the buckets of the window [lo, hi] other than the latest (hi) into count, means and centred sums,
+   * x in seconds from the oldest bucket's start (_origin); valid until the window's ends move or a sample
+   * lands in one of them (add() then forgets it).
+   */
+  private _combineEarlier(lo: number, hi: number): void {
+    const slots = this._key.length;
+    let oldest = hi;
+    for (let i = 0; i < slots; i++) {
+      const key = this._key[i]!;
+      if (key >= lo && key < oldest) oldest = key;
+    }
+    const origin = oldest * this._bucketMs;
+    let n = 0;
+    let sx = 0;
+    let sy = 0;
+    // First the means, then the centred sums (no cancellation).
+    for (let i = 0; i < slots; i++) {
+      const key = this._key[i]!;
+      if (!(key >= lo && key < hi)) continue;
+      const c = (key * this._bucketMs - origin) / 1000;
+      n += this._n[i]!;
+      sx += this._sx[i]! + this._n[i]! * c;
+      sy += this._sy[i]!;
+    }
+    const mx = n > 0 ? sx / n : 0;
+    let sxx = 0;
+    let sxy = 0;
+    for (let i = 0; i < slots; i++) {
+      const key = this._key[i]!;
+      if (!(key >= lo && key < hi)) continue;
+      const d = (key * this._bucketMs - origin) / 1000 - mx;
+      sxx += this._sxx[i]! + 2 * d * this._sx[i]! + this._n[i]! * d * d;
+      sxy += this._sxy[i]! + d * this._sy[i]!;
+    }
+    this._origin = origin;
+    this._earlierN = n;
+    this._earlierMx = mx;
+    this._earlierMy = n > 0 ? sy / n : 0;
+    this._earlierSxx = sxx;
+    this._earlierSxy = sxy;
+    this._earlierLo = lo;
+    this._earlierHi = hi;
   }
 
   /**

@@ -7,7 +7,7 @@
  */
 import type { CollectionBatch } from '../analysis/collection-reader.js';
 import { CATALOG } from '../catalog/catalog.js';
-import { seriesKey } from '../model/labels.js';
+import { sampleKey, seriesKey } from '../model/labels.js';
 import type { Sample, MetricPoint } from '../model/metric.js';
 import type { TrendAnalysisConfig } from '../config/schema.js';
 import type { Route } from '../model/route.js';
@@ -17,7 +17,10 @@ import { AgentError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { SeriesDetector } from './anomaly.js';
 import type { AnomalyResult, DetectorSettings } from './anomaly.js';
-import { SeriesForecaster, secondsToThreshold } from './forecast.js';
+import { SeriesForecasts } from './series-forecasts.js';
+import type { ForecastState } from './series-forecasts.js';
+
+export type { ForecastState };
 import { SqliteHistoryStore } from './history-store.js';
 import { historyUnavailable } from './history/schema.js';
 import { counterRate } from './history/rollup.js';
@@ -72,20 +75,6 @@ export interface AnomalyState {
   baselineSize: number;
 }
 
-export interface ForecastState {
-  metric: string;
-  labels: Readonly<Record<string, string>>;
-  threshold: number;
-  direction: 'up' | 'down';
-  window: string;
-  /** Seconds until the threshold (Infinity: never at the current trend). */
-  secondsToThreshold: number;
-  /** Units per second. */
-  slope: number;
-  value: number;
-  timestampMs: number;
-}
-
 interface Monitored {
   detector: SeriesDetector;
   lastT: number;
@@ -95,14 +84,6 @@ interface Monitored {
   lastSum: number;
   state: AnomalyState | undefined;
   /** The exported points' labels (the series' labels and `metric`), built once. */
-  pointLabels?: Readonly<Record<string, string>>;
-}
-
-interface Forecasted {
-  f: SeriesForecaster;
-  spec: TrendAnalysisConfig['forecasts'][number];
-  state: ForecastState | undefined;
-  lastT: number;
   pointLabels?: Readonly<Record<string, string>>;
 }
 
@@ -133,7 +114,7 @@ export class TrendService {
   private _store: SqliteHistoryStore | undefined;
   private _reader: HistoryReader;
   private readonly _monitored = new Map<string, Monitored>();
-  private readonly _forecasts = new Map<string, Forecasted>();
+  private readonly _forecasts = new SeriesForecasts();
   private _lastMaintenanceMs: number | undefined;
   private _maintaining = false; // a maintenance pass is under way, one slice per collection
   private _lastForgetMs: number | undefined;
@@ -259,15 +240,20 @@ export class TrendService {
     for (const metric of this._monitoredMetrics) {
       const windows = await this._reader.query(metric, {}, now - span, now, { resolution: 'raw' });
       // Histogram windows carry no per-sample sums; their detectors start with the live collections.
-      for (const w of windows.filter((x) => x.kind !== 'histogram'))
-        for (let i = 0; i < w.t.length; i++) this._score(w.metric, w.labels, w.kind, w.t[i]!, w.v[i]!);
+      for (const w of windows.filter((x) => x.kind !== 'histogram')) {
+        const key = seriesKey(w.metric, w.labels);
+        for (let i = 0; i < w.t.length; i++) this._score(key, w.metric, w.labels, w.kind, w.t[i]!, w.v[i]!);
+      }
     }
     for (const spec of this._opts.config.forecasts) {
       const windows = await this._reader.query(spec.metric, {}, now - spec.window.ms, now, {
         resolution: 'raw',
       });
-      for (const w of windows.filter((x) => x.kind !== 'histogram'))
-        for (let i = 0; i < w.t.length; i++) this._forecast(spec, w.metric, w.labels, w.t[i]!, w.v[i]!);
+      for (const w of windows.filter((x) => x.kind !== 'histogram')) {
+        const key = seriesKey(w.metric, w.labels);
+        for (let i = 0; i < w.t.length; i++)
+          this._forecasts.add(spec, key, w.metric, w.labels, w.t[i]!, w.v[i]!);
+      }
     }
   }
 
@@ -285,10 +271,7 @@ export class TrendService {
    */
   shiftTime(deltaMs: number): void {
     for (const m of this._monitored.values()) m.lastT += deltaMs;
-    for (const f of this._forecasts.values()) {
-      f.f.shift(deltaMs);
-      f.lastT += deltaMs;
-    }
+    this._forecasts.shift(deltaMs);
     if (this._lastMaintenanceMs !== undefined) this._lastMaintenanceMs += deltaMs;
     if (this._lastForgetMs !== undefined) this._lastForgetMs += deltaMs;
   }
@@ -312,14 +295,15 @@ export class TrendService {
       const s = samples[i]!;
       if (s.kind === 'histogram') {
         if (this._monitoredMetrics.has(s.metric) && s.histogram !== undefined)
-          this._score(s.metric, s.labels, s.kind, s.timestampMs, s.value, s.histogram.sum);
+          this._score(sampleKey(s), s.metric, s.labels, s.kind, s.timestampMs, s.value, s.histogram.sum);
         continue;
       }
       if (this._monitoredMetrics.has(s.metric))
-        this._score(s.metric, s.labels, s.kind, s.timestampMs, s.value);
+        this._score(sampleKey(s), s.metric, s.labels, s.kind, s.timestampMs, s.value);
       for (let j = 0; j < forecasts.length; j++) {
         const spec = forecasts[j]!;
-        if (spec.metric === s.metric) this._forecast(spec, s.metric, s.labels, s.timestampMs, s.value);
+        if (spec.metric === s.metric)
+          this._forecasts.add(spec, sampleKey(s), s.metric, s.labels, s.timestampMs, s.value);
       }
     }
     this._forgetGone(timestampMs);
@@ -332,7 +316,7 @@ export class TrendService {
     this._lastForgetMs = nowMs;
     const before = nowMs - Math.max(GONE_MS, this._settings.windowSamples * this._opts.intervalMs);
     for (const [key, m] of this._monitored) if (m.lastT < before) this._monitored.delete(key);
-    for (const [key, f] of this._forecasts) if (f.lastT < before) this._forecasts.delete(key);
+    this._forecasts.forget(before);
   }
 
   private _maybeMaintain(nowMs: number): void {
@@ -352,7 +336,9 @@ export class TrendService {
     }
   }
 
+  /** `key`: the series' seriesKey. */
   private _score(
+    key: string,
     metric: string,
     labels: Readonly<Record<string, string>>,
     kind: string,
@@ -360,7 +346,6 @@ export class TrendService {
     v: number,
     sum = NaN,
   ): void {
-    const key = seriesKey(metric, labels);
     let m = this._monitored.get(key);
     if (m === undefined) {
       m = {
@@ -424,36 +409,6 @@ export class TrendService {
       : [...f.slice(this._flaggedNext), ...f.slice(0, this._flaggedNext)];
   }
 
-  private _forecast(
-    spec: TrendAnalysisConfig['forecasts'][number],
-    metric: string,
-    labels: Readonly<Record<string, string>>,
-    t: number,
-    v: number,
-  ): void {
-    const key = `${seriesKey(metric, labels)}>${spec.threshold}`;
-    let f = this._forecasts.get(key);
-    if (f === undefined) {
-      f = { f: new SeriesForecaster(spec.window.ms), spec, state: undefined, lastT: t };
-      this._forecasts.set(key, f);
-    }
-    if (t > f.lastT) f.lastT = t;
-    f.f.add(t, v);
-    const fit = f.f.fit(t);
-    if (fit === undefined) return;
-    f.state = {
-      metric,
-      labels,
-      threshold: spec.threshold,
-      direction: spec.direction,
-      window: spec.window.text,
-      secondsToThreshold: secondsToThreshold(fit, spec.threshold, spec.direction),
-      slope: fit.slope,
-      value: v,
-      timestampMs: t,
-    };
-  }
-
   /** Online anomaly state of every monitored series (optionally one metric). */
   anomalies(metric?: string): AnomalyState[] {
     const out: AnomalyState[] = [];
@@ -463,29 +418,25 @@ export class TrendService {
   }
 
   forecasts(): ForecastState[] {
-    const out: ForecastState[] = [];
-    for (const f of this._forecasts.values()) if (f.state !== undefined) out.push(f.state);
-    return out;
+    return this._forecasts.states();
   }
 
   /**
    * anomaly_score, anomaly_flag and forecast_seconds_to_threshold, labelled metric + the series' labels (an
    * object built once per series, not per collection).
    */
-  *points(): IterableIterator<MetricPoint> {
-    for (const m of this._monitored.values()) {
+  points(): MetricPoint[] {
+    // An array, not a generator: the collection walks it with an indexed loop (no iterator results).
+    const out: MetricPoint[] = [];
+    this._monitored.forEach((m) => {
       const s = m.state;
-      if (s === undefined) continue;
+      if (s === undefined) return;
       const labels = (m.pointLabels ??= { ...s.labels, metric: s.metric });
-      if (!Number.isNaN(s.score)) yield { metric: 'anomaly_score', labels, value: s.score };
-      yield { metric: 'anomaly_flag', labels, value: s.flag ? 1 : 0 };
-    }
-    for (const f of this._forecasts.values()) {
-      const s = f.state;
-      if (s === undefined) continue;
-      const labels = (f.pointLabels ??= { ...s.labels, metric: s.metric });
-      yield { metric: 'forecast_seconds_to_threshold', labels, value: s.secondsToThreshold };
-    }
+      if (!Number.isNaN(s.score)) out.push({ metric: 'anomaly_score', labels, value: s.score });
+      out.push({ metric: 'anomaly_flag', labels, value: s.flag ? 1 : 0 });
+    });
+    this._forecasts.points(out);
+    return out;
   }
 
   /** Window statistics of every series of `metric` matching `labels`. */

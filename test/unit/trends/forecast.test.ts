@@ -109,6 +109,32 @@ describe('SeriesForecaster memory and accuracy', () => {
     }
   });
 
+  it('should fit after every sample as a forecaster fed the same samples at once does, late samples included', () => {
+    // fit() keeps the buckets before the latest combined between calls; a fresh forecaster combines them anew.
+    const window = 60_000;
+    const f = new SeriesForecaster(window);
+    const fed: [number, number][] = [];
+    let t = 5_000_000;
+    // Eight or so samples per bucket (1/360 of the window), so that fit() reuses its combined buckets.
+    for (let i = 0; i < 1500; i++) {
+      t += 20;
+      // Now and then a late sample, one to three buckets back (the collection of a slow source).
+      const at = i % 23 === 5 ? t - 200 - (i % 3) * 170 : t;
+      const v = 10 + at / 60_000 + Math.sin(i / 5);
+      f.add(at, v);
+      fed.push([at, v]);
+      const live = f.fit();
+      const fresh = new SeriesForecaster(window);
+      for (const [ts, x] of fed) fresh.add(ts, x);
+      const once = fresh.fit();
+      expect(live === undefined).toBe(once === undefined);
+      if (live === undefined || once === undefined) continue;
+      expect(live.slope).toBeCloseTo(once.slope, 9);
+      expect(live.value).toBeCloseTo(once.value, 9);
+      expect(live.atMs).toBe(once.atMs);
+    }
+  });
+
   it('should keep full precision for large values with small changes', () => {
     const f = new SeriesForecaster(3_600_000);
     // A byte counter near 1 TB growing 1 byte per second.
