@@ -68,6 +68,8 @@ export class ValueEncoder {
   private _prevIndex = -1;
   private _prevN = 0;
   private _prevD = 0;
+  /** The last value appended (NaN before the first). */
+  private _prevValue = NaN;
   private _xor: XorState = xorState(0, 0);
 
   /**
@@ -97,6 +99,23 @@ export class ValueEncoder {
   append(index: number, value: number): void {
     const w = this._w;
     const skip = index - this._prevIndex;
+    // The value of the previous collection again, in a decimal stream whose last delta was 0 (a limit, a count,
+    // an idle counter: a third of an idle host's series): its position bit and a delta of delta of 0, as below,
+    // without scaling it. -0 is not 0 to the stream (it switches to XOR below).
+    if (
+      value === this._prevValue &&
+      skip === 1 &&
+      this._prevD === 0 &&
+      this._mode !== FLOAT &&
+      !this._dense &&
+      (value !== 0 || 1 / value > 0)
+    ) {
+      w.write(0, 2);
+      this._prevIndex = index;
+      this._count++;
+      return;
+    }
+    this._prevValue = value;
     // Most samples of a collection: a decimal value whose delta of delta fits, written with its position
     // (after the previous sample's: one bit 0) in as few writes as possible — a steady counter or a constant
     // in one. The same bits as the general path below.

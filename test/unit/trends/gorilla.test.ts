@@ -140,6 +140,27 @@ describe('ValueEncoder', () => {
     );
   });
 
+  it('should round-trip runs of repeated values, -0 after 0 and repeats after a change of mode', () => {
+    // Few distinct values, so that most samples repeat the previous one (the encoder's shortcut for them).
+    const value = fc.constantFrom(0, -0, 7, 7, 7, 2.5, 100 / 21, NaN, 2 ** 53);
+    fc.assert(
+      fc.property(
+        fc
+          .array(value, { minLength: 1, maxLength: 300 })
+          .chain((vs) => fc.tuple(fc.constant(vs), positions(vs.length))),
+        fc.constantFrom(0, 3, 15),
+        ([vs, at], mode) => {
+          fc.pre(at.every((p, i) => i === 0 || p > at[i - 1]!));
+          const out = valuesRoundTrip(vs, at, mode);
+          expect(sameBits(out.v, vs)).toBe(true);
+          expect(out.t).toEqual(at.map((p) => 1000 + p));
+        },
+      ),
+    );
+    const zeros = valuesRoundTrip([0, 0, -0, -0, 0, 5, 5, 5]);
+    expect(sameBits(zeros.v, [0, 0, -0, -0, 0, 5, 5, 5])).toBe(true);
+  });
+
   it('should spend about a bit per sample on a constant or a steady counter, and detect decimals', () => {
     const constant = valuesRoundTrip(Array.from({ length: 512 }, () => 8));
     // mode and first value 56 bits, then a position bit and a value bit per sample
