@@ -14,7 +14,7 @@
  */
 import type { Histogram, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Exemplar, HistogramValue } from '../model/metric.js';
-import { familyBody, formatValue, groupFamilies } from './prometheus-text.js';
+import { FamilyHeaders, familyBody, formatValue, groupFamilies } from './prometheus-text.js';
 import type { LabelTexts } from './prometheus-text.js';
 
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
@@ -43,6 +43,15 @@ function escapeText(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
+/** TYPE, HELP and UNIT lines of a family, made once per instrument (FamilyHeaders). */
+const headers = new FamilyHeaders((family) => {
+  // The text format's counter family carries `_total`; OpenMetrics names the family without it.
+  const name = family.type === 'counter' ? family.name.slice(0, -'_total'.length) : family.name;
+  const text = `# TYPE ${name} ${family.type}\n# HELP ${name} ${escapeText(family.help || 'description missing')}\n`;
+  const unit = openMetricsUnit(name, family.unit);
+  return unit === undefined ? text : `${text}# UNIT ${name} ${unit}\n`;
+});
+
 /** Serializes a collection as OpenMetrics text; `constantLabels` and `labelTexts` as for serializePrometheus. */
 export function serializeOpenMetrics(
   rm: ResourceMetrics,
@@ -62,10 +71,7 @@ export function serializeOpenMetrics(
         : sample(counter ? family.name : name, labels, value as number),
     );
     if (body === '') continue;
-    out += `# TYPE ${name} ${family.type}\n# HELP ${name} ${escapeText(family.help || 'description missing')}\n`;
-    const unit = openMetricsUnit(name, family.unit);
-    if (unit !== undefined) out += `# UNIT ${name} ${unit}\n`;
-    out += body;
+    out += headers.of(family) + body;
   }
   return `${out}# EOF\n`;
 }

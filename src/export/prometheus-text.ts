@@ -115,7 +115,38 @@ export function collectFamilies(rm: ResourceMetrics): Map<string, Family | undef
   return families;
 }
 
-function familyOf(metric: MetricData): { name: string; type: Family['type'] } | undefined {
+interface FamilyName {
+  name: string;
+  type: Family['type'];
+}
+
+/**
+ * familyOf's answer by descriptor: the producers keep one descriptor object per instrument, so its name is
+ * sanitized once rather than at every serialization (two regular expressions, run by V8's regexp interpreter
+ * under --lite-mode). Checked against what it was made from, in case a descriptor is reused for another name.
+ */
+const familyNames = new WeakMap<
+  MetricData['descriptor'],
+  {
+    source: string;
+    pointType: MetricData['dataPointType'];
+    monotonic: boolean;
+    family: FamilyName | undefined;
+  }
+>();
+
+function familyOf(metric: MetricData): FamilyName | undefined {
+  const d = metric.descriptor;
+  const monotonic = metric.dataPointType === SUM_POINTS && metric.isMonotonic;
+  const known = familyNames.get(d);
+  if (known?.source === d.name && known.pointType === metric.dataPointType && known.monotonic === monotonic)
+    return known.family;
+  const family = newFamilyName(metric);
+  familyNames.set(d, { source: d.name, pointType: metric.dataPointType, monotonic, family });
+  return family;
+}
+
+function newFamilyName(metric: MetricData): FamilyName | undefined {
   let name = sanitizeName(metric.descriptor.name);
   if (name === '' || name === '_') return undefined;
   switch (metric.dataPointType) {
@@ -208,13 +239,57 @@ export function serializePrometheus(
     );
     if (body === '') continue;
     any = true;
-    out += `# HELP ${family.name} ${escapeHelp(family.help || 'description missing')}\n`;
-    if (family.unit !== '') out += `# UNIT ${family.name} ${escapeHelp(family.unit)}\n`;
-    out += `# TYPE ${family.name} ${family.type}\n${body}`;
+    out += `${headers.of(family)}${body}`;
   }
   // Every line ends with a newline, this one too: parsers (promtool) refuse a last line without one.
   return any ? out : `${out}# no registered metrics\n`;
 }
+
+/**
+ * A family's header lines (HELP, UNIT, TYPE), made by `make` once and kept by the descriptor of the family's
+ * first metric (one object per instrument): escaping the help text at every serialization ran two or three
+ * regular expressions per family. Made again when the family's name, help, unit or type differ from those it
+ * was made for.
+ */
+export class FamilyHeaders {
+  private readonly _make: (family: Family) => string;
+  private readonly _byDescriptor = new WeakMap<
+    MetricData['descriptor'],
+    { name: string; help: string; unit: string; type: string; text: string }
+  >();
+
+  constructor(make: (family: Family) => string) {
+    this._make = make;
+  }
+
+  of(family: Family): string {
+    const d = family.metrics[0]!.descriptor;
+    const known = this._byDescriptor.get(d);
+    if (
+      known?.name === family.name &&
+      known.help === family.help &&
+      known.unit === family.unit &&
+      known.type === family.type
+    )
+      return known.text;
+    const text = this._make(family);
+    this._byDescriptor.set(d, {
+      name: family.name,
+      help: family.help,
+      unit: family.unit,
+      type: family.type,
+      text,
+    });
+    return text;
+  }
+}
+
+const headers = new FamilyHeaders((family) => {
+  const { name, unit } = family;
+  let text = `# HELP ${name} ${escapeHelp(family.help || 'description missing')}\n`;
+  if (unit !== '') text += `# UNIT ${name} ${escapeHelp(unit)}\n`;
+  return `${text}# TYPE ${name} ${family.type}\n`;
+});
 
 export function series(name: string, labels: string, value: number): string {
   return labels === '' ? `${name} ${formatValue(value)}\n` : `${name}{${labels}} ${formatValue(value)}\n`;

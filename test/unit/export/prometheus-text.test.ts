@@ -84,6 +84,28 @@ describe('serializePrometheus', () => {
     expect(serializePrometheus(rm, new Set(CONSTANT), texts)).toBe(sdk().serialize(rm));
   });
 
+  it('should write a family header made once per descriptor, and made again when the descriptor changes', async () => {
+    m = createTestMeter();
+    const meter = m.provider.getMeter('t');
+    meter.createCounter('jobs', { description: 'Jobs\\done', unit: '{job}' }).add(2, { q: 'a' });
+    meter.createGauge('depth').record(3);
+    const rm = await m.collect();
+    const expected = sdk().serialize(rm);
+    expect(serializePrometheus(rm, new Set(CONSTANT))).toBe(expected);
+    expect(serializePrometheus(rm, new Set(CONSTANT))).toBe(expected);
+    // The same descriptor objects with another name, help and unit: the kept name and header are not used.
+    const descriptors = rm.scopeMetrics[0]!.metrics.map(
+      (x) => x.descriptor as { -readonly [K in keyof typeof x.descriptor]: (typeof x.descriptor)[K] },
+    );
+    descriptors[0]!.name = 'tasks';
+    descriptors[0]!.unit = '{task}';
+    descriptors[1]!.description = 'Queue\ndepth';
+    const changed = serializePrometheus(rm, new Set(CONSTANT));
+    expect(changed).toBe(sdk().serialize(rm));
+    expect(changed).toContain('# HELP depth Queue\\ndepth\n');
+    expect(changed).not.toContain('jobs');
+  });
+
   it('should say there is nothing to show when nothing was recorded', async () => {
     m = createTestMeter();
     m.provider.getMeter('t').createCounter('never');
