@@ -14,7 +14,7 @@ import { AgentError, systemErrorCode } from '../../lib/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { MetricPoint } from '../../model/metric.js';
-import { parseMeminfo } from '../proc-fields.js';
+import { meminfoField } from '../proc-fields.js';
 import type { Probe, Snapshot } from '../probe.js';
 import { MISSING_RECHECK_MS, SourceFiles } from '../source-files.js';
 
@@ -33,6 +33,13 @@ export const PROCESS_METRICS = [
  * interface to user space on the architectures Node.js runs on (sysconf(_SC_CLK_TCK)).
  */
 export const USER_HZ = 100;
+
+/** The metrics read from /proc/self/status, and their fields. */
+const STATUS_FIELDS: readonly (readonly [string, string])[] = [
+  ['process_resident_memory_bytes', 'VmRSS'],
+  ['process_virtual_memory_bytes', 'VmSize'],
+  ['process_heap_bytes', 'VmData'],
+];
 
 export interface ProcStat {
   /** utime + stime, in seconds. */
@@ -182,15 +189,12 @@ export class ProcessProbe implements Probe {
       on.has('process_virtual_memory_bytes') ||
       on.has('process_heap_bytes')
     ) {
-      const status = parseMeminfo(this._files.read(this._statusFile) ?? '');
-      const fields: [string, string][] = [
-        ['process_resident_memory_bytes', 'VmRSS'],
-        ['process_virtual_memory_bytes', 'VmSize'],
-        ['process_heap_bytes', 'VmData'],
-      ];
-      for (const [metric, field] of fields) {
-        const v = status.get(field);
+      const status = this._files.read(this._statusFile) ?? '';
+      for (let i = 0; i < STATUS_FIELDS.length; i++) {
+        // Indexed, no destructuring: under --lite-mode that would allocate an iterator per field.
+        const metric = STATUS_FIELDS[i]![0];
         if (!on.has(metric)) continue;
+        const v = meminfoField(status, STATUS_FIELDS[i]![1]);
         if (v === undefined) failures++;
         else points.push({ metric, labels: {}, value: v });
       }

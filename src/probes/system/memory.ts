@@ -2,7 +2,7 @@
  * Memory and swap use from /proc/meminfo.
  */
 import { AgentError } from '../../lib/errors.js';
-import { parseMeminfo } from '../proc-fields.js';
+import { meminfoField, parseMeminfo } from '../proc-fields.js';
 import type { ProbeContext, Snapshot } from '../probe.js';
 import { SyncSystemProbe } from './source.js';
 
@@ -18,19 +18,17 @@ export class MemoryProbe extends SyncSystemProbe {
     const text = this._files.read(file);
     if (text === undefined) return this._unavailable.unavailable(`${file} does not exist`);
     this._unavailable.available();
-    const info = parseMeminfo(text);
-
-    const total = info.get('MemTotal');
+    const field = (key: string): number | undefined => meminfoField(text, key);
+    const total = field('MemTotal');
     if (total === undefined || total <= 0) {
       throw new AgentError('E_PROBE_READ', `${file} has no MemTotal`);
     }
     // MemAvailable exists since Linux 3.14; before that, free + buffers + page cache is the usual estimate.
     const available =
-      info.get('MemAvailable') ??
-      (info.get('MemFree') ?? 0) + (info.get('Buffers') ?? 0) + (info.get('Cached') ?? 0);
+      field('MemAvailable') ?? (field('MemFree') ?? 0) + (field('Buffers') ?? 0) + (field('Cached') ?? 0);
     const used = Math.max(0, total - available);
-    const swapTotal = info.get('SwapTotal') ?? 0;
-    const swapFree = info.get('SwapFree') ?? 0;
+    const swapTotal = field('SwapTotal') ?? 0;
+    const swapFree = field('SwapFree') ?? 0;
     const swapPercent = swapTotal > 0 ? ((swapTotal - swapFree) / swapTotal) * 100 : 0;
 
     return {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MISSING_RECHECK_MS } from '../../../../src/probes/source-files.js';
+import { meminfoField } from '../../../../src/probes/proc-fields.js';
 import { MemoryProbe, parseMeminfo } from '../../../../src/probes/system/memory.js';
 import { byKey, fixture, fixturePaths, makeContext, signal, TempHost } from './helpers.js';
 
@@ -27,6 +28,26 @@ describe('parseMeminfo', () => {
     const lines = text.split('\n').filter((l) => l !== '').length;
     expect(lines).toBe(54); // wc -l of the fixture
     expect(parseMeminfo(text).size).toBe(54);
+  });
+});
+
+describe('meminfoField', () => {
+  it('should read every field of the real fixture as parseMeminfo does, the first line and odd names included', () => {
+    const text = fixture('linux-vm', 'proc/meminfo');
+    const all = parseMeminfo(text);
+    for (const [key, value] of all) expect([key, meminfoField(text, key)]).toEqual([key, value]);
+    const status = fixture('node-process', 'proc/self/status');
+    for (const [key, value] of parseMeminfo(status))
+      expect([key, meminfoField(status, key)]).toEqual([key, value]);
+    expect(meminfoField(status, 'VmRSS')).toBeGreaterThan(0);
+    expect(meminfoField(text, 'MemTotal')).toBe(25276510208);
+    // A name that is the start of others (Active, Active(anon)) or inside one (Free in MemFree) is not them.
+    expect(meminfoField(text, 'Active')).toBe(all.get('Active'));
+    expect(meminfoField(text, 'Free')).toBeUndefined();
+    expect(meminfoField(text, 'NoSuchField')).toBeUndefined();
+    expect(meminfoField('HugePages_Total:      12', 'HugePages_Total')).toBe(12);
+    expect(meminfoField('VmRSS:\t  1234 kB\nVmData: junk kB\n', 'VmData')).toBeUndefined();
+    expect(meminfoField('', 'VmRSS')).toBeUndefined();
   });
 });
 
