@@ -16,7 +16,7 @@
  */
 import type { CollectionBatch } from '../analysis/collection-reader.js';
 import { seriesKey } from '../model/labels.js';
-import type { Sample, MetricPoint } from '../model/metric.js';
+import type { Labels, Sample, MetricPoint } from '../model/metric.js';
 import type { Clock } from '../lib/clock.js';
 import { AgentError, errorMessage } from '../lib/errors.js';
 import { guardPromise } from '../lib/guard.js';
@@ -63,6 +63,8 @@ interface RuleRuntime {
   /** The rule failed in its last evaluation (it is logged once per run of failures). */
   failing: boolean;
   lastError?: string;
+  /** The labels of its monitor_rule_evaluation_failures point, made once. */
+  failureLabels: Labels;
 }
 
 export interface RuleEngineOptions {
@@ -167,6 +169,7 @@ export class RuleEngine {
         lastStamp: new Map(),
         failures: prev?.failures ?? 0,
         failing: false,
+        failureLabels: { rule: rule.name },
       };
     });
     let max = 0;
@@ -256,7 +259,8 @@ export class RuleEngine {
     this._firstIngestMs ??= t;
     const alerts: Alert[] = [];
     let changed = false;
-    for (const rt of this._rules) {
+    for (let i = 0; i < this._rules.length; i++) {
+      const rt = this._rules[i]!;
       try {
         changed = this._evaluateRule(rt, t, alerts) || changed;
         if (rt.failing) this._opts.logger.info('alert rule evaluates again', { rule: rt.rule.name });
@@ -414,24 +418,24 @@ export class RuleEngine {
   }
 
   /** The `alerts` gauge (Prometheus' ALERTS) and the rule self-metrics, for the next collection. */
-  *points(): IterableIterator<MetricPoint> {
-    for (const rt of this._rules) {
-      for (const a of rt.active.values()) {
-        if (a.state === 'inactive') continue;
-        yield { metric: 'alerts', labels: { ...a.labels, alertstate: a.state }, value: 1 };
-      }
-      yield {
-        metric: 'monitor_rule_evaluation_failures',
-        labels: { rule: rt.rule.name },
-        value: rt.failures,
-      };
+  points(): MetricPoint[] {
+    // An array and indexed loops, not a generator: under --lite-mode each step of one allocates.
+    const out: MetricPoint[] = [];
+    for (let i = 0; i < this._rules.length; i++) {
+      const rt = this._rules[i]!;
+      rt.active.forEach((a) => {
+        if (a.state !== 'inactive')
+          out.push({ metric: 'alerts', labels: { ...a.labels, alertstate: a.state }, value: 1 });
+      });
+      out.push({ metric: 'monitor_rule_evaluation_failures', labels: rt.failureLabels, value: rt.failures });
     }
     if (this._evaluations > 0)
-      yield {
+      out.push({
         metric: 'monitor_rule_evaluation_duration_seconds',
         labels: {},
         value: this._lastDurationMs / 1000,
-      };
+      });
+    return out;
   }
 
   get lastEvaluationMs(): number | undefined {

@@ -169,7 +169,9 @@ export class SampleWindow {
       s.append(t, v);
       s.seenRound = round;
     };
-    for (const sample of samples) {
+    // Indexed loops and forEach: under --lite-mode each for-of step allocates, and these run every collection.
+    for (let k = 0; k < samples.length; k++) {
+      const sample = samples[k]!;
       const h = sample.histogram;
       if (sample.kind === 'histogram' && h !== undefined) {
         let cumulative = 0;
@@ -184,20 +186,21 @@ export class SampleWindow {
         put(sample.metric, sample.labels, sample.value, sample.key);
       }
     }
-    for (const s of this._series.values()) {
-      if (s.seenRound === round || s.pointCount === 0) continue;
+    this._series.forEach((s) => {
+      if (s.seenRound === round || s.pointCount === 0) return;
       const lastStale = s.staleTimes[s.staleTimes.length - 1];
       if (lastStale === undefined || lastStale < s.times[s.times.length - 1]!) s.markStale(t);
-    }
+    });
   }
 
   /** Drops points before `beforeMs`, and series left without points or markers. */
   prune(beforeMs: number): void {
     this._generation++;
-    for (const [key, s] of this._series) {
+    // forEach (deleting as it goes is allowed): under --lite-mode each for-of step allocates, every collection.
+    this._series.forEach((s, key, series) => {
       s.prune(beforeMs);
       if (s.pointCount === 0 && s.staleTimes.length === 0) {
-        this._series.delete(key);
+        series.delete(key);
         const list = this._byMetric.get(s.metric);
         if (list !== undefined) {
           const i = list.indexOf(s);
@@ -205,7 +208,7 @@ export class SampleWindow {
         }
         this._versions.set(s.metric, this.version(s.metric) + 1);
       }
-    }
+    });
   }
 
   /** Moves every point and staleness marker by `deltaMs` (the wall clock was stepped). */

@@ -60,8 +60,9 @@ export function serializeOpenMetrics(
 ): string {
   const { resourcePairs, families, labelsOf } = groupFamilies(rm, constantLabels, labelTexts);
   let out = `# TYPE target_info gauge\n# HELP target_info Target metadata\n${sample('target_info', resourcePairs, 1)}`;
-  for (const family of families.values()) {
-    if (family === undefined) continue;
+  // forEach, not for-of: under --lite-mode every for-of step allocates an iterator result.
+  families.forEach((family) => {
+    if (family === undefined) return;
     const counter = family.type === 'counter';
     // The text format's counter family carries `_total`; OpenMetrics names the family without it.
     const name = counter ? family.name.slice(0, -'_total'.length) : family.name;
@@ -70,9 +71,9 @@ export function serializeOpenMetrics(
         ? histogramLines(name, labels, value as Histogram & Pick<HistogramValue, 'exemplars'>)
         : sample(counter ? family.name : name, labels, value as number),
     );
-    if (body === '') continue;
+    if (body === '') return;
     out += headers.of(family) + body;
-  }
+  });
   return `${out}# EOF\n`;
 }
 

@@ -90,8 +90,11 @@ export interface Family {
  */
 export function collectFamilies(rm: ResourceMetrics): Map<string, Family | undefined> {
   const families = new Map<string, Family | undefined>();
-  for (const scope of rm.scopeMetrics) {
-    for (const metric of scope.metrics) {
+  // Indexed loops: under --lite-mode every for-of step allocates an iterator result, at every serialization.
+  for (let si = 0; si < rm.scopeMetrics.length; si++) {
+    const scopeMetrics = rm.scopeMetrics[si]!.metrics;
+    for (let mi = 0; mi < scopeMetrics.length; mi++) {
+      const metric = scopeMetrics[mi]!;
       const f = familyOf(metric);
       if (f === undefined) continue;
       const existing = families.get(f.name);
@@ -230,17 +233,18 @@ export function serializePrometheus(
   const { resourcePairs, families, labelsOf } = groupFamilies(rm, constantLabels, labelTexts);
   let out = `# HELP target_info Target metadata\n# TYPE target_info gauge\n${series('target_info', resourcePairs, 1)}`;
   let any = false;
-  for (const family of families.values()) {
-    if (family === undefined) continue;
+  // forEach, not for-of: under --lite-mode every for-of step allocates an iterator result.
+  families.forEach((family) => {
+    if (family === undefined) return;
     const body = familyBody(family, labelsOf, (labels, value) =>
       family.type === 'histogram'
         ? histogramLines(family.name, labels, value as Histogram)
         : series(family.name, labels, value as number),
     );
-    if (body === '') continue;
+    if (body === '') return;
     any = true;
     out += `${headers.of(family)}${body}`;
-  }
+  });
   // Every line ends with a newline, this one too: parsers (promtool) refuse a last line without one.
   return any ? out : `${out}# no registered metrics\n`;
 }

@@ -56,12 +56,13 @@ export class CounterTracker {
 
   /** Marks keys not in `seen` as vanished and drops those gone for too long, keeping memory bounded. */
   retain(seen: ReadonlySet<string>): void {
-    for (const [key, state] of this._state) {
-      if (seen.has(key)) continue;
+    // forEach, not for-of: under --lite-mode each for-of step allocates (every counter, every collection).
+    this._state.forEach((state, key, map) => {
+      if (seen.has(key)) return;
       state.last = undefined;
       state.absentFor++;
-      if (state.absentFor > this._forgetAfter) this._state.delete(key);
-    }
+      if (state.absentFor > this._forgetAfter) map.delete(key);
+    });
   }
 
   /** How many decreases were absorbed since construction. */
