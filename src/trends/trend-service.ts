@@ -19,8 +19,6 @@ import { SeriesDetector } from './anomaly.js';
 import type { AnomalyResult, DetectorSettings } from './anomaly.js';
 import { SeriesForecasts } from './series-forecasts.js';
 import type { ForecastState } from './series-forecasts.js';
-
-export type { ForecastState };
 import { SqliteHistoryStore } from './history-store.js';
 import { historyUnavailable } from './history/schema.js';
 import { counterRate } from './history/rollup.js';
@@ -91,6 +89,7 @@ interface Monitored {
 const NO_HISTORY: HistoryReader = { query: () => Promise.resolve([]) };
 
 export { rates };
+export type { ForecastState };
 
 /** Flagged values kept for the status page's markers. */
 const MAX_FLAGGED = 512;

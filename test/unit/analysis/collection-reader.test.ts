@@ -4,7 +4,8 @@ import type { CollectionBatch } from '../../../src/analysis/collection-reader.js
 import { ManualClock } from '../../../src/lib/clock.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
 import type { CatalogEntry } from '../../../src/catalog/catalog.js';
-import type { MetricPoint } from '../../../src/model/metric.js';
+import { seriesKey } from '../../../src/model/labels.js';
+import type { MetricPoint, Sample } from '../../../src/model/metric.js';
 import { PointProducer } from '../../../src/telemetry/point-producer.js';
 import { SeriesProducer, SeriesTable } from '../../../src/telemetry/series-table.js';
 import { StaticResource } from '../../../src/telemetry/static-resource.js';
@@ -129,6 +130,27 @@ describe('CollectionReader', () => {
       histogram: { boundaries: [0.1, 1], counts: [0, 1, 0], sum: 0.5, count: 1 },
     });
     expect(samples.every((s) => s.timestampMs === r.clock.nowMs())).toBe(true);
+    await r.provider.shutdown();
+  });
+
+  it('should share one samples array among the subscribers, keyed, and make it again when asked after them', async () => {
+    const r = rig();
+    const seen: (readonly Sample[])[] = [];
+    r.reader.subscribe('one', (b) => {
+      seen.push(b.samples);
+    });
+    r.reader.subscribe('two', async (b) => {
+      await Promise.resolve();
+      seen.push(b.samples);
+    });
+    const batch = (await r.reader.runCycle())!;
+    expect(seen[0]).toBe(seen[1]);
+    expect(seen[0]!.every((s) => s.key === seriesKey(s.metric, s.labels))).toBe(true);
+    // Not kept past the subscribers (it would outlive the young generation); the same data when read later.
+    const later = batch.samples;
+    expect(later).not.toBe(seen[0]);
+    expect(later).toEqual(seen[0]);
+    expect(batch.samples).toBe(later);
     await r.provider.shutdown();
   });
 
