@@ -86,6 +86,18 @@ export function guarded<A extends unknown[]>(
 }
 
 /**
+ * `call()` as a promise: its value (or the promise it returns), or a rejection with what it threw synchronously
+ * (a non-Error wrapped), so that a caller with a timer and a race around it sees one kind of failure.
+ */
+export function promiseOf<T>(call: () => T | PromiseLike<T>): Promise<T> {
+  try {
+    return Promise.resolve(call());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
+/**
  * `promise` for a caller that does not await it: resolves with its value, or with undefined once a
  * rejection has been reported under `where`. Never rejects.
  */

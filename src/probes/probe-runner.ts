@@ -7,6 +7,7 @@ import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { yieldToEventLoop } from '../lib/yield.js';
+import { promiseOf } from '../lib/guard.js';
 import type { Probe, Snapshot } from './probe.js';
 import type { MetricPoint } from '../model/metric.js';
 
@@ -132,13 +133,8 @@ export class ProbeRunner {
       return;
     }
     const controller = new AbortController();
-    let run: Promise<Snapshot>;
-    try {
-      run = slot.probe.collect(controller.signal);
-    } catch (err) {
-      // A probe that throws instead of rejecting fails alone, not the whole collection.
-      run = Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
+    // A probe that throws instead of rejecting fails alone, not the whole collection.
+    const run = promiseOf(() => slot.probe.collect(controller.signal));
     slot.inFlight = run;
     let timer: { cancel(): void } | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {

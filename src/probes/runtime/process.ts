@@ -13,6 +13,7 @@ import path from 'node:path';
 import { AgentError, systemErrorCode } from '../../lib/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
+import { promiseOf } from '../../lib/guard.js';
 import type { MetricPoint } from '../../model/metric.js';
 import { meminfoField } from '../proc-fields.js';
 import type { Probe, Snapshot } from '../probe.js';
@@ -140,11 +141,7 @@ export class ProcessProbe implements Probe {
   }
 
   collect(): Promise<Snapshot> {
-    try {
-      return Promise.resolve(this._collect());
-    } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
+    return promiseOf(() => this._collect());
   }
 
   shutdown(): Promise<void> {

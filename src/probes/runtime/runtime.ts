@@ -7,7 +7,7 @@
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import type { EventLoopUtilization, ELDHistogram, PerformanceObserverEntryList } from 'node:perf_hooks';
 import { loadedNodeV8 } from '../../lib/builtins.js';
-import { guarded } from '../../lib/guard.js';
+import { guarded, promiseOf } from '../../lib/guard.js';
 import type { Probe, Snapshot } from '../probe.js';
 import type { MetricPoint } from '../../model/metric.js';
 import type { SeriesTable } from '../../telemetry/series-table.js';
@@ -79,11 +79,7 @@ export class RuntimeProbe implements Probe {
   }
 
   collect(): Promise<Snapshot> {
-    try {
-      return Promise.resolve(this.collectSync());
-    } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
+    return promiseOf(() => this.collectSync());
   }
 
   /** Reads counters the runtime keeps in memory: never waits (Probe.collectSync). */

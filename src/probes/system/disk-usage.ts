@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { TimerHandle } from '../../lib/clock.js';
 import { AgentError, systemErrorCode } from '../../lib/errors.js';
+import { promiseOf } from '../../lib/guard.js';
 import type { FsStats, ProbeContext, Snapshot } from '../probe.js';
 import type { MetricPoint } from '../../model/metric.js';
 import { fieldLines, SystemProbe } from './source.js';
@@ -212,12 +213,7 @@ export class DiskUsageProbe extends SystemProbe {
 
   /** statfs on the thread pool with a time budget: network and FUSE filesystems can hang. */
   private async _usageAsync(mountPoint: string, target: string): Promise<MountResult> {
-    let call: Promise<FsStats>;
-    try {
-      call = this._ctx.statfs(target);
-    } catch (err) {
-      call = Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
+    const call = promiseOf(() => this._ctx.statfs(target));
     let timer: TimerHandle | undefined;
     const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
       timer = this._ctx.clock.setTimeout(() => resolve(TIMED_OUT), this._timeoutMs);

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { Logger } from '../../lib/logger.js';
+import { promiseOf } from '../../lib/guard.js';
 import type { Probe, ProbeContext, Snapshot } from '../probe.js';
 import { SourceFiles } from '../source-files.js';
 
@@ -99,11 +100,7 @@ export abstract class SystemProbe implements Probe {
 
   /** Runs `_collect`, turning a synchronous throw into a rejection as the Probe contract says. */
   collect(signal: AbortSignal): Promise<Snapshot> {
-    try {
-      return Promise.resolve(this._collect(signal));
-    } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
+    return promiseOf(() => this._collect(signal));
   }
 
   /** `path.join(<proc root>, rel)`, made once per probe: path.join normalizes on every call. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { settle } from '../../../src/lib/clock.js';
-import { guarded, guardedFailures, guardPromise, reportCaught } from '../../../src/lib/guard.js';
+import { guarded, guardedFailures, guardPromise, promiseOf, reportCaught } from '../../../src/lib/guard.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
 import type { Logger } from '../../../src/lib/logger.js';
 
@@ -126,6 +126,24 @@ describe('guardPromise', () => {
     await expect(guardPromise(logger, where, Promise.reject(new Error('nope')))).resolves.toBeUndefined();
     expect(guardedFailures().get(where)).toBe(1);
     expect(logger.find('error', 'internal error caught')).toHaveLength(1);
+  });
+});
+
+describe('promiseOf', () => {
+  it("should give a call's value or promise, and turn a synchronous throw into a rejection with an Error", async () => {
+    await expect(promiseOf(() => 3)).resolves.toBe(3);
+    await expect(promiseOf(() => Promise.resolve(4))).resolves.toBe(4);
+    await expect(
+      promiseOf(() => {
+        throw new RangeError('bad');
+      }),
+    ).rejects.toThrow(RangeError);
+    await expect(
+      promiseOf(() => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- what a foreign callback may throw
+        throw 'text';
+      }),
+    ).rejects.toThrow(/^text$/);
   });
 });
 
