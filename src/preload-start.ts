@@ -19,6 +19,7 @@
  */
 import cluster from 'node:cluster';
 import { PerformanceMonitorAgent } from './agent/agent.js';
+import { provideInAppProbes } from './agent/in-app.js';
 import { isMainThread } from './lib/builtins.js';
 import { SystemClock } from './lib/clock.js';
 import { errorMessage } from './lib/errors.js';
@@ -31,6 +32,7 @@ import {
 } from './preloaded.js';
 import { HttpClientMetrics } from './probes/runtime/http-client.js';
 import { HttpRequestMetrics } from './probes/runtime/http-requests.js';
+import { Neo4jDriverMetrics } from './probes/runtime/neo4j-driver.js';
 import { CLUSTER_WORKER_ENV } from './telemetry/identity.js';
 
 const DEFAULT_PORT = 9091;
@@ -67,6 +69,8 @@ function startInWorkerThread(): void {
 
 function startPreload(): void {
   if (getPreloadedAgent() !== undefined) return; // --require and --import both given
+  // Imported here, statically, so that the agent hooks them before the application's code runs.
+  provideInAppProbes({ HttpRequestMetrics, HttpClientMetrics, Neo4jDriverMetrics });
   const agent = new PerformanceMonitorAgent({
     configPath: process.env.PERF_MONITOR_CONFIG,
     env: agentEnv(),

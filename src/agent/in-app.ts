@@ -1,16 +1,18 @@
 /**
  * The sources that live in the application's process: measurements that worker threads send to the main
  * thread, every HTTP server request of the process and every outgoing HTTP request it makes
- * (diagnostics_channel), and the latency of the application's neo4j-driver queries. The hooks must be in place before the application loads its modules,
- * so they are installed when start() is called, before the configuration is read; they do not depend on it.
+ * (diagnostics_channel), and the latency of the application's neo4j-driver queries. The hooks must be in place before
+ * the application loads its modules, so they are installed when start() is called, before the configuration is
+ * read; they do not depend on it. Their modules are loaded only when one is on: the preload, which needs them
+ * synchronously, imports them itself and hands them over (provideInAppProbes); a program's agent that turns one
+ * on imports them as it starts; the daemon turns none on and never loads them.
  */
 import { isMainThread } from '../lib/builtins.js';
 import { guardPromise } from '../lib/guard.js';
 import { shutdownAll } from '../lib/lifecycle.js';
-import { HttpClientMetrics } from '../probes/runtime/http-client.js';
-import { HttpRequestMetrics } from '../probes/runtime/http-requests.js';
-import { Neo4jDriverMetrics } from '../probes/runtime/neo4j-driver.js';
-import type { QueryKind } from '../probes/runtime/neo4j-driver.js';
+import type { HttpClientMetrics } from '../probes/runtime/http-client.js';
+import type { HttpRequestMetrics } from '../probes/runtime/http-requests.js';
+import type { Neo4jDriverMetrics, QueryKind } from '../probes/runtime/neo4j-driver.js';
 import type { SeriesTable } from '../telemetry/series-table.js';
 import { ApplicationBridge } from '../telemetry/worker-bridge.js';
 import type { Component } from './component.js';
@@ -29,6 +31,39 @@ export interface InAppOptions {
   neo4jTable: () => SeriesTable | undefined;
 }
 
+/** The in-app probes' classes. */
+export interface InAppProbeModules {
+  HttpRequestMetrics: typeof HttpRequestMetrics;
+  HttpClientMetrics: typeof HttpClientMetrics;
+  Neo4jDriverMetrics: typeof Neo4jDriverMetrics;
+}
+
+let provided: InAppProbeModules | undefined;
+
+/**
+ * The preload's in-app probe classes, imported statically there: its agent installs the hooks synchronously,
+ * before the application's own code loads its modules (a dynamic import would let it start first).
+ */
+export function provideInAppProbes(modules: InAppProbeModules): void {
+  provided ??= modules;
+}
+
+/** The modules of the probes that are on, for an agent the preload did not provide them to. */
+async function importInAppProbes(opts: InAppOptions): Promise<Partial<InAppProbeModules>> {
+  return {
+    HttpRequestMetrics: opts.http
+      ? (await import('../probes/runtime/http-requests.js')).HttpRequestMetrics
+      : undefined,
+    HttpClientMetrics:
+      opts.httpClient === true
+        ? (await import('../probes/runtime/http-client.js')).HttpClientMetrics
+        : undefined,
+    Neo4jDriverMetrics: opts.neo4jDriver
+      ? (await import('../probes/runtime/neo4j-driver.js')).Neo4jDriverMetrics
+      : undefined,
+  };
+}
+
 export class InAppSources implements Component {
   readonly name = 'in-app sources';
   private readonly _ctx: AgentContext;
@@ -38,6 +73,8 @@ export class InAppSources implements Component {
   private _httpClient: HttpClientMetrics | undefined;
   private _neo4jDriver: Neo4jDriverMetrics | undefined;
   private _state: 'new' | 'hooked' | 'running' | 'stopped' = 'new';
+  /** The import of the probes' modules when they were not provided, until the hooks are in. */
+  private _loading: Promise<void> | undefined;
 
   constructor(ctx: AgentContext, opts: InAppOptions) {
     this._ctx = ctx;
@@ -45,13 +82,32 @@ export class InAppSources implements Component {
     this._bridge = new ApplicationBridge(ctx.application);
   }
 
-  /** Installs the process hooks, synchronously (HTTP requests made meanwhile wait in the application API). */
+  /**
+   * Installs the process hooks: synchronously when the preload provided their modules (HTTP requests made
+   * meanwhile wait in the application API), else once they are imported (start() waits for that).
+   */
   hook(): void {
     if (this._state !== 'new') return;
     this._state = 'hooked';
+    const o = this._opts;
+    if (!o.http && o.httpClient !== true && !o.neo4jDriver) return;
+    if (provided !== undefined) {
+      this._install(provided);
+      return;
+    }
+    this._loading = guardPromise(
+      () => this._ctx.logger(),
+      'in-app probes load',
+      importInAppProbes(o).then((modules) => {
+        if (this._state !== 'stopped') this._install(modules);
+      }),
+    );
+  }
+
+  private _install(m: Partial<InAppProbeModules>): void {
     const ctx = this._ctx;
-    if (this._opts.http) {
-      this._httpRequests = new HttpRequestMetrics({
+    if (this._opts.http && m.HttpRequestMetrics !== undefined) {
+      this._httpRequests = new m.HttpRequestMetrics({
         recorder: ctx.application,
         clock: ctx.clock,
         ignoreServer: (s) => s !== undefined && s === this._opts.ownServer(),
@@ -59,16 +115,16 @@ export class InAppSources implements Component {
       });
       void guardPromise(() => ctx.logger(), 'http request metrics start', this._httpRequests.start());
     }
-    if (this._opts.httpClient === true) {
-      this._httpClient = new HttpClientMetrics({
+    if (this._opts.httpClient === true && m.HttpClientMetrics !== undefined) {
+      this._httpClient = new m.HttpClientMetrics({
         recorder: ctx.application,
         clock: ctx.clock,
         logger: () => ctx.logger(),
       });
       void guardPromise(() => ctx.logger(), 'http client metrics start', this._httpClient.start());
     }
-    if (this._opts.neo4jDriver) {
-      this._neo4jDriver = new Neo4jDriverMetrics({
+    if (this._opts.neo4jDriver && m.Neo4jDriverMetrics !== undefined) {
+      this._neo4jDriver = new m.Neo4jDriverMetrics({
         clock: ctx.clock,
         record: (db, kind, seconds) => this._recordNeo4jQuery(db, kind, seconds),
         logger: () => ctx.logger(),
@@ -80,6 +136,7 @@ export class InAppSources implements Component {
   /** In the main thread, receives the measurements of worker threads. */
   async start(): Promise<void> {
     this.hook();
+    await this._loading;
     if (this._state !== 'hooked') return;
     this._state = 'running';
     if (isMainThread()) await this._bridge.start();
@@ -88,6 +145,7 @@ export class InAppSources implements Component {
   async shutdown(): Promise<void> {
     if (this._state === 'stopped') return;
     this._state = 'stopped';
+    await this._loading;
     const httpRequests = this._httpRequests;
     const httpClient = this._httpClient;
     const neo4jDriver = this._neo4jDriver;
