@@ -53,6 +53,12 @@ export interface AgentOptions {
   instrumentNeo4jDriver?: boolean;
   /** Measure the Node.js runtime (the `runtime` metric group); default true. Tests on fixtures turn it off. */
   runtimeMetrics?: boolean;
+  /**
+   * Where the OpenTelemetry SDK's own warnings and errors go (its global diag logger), one line each, prefixed
+   * `opentelemetry: `; set when an OTLP push loads the SDK. For a process the agent owns (the daemon): without
+   * it, as in the preload, the application's diag logger is left as it is.
+   */
+  otelDiagnostics?: (line: string) => void;
   /** Active alerts for the status page at `/` (the rule engine's); none shown when absent. */
   activeAlerts?: () => readonly Alert[];
 }

@@ -113,6 +113,8 @@ export class Pipeline implements Component {
     const probes = await buildProbes(config, ctx, gcTables, () => self.built?.latest?.samples ?? []);
     const settings = resolveOtlpSettings(config.performance_monitor.otlp, ctx.env);
     const otlpModule = settings === undefined ? undefined : await import('../export/otlp.js');
+    if (otlpModule !== undefined && ctx.opts.otelDiagnostics !== undefined)
+      otlpModule.routeOtelDiagnostics(ctx.opts.otelDiagnostics);
     const semconv = settings?.naming === 'semconv' ? await import('../export/otlp-semconv.js') : undefined;
     const configNames = configNamesOf(config);
     const renamer =

@@ -2,7 +2,6 @@
  * The perf-monitor command line: parses argv, runs a command, maps errors to exit codes. main.ts runs it.
  */
 import { parseArgs } from 'node:util';
-import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { defaultConfigPath } from '../config/default-path.js';
 import { AgentError, ConfigError, errorMessage } from '../lib/errors.js';
 import { redactUrlsIn } from '../lib/redact-url.js';
@@ -109,16 +108,6 @@ export async function main(
           await import('./commands/alerts.js')
         ).alertsCommand(file, env, values.url as string | undefined, values.json === true, io);
       case 'run':
-        diag.setLogger(
-          {
-            error: (msg) => io.err(`opentelemetry: ${msg}`),
-            warn: (msg) => io.err(`opentelemetry: ${msg}`),
-            info: () => undefined,
-            debug: () => undefined,
-            verbose: () => undefined,
-          },
-          { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
-        );
         return await runCommand(file, env, { on: (signal, handler) => process.on(signal, handler) }, io);
       case 'demo':
         return await (

@@ -13,6 +13,7 @@ import {
 import { MetricsExporterMetricsHelper, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { Resource } from '@opentelemetry/resources';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
@@ -28,6 +29,24 @@ import type { OtlpSettings } from './otlp-settings.js';
 
 /** The OTel component type of the SDK's OTLP/HTTP protobuf metric exporter. */
 const OTLP_COMPONENT_TYPE = 'otlp_http_metric_exporter';
+
+/**
+ * Sends the OpenTelemetry SDK's own warnings and errors (the global diag logger) to `write`, one line each with
+ * the prefix `opentelemetry: `. For a process the agent owns; called when an OTLP push loads the SDK.
+ */
+export function routeOtelDiagnostics(write: (line: string) => void): void {
+  const quiet = (): void => undefined;
+  diag.setLogger(
+    {
+      error: (msg) => write(`opentelemetry: ${msg}`),
+      warn: (msg) => write(`opentelemetry: ${msg}`),
+      info: quiet,
+      debug: quiet,
+      verbose: quiet,
+    },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+}
 
 /** The SDK's Resource of `attributes`, as the exporter expects it (loaded with the exporter). */
 export function otlpResource(attributes: Attributes): Resource {

@@ -8,6 +8,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 import { describeService } from '../services/availability.js';
@@ -77,6 +78,9 @@ const SUBSYSTEMS: Record<string, RegExp> = {
  * worker_threads (the configuration loader's worker, the worker-thread bridge).
  */
 const OTEL_API = /\/node_modules\/@opentelemetry\/api\//;
+/** The in-app probes (HTTP server and client requests, neo4j-driver queries) and the framework route hooks. */
+const IN_APP_PROBES =
+  /\/dist\/src\/(probes\/runtime\/(http-requests|http-client|neo4j-driver)|lib\/module-hook)\.js$/;
 const WORKER_THREADS = /^NativeModule worker_threads$/;
 
 function loadedAny(file: string, re: RegExp): boolean {
@@ -218,6 +222,14 @@ describeService('what a process loads (built package)', builtCliAvailable(), () 
       'history',
       'host probes',
     ]);
+    // The in-app probes are the preload's (which loads them before this hook can see them: --require runs
+    // first); the OpenTelemetry API comes with an OTLP push (its diag logger).
+    for (const file of ['http-requests', 'http-client', 'neo4j-driver'])
+      expect(IN_APP_PROBES.test(pathToFileURL(path.join(DIST, 'probes', 'runtime', `${file}.js`)).href)).toBe(
+        true,
+      );
+    expect(loadedAny(loaded, IN_APP_PROBES)).toBe(false);
+    expect(loadedAny(loaded, OTEL_API)).toBe(false);
   });
 
   it('should load none of the subsystems when the package is imported', async () => {

@@ -35,7 +35,13 @@ export function daemonV8Flags(execArgv: readonly string[], nodeOptions: string |
  */
 export async function runCommand(file: string, env: Env, signals: RunSignals, io: CliIo): Promise<number> {
   for (const flag of daemonV8Flags(process.execArgv, env.NODE_OPTIONS)) v8.setFlagsFromString(flag);
-  const agent = new PerformanceMonitorAgent({ configPath: file, env });
+  // The OpenTelemetry SDK's own warnings go to stderr; set when an OTLP push loads the SDK (not before: the
+  // OpenTelemetry API alone is 2 MB of a process's memory).
+  const agent = new PerformanceMonitorAgent({
+    configPath: file,
+    env,
+    otelDiagnostics: (line) => io.err(line),
+  });
   // Start errors (bad config, port in use) are reported by main.ts as one line with their exit code.
   await agent.start();
   const { exitCode } = untilStopped(signals, agent.logger, io, () => agent.stop());

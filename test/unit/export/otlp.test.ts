@@ -1,12 +1,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { diag } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Env } from '../../../src/config/load.js';
 import { duration } from '../../../src/config/schema.js';
 import type { OtlpConfig } from '../../../src/config/schema.js';
-import { OtlpPush } from '../../../src/export/otlp.js';
+import { OtlpPush, routeOtelDiagnostics } from '../../../src/export/otlp.js';
 import { resolveOtlpSettings } from '../../../src/export/otlp-settings.js';
 import type { OtlpSettings } from '../../../src/export/otlp-settings.js';
 import { ManualClock, settle } from '../../../src/lib/clock.js';
@@ -274,6 +275,20 @@ function inFlight(push: OtlpPush): Promise<void> | undefined {
 async function exported(push: OtlpPush): Promise<void> {
   await inFlight(push);
 }
+
+describe('routeOtelDiagnostics', () => {
+  afterEach(() => diag.disable());
+
+  it("should write the SDK's warnings and errors as prefixed lines and drop the rest", () => {
+    const lines: string[] = [];
+    routeOtelDiagnostics((line) => lines.push(line));
+    diag.error('export failed');
+    diag.warn('dropped a view');
+    diag.info('started');
+    diag.debug('details');
+    expect(lines).toEqual(['opentelemetry: export failed', 'opentelemetry: dropped a view']);
+  });
+});
 
 describe('OtlpPush', () => {
   let receiver: FakeReceiver;
