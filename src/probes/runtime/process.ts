@@ -106,6 +106,9 @@ export interface ProcessProbeOptions {
   proc?: string;
 }
 
+/** statfs f_type of procfs. */
+const PROC_SUPER_MAGIC = 0x9fa0;
+
 function isMissing(err: unknown): boolean {
   const code = systemErrorCode(err);
   return code === 'ENOENT' || code === 'ENOTDIR';
@@ -123,6 +126,8 @@ export class ProcessProbe implements Probe {
   /** The descriptor limit and when it was read (monotonic ms). */
   private _maxFds: { value: number | undefined; atMs: number } | undefined;
   private _unavailableLogged = false;
+  /** Whether `proc` is a procfs (whose fd directory's size is the count of descriptors); read once. */
+  private _procfs: boolean | undefined;
 
   constructor(opts: ProcessProbeOptions) {
     this._opts = opts;
@@ -197,10 +202,9 @@ export class ProcessProbe implements Probe {
       }
     }
     if (on.has('process_open_fds')) {
-      // The listing holds the descriptor that reads it, which is not the process's own.
-      const names = this._list('self/fd');
-      if (names === undefined) failures++;
-      else points.push({ metric: 'process_open_fds', labels: {}, value: Math.max(0, names.length - 1) });
+      const open = this._openFds();
+      if (open === undefined) failures++;
+      else points.push({ metric: 'process_open_fds', labels: {}, value: open });
     }
     if (on.has('process_max_fds')) {
       const now = this._opts.clock.monotonicMs();
@@ -212,6 +216,34 @@ export class ProcessProbe implements Probe {
     return failures === 0
       ? { status: 'ok', points }
       : { status: 'partial', points, failures, reason: `${failures} process value(s) not read` };
+  }
+
+  /**
+   * The process's open descriptors. Linux 6.2 and later give their number as the size of /proc/PID/fd (one
+   * stat instead of opening, listing and closing the directory and a string per descriptor, every collection);
+   * elsewhere, or when that size is 0 (an older kernel), the listing's length less the descriptor that reads it.
+   */
+  private _openFds(): number | undefined {
+    if (this._procfs === undefined) {
+      try {
+        this._procfs = fs.statfsSync(this._proc).type === PROC_SUPER_MAGIC;
+      } catch {
+        this._procfs = false;
+      }
+    }
+    if (this._procfs) {
+      try {
+        const size = fs.statSync(path.join(this._proc, 'self/fd')).size;
+        if (size > 0) return size;
+      } catch (err) {
+        if (isMissing(err)) return undefined;
+        throw new AgentError('E_PROBE_READ', `cannot read ${path.join(this._proc, 'self/fd')}`, {
+          cause: err,
+        });
+      }
+    }
+    const names = this._list('self/fd');
+    return names === undefined ? undefined : Math.max(0, names.length - 1);
   }
 
   private _list(dir: string): string[] | undefined {

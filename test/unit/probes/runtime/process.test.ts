@@ -84,6 +84,21 @@ describe('ProcessProbe', () => {
     for (const p of snap.points) expect(p.labels).toEqual({});
   });
 
+  it("should count this process's open descriptors on the real /proc as its listing does", () => {
+    const probe = new ProcessProbe({
+      enabled: new Set(['process_open_fds']),
+      logger: new MemoryLogger(),
+      clock: new ManualClock(),
+    });
+    // Each listing holds one descriptor of its own while it reads.
+    const before = fs.readdirSync('/proc/self/fd').length - 1;
+    const snap = probe.collectSync();
+    const after = fs.readdirSync('/proc/self/fd').length - 1;
+    const open = snap.points.find((p) => p.metric === 'process_open_fds')?.value;
+    expect(open).toBeGreaterThanOrEqual(Math.min(before, after));
+    expect(open).toBeLessThanOrEqual(Math.max(before, after));
+  });
+
   it('should read only the enabled metrics', async () => {
     const probe = new ProcessProbe({
       enabled: new Set(['process_open_fds']),
