@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/lib/clock.js';
 import { MemoryLogger } from '../../../src/lib/logger.js';
-import { ProbeRunner } from '../../../src/probes/probe-runner.js';
+import { ProbeRunner, YIELD_AFTER_MS } from '../../../src/probes/probe-runner.js';
 import type { Probe, Snapshot } from '../../../src/probes/probe.js';
 
 class ScriptedProbe implements Probe {
@@ -76,6 +76,46 @@ describe('ProbeRunner', () => {
     expect(r.statuses()[1]).toMatchObject({ name: 'broken', state: 'failed', reason: 'parser broke' });
     expect(logger.find('error', 'probe failed')).toHaveLength(1);
     expect([sync.calls, broken.calls, async.calls]).toEqual([0, 0, 2]);
+  });
+
+  it('should let the event loop turn once the probes started since the last turn held it for YIELD_AFTER_MS', async () => {
+    let now = 0;
+    class SteppedClock extends ManualClock {
+      override monotonicMs(): number {
+        return now;
+      }
+    }
+    const events: string[] = [];
+    class TimedProbe extends ScriptedProbe {
+      constructor(
+        name: string,
+        private readonly _ms: number,
+      ) {
+        super(name, () => Promise.reject(new Error('collect() of a synchronous probe')));
+      }
+      collectSync(): Snapshot {
+        events.push(this.name);
+        now += this._ms;
+        return ok(1);
+      }
+    }
+    const run = async (ms: number): Promise<string[]> => {
+      events.length = 0;
+      const probes = ['a', 'b', 'c', 'd'].map((n) => new TimedProbe(n, ms));
+      const r = new ProbeRunner({
+        probes,
+        clock: new SteppedClock(),
+        logger: new MemoryLogger(),
+        timeoutMs: 100,
+      });
+      setImmediate(() => events.push('turn'));
+      await r.refresh();
+      return [...events];
+    };
+    // Each probe holds the loop for 0.6 of the budget: a and b pass it, so the loop turns before c.
+    expect(await run(YIELD_AFTER_MS * 0.6)).toEqual(['a', 'b', 'turn', 'c', 'd']);
+    // Probes that take no time at all run back to back.
+    expect(await run(0)).toEqual(['a', 'b', 'c', 'd']);
   });
 
   it('should fail only the probe whose collect() throws instead of rejecting', async () => {
