@@ -257,6 +257,10 @@ export class HttpServer {
   }
 
   private async _handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The Date header, made here: Node's own keeps its text until the next second on a timer of its own, which
+    // wakes an idle agent once more in every second it is scraped.
+    res.sendDate = false;
+    res.setHeader('Date', new Date().toUTCString());
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = this._opts.routes.find((r) =>
