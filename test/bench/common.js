@@ -170,6 +170,33 @@ export function procCpuSeconds(pid) {
   return (t.utime + t.stime) / CLK_TCK;
 }
 
+/**
+ * CPU seconds of every thread the process has now, from each thread's schedstat (its run time in nanoseconds),
+ * or undefined where the kernel keeps no schedstat. Ticks (procCpuSeconds) sample the same time at 1/CLK_TCK:
+ * a process using half a percent of a core gets one tick every two seconds, so over a minute they are exact to
+ * about a sixth; schedstat is exact. A thread that has ended no longer counts (a bench reads steady processes).
+ */
+export function schedCpuSeconds(pid) {
+  let names;
+  try {
+    names = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  let ns = 0;
+  for (const t of names) {
+    let text;
+    try {
+      text = fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8');
+    } catch (err) {
+      if (err.code === 'ENOENT' && fs.existsSync(`/proc/${pid}/task/${t}`)) return undefined; // no schedstat
+      continue; // the thread ended between the listing and the read
+    }
+    ns += Number(text.split(' ')[0]);
+  }
+  return ns / 1e9;
+}
+
 /** CPU seconds of the waited-for children of this process (cutime + cstime). */
 export function childrenCpuSeconds() {
   const t = procTicks('self');

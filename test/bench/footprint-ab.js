@@ -34,6 +34,7 @@ import {
   procCpuSeconds,
   removeTempDir,
   rssMb,
+  schedCpuSeconds,
   serverCpu,
   sleep,
   spawnChild,
@@ -71,19 +72,6 @@ const variants = JSON.parse(variantsArg);
 const SECONDS = Number(secondsArg ?? 120);
 if (!(SECONDS >= 10 && SECONDS <= 3600)) throw new Error('SECONDS must be 10..3600');
 installSafetyNets((WARMUP_S + SECONDS + 120) * 1000);
-
-/** CPU seconds of every thread the process has now (schedstat's run time; nanosecond resolution). */
-function schedSeconds(pid) {
-  let ns = 0;
-  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // the thread ended between the listing and the read
-    }
-  }
-  return ns / 1e9;
-}
 
 function rssAnonMb(pid) {
   const m = /^RssAnon:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -127,7 +115,7 @@ for (let i = 0; i < WARMUP_S + SECONDS; i++) {
   if (i === WARMUP_S)
     for (const t of targets) {
       t.ticks0 = procCpuSeconds(t.srv.proc.pid);
-      t.sched0 = schedSeconds(t.srv.proc.pid);
+      t.sched0 = schedCpuSeconds(t.srv.proc.pid);
     }
   for (const t of targets) {
     const r = await httpGet(t.srv.port, '/metrics', { agent: t.http, gzip: true });
@@ -139,7 +127,7 @@ for (let i = 0; i < WARMUP_S + SECONDS; i++) {
 const rows = targets.map((t) => {
   const pid = t.srv.proc.pid;
   const ticks = ((procCpuSeconds(pid) - t.ticks0) / SECONDS) * 100;
-  const sched = ((schedSeconds(pid) - t.sched0) / SECONDS) * 100;
+  const sched = ((schedCpuSeconds(pid) - t.sched0) / SECONDS) * 100;
   return { name: t.name, ticks, sched, rss: rssMb(pid), anon: rssAnonMb(pid) };
 });
 for (const t of targets) {
