@@ -95,13 +95,12 @@ export class InAppSources implements Component {
       this._install(provided);
       return;
     }
-    this._loading = guardPromise(
-      () => this._ctx.logger(),
-      'in-app probes load',
-      importInAppProbes(o).then((modules) => {
-        if (this._state !== 'stopped') this._install(modules);
-      }),
-    );
+    this._loading = guardPromise(() => this._ctx.logger(), 'in-app probes load', this._importAndInstall(o));
+  }
+
+  private async _importAndInstall(o: InAppOptions): Promise<void> {
+    const modules = await importInAppProbes(o);
+    if (this._state !== 'stopped') this._install(modules);
   }
 
   private _install(m: Partial<InAppProbeModules>): void {
