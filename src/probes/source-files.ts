@@ -19,7 +19,8 @@ function isMissing(err: unknown): boolean {
  * statfs(2) f_type of the kernel's own file systems (procfs, sysfs, cgroup2): their files are generated on each
  * read and never deleted or replaced under an open descriptor, so they need no check that they still exist.
  */
-const KERNEL_FS_TYPES: ReadonlySet<number> = new Set([0x9fa0, 0x62656572, 0x63677270]);
+const PROC_SUPER_MAGIC = 0x9fa0;
+const KERNEL_FS_TYPES: ReadonlySet<number> = new Set([PROC_SUPER_MAGIC, 0x62656572, 0x63677270]);
 
 /** How long a file found missing is taken as missing before it is looked for again. */
 export const MISSING_RECHECK_MS = 60_000;
@@ -145,10 +146,22 @@ export class SourceFiles {
   }
 }
 
-function onKernelFs(file: string): boolean {
+/** The statfs(2) f_type of `file`'s file system, or undefined when it cannot be read. */
+function fsType(file: string): number | undefined {
   try {
-    return KERNEL_FS_TYPES.has(fs.statfsSync(file).type);
+    return fs.statfsSync(file).type;
   } catch {
-    return false; // then the file is checked on every read, as any other
+    return undefined;
   }
+}
+
+function onKernelFs(file: string): boolean {
+  const type = fsType(file);
+  // Not known: then the file is checked on every read, as any other.
+  return type !== undefined && KERNEL_FS_TYPES.has(type);
+}
+
+/** Whether `file` is on a procfs (not a copy of one, as the tests' fixture trees are). */
+export function onProcfs(file: string): boolean {
+  return fsType(file) === PROC_SUPER_MAGIC;
 }

@@ -17,7 +17,7 @@ import { promiseOf } from '../../lib/guard.js';
 import type { MetricPoint } from '../../model/metric.js';
 import { meminfoField } from '../proc-fields.js';
 import type { Probe, Snapshot } from '../probe.js';
-import { MISSING_RECHECK_MS, SourceFiles } from '../source-files.js';
+import { MISSING_RECHECK_MS, SourceFiles, onProcfs } from '../source-files.js';
 
 export const PROCESS_METRICS = [
   'process_cpu_seconds_total',
@@ -106,12 +106,19 @@ export interface ProcessProbeOptions {
   proc?: string;
 }
 
-/** statfs f_type of procfs. */
-const PROC_SUPER_MAGIC = 0x9fa0;
-
 function isMissing(err: unknown): boolean {
   const code = systemErrorCode(err);
   return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** `read()` of `file`, or undefined when `file` does not exist; any other failure is an E_PROBE_READ naming it. */
+function unlessMissing<T>(file: string, read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw new AgentError('E_PROBE_READ', `cannot read ${file}`, { cause: err });
+  }
 }
 
 export class ProcessProbe implements Probe {
@@ -121,6 +128,7 @@ export class ProcessProbe implements Probe {
   private readonly _files: SourceFiles;
   private readonly _statFile: string;
   private readonly _statusFile: string;
+  private readonly _fdDir: string;
   /** Computed once: a process does not move its start. */
   private _startTime: number | undefined;
   /** The descriptor limit and when it was read (monotonic ms). */
@@ -135,6 +143,7 @@ export class ProcessProbe implements Probe {
     this._files = new SourceFiles(opts.clock);
     this._statFile = path.join(this._proc, 'self/stat');
     this._statusFile = path.join(this._proc, 'self/status');
+    this._fdDir = path.join(this._proc, 'self/fd');
   }
 
   start(): Promise<void> {
@@ -156,12 +165,8 @@ export class ProcessProbe implements Probe {
 
   /** The text of a /proc file, or undefined when it does not exist. These are kernel files: read at once. */
   private _read(file: string): string | undefined {
-    try {
-      return fs.readFileSync(path.join(this._proc, file), 'utf8');
-    } catch (err) {
-      if (isMissing(err)) return undefined;
-      throw new AgentError('E_PROBE_READ', `cannot read ${path.join(this._proc, file)}`, { cause: err });
-    }
+    const at = path.join(this._proc, file);
+    return unlessMissing(at, () => fs.readFileSync(at, 'utf8'));
   }
 
   private _collect(): Snapshot {
@@ -224,35 +229,19 @@ export class ProcessProbe implements Probe {
    * elsewhere, or when that size is 0 (an older kernel), the listing's length less the descriptor that reads it.
    */
   private _openFds(): number | undefined {
-    if (this._procfs === undefined) {
-      try {
-        this._procfs = fs.statfsSync(this._proc).type === PROC_SUPER_MAGIC;
-      } catch {
-        this._procfs = false;
-      }
-    }
+    this._procfs ??= onProcfs(this._proc);
     if (this._procfs) {
-      try {
-        const size = fs.statSync(path.join(this._proc, 'self/fd')).size;
-        if (size > 0) return size;
-      } catch (err) {
-        if (isMissing(err)) return undefined;
-        throw new AgentError('E_PROBE_READ', `cannot read ${path.join(this._proc, 'self/fd')}`, {
-          cause: err,
-        });
-      }
+      const size = unlessMissing(this._fdDir, () => fs.statSync(this._fdDir).size);
+      if (size === undefined) return undefined;
+      if (size > 0) return size;
     }
     const names = this._list('self/fd');
     return names === undefined ? undefined : Math.max(0, names.length - 1);
   }
 
   private _list(dir: string): string[] | undefined {
-    try {
-      return fs.readdirSync(path.join(this._proc, dir));
-    } catch (err) {
-      if (isMissing(err)) return undefined;
-      throw new AgentError('E_PROBE_READ', `cannot read ${path.join(this._proc, dir)}`, { cause: err });
-    }
+    const at = path.join(this._proc, dir);
+    return unlessMissing(at, () => fs.readdirSync(at));
   }
 
   private _startTimeOf(stat: ProcStat): number | undefined {
