@@ -61,27 +61,10 @@ export class PrometheusSnapshot {
 
   /** Takes a collection (called once per cycle); it is serialized when a scrape first asks for it. */
   update(resourceMetrics: ResourceMetrics, generatedAtMs: number): void {
-    const constantLabels = this._constantLabels;
-    const labelTexts = this._labelTexts;
-    let body: Buffer | undefined;
-    let gz: Buffer | undefined;
-    let om: Buffer | undefined;
-    let omGz: Buffer | undefined;
-    const text = (): Buffer =>
-      (body ??= Buffer.from(serializePrometheus(resourceMetrics, constantLabels, labelTexts), 'utf8'));
-    const openMetrics = (): Buffer =>
-      (om ??= Buffer.from(serializeOpenMetrics(resourceMetrics, constantLabels, labelTexts), 'utf8'));
-    this._payload = {
-      get body() {
-        return text();
-      },
-      generatedAtMs,
-      gzipped: () => (gz ??= gzipSync(text(), GZIP)),
-      openMetrics,
-      openMetricsGzipped: () => (omGz ??= gzipSync(openMetrics(), GZIP)),
-    };
+    this._payload = new Payload(resourceMetrics, generatedAtMs, this._constantLabels, this._labelTexts);
     const serialize = this._protobuf;
     if (serialize !== undefined) {
+      const constantLabels = this._constantLabels;
       let proto: Buffer | undefined;
       let protoGz: Buffer | undefined;
       const plain = (): Buffer => (proto ??= serialize(resourceMetrics, constantLabels));
@@ -92,6 +75,46 @@ export class PrometheusSnapshot {
   /** The latest snapshot, or undefined before the first collection. */
   current(): MetricsPayload | undefined {
     return this._payload;
+  }
+}
+
+/**
+ * One collection's exposition, each form made on first use. A class rather than an object literal with a `body`
+ * getter: a literal's accessor, made anew at every collection, is kept in the object's hidden class in V8's old
+ * generation and held the collection through the young-generation collections (collection-reader.ts, Batch).
+ */
+class Payload implements MetricsPayload {
+  protobuf?: (gzip: boolean) => Buffer;
+  private _body: Buffer | undefined;
+  private _gz: Buffer | undefined;
+  private _om: Buffer | undefined;
+  private _omGz: Buffer | undefined;
+
+  constructor(
+    private readonly _rm: ResourceMetrics,
+    public generatedAtMs: number,
+    private readonly _constantLabels: ReadonlySet<string>,
+    private readonly _labelTexts: LabelTexts,
+  ) {}
+
+  get body(): Buffer {
+    this._body ??= Buffer.from(serializePrometheus(this._rm, this._constantLabels, this._labelTexts), 'utf8');
+    return this._body;
+  }
+
+  gzipped(): Buffer {
+    this._gz ??= gzipSync(this.body, GZIP);
+    return this._gz;
+  }
+
+  openMetrics(): Buffer {
+    this._om ??= Buffer.from(serializeOpenMetrics(this._rm, this._constantLabels, this._labelTexts), 'utf8');
+    return this._om;
+  }
+
+  openMetricsGzipped(): Buffer {
+    this._omGz ??= gzipSync(this.openMetrics(), GZIP);
+    return this._omGz;
   }
 }
 

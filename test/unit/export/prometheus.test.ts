@@ -127,6 +127,14 @@ describe('PrometheusSnapshot', () => {
     expect(body.toString('utf8')).toBe(GOLDEN);
   });
 
+  it('should give a payload no accessor of its own (no hidden class per collection, collection-reader.ts)', async () => {
+    const snapshot = new PrometheusSnapshot({ constantLabels: CONSTANT_LABELS });
+    snapshot.update(await record(), 0);
+    const own = Object.getOwnPropertyDescriptors(snapshot.current()!);
+    expect(Object.values(own).filter((d) => d.get !== undefined || d.set !== undefined)).toEqual([]);
+    expect(snapshot.current()!.body.toString('utf8')).toBe(GOLDEN);
+  });
+
   it('should gzip lazily, once per update', async () => {
     const snapshot = new PrometheusSnapshot({ constantLabels: CONSTANT_LABELS });
     snapshot.update(await record(), 0);
