@@ -5,6 +5,7 @@
  * built package (dist/), which it imports by its own name.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeService } from '../services/availability.js';
 import { collectorBinary, startCollector } from '../services/otelcol.js';
@@ -133,18 +134,26 @@ describeService('built package (dist/)', built, () => {
     // No Neo4j server here: the query fails to connect, which still goes through the driver's real
     // Session and Result code; successful queries against a real server are covered by the unit tests'
     // stand-in, and against the Neo4j test server by dashboard-queries.test.ts (a preloaded application).
-    const refused = await freePort();
-    running = await startApp('--import', 'neo4j-app.mjs', { NEO4J_URI: `bolt://127.0.0.1:${refused}` });
-    const res = await fetch(`http://127.0.0.1:${running.appPort}/query`);
-    expect(await res.text()).not.toBe('ok');
-    const text = await scrapeUntil(
-      running.agentUrl,
-      1,
-      `${P}neo4j_query_duration_count`,
-      'database="default"',
-      'query_kind="read"',
-    );
-    expect(seriesValue(text, `${P}neo4j_query_duration_bucket`, 'query_kind="read"', 'le="+Inf"')).toBe(1);
+    // The Bolt port is held for the whole test by a server that drops every connection: a port from
+    // freePort() is free again at once, and the application's or the agent's listen(0) could be handed it.
+    const dropper = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => dropper.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = dropper.address() as net.AddressInfo;
+      running = await startApp('--import', 'neo4j-app.mjs', { NEO4J_URI: `bolt://127.0.0.1:${port}` });
+      const res = await fetch(`http://127.0.0.1:${running.appPort}/query`);
+      expect(await res.text()).not.toBe('ok');
+      const text = await scrapeUntil(
+        running.agentUrl,
+        1,
+        `${P}neo4j_query_duration_count`,
+        'database="default"',
+        'query_kind="read"',
+      );
+      expect(seriesValue(text, `${P}neo4j_query_duration_bucket`, 'query_kind="read"', 'le="+Inf"')).toBe(1);
+    } finally {
+      dropper.close();
+    }
   });
 
   it('should give the primary and every cluster worker an endpoint of its own, without EADDRINUSE', async () => {
