@@ -23,9 +23,8 @@ export interface CollectionBatch {
   readonly resourceMetrics: ResourceMetrics;
   /**
    * The same data as Samples, computed on first access. Dropped once the subscribers have run and made again
-   * if asked later (the status page, the Neo4j collector's read of the application's queries): kept until the
-   * next collection, they outlived two young-generation collections and were promoted, a third of the old
-   * generation's growth.
+   * if asked later (the status page, the Neo4j collector's read of the application's queries), rather than kept
+   * for a whole interval for those rare readers.
    */
   readonly samples: readonly Sample[];
   /**
