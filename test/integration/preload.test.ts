@@ -131,10 +131,10 @@ describeService('built package (dist/)', built, () => {
   });
 
   it("should record the latency of an ESM application's neo4j-driver queries", async () => {
-    // No Neo4j server here: the query fails to connect, which still goes through the driver's real
-    // Session and Result code; successful queries against a real server are covered by the unit tests'
-    // stand-in, and against the Neo4j test server by dashboard-queries.test.ts (a preloaded application).
-    // The Bolt port is held for the whole test by a server that drops every connection: a port from
+    // No Neo4j server here: the connection is dropped at once, and the failing query still goes through the
+    // driver's real Session and Result code; successful queries against a real server are covered by the unit
+    // tests' stand-in, and against the Neo4j test server by dashboard-queries.test.ts (a preloaded application).
+    // The Bolt port is held for the whole test by the server that drops the connections: a port from
     // freePort() is free again at once, and the application's or the agent's listen(0) could be handed it.
     const dropper = net.createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => dropper.listen(0, '127.0.0.1', resolve));
