@@ -55,6 +55,13 @@ CREATE TABLE IF NOT EXISTS notified_alerts (
 );
 `;
 
+/**
+ * The page cache of the store's connection, in KiB: its rows are small and bounded in number (the outbox per
+ * channel, silences by MAX_SILENCES), far below SQLite's default of 2 MB per connection, which would otherwise
+ * stay resident once touched.
+ */
+export const OUTBOX_CACHE_KIB = 128;
+
 /** Opens (creating if needed) the store at `file`; `:memory:` keeps it in memory (tests). */
 export async function openNotificationDb(file: string): Promise<DatabaseSync> {
   // Loaded on demand so that an agent without alerting never loads SQLite.
@@ -68,6 +75,7 @@ export async function openNotificationDb(file: string): Promise<DatabaseSync> {
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
     db.exec('PRAGMA busy_timeout = 5000');
+    db.exec(`PRAGMA cache_size = -${OUTBOX_CACHE_KIB}`);
     db.exec(SCHEMA);
     return db;
   } catch (err) {

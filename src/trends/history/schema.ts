@@ -26,6 +26,14 @@ export const SCHEMA_VERSION = 3;
  */
 export const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
 
+/**
+ * The page cache of a history connection, in KiB. SQLite's default is 2 MB per connection, which stays resident
+ * for as long as the agent runs once a day of appends and rollups has touched that many pages. An append
+ * touches a few pages (the open chunks, the newest rows); a read of older history goes to the operating
+ * system's file cache instead.
+ */
+export const HISTORY_CACHE_KIB = 256;
+
 function storeError(file: string, reason: string, cause?: unknown): AgentError {
   return new AgentError(
     'E_HISTORY_STORE',
@@ -89,6 +97,7 @@ export function openHistoryDb(file: string, readOnly: boolean): DatabaseSync {
     throw storeError(file, `cannot open the history file (${errorMessage(err)})`, err);
   }
   try {
+    db.exec(`PRAGMA cache_size=-${HISTORY_CACHE_KIB}`);
     if (existing) checkOurs(db, file, readOnly);
     if (!readOnly) initSchema(db);
   } catch (err) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openNotificationDb } from '../../../src/alerts/notification-store.js';
+import { OUTBOX_CACHE_KIB, openNotificationDb } from '../../../src/alerts/notification-store.js';
 import { Outbox, backoffMs } from '../../../src/alerts/outbox.js';
 import type { NotificationBatch } from '../../../src/alerts/types.js';
 import { alert } from './notify-helpers.js';
@@ -9,6 +9,14 @@ function batch(group: string, status: 'firing' | 'resolved' = 'firing'): Notific
 }
 
 describe('Outbox', () => {
+  it('should open its store with a bounded page cache', async () => {
+    const db = await openNotificationDb(':memory:');
+    const kib = -(db.prepare('PRAGMA cache_size').get() as { cache_size: number }).cache_size;
+    expect(kib).toBe(OUTBOX_CACHE_KIB);
+    expect(kib).toBeLessThan(2000);
+    db.close();
+  });
+
   it('should hand out only the head of each channel and group, oldest first', async () => {
     const outbox = new Outbox(await openNotificationDb(':memory:'), { maxPerChannel: 10 });
     outbox.enqueue('a', batch('g1'), 0);

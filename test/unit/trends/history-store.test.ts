@@ -7,7 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Sample } from '../../../src/model/metric.js';
 import { AgentError } from '../../../src/lib/errors.js';
 import { BLOCK_TIMES, SqliteHistoryStore } from '../../../src/trends/history-store.js';
-import { WAL_SIZE_LIMIT_BYTES } from '../../../src/trends/history/schema.js';
+import {
+  HISTORY_CACHE_KIB,
+  WAL_SIZE_LIMIT_BYTES,
+  openHistoryDb,
+} from '../../../src/trends/history/schema.js';
 import { rollupIncrease } from '../../../src/trends/history/rollup.js';
 import { computeStatistics } from '../../../src/trends/stats.js';
 
@@ -471,6 +475,20 @@ describe('SqliteHistoryStore', () => {
     const [win] = await r.query('cpu_percent', {}, T0, now.ms);
     expect(Array.from(win!.v)).toEqual([1, 2]);
     expect(() => r.append([gauge('cpu_percent', {}, T0 + 20_000, 3)])).toThrow();
+    r.close();
+    w.close();
+  });
+
+  it('should bound the page cache of its writing and read-only connections', () => {
+    const file = path.join(tmp(), 'h.db');
+    const cacheKib = (db: ReturnType<typeof openHistoryDb>): number =>
+      -(db.prepare('PRAGMA cache_size').get() as { cache_size: number }).cache_size;
+    const w = openHistoryDb(file, false);
+    expect(cacheKib(w)).toBe(HISTORY_CACHE_KIB);
+    const r = openHistoryDb(file, true);
+    expect(cacheKib(r)).toBe(HISTORY_CACHE_KIB);
+    // Below SQLite's own default (2000 KiB), which is what a connection gets without the pragma.
+    expect(HISTORY_CACHE_KIB).toBeLessThan(2000);
     r.close();
     w.close();
   });
