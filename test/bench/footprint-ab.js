@@ -9,10 +9,14 @@
  *
  *   npm run build && node test/bench/footprint-ab.js VARIANTS_JSON [SECONDS]
  *
- * VARIANTS_JSON is a list of {name, config?, dist?, flags?, disable?}: `config` one of `default` (trend analysis
+ * VARIANTS_JSON is a list of {name, config?, dist?, flags?, disable?, floor?}: `config` one of `default` (trend analysis
  * on), `trends-off`, `alerts-off` (and trends off), `system-only` (the system collector, no alerting, no trends);
  * `dist` another build's dist/src (e.g. a clone at another commit, built), whose own default config is used;
- * `flags` the node flags (default: npm start's); `disable` catalog metric names turned off in the config. Example:
+ * `flags` the node flags (default: npm start's); `disable` catalog metric names turned off in the config. A variant
+ * with `"floor": true` is not the agent but Node's floor for the same job: a bare `node:http` server (same flags and
+ * environment) that keeps the text of the first agent variant's scrape, changes it once a second on a timer and
+ * gzips each new text once (level 1, as the agent) for the scrapes that follow: what any Node.js exporter pays
+ * before collecting anything. Example:
  *
  *   node test/bench/footprint-ab.js '[{"name":"now"},{"name":"before","dist":"../old-clone/dist/src"}]' 120
  */
@@ -78,6 +82,39 @@ function rssAnonMb(pid) {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** The floor server (see the header): argv[1] the port, argv[2] the scrape text's file. */
+const FLOOR_SERVER = `
+const http = require('node:http'), zlib = require('node:zlib'), fs = require('node:fs');
+const text = fs.readFileSync(process.argv[2], 'utf8');
+let n = 0, cur = text, gz;
+setInterval(() => { cur = text + '# ' + ++n + '\\n'; gz = undefined; }, 1000);
+http.createServer((req, res) => {
+  if (req.url === '/-/ready') return res.end('ok');
+  gz ??= zlib.gzipSync(Buffer.from(cur), { level: 1 });
+  res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4', 'Content-Encoding': 'gzip' });
+  res.end(gz);
+}).listen(Number(process.argv[1]), '127.0.0.1');`;
+
+async function startFloor(v, cpu, dir, agent) {
+  if (agent === undefined)
+    throw new Error(`variant ${v.name}: a floor variant needs an agent variant before it`);
+  const scrape = await httpGet(agent.port, '/metrics');
+  if (scrape.status !== 200) throw new Error(`the agent answered ${scrape.status} for the floor's text`);
+  const file = path.join(dir, `floor-${v.name}.txt`);
+  fs.writeFileSync(file, scrape.body);
+  const port = await freePort();
+  const env = { ...process.env, MALLOC_ARENA_MAX: '2' };
+  delete env.NODE_OPTIONS;
+  const flags = v.flags ?? NPM_START_FLAGS;
+  const proc = spawnChild(process.execPath, [...flags, '-e', FLOOR_SERVER, String(port), file], {
+    cpu,
+    env,
+    name: v.name,
+  });
+  await waitForHttp(port, '/-/ready', { proc });
+  return { proc, port };
+}
+
 async function startVariant(v, cpu, dir) {
   const dist = v.dist ?? DIST;
   const configFile = path.resolve(dist, '..', '..', 'config', 'performance_monitor_config.yaml');
@@ -107,7 +144,11 @@ const cpu = serverCpu();
 pinSelf(0);
 const dir = makeTempDir('perf-monitor-ab-');
 const targets = [{ name: 'node_exporter', srv: await startNodeExporter({ cpu }) }];
-for (const v of variants) targets.push({ name: v.name, srv: await startVariant(v, cpu, dir) });
+for (const v of variants) {
+  const agent = targets.find((t) => t.agent)?.srv;
+  const srv = v.floor === true ? await startFloor(v, cpu, dir, agent) : await startVariant(v, cpu, dir);
+  targets.push({ name: v.name, srv, agent: v.floor !== true });
+}
 for (const t of targets) t.http = new http.Agent({ keepAlive: true, maxSockets: 1 });
 console.log(`${WARMUP_S} s warm-up, then ${SECONDS} s …`);
 let next = performance.now();
