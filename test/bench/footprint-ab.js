@@ -9,8 +9,9 @@
  *
  *   npm run build && node test/bench/footprint-ab.js VARIANTS_JSON [SECONDS]
  *
- * VARIANTS_JSON is a list of {name, config?, dist?, flags?, disable?, floor?}: `config` one of `default` (trend analysis
- * on), `trends-off`, `alerts-off` (and trends off), `system-only` (the system collector, no alerting, no trends);
+ * VARIANTS_JSON is a list of {name, config?, dist?, flags?, disable?, floor?}: `config` one of `default` (trend
+ * analysis on), `trends-off`, `alerts-off` (and trends off), `system-only` (the system collector, no alerting, no
+ * trends);
  * `dist` another build's dist/src (e.g. a clone at another commit, built), whose own default config is used;
  * `flags` the node flags (default: npm start's); `disable` catalog metric names turned off in the config. A variant
  * with `"floor": true` is not the agent but Node's floor for the same job: a bare `node:http` server (same flags and

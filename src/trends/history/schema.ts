@@ -28,7 +28,7 @@ export const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
 
 /**
  * The page cache of a history connection, in KiB. SQLite's default is 2 MB per connection, which stays resident
- * for as long as the agent runs once a day of appends and rollups has touched that many pages. An append
+ * for as long as the agent runs once its appends, rollups and queries have touched that many pages. An append
  * touches a few pages (the open chunks, the newest rows); a read of older history goes to the operating
  * system's file cache instead.
  */
