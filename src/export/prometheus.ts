@@ -61,15 +61,13 @@ export class PrometheusSnapshot {
 
   /** Takes a collection (called once per cycle); it is serialized when a scrape first asks for it. */
   update(resourceMetrics: ResourceMetrics, generatedAtMs: number): void {
-    this._payload = new Payload(resourceMetrics, generatedAtMs, this._constantLabels, this._labelTexts);
-    const serialize = this._protobuf;
-    if (serialize !== undefined) {
-      const constantLabels = this._constantLabels;
-      let proto: Buffer | undefined;
-      let protoGz: Buffer | undefined;
-      const plain = (): Buffer => (proto ??= serialize(resourceMetrics, constantLabels));
-      this._payload.protobuf = (gzip) => (gzip ? (protoGz ??= gzipSync(plain(), GZIP)) : plain());
-    }
+    this._payload = new Payload(
+      resourceMetrics,
+      generatedAtMs,
+      this._constantLabels,
+      this._labelTexts,
+      this._protobuf,
+    );
   }
 
   /** The latest snapshot, or undefined before the first collection. */
@@ -84,18 +82,30 @@ export class PrometheusSnapshot {
  * generation and held the collection through the young-generation collections (collection-reader.ts, Batch).
  */
 class Payload implements MetricsPayload {
-  protobuf?: (gzip: boolean) => Buffer;
+  /** Set only when native histograms are on (the server checks for it). */
+  readonly protobuf?: (gzip: boolean) => Buffer;
   private _body: Buffer | undefined;
   private _gz: Buffer | undefined;
   private _om: Buffer | undefined;
   private _omGz: Buffer | undefined;
+  private _proto: Buffer | undefined;
+  private _protoGz: Buffer | undefined;
 
   constructor(
     private readonly _rm: ResourceMetrics,
     public generatedAtMs: number,
     private readonly _constantLabels: ReadonlySet<string>,
     private readonly _labelTexts: LabelTexts,
-  ) {}
+    serializeProtobuf: ProtobufSerializer | undefined,
+  ) {
+    if (serializeProtobuf !== undefined)
+      this.protobuf = (gzip) => {
+        this._proto ??= serializeProtobuf(this._rm, this._constantLabels);
+        if (!gzip) return this._proto;
+        this._protoGz ??= gzipSync(this._proto, GZIP);
+        return this._protoGz;
+      };
+  }
 
   get body(): Buffer {
     this._body ??= Buffer.from(serializePrometheus(this._rm, this._constantLabels, this._labelTexts), 'utf8');
